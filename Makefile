@@ -1,0 +1,44 @@
+# The two commands: `make run` and `make test`. Everything else is for the curious.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP_FLAGS := --disable-pip-version-check --quiet
+
+.PHONY: run test bench lint install install-dev browser clean
+
+run: $(VENV)/.installed
+	$(PY) -m sentinel.runner
+
+test: $(VENV)/.installed-dev browser
+	$(PY) -m pytest -n 2 --dist loadgroup
+
+bench: $(VENV)/.installed-dev
+	$(PY) -m bench.run
+
+lint: $(VENV)/.installed-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install $(PIP_FLAGS) --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(VENV)/bin/python
+	$(PY) -m pip install $(PIP_FLAGS) -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(VENV)/bin/python
+	$(PY) -m pip install $(PIP_FLAGS) -e '.[dev]'
+	touch $(VENV)/.installed $@
+
+# Browser tests drive Debian's Chromium; install it where we can (root with apt).
+# Under CI=true the browser tests fail rather than skip when it is missing.
+browser:
+	@if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+		echo "Installing Chromium for the browser tests..."; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+			|| echo "Could not install Chromium; browser tests will skip (or fail under CI=true)."; \
+	fi
+
+clean:
+	rm -rf $(VENV) .pytest_cache

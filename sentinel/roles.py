@@ -1,0 +1,59 @@
+"""The staff groups of the contract and what each may do: the one place permissions are granted.
+
+The groups themselves are created by migration 0001; their permissions are (re)applied after
+every migrate, because Django creates model permissions only after migrations have run.
+"""
+
+from __future__ import annotations
+
+INVESTIGATOR = "Investigator"
+SENIOR_INVESTIGATOR = "Senior investigator"
+COMPLIANCE_OFFICER = "Compliance officer"
+ADMINISTRATOR = "Administrator"
+GROUPS = (INVESTIGATOR, SENIOR_INVESTIGATOR, COMPLIANCE_OFFICER, ADMINISTRATOR)
+
+_READ_PARTIES = [
+    "transactions.view_transaction",
+    "transactions.view_customer",
+    "transactions.view_account",
+    "transactions.view_accountprofile",
+    "transactions.view_partnerbank",
+]
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    INVESTIGATOR: _READ_PARTIES,
+    SENIOR_INVESTIGATOR: [*_READ_PARTIES, "transactions.change_accountprofile"],
+    COMPLIANCE_OFFICER: [*_READ_PARTIES, "transactions.change_accountprofile"],
+    ADMINISTRATOR: [
+        *_READ_PARTIES,
+        "transactions.add_partnerbank",
+        "transactions.change_partnerbank",
+        "transactions.view_apikey",
+        "transactions.add_apikey",
+        "transactions.change_apikey",
+        "transactions.change_accountprofile",
+        "auth.view_user",
+        "auth.add_user",
+        "auth.change_user",
+        "auth.view_group",
+        "django_celery_beat.view_periodictask",
+        "django_celery_beat.change_periodictask",
+    ],
+}
+
+
+def sync_group_permissions(sender=None, using: str = "default", **kwargs) -> None:
+    from django.contrib.auth.models import Group, Permission
+
+    for name, codenames in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.using(using).get_or_create(name=name)
+        permissions = []
+        for dotted in codenames:
+            app_label, codename = dotted.split(".")
+            permission = (
+                Permission.objects.using(using)
+                .filter(content_type__app_label=app_label, codename=codename)
+                .first()
+            )
+            if permission is not None:  # the app may not be migrated yet in this run
+                permissions.append(permission)
+        group.permissions.add(*permissions)

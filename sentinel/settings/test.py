@@ -1,0 +1,18 @@
+"""Test settings: the real PostgreSQL and Redis, Celery tasks run in-process."""
+
+from __future__ import annotations
+
+import os
+
+from .local import *  # noqa: F403
+
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_TASK_EAGER_PROPAGATES = True
+LOGGING["root"]["level"] = "WARNING"  # noqa: F405
+
+# xdist workers share one Redis: each keeps its own key space.
+SENTINEL_REDIS_PREFIX = f"sentinel-test-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+CACHES["default"]["KEY_PREFIX"] = SENTINEL_REDIS_PREFIX  # noqa: F405
+CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = f"{SENTINEL_REDIS_PREFIX}:channels"  # noqa: F405

@@ -1,0 +1,182 @@
+"""Admin for partners, keys (secret shown once), parties and transactions (read-only)."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from . import services
+from .forms import AccountProfileForm, ApiKeyCreateForm
+from .models import Account, AccountProfile, ApiKey, Customer, PartnerBank, Transaction
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records that only the system writes: staff look, never edit."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ApiKeyInline(admin.TabularInline):
+    model = ApiKey
+    fields = ["key_id", "label", "allowed_networks", "created_at", "revoked_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(PartnerBank)
+class PartnerBankAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "is_active", "rate_limit_per_minute", "live_keys", "created_at"]
+    list_filter = ["is_active"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [ApiKeyInline]
+
+    @admin.display(description="Live keys")
+    def live_keys(self, obj: PartnerBank) -> int:
+        return obj.api_keys.live().count()
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:partner_id>/create-key/",
+                self.admin_site.admin_view(self.create_key_view),
+                name="transactions_partnerbank_create_key",
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "create_key_url": reverse("admin:transactions_partnerbank_create_key", args=[object_id]),
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def create_key_view(self, request, partner_id: int):
+        """Create a key and show its secret on this one page; it is never shown again."""
+        if not request.user.has_perm("transactions.add_apikey"):
+            messages.error(request, "You may not create API keys.")
+            return redirect("admin:transactions_partnerbank_change", partner_id)
+        partner = get_object_or_404(PartnerBank, pk=partner_id)
+        form = ApiKeyCreateForm(request.POST or None)
+        context = {**self.admin_site.each_context(request), "partner": partner, "form": form,
+                   "title": f"New API key for {partner}", "opts": self.model._meta}
+        if request.method == "POST" and form.is_valid():
+            api_key, secret = services.api_key_create(
+                partner=partner,
+                label=form.cleaned_data["label"],
+                allowed_networks=form.cleaned_data["allowed_networks"],
+                created_by=request.user,
+            )
+            context.update(api_key=api_key, secret=secret)
+            response = TemplateResponse(request, "admin/transactions/api_key_created.html", context)
+            response["Cache-Control"] = "no-store"
+            return response
+        return TemplateResponse(request, "admin/transactions/api_key_create.html", context)
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    list_display = ["key_id", "partner", "label", "created_at", "revoked_at"]
+    list_filter = ["partner", ("revoked_at", admin.EmptyFieldListFilter)]
+    search_fields = ["key_id", "label", "partner__name"]
+    fields = ["key_id", "partner", "label", "allowed_networks", "created_at", "created_by",
+              "revoked_at", "revoked_by"]
+    readonly_fields = ["key_id", "partner", "created_at", "created_by", "revoked_at", "revoked_by"]
+    actions = ["revoke"]
+
+    def has_add_permission(self, request):
+        return False  # keys are created from their partner's page, which shows the secret once
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # revoked keys stay for the audit trail
+
+    @admin.action(description="Revoke selected keys", permissions=["change"])
+    def revoke(self, request, queryset):
+        count = 0
+        for api_key in queryset.live():
+            services.api_key_revoke(api_key=api_key, revoked_by=request.user)
+            count += 1
+        self.message_user(request, f"Revoked {count} key(s).", messages.SUCCESS)
+
+
+@admin.register(Customer)
+class CustomerAdmin(ReadOnlyAdmin):
+    list_display = ["external_id", "name", "partner", "country", "first_seen_at", "last_seen_at"]
+    list_filter = ["partner", "country"]
+    search_fields = ["external_id", "name"]
+    list_select_related = ["partner"]
+
+
+class AccountProfileInline(admin.StackedInline):
+    model = AccountProfile
+    form = AccountProfileForm
+    can_delete = False
+    readonly_fields = ["first_seen_at", "last_seen_at", "transaction_count", "activity",
+                       "status_counts", "countries", "devices", "updated_at"]
+
+
+@admin.register(Account)
+class AccountAdmin(admin.ModelAdmin):
+    list_display = ["external_id", "partner", "customer", "risk_rating", "created_at"]
+    list_filter = ["partner", "profile__risk_rating"]
+    search_fields = ["external_id", "customer__external_id", "customer__name"]
+    list_select_related = ["partner", "customer", "profile"]
+    readonly_fields = ["partner", "external_id", "customer", "created_at"]
+    inlines = [AccountProfileInline]
+
+    @admin.display(description="Risk rating", ordering="profile__risk_rating")
+    def risk_rating(self, obj: Account) -> str:
+        profile = getattr(obj, "profile", None)
+        return profile.get_risk_rating_display() if profile else "—"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_formset(self, request, form, formset, change):
+        """Profile edits go through the service, which also drops the Redis copy."""
+        for profile_form in formset.forms:
+            if profile_form.has_changed() and profile_form.instance.pk:
+                data = profile_form.cleaned_data
+                services.account_profile_update(
+                    profile=profile_form.instance,
+                    risk_rating=data["risk_rating"],
+                    single_transaction_limit=data["single_transaction_limit"],
+                    daily_limit=data["daily_limit"],
+                    limit_currency=data["limit_currency"],
+                )
+
+
+@admin.register(Transaction)
+class TransactionAdmin(ReadOnlyAdmin):
+    list_display = ["external_id", "partner", "occurred_at", "amount_display", "type", "status",
+                    "direction", "originator_account_id", "beneficiary_account_id"]
+    list_filter = ["partner", "type", "status", "direction", "channel"]
+    search_fields = ["external_id", "originator_account_id", "beneficiary_account_id", "=id"]
+    date_hierarchy = "occurred_at"
+    list_select_related = ["partner"]
+    show_full_result_count = False
+
+    @admin.display(description="Amount", ordering="amount")
+    def amount_display(self, obj: Transaction) -> str:
+        from .money import format_amount
+
+        return format_html("{} {}", format_amount(obj.amount, obj.currency), obj.currency)

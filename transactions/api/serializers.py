@@ -1,0 +1,106 @@
+"""Output shapes of the transaction API (input is validated by transactions.schemas)."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from transactions.models import Transaction
+
+
+class PartySerializer(serializers.Serializer):
+    account_id = serializers.CharField(allow_null=True)
+    customer_id = serializers.CharField(allow_null=True)
+    name = serializers.CharField(allow_null=True)
+    country = serializers.CharField(allow_null=True)
+    bank = serializers.CharField(allow_null=True)
+
+
+def _party(transaction: Transaction, side: str) -> dict:
+    return {key: value or None for key, value in transaction.party(side).items()}
+
+
+class TransactionSerializer(serializers.ModelSerializer):
+    """A transaction as stored, in the contract's shape, with its scoring state."""
+
+    partner = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    originator = serializers.SerializerMethodField()
+    beneficiary = serializers.SerializerMethodField()
+    scoring = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Transaction
+        fields = [
+            "id",
+            "partner",
+            "external_id",
+            "occurred_at",
+            "received_at",
+            "amount",
+            "currency",
+            "type",
+            "status",
+            "direction",
+            "channel",
+            "originator",
+            "beneficiary",
+            "device_id",
+            "ip_address",
+            "product",
+            "acquirer",
+            "card_type",
+            "mcc",
+            "latency_ms",
+            "metadata",
+            "scoring",
+        ]
+        read_only_fields = fields
+
+    def to_representation(self, instance: Transaction) -> dict:
+        data = super().to_representation(instance)
+        for name in ("channel", "device_id", "product", "acquirer", "card_type", "mcc"):
+            data[name] = data[name] or None
+        data["amount"] = _plain_amount(instance)
+        return data
+
+    @extend_schema_field(PartySerializer)
+    def get_originator(self, instance: Transaction) -> dict:
+        return _party(instance, "originator")
+
+    @extend_schema_field(PartySerializer)
+    def get_beneficiary(self, instance: Transaction) -> dict:
+        return _party(instance, "beneficiary")
+
+    def get_scoring(self, instance: Transaction) -> str:
+        """'pending' until the rule engine has decided."""
+        return "pending"
+
+
+def _plain_amount(instance: Transaction) -> str:
+    """The amount with the currency's decimals (stored with four)."""
+    from transactions.money import minor_units
+
+    places = minor_units(instance.currency)
+    return f"{instance.amount:.{places}f}"
+
+
+class TransactionAcceptedSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    external_id = serializers.CharField()
+    received_at = serializers.DateTimeField()
+    scoring = serializers.ChoiceField(choices=["pending", "done"])
+
+
+class BatchItemResultSerializer(serializers.Serializer):
+    index = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=["created", "duplicate", "conflict", "invalid"])
+    id = serializers.UUIDField(required=False)
+    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()), required=False)
+
+
+class BatchResultSerializer(serializers.Serializer):
+    results = BatchItemResultSerializer(many=True)
+    created = serializers.IntegerField()
+    duplicate = serializers.IntegerField()
+    conflict = serializers.IntegerField()
+    invalid = serializers.IntegerField()

@@ -1,0 +1,126 @@
+"""The partner ingest API: thin views over transactions.services."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+
+from sentinel.api.exceptions import Conflict, InvalidInput
+from sentinel.api.pagination import CursorPagination
+from transactions import selectors, services
+from transactions.filtersets import TransactionFilterSet
+from transactions.schemas import TransactionIn
+
+from .authentication import partner_of
+from .permissions import IsPartner, IsPartnerOrTransactionViewer
+from .serializers import (
+    BatchResultSerializer,
+    TransactionAcceptedSerializer,
+    TransactionSerializer,
+)
+from .throttling import PartnerRateThrottle
+
+MAX_BATCH = 1000
+ERROR = OpenApiResponse(description='{"error": {"code", "message", "fields"}}')
+
+
+class NewestFirst(CursorPagination):
+    ordering = ("-occurred_at", "-id")
+
+
+class TransactionViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    serializer_class = TransactionSerializer
+    filterset_class = TransactionFilterSet
+    pagination_class = NewestFirst
+    throttle_classes = [PartnerRateThrottle]
+    lookup_value_regex = "[0-9a-fA-F-]{32,36}"
+
+    def get_queryset(self):
+        return selectors.transactions_visible_to(
+            partner=partner_of(self.request), user=self.request.user
+        )
+
+    def get_permissions(self):
+        if self.action in ("create", "batch"):
+            return [IsPartner()]
+        return [IsPartnerOrTransactionViewer()]
+
+    @extend_schema(
+        request=TransactionIn,
+        responses={
+            201: TransactionAcceptedSerializer,
+            200: TransactionSerializer,
+            400: ERROR,
+            401: ERROR,
+            409: ERROR,
+            413: ERROR,
+            429: ERROR,
+        },
+        summary="Submit one transaction (idempotent by external_id)",
+    )
+    def create(self, request):
+        if not isinstance(request.data, dict):
+            raise ValidationError({"non_field_errors": ["The body must be a JSON object."]})
+        result = services.transaction_ingest(partner=partner_of(request), payload=request.data)
+        if result.status == "invalid":
+            raise InvalidInput(result.errors)
+        if result.status == "conflict":
+            raise Conflict(
+                f"external_id {result.transaction.external_id!r} was already used with a "
+                "different body."
+            )
+        if result.status == "duplicate":
+            return Response(TransactionSerializer(result.transaction).data)
+        tx = result.transaction
+        body = {
+            "id": str(tx.id),
+            "external_id": tx.external_id,
+            "received_at": tx.received_at.isoformat().replace("+00:00", "Z"),
+            "scoring": "pending",
+        }
+        return Response(body, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=inline_serializer(
+            "TransactionBatchRequest",
+            {"transactions": serializers.ListField(child=serializers.DictField(), min_length=1, max_length=MAX_BATCH)},
+        ),
+        responses={200: BatchResultSerializer, 400: ERROR, 401: ERROR, 413: ERROR, 429: ERROR},
+        summary="Submit up to 1,000 transactions; each item succeeds or fails on its own",
+    )
+    @action(detail=False, methods=["post"])
+    def batch(self, request):
+        items = _batch_items(request.data)
+        results = services.transactions_ingest(partner=partner_of(request), payloads=items)
+        counts = dict.fromkeys(("created", "duplicate", "conflict", "invalid"), 0)
+        rows = []
+        for index, result in enumerate(results):
+            counts[result.status] += 1
+            row = {"index": index, "status": result.status}
+            if result.transaction is not None:
+                row["id"] = str(result.transaction.id)
+            if result.errors:
+                row["errors"] = result.errors
+            rows.append(row)
+        return Response({"results": rows, **counts})
+
+
+def _batch_items(data: object) -> list:
+    if not isinstance(data, dict):
+        raise ValidationError({"non_field_errors": ["The body must be a JSON object."]})
+    unknown = sorted(set(data) - {"transactions"})
+    if unknown:
+        raise InvalidInput({name: ["Unknown field."] for name in unknown})
+    items = data.get("transactions")
+    if not isinstance(items, list):
+        raise InvalidInput({"transactions": ["Required: a list of 1 to 1000 transactions."]})
+    if not 1 <= len(items) <= MAX_BATCH:
+        raise InvalidInput(
+            {"transactions": [f"Must hold 1 to {MAX_BATCH} transactions; got {len(items)}."]}
+        )
+    return items

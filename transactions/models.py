@@ -1,0 +1,324 @@
+"""Partner banks, their API keys, the parties they send us, and the transactions themselves."""
+
+from __future__ import annotations
+
+import ipaddress
+
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+
+from sentinel.ids import uuid7
+
+from .choices import Channel, Direction, RiskRating, TransactionStatus, TransactionType
+
+
+def validate_network(value: str) -> None:
+    try:
+        ipaddress.ip_network(value, strict=False)
+    except ValueError as exc:
+        raise ValidationError(f"{value!r} is not an IP address or CIDR network.") from exc
+
+
+class PartnerBank(models.Model):
+    """A bank or fintech that streams its transactions to us."""
+
+    name = models.CharField(max_length=200, unique=True)
+    slug = models.SlugField(max_length=64, unique=True)
+    is_active = models.BooleanField(
+        default=True, help_text="Inactive partners are refused on every signed request."
+    )
+    rate_limit_per_minute = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Requests per minute across all its keys; empty means the system default.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def effective_rate_limit(self) -> int:
+        return self.rate_limit_per_minute or settings.SENTINEL_DEFAULT_RATE_LIMIT_PER_MINUTE
+
+
+class ApiKeyQuerySet(models.QuerySet):
+    def live(self) -> ApiKeyQuerySet:
+        return self.filter(revoked_at__isnull=True)
+
+
+class ApiKey(models.Model):
+    """A signing key of a partner. The secret is stored encrypted and shown once, at creation."""
+
+    partner = models.ForeignKey(PartnerBank, on_delete=models.CASCADE, related_name="api_keys")
+    key_id = models.CharField(max_length=40, unique=True, editable=False)
+    encrypted_secret = models.TextField(editable=False)
+    label = models.CharField(max_length=100, blank=True)
+    allowed_networks = ArrayField(
+        models.CharField(max_length=49, validators=[validate_network]),
+        default=list,
+        blank=True,
+        help_text="Optional IP allow-list (addresses or CIDR networks). Empty allows any address.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = ApiKeyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "API key"
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.key_id
+
+    @property
+    def is_live(self) -> bool:
+        return self.revoked_at is None
+
+    def allows_address(self, address: str | None) -> bool:
+        if not self.allowed_networks:
+            return True
+        if not address:
+            return False
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return any(ip in ipaddress.ip_network(net, strict=False) for net in self.allowed_networks)
+
+
+class Customer(models.Model):
+    """A partner's customer, known by the partner's own id; created from transactions."""
+
+    partner = models.ForeignKey(PartnerBank, on_delete=models.PROTECT, related_name="customers")
+    external_id = models.CharField(max_length=64)
+    name = models.CharField(max_length=200, blank=True)
+    country = models.CharField(max_length=2, blank=True)
+    first_seen_at = models.DateTimeField()
+    last_seen_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["partner", "external_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["partner", "external_id"], name="customer_unique_per_partner"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name or self.external_id} ({self.partner.slug})"
+
+
+class Account(models.Model):
+    """An account of a partner's customer, known by the partner's own id."""
+
+    partner = models.ForeignKey(PartnerBank, on_delete=models.PROTECT, related_name="accounts")
+    external_id = models.CharField(max_length=64)
+    customer = models.ForeignKey(
+        Customer, null=True, blank=True, on_delete=models.SET_NULL, related_name="accounts"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["partner", "external_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["partner", "external_id"], name="account_unique_per_partner"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.external_id} ({self.partner.slug})"
+
+
+class AccountProfile(models.Model):
+    """What an account usually does, kept by the profiling task; rating and limits set by staff.
+
+    ``activity`` maps "direction:type:currency" to {"count", "sum"} over approved transactions;
+    ``status_counts`` counts every status; ``countries`` and ``devices`` count how often each
+    counterparty country and device was seen (the most frequent are kept).
+    """
+
+    account = models.OneToOneField(
+        Account, on_delete=models.CASCADE, primary_key=True, related_name="profile"
+    )
+    first_seen_at = models.DateTimeField()
+    last_seen_at = models.DateTimeField()
+    transaction_count = models.PositiveBigIntegerField(default=0)
+    activity = models.JSONField(default=dict)
+    status_counts = models.JSONField(default=dict)
+    countries = models.JSONField(default=dict)
+    devices = models.JSONField(default=dict)
+    risk_rating = models.CharField(
+        max_length=10, choices=RiskRating.choices, default=RiskRating.LOW
+    )
+    single_transaction_limit = models.DecimalField(
+        max_digits=17, decimal_places=4, null=True, blank=True
+    )
+    daily_limit = models.DecimalField(max_digits=17, decimal_places=4, null=True, blank=True)
+    limit_currency = models.CharField(max_length=3, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(risk_rating__in=RiskRating.values), name="profile_risk_rating_valid"
+            ),
+            models.CheckConstraint(
+                condition=(Q(single_transaction_limit__isnull=True) & Q(daily_limit__isnull=True))
+                | ~Q(limit_currency=""),
+                name="profile_limits_have_currency",
+            ),
+            models.CheckConstraint(
+                condition=Q(single_transaction_limit__isnull=True)
+                | Q(single_transaction_limit__gt=0),
+                name="profile_single_limit_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(daily_limit__isnull=True) | Q(daily_limit__gt=0),
+                name="profile_daily_limit_positive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Profile of {self.account}"
+
+
+class TransactionQuerySet(models.QuerySet):
+    def for_partner(self, partner: PartnerBank) -> TransactionQuerySet:
+        return self.filter(partner=partner)
+
+    def involving_account(self, account_id: str) -> TransactionQuerySet:
+        return self.filter(Q(originator_account_id=account_id) | Q(beneficiary_account_id=account_id))
+
+    def unprofiled(self) -> TransactionQuerySet:
+        return self.filter(profiled_at__isnull=True)
+
+
+class Transaction(models.Model):
+    """A transaction as a partner sent it; never edited after it is stored."""
+
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    partner = models.ForeignKey(PartnerBank, on_delete=models.PROTECT, related_name="transactions")
+    external_id = models.CharField(max_length=64)
+    occurred_at = models.DateTimeField()
+    received_at = models.DateTimeField()
+    amount = models.DecimalField(max_digits=17, decimal_places=4)
+    currency = models.CharField(max_length=3)
+    type = models.CharField(max_length=20, choices=TransactionType.choices)
+    status = models.CharField(max_length=10, choices=TransactionStatus.choices)
+    direction = models.CharField(max_length=10, choices=Direction.choices)
+    channel = models.CharField(max_length=10, choices=Channel.choices, blank=True)
+
+    originator_account_id = models.CharField(max_length=64, blank=True)
+    originator_customer_id = models.CharField(max_length=64, blank=True)
+    originator_name = models.CharField(max_length=200, blank=True)
+    originator_country = models.CharField(max_length=2, blank=True)
+    originator_bank = models.CharField(max_length=64, blank=True)
+    beneficiary_account_id = models.CharField(max_length=64, blank=True)
+    beneficiary_customer_id = models.CharField(max_length=64, blank=True)
+    beneficiary_name = models.CharField(max_length=200, blank=True)
+    beneficiary_country = models.CharField(max_length=2, blank=True)
+    beneficiary_bank = models.CharField(max_length=64, blank=True)
+
+    device_id = models.CharField(max_length=128, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    product = models.CharField(max_length=64, blank=True)
+    acquirer = models.CharField(max_length=64, blank=True)
+    card_type = models.CharField(max_length=64, blank=True)
+    mcc = models.CharField(max_length=4, blank=True)
+    latency_ms = models.PositiveIntegerField(null=True, blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
+
+    payload_hash = models.CharField(
+        max_length=64, help_text="SHA-256 of the normalised payload, to tell replays from conflicts."
+    )
+    profiled_at = models.DateTimeField(null=True, blank=True)
+
+    objects = TransactionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["partner", "external_id"], name="transaction_external_id_unique"
+            ),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="transaction_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(amount__lt=10**13), name="transaction_amount_below_limit"
+            ),
+            models.CheckConstraint(
+                condition=Q(currency__regex=r"^[A-Z]{3}$"), name="transaction_currency_iso"
+            ),
+            models.CheckConstraint(
+                condition=Q(type__in=TransactionType.values), name="transaction_type_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=TransactionStatus.values), name="transaction_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(direction__in=Direction.values), name="transaction_direction_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(channel="") | Q(channel__in=Channel.values),
+                name="transaction_channel_valid",
+            ),
+            models.CheckConstraint(
+                condition=(Q(direction=Direction.OUTBOUND) & ~Q(originator_account_id=""))
+                | (Q(direction=Direction.INBOUND) & ~Q(beneficiary_account_id="")),
+                name="transaction_customer_side_has_account",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["partner", "originator_account_id", "occurred_at"],
+                name="tx_partner_originator_time",
+            ),
+            models.Index(
+                fields=["partner", "beneficiary_account_id", "occurred_at"],
+                name="tx_partner_beneficiary_time",
+            ),
+            models.Index(fields=["partner", "occurred_at"], name="tx_partner_time"),
+            models.Index(
+                fields=["received_at"],
+                name="tx_unprofiled",
+                condition=Q(profiled_at__isnull=True),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.external_id} {self.amount} {self.currency}"
+
+    @property
+    def customer_side(self) -> str:
+        """'originator' or 'beneficiary': the party who is the partner's own customer."""
+        return "originator" if self.direction == Direction.OUTBOUND else "beneficiary"
+
+    @property
+    def counterparty_side(self) -> str:
+        return "beneficiary" if self.direction == Direction.OUTBOUND else "originator"
+
+    def party(self, side: str) -> dict[str, str]:
+        return {
+            field: getattr(self, f"{side}_{field}")
+            for field in ("account_id", "customer_id", "name", "country", "bank")
+        }
+
+    @property
+    def account_external_id(self) -> str:
+        return getattr(self, f"{self.customer_side}_account_id")
+
+

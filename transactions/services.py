@@ -1,0 +1,325 @@
+"""Writes for partners, keys and transactions. The API, the admin and seed_demo all come here."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from cryptography.fernet import Fernet
+from django.conf import settings
+from django.db import transaction as db_transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from sentinel.ids import uuid7
+
+from . import profile_cache
+from .choices import TransactionStatus
+from .models import Account, AccountProfile, ApiKey, Customer, PartnerBank, Transaction
+from .schemas import TransactionIn, validate_transaction
+
+logger = logging.getLogger(__name__)
+
+
+# --- Partners and keys -------------------------------------------------------------------------
+
+
+def _fernet() -> Fernet:
+    return Fernet(settings.SENTINEL_ENCRYPTION_KEY.encode())
+
+
+def decrypt_secret(api_key: ApiKey) -> str:
+    return _fernet().decrypt(api_key.encrypted_secret.encode()).decode()
+
+
+def partner_create(*, name: str, rate_limit_per_minute: int | None = None) -> PartnerBank:
+    name = name.strip()
+    base = slugify(name)[:56] or "partner"
+    slug, suffix = base, 2
+    while PartnerBank.objects.filter(slug=slug).exists():
+        slug, suffix = f"{base}-{suffix}", suffix + 1
+    partner = PartnerBank(name=name, slug=slug, rate_limit_per_minute=rate_limit_per_minute)
+    partner.full_clean()
+    partner.save()
+    return partner
+
+
+def api_key_create(
+    *,
+    partner: PartnerBank,
+    label: str = "",
+    allowed_networks: Sequence[str] = (),
+    created_by=None,
+) -> tuple[ApiKey, str]:
+    """A new live key and its secret; the secret is returned once and stored only encrypted."""
+    secret = secrets.token_urlsafe(32)
+    api_key = ApiKey(
+        partner=partner,
+        key_id=f"sk_{partner.slug[:12]}_{secrets.token_hex(8)}",
+        encrypted_secret=_fernet().encrypt(secret.encode()).decode(),
+        label=label,
+        allowed_networks=list(allowed_networks),
+        created_by=created_by,
+    )
+    api_key.full_clean()
+    api_key.save()
+    return api_key, secret
+
+
+def api_key_revoke(*, api_key: ApiKey, revoked_by=None) -> ApiKey:
+    """Revoke at once; requests signed with it answer 401 from the next request on."""
+    if api_key.revoked_at is None:
+        api_key.revoked_at = timezone.now()
+        api_key.revoked_by = revoked_by
+        api_key.save(update_fields=["revoked_at", "revoked_by"])
+    return api_key
+
+
+# --- Transactions ------------------------------------------------------------------------------
+
+
+@dataclass
+class IngestResult:
+    """What happened to one submitted transaction."""
+
+    status: str  # created | duplicate | conflict | invalid
+    transaction: Transaction | None = None
+    errors: dict[str, list[str]] = field(default_factory=dict)
+
+
+def _build_transaction(*, partner: PartnerBank, data: TransactionIn, received_at: datetime):
+    parties = {}
+    for side in ("originator", "beneficiary"):
+        party = getattr(data, side)
+        for name in ("account_id", "customer_id", "name", "country", "bank"):
+            parties[f"{side}_{name}"] = getattr(party, name) or ""
+    return Transaction(
+        id=uuid7(),
+        partner=partner,
+        external_id=data.external_id,
+        occurred_at=data.occurred_at,
+        received_at=received_at,
+        amount=data.amount,
+        currency=data.currency,
+        type=data.type,
+        status=data.status,
+        direction=data.direction,
+        channel=data.channel or "",
+        device_id=data.device_id or "",
+        ip_address=data.ip_address,
+        product=data.product or "",
+        acquirer=data.acquirer or "",
+        card_type=data.card_type or "",
+        mcc=data.mcc or "",
+        latency_ms=data.latency_ms,
+        metadata=data.metadata,
+        payload_hash=data.fingerprint(),
+        **parties,
+    )
+
+
+def transactions_ingest(*, partner: PartnerBank, payloads: Sequence[object]) -> list[IngestResult]:
+    """Validate and store transactions idempotently, one result per payload, in order.
+
+    Ids are generated here, so after ``INSERT ... ON CONFLICT DO NOTHING`` the row that carries
+    our id is ours (created); any other row with the same external_id was stored before, by an
+    earlier or a concurrent request: the same payload is a duplicate, a different one a conflict.
+    Created transactions are handed to profiling after the commit.
+    """
+    received_at = timezone.now()
+    results: list[IngestResult] = []
+    candidates: list[Transaction] = []
+    for payload in payloads:
+        data, errors = validate_transaction(payload)
+        if data is None:
+            results.append(IngestResult(status="invalid", errors=errors))
+            continue
+        candidate = _build_transaction(partner=partner, data=data, received_at=received_at)
+        candidates.append(candidate)
+        results.append(IngestResult(status="pending", transaction=candidate))
+    if not candidates:
+        return results
+
+    with db_transaction.atomic():
+        Transaction.objects.bulk_create(candidates, ignore_conflicts=True, batch_size=1000)
+        stored = {
+            row.external_id: row
+            for row in Transaction.objects.filter(
+                partner=partner, external_id__in={c.external_id for c in candidates}
+            )
+        }
+        created_ids = []
+        for result in results:
+            if result.status != "pending":
+                continue
+            candidate, row = result.transaction, stored[result.transaction.external_id]
+            if row.id == candidate.id:
+                result.status = "created"
+                created_ids.append(row.id)
+            elif row.payload_hash == candidate.payload_hash:
+                result.status = "duplicate"
+            else:
+                result.status = "conflict"
+            result.transaction = row
+        if created_ids:
+            db_transaction.on_commit(lambda: _after_ingest(created_ids), robust=True)
+    return results
+
+
+def transaction_ingest(*, partner: PartnerBank, payload: object) -> IngestResult:
+    return transactions_ingest(partner=partner, payloads=[payload])[0]
+
+
+def _after_ingest(transaction_ids: list) -> None:
+    """Hand new transactions to the workers; if the broker is down, the sweep catches up."""
+    from .tasks import profile_transactions
+
+    try:
+        profile_transactions.delay([str(pk) for pk in transaction_ids])
+    except Exception:  # broker unreachable: nothing is lost, the periodic sweep profiles them
+        logger.warning(
+            "Could not enqueue profiling for %d transactions; the sweep will pick them up.",
+            len(transaction_ids),
+            exc_info=True,
+        )
+
+
+# --- Account profiles --------------------------------------------------------------------------
+
+# How many distinct countries and devices a profile remembers (the most frequent win).
+PROFILE_TOP_N = 50
+
+
+def account_profiles_refresh(*, transaction_ids: Sequence) -> int:
+    """Fold unprofiled transactions into their accounts' profiles; returns how many were folded.
+
+    Idempotent and safe to run concurrently: rows already profiled, or locked by another worker,
+    are skipped, and profiles are locked in a fixed order so two workers never deadlock.
+    """
+    with db_transaction.atomic():
+        rows = list(
+            Transaction.objects.filter(id__in=transaction_ids, profiled_at__isnull=True)
+            .select_for_update(skip_locked=True)
+            .order_by("id")
+        )
+        if not rows:
+            return 0
+        by_account: dict[tuple[int, str], list[Transaction]] = {}
+        for row in rows:
+            by_account.setdefault((row.partner_id, row.account_external_id), []).append(row)
+        profiles = [
+            _fold_into_profile(partner_id, account_id, txs)
+            for (partner_id, account_id), txs in sorted(by_account.items())
+        ]
+        Transaction.objects.filter(id__in=[row.id for row in rows]).update(
+            profiled_at=timezone.now()
+        )
+        db_transaction.on_commit(lambda: profile_cache.cache_profiles(profiles), robust=True)
+    return len(rows)
+
+
+def _fold_into_profile(partner_id: int, account_id: str, txs: list[Transaction]) -> AccountProfile:
+    first, last = min(t.occurred_at for t in txs), max(t.occurred_at for t in txs)
+    customer = _customer_upsert(partner_id, txs)
+    account, _ = Account.objects.get_or_create(
+        partner_id=partner_id, external_id=account_id, defaults={"customer": customer}
+    )
+    if customer is not None and account.customer_id != customer.id:
+        account.customer = customer
+        account.save(update_fields=["customer"])
+    AccountProfile.objects.get_or_create(
+        account=account, defaults={"first_seen_at": first, "last_seen_at": last}
+    )
+    profile = AccountProfile.objects.select_for_update().select_related(
+        "account__customer"
+    ).get(account=account)
+    profile.first_seen_at = min(profile.first_seen_at, first)
+    profile.last_seen_at = max(profile.last_seen_at, last)
+    profile.transaction_count += len(txs)
+    for tx in txs:
+        _count(profile.status_counts, tx.status)
+        if tx.status == TransactionStatus.APPROVED:
+            bucket = profile.activity.setdefault(
+                f"{tx.direction}:{tx.type}:{tx.currency}", {"count": 0, "sum": "0"}
+            )
+            bucket["count"] += 1
+            bucket["sum"] = str(Decimal(bucket["sum"]) + tx.amount)
+        if country := getattr(tx, f"{tx.counterparty_side}_country"):
+            _count(profile.countries, country)
+        if tx.device_id:
+            _count(profile.devices, tx.device_id)
+    profile.countries = _top(profile.countries)
+    profile.devices = _top(profile.devices)
+    profile.save()
+    return profile
+
+
+def _customer_upsert(partner_id: int, txs: list[Transaction]) -> Customer | None:
+    latest = max(txs, key=lambda t: t.occurred_at)
+    party = latest.party(latest.customer_side)
+    if not party["customer_id"]:
+        return None
+    first, last = min(t.occurred_at for t in txs), latest.occurred_at
+    customer, created = Customer.objects.select_for_update().get_or_create(
+        partner_id=partner_id,
+        external_id=party["customer_id"],
+        defaults={
+            "name": party["name"],
+            "country": party["country"],
+            "first_seen_at": first,
+            "last_seen_at": last,
+        },
+    )
+    if not created:
+        customer.first_seen_at = min(customer.first_seen_at, first)
+        if last >= customer.last_seen_at:
+            customer.last_seen_at = last
+            customer.name = party["name"] or customer.name
+            customer.country = party["country"] or customer.country
+        customer.save()
+    return customer
+
+
+def _count(counter: dict[str, int], key: str) -> None:
+    counter[key] = counter.get(key, 0) + 1
+
+
+def _top(counter: dict[str, int]) -> dict[str, int]:
+    if len(counter) <= PROFILE_TOP_N:
+        return counter
+    return dict(sorted(counter.items(), key=lambda item: -item[1])[:PROFILE_TOP_N])
+
+
+def account_profile_update(
+    *,
+    profile: AccountProfile,
+    risk_rating: str,
+    single_transaction_limit: Decimal | None,
+    daily_limit: Decimal | None,
+    limit_currency: str,
+) -> AccountProfile:
+    """Staff-set rating and limits; the cached copy is dropped so scoring sees the change."""
+    profile.risk_rating = risk_rating
+    profile.single_transaction_limit = single_transaction_limit
+    profile.daily_limit = daily_limit
+    profile.limit_currency = limit_currency
+    profile.full_clean()
+    with db_transaction.atomic():
+        profile.save(
+            update_fields=[
+                "risk_rating",
+                "single_transaction_limit",
+                "daily_limit",
+                "limit_currency",
+                "updated_at",
+            ]
+        )
+        account = profile.account
+        db_transaction.on_commit(
+            lambda: profile_cache.invalidate_profile(account.partner_id, account.external_id)
+        )
+    return profile
