@@ -63,7 +63,9 @@ class PartnerBankAdmin(admin.ModelAdmin):
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = {
             **(extra_context or {}),
-            "create_key_url": reverse("admin:transactions_partnerbank_create_key", args=[object_id]),
+            "create_key_url": reverse(
+                "admin:transactions_partnerbank_create_key", args=[object_id]
+            ),
         }
         return super().change_view(request, object_id, form_url, extra_context)
 
@@ -74,8 +76,13 @@ class PartnerBankAdmin(admin.ModelAdmin):
             return redirect("admin:transactions_partnerbank_change", partner_id)
         partner = get_object_or_404(PartnerBank, pk=partner_id)
         form = ApiKeyCreateForm(request.POST or None)
-        context = {**self.admin_site.each_context(request), "partner": partner, "form": form,
-                   "title": f"New API key for {partner}", "opts": self.model._meta}
+        context = {
+            **self.admin_site.each_context(request),
+            "partner": partner,
+            "form": form,
+            "title": f"New API key for {partner}",
+            "opts": self.model._meta,
+        }
         if request.method == "POST" and form.is_valid():
             api_key, secret = services.api_key_create(
                 partner=partner,
@@ -95,8 +102,16 @@ class ApiKeyAdmin(admin.ModelAdmin):
     list_display = ["key_id", "partner", "label", "created_at", "revoked_at"]
     list_filter = ["partner", ("revoked_at", admin.EmptyFieldListFilter)]
     search_fields = ["key_id", "label", "partner__name"]
-    fields = ["key_id", "partner", "label", "allowed_networks", "created_at", "created_by",
-              "revoked_at", "revoked_by"]
+    fields = [
+        "key_id",
+        "partner",
+        "label",
+        "allowed_networks",
+        "created_at",
+        "created_by",
+        "revoked_at",
+        "revoked_by",
+    ]
     readonly_fields = ["key_id", "partner", "created_at", "created_by", "revoked_at", "revoked_by"]
     actions = ["revoke"]
 
@@ -127,8 +142,16 @@ class AccountProfileInline(admin.StackedInline):
     model = AccountProfile
     form = AccountProfileForm
     can_delete = False
-    readonly_fields = ["first_seen_at", "last_seen_at", "transaction_count", "activity",
-                       "status_counts", "countries", "devices", "updated_at"]
+    readonly_fields = [
+        "first_seen_at",
+        "last_seen_at",
+        "transaction_count",
+        "activity",
+        "status_counts",
+        "countries",
+        "devices",
+        "updated_at",
+    ]
 
 
 @admin.register(Account)
@@ -167,8 +190,17 @@ class AccountAdmin(admin.ModelAdmin):
 
 @admin.register(Transaction)
 class TransactionAdmin(ReadOnlyAdmin):
-    list_display = ["external_id", "partner", "occurred_at", "amount_display", "type", "status",
-                    "direction", "originator_account_id", "beneficiary_account_id"]
+    list_display = [
+        "external_id",
+        "partner",
+        "occurred_at",
+        "amount_display",
+        "type",
+        "status",
+        "direction",
+        "originator_account_id",
+        "beneficiary_account_id",
+    ]
     list_filter = ["partner", "type", "status", "direction", "channel"]
     search_fields = ["external_id", "originator_account_id", "beneficiary_account_id", "=id"]
     date_hierarchy = "occurred_at"

@@ -202,7 +202,9 @@ class TransactionQuerySet(models.QuerySet):
         return self.filter(partner=partner)
 
     def involving_account(self, account_id: str) -> TransactionQuerySet:
-        return self.filter(Q(originator_account_id=account_id) | Q(beneficiary_account_id=account_id))
+        return self.filter(
+            Q(originator_account_id=account_id) | Q(beneficiary_account_id=account_id)
+        )
 
     def unprofiled(self) -> TransactionQuerySet:
         return self.filter(profiled_at__isnull=True)
@@ -244,7 +246,8 @@ class Transaction(models.Model):
     metadata = models.JSONField(default=dict, blank=True)
 
     payload_hash = models.CharField(
-        max_length=64, help_text="SHA-256 of the normalised payload, to tell replays from conflicts."
+        max_length=64,
+        help_text="SHA-256 of the normalised payload, to tell replays from conflicts.",
     )
     profiled_at = models.DateTimeField(null=True, blank=True)
 
@@ -320,5 +323,3 @@ class Transaction(models.Model):
     @property
     def account_external_id(self) -> str:
         return getattr(self, f"{self.customer_side}_account_id")
-
-

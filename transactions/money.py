@@ -16,9 +16,7 @@ _MINOR_UNITS = {
 }
 # Precious metals, special drawing rights, bond-market units and test codes are not money that
 # moves between accounts.
-_NOT_TRANSACTIONAL = frozenset(
-    "XAG XAU XPD XPT XBA XBB XBC XBD XDR XSU XUA XTS XXX".split()
-)
+_NOT_TRANSACTIONAL = frozenset("XAG XAU XPD XPT XBA XBB XBC XBD XDR XSU XUA XTS XXX".split())
 MAX_AMOUNT = Decimal(10) ** 13
 CURRENCIES = frozenset(
     currency.alpha_3

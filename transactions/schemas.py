@@ -89,7 +89,9 @@ def _parse_country(value: Any) -> str:
         raise PydanticCustomError("country", "Must be an ISO 3166-1 alpha-2 country code.")
     code = value.upper()
     if pycountry.countries.get(alpha_2=code) is None:
-        raise PydanticCustomError("country", "Unknown ISO 3166-1 alpha-2 country code {code}.", {"code": value})
+        raise PydanticCustomError(
+            "country", "Unknown ISO 3166-1 alpha-2 country code {code}.", {"code": value}
+        )
     return code
 
 
@@ -121,7 +123,7 @@ Amount = Annotated[
                 {"type": "string", "pattern": _AMOUNT_PATTERN},
                 {"type": "number", "exclusiveMinimum": 0, "maximum": 9999999999999},
             ],
-            "description": "Decimal string or number, > 0, < 10^13, within the currency's decimals.",
+            "description": "Decimal string or number, > 0, < 10^13, in the currency's decimals.",
             "examples": ["1500.00"],
         }
     ),
@@ -132,7 +134,9 @@ Timestamp = Annotated[
     WithJsonSchema({"type": "string", "format": "date-time"}),
 ]
 Country = Annotated[
-    str, BeforeValidator(_parse_country), WithJsonSchema({"type": "string", "pattern": "^[A-Z]{2}$"})
+    str,
+    BeforeValidator(_parse_country),
+    WithJsonSchema({"type": "string", "pattern": "^[A-Z]{2}$"}),
 ]
 Currency = Annotated[
     str,
@@ -144,7 +148,7 @@ IpAddress = Annotated[
 ]
 
 
-class Party(BaseModel):
+class PartyIn(BaseModel):
     """One side of a transaction; only the customer side's account_id is required."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -166,7 +170,14 @@ class TransactionIn(BaseModel):
     amount: Amount
     currency: Currency
     type: Literal[
-        "transfer", "wire", "ach", "p2p", "card_payment", "cash_deposit", "cash_withdrawal", "refund"
+        "transfer",
+        "wire",
+        "ach",
+        "p2p",
+        "card_payment",
+        "cash_deposit",
+        "cash_withdrawal",
+        "refund",
     ]
     status: Literal["approved", "failed", "denied", "reversed"] = "approved"
     direction: Literal["outbound", "inbound"] | None = Field(
@@ -175,8 +186,8 @@ class TransactionIn(BaseModel):
         "and refund, outbound otherwise.",
     )
     channel: Literal["web", "mobile", "branch", "atm", "pos", "api", "other"] | None = None
-    originator: Party = Party()
-    beneficiary: Party = Party()
+    originator: PartyIn = PartyIn()
+    beneficiary: PartyIn = PartyIn()
     device_id: Annotated[StrictStr, StringConstraints(min_length=1, max_length=128)] | None = None
     ip_address: IpAddress | None = None
     product: ShortText | None = None

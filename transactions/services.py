@@ -234,9 +234,11 @@ def _fold_into_profile(partner_id: int, account_id: str, txs: list[Transaction])
     AccountProfile.objects.get_or_create(
         account=account, defaults={"first_seen_at": first, "last_seen_at": last}
     )
-    profile = AccountProfile.objects.select_for_update().select_related(
-        "account__customer"
-    ).get(account=account)
+    profile = (
+        AccountProfile.objects.select_for_update(of=("self",))
+        .select_related("account__customer")
+        .get(account=account)
+    )
     profile.first_seen_at = min(profile.first_seen_at, first)
     profile.last_seen_at = max(profile.last_seen_at, last)
     profile.transaction_count += len(txs)

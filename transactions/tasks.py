@@ -12,13 +12,18 @@ SWEEP_BATCH = 1000
 
 
 @shared_task(
-    acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5, time_limit=60
+    acks_late=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=5,
+    time_limit=60,
+    soft_time_limit=50,
 )
 def profile_transactions(transaction_ids: list[str]) -> int:
     return services.account_profiles_refresh(transaction_ids=transaction_ids)
 
 
-@shared_task(time_limit=300)
+@shared_task(time_limit=300, soft_time_limit=280)
 def sweep_unprofiled_transactions() -> int:
     """Profile what a lost task left behind, so nothing accepted stays unprocessed."""
     total = 0

@@ -23,7 +23,7 @@ def _refuse_duplicate_keys(pairs: list[tuple[str, object]]) -> dict:
 
 
 def loads_strict(raw: bytes | str) -> object:
-    """Numbers with a fraction become Decimal (never float); NaN, Infinity and repeated keys fail."""
+    """Fractional numbers become Decimal, never float; NaN, Infinity and repeated keys fail."""
     return json.loads(
         raw,
         parse_float=Decimal,

@@ -19,4 +19,6 @@ class IsPartnerOrTransactionViewer(BasePermission):
         user = request.user
         if isinstance(user, PartnerPrincipal):
             return True
-        return bool(user and user.is_authenticated and user.has_perm("transactions.view_transaction"))
+        return bool(
+            user and user.is_authenticated and user.has_perm("transactions.view_transaction")
+        )

@@ -95,7 +95,9 @@ class BatchItemResultSerializer(serializers.Serializer):
     index = serializers.IntegerField()
     status = serializers.ChoiceField(choices=["created", "duplicate", "conflict", "invalid"])
     id = serializers.UUIDField(required=False)
-    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()), required=False)
+    errors = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()), required=False
+    )
 
 
 class BatchResultSerializer(serializers.Serializer):

@@ -14,7 +14,7 @@ logger = logging.getLogger(__name__)
 
 # The bucket holds a minute's worth of requests and refills continuously; TIME comes from Redis
 # so every process agrees on the clock.
-_TOKEN_BUCKET = """
+_BUCKET_SCRIPT = """
 local capacity = tonumber(ARGV[1])
 local per_ms = capacity / 60000.0
 local now_parts = redis.call('TIME')
@@ -40,7 +40,7 @@ def take_token(partner_id: int, capacity: int) -> float:
     """0 if the request may proceed, else the seconds until the next token."""
     global _script
     if _script is None:
-        _script = get_redis().register_script(_TOKEN_BUCKET)
+        _script = get_redis().register_script(_BUCKET_SCRIPT)
     wait_ms = _script(keys=[redis_key("ratelimit", partner_id)], args=[capacity])
     return int(wait_ms) / 1000
 

@@ -31,9 +31,7 @@ class NewestFirst(CursorPagination):
     ordering = ("-occurred_at", "-id")
 
 
-class TransactionViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
-):
+class TransactionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = TransactionSerializer
     filterset_class = TransactionFilterSet
     pagination_class = NewestFirst
@@ -88,7 +86,11 @@ class TransactionViewSet(
     @extend_schema(
         request=inline_serializer(
             "TransactionBatchRequest",
-            {"transactions": serializers.ListField(child=serializers.DictField(), min_length=1, max_length=MAX_BATCH)},
+            {
+                "transactions": serializers.ListField(
+                    child=serializers.DictField(), min_length=1, max_length=MAX_BATCH
+                )
+            },
         ),
         responses={200: BatchResultSerializer, 400: ERROR, 401: ERROR, 413: ERROR, 429: ERROR},
         summary="Submit up to 1,000 transactions; each item succeeds or fails on its own",

@@ -25,7 +25,9 @@ def transaction_payload(**overrides) -> dict:
     number = next(_counter)
     payload = {
         "external_id": f"tx-{number:06d}",
-        "occurred_at": (datetime.now(UTC) - timedelta(minutes=1)).isoformat().replace("+00:00", "Z"),
+        "occurred_at": (datetime.now(UTC) - timedelta(minutes=1))
+        .isoformat()
+        .replace("+00:00", "Z"),
         "amount": "1500.00",
         "currency": "USD",
         "type": "transfer",

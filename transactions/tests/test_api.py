@@ -189,11 +189,22 @@ def test_detail_of_a_malformed_id_is_404(partner_client):
 def test_list_is_newest_first_and_filterable(partner_client):
     client = partner_client()
     client.post(URL, transaction_payload(external_id="old", occurred_at="2026-01-01T00:00:00Z"))
-    client.post(URL, transaction_payload(external_id="new", occurred_at="2026-02-01T00:00:00Z",
-                                         amount="20.00", type="p2p"))
-    client.post(URL, transaction_payload(external_id="in", type="cash_deposit", direction="inbound",
-                                         occurred_at="2026-01-15T00:00:00Z",
-                                         beneficiary={"account_id": "Z5"}))
+    client.post(
+        URL,
+        transaction_payload(
+            external_id="new", occurred_at="2026-02-01T00:00:00Z", amount="20.00", type="p2p"
+        ),
+    )
+    client.post(
+        URL,
+        transaction_payload(
+            external_id="in",
+            type="cash_deposit",
+            direction="inbound",
+            occurred_at="2026-01-15T00:00:00Z",
+            beneficiary={"account_id": "Z5"},
+        ),
+    )
 
     def ids(params=None):
         return [row["external_id"] for row in client.get(URL, params).json()["results"]]
@@ -329,7 +340,11 @@ def test_batch_reports_each_item_on_its_own(partner_client):
     body = response.json()
     assert response.status_code == 200
     assert [row["status"] for row in body["results"]] == [
-        "created", "duplicate", "conflict", "invalid", "invalid"
+        "created",
+        "duplicate",
+        "conflict",
+        "invalid",
+        "invalid",
     ]
     assert [row["index"] for row in body["results"]] == [0, 1, 2, 3, 4]
     assert body["results"][3]["errors"] == {"amount": ["Must be greater than zero."]}
@@ -400,7 +415,9 @@ def test_inactive_partner_is_refused(partner_client):
     assert client.post(URL, transaction_payload()).status_code == 401
 
 
-def test_staff_with_view_permission_read_all_partners_but_cannot_submit(partner_client, django_user_model):
+def test_staff_with_view_permission_read_all_partners_but_cannot_submit(
+    partner_client, django_user_model
+):
     from django.contrib.auth.models import Group
     from rest_framework.test import APIClient
 

@@ -1,0 +1,276 @@
+"""Ingest and profiling services: idempotency under concurrency, profiles in PostgreSQL, Redis."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from transactions import selectors, services
+from transactions.models import Account, AccountProfile, Customer, Transaction
+from transactions.profile_cache import cached_profile
+from transactions.tasks import sweep_unprofiled_transactions
+
+from .factories import PartnerBankFactory, transaction_payload
+
+
+def _run_concurrently(count: int, work) -> list:
+    """Start `count` threads that call `work()` at the same instant; return their results."""
+    barrier = threading.Barrier(count)
+    results: list = [None] * count
+
+    def runner(index: int) -> None:
+        try:
+            barrier.wait()
+            results[index] = work()
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=runner, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_duplicate_submissions_store_exactly_one_row():
+    partner = PartnerBankFactory()
+    payload = transaction_payload()
+
+    results = _run_concurrently(
+        8, lambda: services.transaction_ingest(partner=partner, payload=payload)
+    )
+
+    statuses = sorted(result.status for result in results)
+    assert statuses == ["created"] + ["duplicate"] * 7
+    assert Transaction.objects.filter(partner=partner).count() == 1
+    assert len({result.transaction.id for result in results}) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_conflicting_submissions_keep_the_first_and_refuse_the_rest():
+    partner = PartnerBankFactory()
+    payloads = [transaction_payload(external_id="same", amount=f"{n}.00") for n in range(1, 7)]
+    feed = iter(payloads)
+    lock = threading.Lock()
+
+    def submit():
+        with lock:
+            payload = next(feed)
+        return services.transaction_ingest(partner=partner, payload=payload)
+
+    results = _run_concurrently(6, submit)
+
+    assert sorted(r.status for r in results) == ["conflict"] * 5 + ["created"]
+    assert Transaction.objects.filter(partner=partner).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_accepted_transactions_are_profiled_after_commit():
+    partner = PartnerBankFactory()
+    services.transaction_ingest(partner=partner, payload=transaction_payload(amount="100.00"))
+    services.transaction_ingest(
+        partner=partner,
+        payload=transaction_payload(
+            amount="50.25", beneficiary={"account_id": "X", "country": "DE"}
+        ),
+    )
+    services.transaction_ingest(
+        partner=partner, payload=transaction_payload(amount="7.00", status="failed")
+    )
+
+    profile = AccountProfile.objects.get(account__partner=partner, account__external_id="A1")
+    assert profile.transaction_count == 3
+    assert profile.activity == {"outbound:transfer:USD": {"count": 2, "sum": "150.2500"}}
+    assert profile.status_counts == {"approved": 2, "failed": 1}
+    assert profile.countries == {"SG": 2, "DE": 1}
+    assert profile.devices == {"d-77": 3}
+    assert profile.account.customer.external_id == "C1"
+    assert not Transaction.objects.unprofiled().exists()
+    cached = cached_profile(partner.pk, "A1")
+    assert cached["transaction_count"] == 3
+    assert cached["customer_id"] == "C1"
+
+
+@pytest.mark.django_db
+def test_profiling_is_idempotent():
+    partner = PartnerBankFactory()
+    result = services.transaction_ingest(partner=partner, payload=transaction_payload())
+    ids = [result.transaction.id]
+
+    first = services.account_profiles_refresh(transaction_ids=ids)
+    second = services.account_profiles_refresh(transaction_ids=ids)
+
+    assert (first, second) == (1, 0)
+    assert AccountProfile.objects.get().transaction_count == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_profiling_counts_each_transaction_once():
+    partner = PartnerBankFactory()
+    with_no_task = [transaction_payload(external_id=f"t{n}") for n in range(20)]
+    from unittest import mock
+
+    with mock.patch("transactions.services._after_ingest"):
+        results = services.transactions_ingest(partner=partner, payloads=with_no_task)
+    ids = [r.transaction.id for r in results]
+
+    folded = _run_concurrently(4, lambda: services.account_profiles_refresh(transaction_ids=ids))
+
+    assert sum(folded) == 20
+    assert AccountProfile.objects.get().transaction_count == 20
+
+
+@pytest.mark.django_db
+def test_inbound_transactions_profile_the_beneficiary():
+    partner = PartnerBankFactory()
+    result = services.transaction_ingest(
+        partner=partner,
+        payload=transaction_payload(
+            type="cash_deposit",
+            direction="inbound",
+            beneficiary={"account_id": "SAV-1", "customer_id": "C9"},
+            originator={"country": "MX"},
+        ),
+    )
+    services.account_profiles_refresh(transaction_ids=[result.transaction.id])
+
+    account = Account.objects.get(partner=partner)
+    assert account.external_id == "SAV-1"
+    assert account.customer.external_id == "C9"
+    assert account.profile.activity == {
+        "inbound:cash_deposit:USD": {"count": 1, "sum": "1500.0000"}
+    }
+    assert account.profile.countries == {"MX": 1}
+
+
+@pytest.mark.django_db
+def test_customer_keeps_the_latest_name_whatever_the_arrival_order():
+    partner = PartnerBankFactory()
+    now = timezone.now()
+    newer = transaction_payload(
+        occurred_at=now.isoformat(),
+        originator={"account_id": "A1", "customer_id": "C1", "name": "Ana Lima Souza"},
+    )
+    older = transaction_payload(
+        occurred_at=(now - timedelta(days=3)).isoformat(),
+        originator={"account_id": "A1", "customer_id": "C1", "name": "Ana Lima"},
+    )
+    for payload in (newer, older):
+        result = services.transaction_ingest(partner=partner, payload=payload)
+        services.account_profiles_refresh(transaction_ids=[result.transaction.id])
+
+    customer = Customer.objects.get(partner=partner)
+    assert customer.name == "Ana Lima Souza"
+    assert customer.first_seen_at < customer.last_seen_at
+
+
+@pytest.mark.django_db
+def test_sweep_profiles_transactions_whose_task_was_lost():
+    partner = PartnerBankFactory()
+    from unittest import mock
+
+    with mock.patch("transactions.services._after_ingest"):  # the broker lost the task
+        result = services.transaction_ingest(partner=partner, payload=transaction_payload())
+    fresh_result_id = result.transaction.id
+    Transaction.objects.filter(pk=fresh_result_id).update(
+        received_at=timezone.now() - timedelta(minutes=5)
+    )
+
+    swept = sweep_unprofiled_transactions()
+
+    assert swept == 1
+    assert Transaction.objects.get(pk=fresh_result_id).profiled_at is not None
+
+
+@pytest.mark.django_db
+def test_sweep_leaves_just_received_transactions_to_their_task():
+    partner = PartnerBankFactory()
+    from unittest import mock
+
+    with mock.patch("transactions.services._after_ingest"):
+        services.transaction_ingest(partner=partner, payload=transaction_payload())
+
+    assert sweep_unprofiled_transactions() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ingest_survives_an_unreachable_broker():
+    partner = PartnerBankFactory()
+    from unittest import mock
+
+    with mock.patch(
+        "transactions.tasks.profile_transactions.delay", side_effect=ConnectionError("broker down")
+    ):
+        result = services.transaction_ingest(partner=partner, payload=transaction_payload())
+
+    assert result.status == "created"
+    assert Transaction.objects.unprofiled().count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_staff_profile_edit_invalidates_the_cached_copy():
+    partner = PartnerBankFactory()
+    services.transaction_ingest(partner=partner, payload=transaction_payload())
+    assert cached_profile(partner.pk, "A1")["risk_rating"] == "low"
+    profile = AccountProfile.objects.get()
+
+    services.account_profile_update(
+        profile=profile,
+        risk_rating="high",
+        single_transaction_limit=Decimal("5000"),
+        daily_limit=None,
+        limit_currency="USD",
+    )
+
+    assert cached_profile(partner.pk, "A1") is None
+    fresh = selectors.account_profile_get(partner_id=partner.pk, account_external_id="A1")
+    assert fresh["risk_rating"] == "high"
+    assert fresh["single_transaction_limit"] == "5000.0000"
+    assert cached_profile(partner.pk, "A1")["risk_rating"] == "high"
+
+
+@pytest.mark.django_db
+def test_limits_without_a_currency_are_refused():
+    from django.core.exceptions import ValidationError
+
+    partner = PartnerBankFactory()
+    result = services.transaction_ingest(partner=partner, payload=transaction_payload())
+    services.account_profiles_refresh(transaction_ids=[result.transaction.id])
+
+    with pytest.raises(ValidationError):
+        services.account_profile_update(
+            profile=AccountProfile.objects.get(),
+            risk_rating="medium",
+            single_transaction_limit=Decimal("100"),
+            daily_limit=None,
+            limit_currency="",
+        )
+    assert AccountProfile.objects.get().risk_rating == "low"
+
+
+@pytest.mark.django_db
+def test_revoked_keys_stay_for_the_audit_trail():
+    partner = PartnerBankFactory()
+    api_key, secret = services.api_key_create(partner=partner)
+    assert services.decrypt_secret(api_key) == secret
+    assert secret not in api_key.encrypted_secret
+
+    services.api_key_revoke(api_key=api_key)
+
+    api_key.refresh_from_db()
+    assert api_key.revoked_at is not None
+    assert not partner.api_keys.live().exists()
+
+
+@pytest.mark.django_db
+def test_partner_slugs_stay_unique():
+    first = services.partner_create(name="Acme Bank")
+    second = services.partner_create(name="Acme  Bank!")
+    assert (first.slug, second.slug) == ("acme-bank", "acme-bank-2")
