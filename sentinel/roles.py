@@ -12,6 +12,8 @@ COMPLIANCE_OFFICER = "Compliance officer"
 ADMINISTRATOR = "Administrator"
 GROUPS = (INVESTIGATOR, SENIOR_INVESTIGATOR, COMPLIANCE_OFFICER, ADMINISTRATOR)
 
+# Risk rating and limits are edited on the account's admin page (its own fields are read-only).
+_EDIT_PROFILES = ["transactions.change_account", "transactions.change_accountprofile"]
 _READ_PARTIES = [
     "transactions.view_transaction",
     "transactions.view_customer",
@@ -21,8 +23,8 @@ _READ_PARTIES = [
 ]
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     INVESTIGATOR: _READ_PARTIES,
-    SENIOR_INVESTIGATOR: [*_READ_PARTIES, "transactions.change_accountprofile"],
-    COMPLIANCE_OFFICER: [*_READ_PARTIES, "transactions.change_accountprofile"],
+    SENIOR_INVESTIGATOR: [*_READ_PARTIES, *_EDIT_PROFILES],
+    COMPLIANCE_OFFICER: [*_READ_PARTIES, *_EDIT_PROFILES],
     ADMINISTRATOR: [
         *_READ_PARTIES,
         "transactions.add_partnerbank",
@@ -30,7 +32,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "transactions.view_apikey",
         "transactions.add_apikey",
         "transactions.change_apikey",
-        "transactions.change_accountprofile",
+        *_EDIT_PROFILES,
         "auth.view_user",
         "auth.add_user",
         "auth.change_user",

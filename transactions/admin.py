@@ -176,6 +176,8 @@ class AccountAdmin(admin.ModelAdmin):
 
     def save_formset(self, request, form, formset, change):
         """Profile edits go through the service, which also drops the Redis copy."""
+        # The admin's change message reads what formset.save() would have recorded.
+        formset.new_objects, formset.deleted_objects, formset.changed_objects = [], [], []
         for profile_form in formset.forms:
             if profile_form.has_changed() and profile_form.instance.pk:
                 data = profile_form.cleaned_data
@@ -186,6 +188,7 @@ class AccountAdmin(admin.ModelAdmin):
                     daily_limit=data["daily_limit"],
                     limit_currency=data["limit_currency"],
                 )
+                formset.changed_objects.append((profile_form.instance, profile_form.changed_data))
 
 
 @admin.register(Transaction)
