@@ -9,6 +9,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 
 from sentinel.ids import uuid7
 
@@ -39,6 +40,13 @@ class PartnerBank(models.Model):
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("name"),
+                name="partner_name_unique_ignoring_case",
+                violation_error_message="A partner bank with this name already exists.",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -5,19 +5,19 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from cryptography.fernet import Fernet
-from django.conf import settings
+from django.db import connection
 from django.db import transaction as db_transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
 from sentinel.ids import uuid7
 
-from . import profile_cache
+from . import keyring, profile_cache
 from .choices import TransactionStatus
 from .models import Account, AccountProfile, ApiKey, Customer, PartnerBank, Transaction
 from .schemas import TransactionIn, validate_transaction
@@ -26,14 +26,6 @@ logger = logging.getLogger(__name__)
 
 
 # --- Partners and keys -------------------------------------------------------------------------
-
-
-def _fernet() -> Fernet:
-    return Fernet(settings.SENTINEL_ENCRYPTION_KEY.encode())
-
-
-def decrypt_secret(api_key: ApiKey) -> str:
-    return _fernet().decrypt(api_key.encrypted_secret.encode()).decode()
 
 
 def partner_create(*, name: str, rate_limit_per_minute: int | None = None) -> PartnerBank:
@@ -60,7 +52,7 @@ def api_key_create(
     api_key = ApiKey(
         partner=partner,
         key_id=f"sk_{partner.slug[:12]}_{secrets.token_hex(8)}",
-        encrypted_secret=_fernet().encrypt(secret.encode()).decode(),
+        encrypted_secret=keyring.encrypt_secret(secret),
         label=label,
         allowed_networks=list(allowed_networks),
         created_by=created_by,
@@ -76,6 +68,7 @@ def api_key_revoke(*, api_key: ApiKey, revoked_by=None) -> ApiKey:
         api_key.revoked_at = timezone.now()
         api_key.revoked_by = revoked_by
         api_key.save(update_fields=["revoked_at", "revoked_by"])
+    keyring.forget_key(api_key.key_id)
     return api_key
 
 
@@ -144,30 +137,69 @@ def transactions_ingest(*, partner: PartnerBank, payloads: Sequence[object]) -> 
     if not candidates:
         return results
 
-    with db_transaction.atomic():
-        Transaction.objects.bulk_create(candidates, ignore_conflicts=True, batch_size=1000)
+    inserted = _insert_new(candidates)
+    earlier = [c for c in candidates if c.id not in inserted]
+    stored: dict[str, Transaction] = {}
+    if earlier:
         stored = {
             row.external_id: row
             for row in Transaction.objects.filter(
-                partner=partner, external_id__in={c.external_id for c in candidates}
+                partner=partner, external_id__in={c.external_id for c in earlier}
             )
         }
-        created_ids = []
-        for result in results:
-            if result.status != "pending":
-                continue
-            candidate, row = result.transaction, stored[result.transaction.external_id]
-            if row.id == candidate.id:
-                result.status = "created"
-                created_ids.append(row.id)
-            elif row.payload_hash == candidate.payload_hash:
-                result.status = "duplicate"
-            else:
-                result.status = "conflict"
-            result.transaction = row
-        if created_ids:
-            db_transaction.on_commit(lambda: _after_ingest(created_ids), robust=True)
+    created_ids = []
+    for result in results:
+        if result.status != "pending":
+            continue
+        candidate = result.transaction
+        if candidate.id in inserted:
+            candidate._state.adding, candidate._state.db = False, "default"
+            result.status = "created"
+            created_ids.append(candidate.id)
+            continue
+        row = stored[candidate.external_id]
+        result.status = "duplicate" if row.payload_hash == candidate.payload_hash else "conflict"
+        result.transaction = row
+    if created_ids:
+        # Runs at once in autocommit mode (the API), after the outer commit inside atomic().
+        db_transaction.on_commit(lambda: _after_ingest(created_ids), robust=True)
     return results
+
+
+_INSERT_CHUNK = 1000
+
+
+def _insert_new(candidates: list[Transaction]) -> set:
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING id: the ids that were actually stored.
+
+    Written in SQL because the ORM's bulk_create(ignore_conflicts=True) cannot say which rows
+    it inserted; this way a new transaction costs one statement and one round trip. Rows go in
+    external_id order so concurrent overlapping batches lock the unique index in the same order.
+    """
+    fields = Transaction._meta.concrete_fields
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(field.column) for field in fields)
+    row_sql = f"({', '.join(['%s'] * len(fields))})"
+    ordered = sorted(candidates, key=lambda candidate: candidate.external_id)
+    inserted: set = set()
+    # One statement is atomic on its own; only several chunks need a transaction around them.
+    several = len(ordered) > _INSERT_CHUNK
+    with db_transaction.atomic() if several else nullcontext(), connection.cursor() as cursor:
+        for start in range(0, len(ordered), _INSERT_CHUNK):
+            chunk = ordered[start : start + _INSERT_CHUNK]
+            params = [
+                field.get_db_prep_save(getattr(candidate, field.attname), connection)
+                for candidate in chunk
+                for field in fields
+            ]
+            cursor.execute(
+                f"INSERT INTO {quote(Transaction._meta.db_table)} ({columns}) "  # noqa: S608
+                f"VALUES {', '.join([row_sql] * len(chunk))} "
+                "ON CONFLICT (partner_id, external_id) DO NOTHING RETURNING id",
+                params,
+            )
+            inserted.update(row[0] for row in cursor.fetchall())
+    return inserted
 
 
 def transaction_ingest(*, partner: PartnerBank, payload: object) -> IngestResult:

@@ -11,8 +11,8 @@ from django.conf import settings
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
 
+from transactions.keyring import live_key
 from transactions.models import ApiKey, PartnerBank
-from transactions.services import decrypt_secret
 
 KEY_HEADER = "HTTP_X_SENTINEL_KEY"
 TIMESTAMP_HEADER = "HTTP_X_SENTINEL_TIMESTAMP"
@@ -60,16 +60,13 @@ class PartnerSignatureAuthentication(BaseAuthentication):
                 "X-Sentinel-Signature."
             )
         self._check_timestamp(timestamp)
-        api_key = (
-            ApiKey.objects.select_related("partner")
-            .filter(key_id=key_id, revoked_at__isnull=True, partner__is_active=True)
-            .first()
-        )
+        live = live_key(key_id)
         # One message for unknown, revoked and bad signatures: nothing to learn by probing.
         failure = "Unknown or revoked key, or the signature does not match."
-        if api_key is None:
+        if live is None:
             raise exceptions.AuthenticationFailed(failure)
-        expected = sign(decrypt_secret(api_key), timestamp, request._request.body)
+        api_key, secret = live
+        expected = sign(secret, timestamp, request._request.body)
         if not hmac.compare_digest(expected.encode(), signature.strip().lower().encode()):
             raise exceptions.AuthenticationFailed(failure)
         if not api_key.allows_address(meta.get("REMOTE_ADDR")):

@@ -2,10 +2,11 @@
 
 import django.contrib.postgres.fields
 import django.db.models.deletion
-import sentinel.ids
-import transactions.models
 from django.conf import settings
 from django.db import migrations, models
+
+import sentinel.ids
+import transactions.models
 
 
 class Migration(migrations.Migration):

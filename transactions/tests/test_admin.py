@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from django.contrib.auth.models import Group
 
-from transactions import services
+from transactions import keyring, services
 from transactions.models import AccountProfile, ApiKey
 from transactions.profile_cache import cached_profile
 
@@ -44,7 +44,7 @@ def test_creating_a_key_shows_its_secret_once_and_stores_it_encrypted(client, ad
     secret = re.search(r'<code id="secret">([^<]+)</code>', page.content.decode()).group(1)
     api_key = ApiKey.objects.get(partner=partner)
     assert api_key.allowed_networks == ["10.0.0.0/8"]
-    assert services.decrypt_secret(api_key) == secret
+    assert keyring.decrypt_secret(api_key) == secret
     assert secret not in api_key.encrypted_secret
     detail = client.get(f"/admin/transactions/apikey/{api_key.pk}/change/")
     assert secret not in detail.content.decode()

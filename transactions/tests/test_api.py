@@ -443,3 +443,14 @@ def test_user_without_permission_sees_nothing(partner_client, django_user_model)
     nobody = APIClient()
     nobody.force_authenticate(django_user_model.objects.create_user("nobody"))
     assert nobody.get(URL).status_code == 403
+
+
+@pytest.mark.parametrize(
+    "moment",
+    ["5075-02-06T16:02:29.3+16:29", "0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"],
+)
+def test_extreme_filter_timestamps_are_handled(partner_client, moment):
+    response = partner_client().get(URL, {"occurred_before": moment})
+    assert response.status_code in (200, 400)
+    if response.status_code == 400:
+        assert "occurred_before" in response.json()["error"]["fields"]

@@ -10,7 +10,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from transactions import selectors, services
+from transactions import keyring, selectors, services
 from transactions.models import Account, AccountProfile, Customer, Transaction
 from transactions.profile_cache import cached_profile
 from transactions.tasks import sweep_unprofiled_transactions
@@ -259,7 +259,7 @@ def test_limits_without_a_currency_are_refused():
 def test_revoked_keys_stay_for_the_audit_trail():
     partner = PartnerBankFactory()
     api_key, secret = services.api_key_create(partner=partner)
-    assert services.decrypt_secret(api_key) == secret
+    assert keyring.decrypt_secret(api_key) == secret
     assert secret not in api_key.encrypted_secret
 
     services.api_key_revoke(api_key=api_key)

@@ -1,0 +1,154 @@
+"""`make run`: the whole system in one terminal, stopped by one Ctrl-C.
+
+This process owns the embedded PostgreSQL and Redis (when DATABASE_URL / REDIS_URL are unset),
+so they live exactly as long as the system does; the web server, the Celery worker and Celery
+beat inherit the URLs through the environment.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from sentinel import embedded
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+DEMO_PASSWORD = "sentinel-demo"  # noqa: S105  printed for the demo users, never for real ones
+DEMO_LOGINS = ("investigator", "senior", "compliance", "admin")
+STOP_GRACE_SECONDS = 15
+
+
+def main() -> int:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sentinel.settings.local")
+    port = int(os.environ.get("PORT", "8000"))
+    say("starting PostgreSQL and Redis" if not os.environ.get("DATABASE_URL") else "connecting")
+    embedded.database_url()
+    embedded.redis_url()
+    manage("migrate", "--noinput")
+    seed_demo_once()
+
+    processes = start_services(port)
+    stop = install_signal_handlers()
+    try:
+        if wait_until_healthy(port, processes, stop):
+            announce(port)
+        while not stop["requested"]:
+            if dead := [name for name, proc in processes.items() if proc.poll() is not None]:
+                say(f"{', '.join(dead)} stopped unexpectedly; shutting everything down")
+                return 1
+            time.sleep(0.5)
+        return 0
+    finally:
+        stop_services(processes)
+
+
+def say(message: str) -> None:
+    print(f"[sentinel] {message}", flush=True)
+
+
+def manage(*args: str) -> None:
+    subprocess.run([sys.executable, str(ROOT / "manage.py"), *args], cwd=ROOT, check=True)
+
+
+def seed_demo_once() -> None:
+    """Demo data on first start only; DEMO_DATA=0 skips it."""
+    marker = embedded.state_dir() / "demo-seeded"
+    if os.environ.get("DEMO_DATA", "1") == "0" or marker.exists():
+        return
+    say("loading demo data (first start only)")
+    manage("seed_demo", "--seed", "7", "--password", DEMO_PASSWORD)
+    marker.write_text(time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+
+
+def start_services(port: int) -> dict[str, subprocess.Popen]:
+    web_workers = os.environ.get("WEB_CONCURRENCY", "2")
+    commands = {
+        "web": [
+            str(BIN / "uvicorn"),
+            "sentinel.asgi:application",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            web_workers,
+            "--no-access-log",
+        ],
+        "worker": [
+            str(BIN / "celery"),
+            "-A",
+            "sentinel",
+            "worker",
+            "--loglevel",
+            "INFO",
+            "--concurrency",
+            os.environ.get("CELERY_CONCURRENCY", "2"),
+            "--hostname",
+            "sentinel@%h",
+        ],
+        "beat": [str(BIN / "celery"), "-A", "sentinel", "beat", "--loglevel", "INFO"],
+    }
+    return {name: subprocess.Popen(command, cwd=ROOT) for name, command in commands.items()}
+
+
+def install_signal_handlers() -> dict[str, bool]:
+    stop = {"requested": False}
+
+    def request_stop(signum, frame) -> None:
+        stop["requested"] = True
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    return stop
+
+
+def wait_until_healthy(port: int, processes: dict, stop: dict, timeout: float = 120) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and not stop["requested"]:
+        if any(proc.poll() is not None for proc in processes.values()):
+            return False
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as reply:
+                if reply.status == 200:
+                    return True
+        except OSError:
+            pass
+        time.sleep(0.5)
+    return False
+
+
+def announce(port: int) -> None:
+    logins = "\n".join(f"    {name:<13} / {DEMO_PASSWORD}" for name in DEMO_LOGINS)
+    print(
+        f"\n  Sentinel is running at http://127.0.0.1:{port}/\n"
+        f"  API docs: http://127.0.0.1:{port}/api/docs/   admin: http://127.0.0.1:{port}/admin/\n"
+        f"  Demo logins (username / password):\n{logins}\n"
+        "  Press Ctrl-C to stop everything.\n",
+        flush=True,
+    )
+
+
+def stop_services(processes: dict[str, subprocess.Popen]) -> None:
+    """SIGTERM everyone, wait for a clean exit, then SIGKILL stragglers."""
+    say("stopping")
+    for proc in processes.values():
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + STOP_GRACE_SECONDS
+    for proc in processes.values():
+        try:
+            proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    say("stopped")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,153 @@
+"""`make run` end to end: the runner starts web, worker and beat, and Ctrl-C stops them all."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+import pytest
+
+from transactions.api.authentication import sign
+from transactions.tests.factories import transaction_payload
+
+ROOT = Path(__file__).resolve().parents[2]
+RUNNER_DATABASE = "sentinel_runner_test"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _runner_database_url() -> str:
+    """A database of its own on the same server, so the runner never touches dev data."""
+    url = os.environ["DATABASE_URL"]
+    with psycopg.connect(url, autocommit=True) as conn:
+        if not conn.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", [RUNNER_DATABASE]
+        ).fetchone():
+            conn.execute(f'CREATE DATABASE "{RUNNER_DATABASE}"')
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{RUNNER_DATABASE}"))
+
+
+def _get(url: str, timeout: float = 2) -> tuple[int, bytes]:
+    with urllib.request.urlopen(url, timeout=timeout) as reply:  # noqa: S310  local test server
+        return reply.status, reply.read()
+
+
+def _wait_for(predicate, timeout: float, process: subprocess.Popen) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "the runner exited early"
+        try:
+            if predicate():
+                return True
+        except OSError:
+            pass
+        time.sleep(0.5)
+    return False
+
+
+def _children(pid: int) -> set[int]:
+    out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
+    return {int(line) for line in out.split()}
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+
+
+@pytest.mark.xdist_group("processes")
+def test_runner_serves_ingests_profiles_and_stops_everything(tmp_path):
+    port = _free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": _runner_database_url(),
+        "PORT": str(port),
+        "DEMO_DATA": "0",
+        "SENTINEL_STATE_DIR": str(tmp_path),
+        "DJANGO_SETTINGS_MODULE": "sentinel.settings.local",
+        "WEB_CONCURRENCY": "1",
+        "CELERY_CONCURRENCY": "1",
+    }
+    runner = subprocess.Popen(
+        [sys.executable, "-m", "sentinel.runner"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        # Given the runner has started
+        base = f"http://127.0.0.1:{port}"
+        assert _wait_for(lambda: _get(f"{base}/healthz")[0] == 200, 120, runner)
+        credentials = json.loads(
+            subprocess.run(
+                [sys.executable, "manage.py", "create_partner", f"Runner {port}", "--json"],
+                cwd=ROOT,
+                env=env,
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+        )
+
+        # When a partner sends a signed transaction
+        body = json.dumps(transaction_payload()).encode()
+        timestamp = int(time.time())
+        request = urllib.request.Request(
+            f"{base}/api/v1/transactions/",
+            data=body,
+            method="POST",
+            headers={
+                "Content-Type": "application/json",
+                "X-Sentinel-Key": credentials["key_id"],
+                "X-Sentinel-Timestamp": str(timestamp),
+                "X-Sentinel-Signature": sign(credentials["secret"], timestamp, body),
+            },
+        )
+        with urllib.request.urlopen(request, timeout=10) as reply:  # noqa: S310
+            created = json.load(reply)
+            assert reply.status == 201
+
+        # Then the worker profiles it within 2 seconds
+        def profiled() -> bool:
+            with psycopg.connect(env["DATABASE_URL"]) as conn:
+                row = conn.execute(
+                    "SELECT profiled_at IS NOT NULL FROM transactions_transaction WHERE id = %s",
+                    [created["id"]],
+                ).fetchone()
+            return bool(row and row[0])
+
+        assert _wait_for(profiled, 5, runner)
+
+        # And SIGTERM stops the runner and every process it started
+        children = _children(runner.pid)
+        assert len(children) == 3  # web, worker, beat
+        runner.send_signal(signal.SIGTERM)
+        assert runner.wait(timeout=40) == 0
+        deadline = time.monotonic() + 10
+        while any(_alive(pid) for pid in children) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not any(_alive(pid) for pid in children)
+    finally:
+        if runner.poll() is None:
+            runner.kill()
+        output = runner.stdout.read().decode(errors="replace") if runner.stdout else ""
+        if runner.returncode not in (0, None):
+            print(output)

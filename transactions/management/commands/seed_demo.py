@@ -1,0 +1,208 @@
+"""``manage.py seed_demo``: a realistic, reproducible population to explore Sentinel with.
+
+The command only orchestrates: ``transactions.demo`` generates the payloads (pure, seeded) and
+they are stored through ``transactions_ingest``, the service behind the API, so the demo data
+takes exactly the path a partner's data takes, profiling included.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.template.defaultfilters import pluralize
+from django.utils import timezone
+
+from sentinel import roles
+from transactions import demo
+from transactions.models import PartnerBank, Transaction
+from transactions.services import api_key_create, partner_create, transactions_ingest
+
+BATCH_SIZE = 1000  # the batch endpoint's limit: the demo ingests the way a partner would
+# (username, group, superuser)
+STAFF = (
+    ("investigator", roles.INVESTIGATOR, False),
+    ("senior", roles.SENIOR_INVESTIGATOR, False),
+    ("compliance", roles.COMPLIANCE_OFFICER, False),
+    ("admin", roles.ADMINISTRATOR, True),
+)
+
+
+@dataclass(frozen=True)
+class SeededPartner:
+    partner: PartnerBank
+    created: bool
+    key_id: str = ""
+    secret: str = ""  # only when this run created the key: secrets are never readable later
+
+
+def _at_least(minimum: int) -> Callable[[str], int]:
+    def parse(value: str) -> int:
+        number = int(value)
+        if number < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}")
+        return number
+
+    return parse
+
+
+class Command(BaseCommand):
+    help = (
+        "Seed three demo partner banks, their customers' transactions (with planted laundering "
+        "typologies) and one staff user per role. Running it again with the same seed adds "
+        "nothing: transactions are replayed as duplicates."
+    )
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--seed", type=int, default=7, help="Same seed, same data.")
+        parser.add_argument(
+            "--customers",
+            type=_at_least(demo.MIN_CUSTOMERS),
+            default=300,
+            metavar="N",
+            help="Customers across the three partners (default 300).",
+        )
+        parser.add_argument(
+            "--days",
+            type=_at_least(1),
+            default=30,
+            metavar="N",
+            help="Days of history, ending now (default 30).",
+        )
+        parser.add_argument(
+            "--password",
+            default="sentinel-demo",
+            help="Password set on every demo staff user, on every run (default sentinel-demo).",
+        )
+
+    def handle(self, *args, seed: int, customers: int, days: int, password: str, **options) -> None:
+        started = time.monotonic()
+        previous_end = _previous_window_end(seed)
+        end = previous_end or timezone.now()
+        population = demo.generate(seed=seed, customers=customers, days=days, end=end)
+        with transaction.atomic():
+            partners = [_seed_partner(spec.name) for spec in demo.PARTNERS]
+            _seed_staff(password)
+        self._report_window(population, days=days, replayed=previous_end is not None)
+        # Before the long part: if ingest fails, the new keys' secrets are not lost with it.
+        self._report_partners(partners)
+        counts: Counter[str] = Counter()
+        for seeded in partners:
+            counts.update(_ingest(seeded.partner, population.payloads[seeded.partner.name]))
+        self._report_counts(counts)
+        self._report_typologies(population)
+        self._report_staff(password)
+        self.stdout.write(
+            f"Done in {time.monotonic() - started:.1f} s. Account profiles fill in as the "
+            "Celery worker works through the queue."
+        )
+
+    def _report_window(self, population: demo.Population, *, days: int, replayed: bool) -> None:
+        customers, end = len(population.customers), population.window_end
+        total = sum(len(payloads) for payloads in population.payloads.values())
+        self.stdout.write(
+            f"Demo: {customers:,} customers, {total:,} transactions over {days} days up to "
+            f"{end:%Y-%m-%d %H:%M} UTC."
+        )
+        if replayed:
+            self.stdout.write(
+                "  (the window of an earlier run of this seed; another --seed makes a fresh one)"
+            )
+
+    def _report_partners(self, partners: Sequence[SeededPartner]) -> None:
+        self.stdout.write("Partners:")
+        for seeded in partners:
+            state = "created" if seeded.created else "already there"
+            self.stdout.write(f"  {seeded.partner.name} ({seeded.partner.slug}): {state}")
+            if seeded.secret:
+                self.stdout.write(
+                    f"    API key {seeded.key_id}  secret {seeded.secret}  (shown only now)"
+                )
+
+    def _report_counts(self, counts: Counter[str]) -> None:
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Created {counts['created']:,} transactions, {counts['duplicate']:,} duplicates."
+            )
+        )
+        if counts["conflict"]:
+            self.stdout.write(
+                self.style.WARNING(
+                    f"{counts['conflict']:,} conflicts: an earlier run of this seed used other "
+                    "--customers/--days and those transactions were kept; use another --seed."
+                )
+            )
+        if counts["invalid"]:
+            self.stdout.write(
+                self.style.ERROR(f"{counts['invalid']:,} payloads broke the contract: a bug.")
+            )
+
+    def _report_typologies(self, population: demo.Population) -> None:
+        self.stdout.write(f"Planted typologies (metadata.{demo.TYPOLOGY_KEY}):")
+        for planted in population.typologies:
+            self.stdout.write(
+                f"  {planted.typology:<18} {planted.partner:<20} {planted.customer_id:<10} "
+                f"{planted.transactions} transaction{pluralize(planted.transactions)}"
+            )
+
+    def _report_staff(self, password: str) -> None:
+        self.stdout.write(f'Staff logins at /login/ (password "{password}"):')
+        for username, group, superuser in STAFF:
+            role = f"{group}, superuser" if superuser else group
+            self.stdout.write(f"  {username:<13} {role}")
+
+
+def _previous_window_end(seed: int) -> datetime | None:
+    """Where an earlier run of this seed ended its window: replaying it makes re-runs no-ops."""
+    value = (
+        Transaction.objects.filter(
+            partner__name__in=[spec.name for spec in demo.PARTNERS],
+            **{f"metadata__{demo.SEED_KEY}": seed},
+        )
+        .values_list(f"metadata__{demo.WINDOW_END_KEY}", flat=True)
+        .first()
+    )
+    return datetime.fromisoformat(value) if value else None
+
+
+def _seed_partner(name: str) -> SeededPartner:
+    partner = PartnerBank.objects.filter(name=name).first()
+    created = partner is None
+    if created:
+        partner = partner_create(name=name)
+    elif partner.api_keys.live().exists():
+        return SeededPartner(partner=partner, created=False)
+    api_key, secret = api_key_create(partner=partner, label="seed_demo")
+    return SeededPartner(partner=partner, created=created, key_id=api_key.key_id, secret=secret)
+
+
+def _seed_staff(password: str) -> None:
+    """One staff user per role; the password is (re)set so the printed logins always work."""
+    user_model = get_user_model()
+    for username, group_name, superuser in STAFF:
+        user, _ = user_model.objects.get_or_create(
+            username=username, defaults={"email": f"{username}@example.com"}
+        )
+        user.is_staff, user.is_superuser = True, superuser
+        user.set_password(password)
+        user.save()
+        user.groups.add(Group.objects.get_or_create(name=group_name)[0])
+
+
+def _ingest(partner: PartnerBank, payloads: list[dict]) -> Counter[str]:
+    """Store payloads in batches, as a partner would; returns how many ended in each status."""
+    counts: Counter[str] = Counter()
+    for offset in range(0, len(payloads), BATCH_SIZE):
+        results = transactions_ingest(
+            partner=partner, payloads=payloads[offset : offset + BATCH_SIZE]
+        )
+        counts.update(result.status for result in results)
+    return counts

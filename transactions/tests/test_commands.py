@@ -1,0 +1,184 @@
+"""The management commands as an operator runs them: create_partner and seed_demo."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from datetime import datetime
+from io import StringIO
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
+from rest_framework.test import APIClient
+
+from sentinel import roles
+from transactions import demo
+from transactions.api.authentication import sign
+from transactions.models import ApiKey, PartnerBank, Transaction
+
+pytestmark = pytest.mark.django_db
+
+LIST_URL = "/api/v1/transactions/"
+
+
+def _run(*args: str) -> str:
+    out = StringIO()
+    call_command(*args, stdout=out)
+    return out.getvalue()
+
+
+def _signed_get(key_id: str, secret: str, **extra) -> int:
+    timestamp = int(time.time())
+    headers = {
+        "HTTP_X_SENTINEL_KEY": key_id,
+        "HTTP_X_SENTINEL_TIMESTAMP": str(timestamp),
+        "HTTP_X_SENTINEL_SIGNATURE": sign(secret, timestamp, b""),
+    }
+    return APIClient().get(LIST_URL, **headers, **extra).status_code
+
+
+# --- create_partner ----------------------------------------------------------------------------
+
+
+def test_create_partner_json_prints_a_key_that_signs_requests():
+    output = _run("create_partner", "Acme Bank", "--json")
+
+    assert len(output.strip().splitlines()) == 1
+    created = json.loads(output)
+    assert set(created) == {"partner", "key_id", "secret"}
+    assert created["partner"] == "acme-bank"
+    assert PartnerBank.objects.get(slug="acme-bank").name == "Acme Bank"
+    assert _signed_get(created["key_id"], created["secret"]) == 200
+    assert _signed_get(created["key_id"], "not-the-secret") == 401
+
+
+def test_create_partner_without_json_shows_the_secret_and_warns_it_is_shown_once():
+    output = _run("create_partner", "Acme Bank")
+
+    api_key = ApiKey.objects.get(partner__slug="acme-bank")
+    assert api_key.key_id in output
+    assert "shown only this once" in output
+    secret = next(line.split()[-1] for line in output.splitlines() if "Secret:" in line)
+    assert _signed_get(api_key.key_id, secret) == 200
+
+
+def test_create_partner_applies_the_rate_limit_and_the_ip_allow_list():
+    allow = ("--allow-ip", "10.0.0.0/8", "--allow-ip", "192.0.2.7")
+    output = _run("create_partner", "Acme Bank", "--json", "--rate-limit", "120", *allow)
+
+    created = json.loads(output)
+    assert PartnerBank.objects.get(slug="acme-bank").rate_limit_per_minute == 120
+    assert ApiKey.objects.get().allowed_networks == ["10.0.0.0/8", "192.0.2.7"]
+    assert _signed_get(created["key_id"], created["secret"], REMOTE_ADDR="10.1.2.3") == 200
+    assert _signed_get(created["key_id"], created["secret"], REMOTE_ADDR="203.0.113.9") == 403
+
+
+def test_create_partner_refuses_a_duplicate_name_and_creates_nothing():
+    _run("create_partner", "Acme Bank", "--json")
+
+    with pytest.raises(CommandError, match="already exists"):
+        _run("create_partner", "Acme Bank", "--json")
+
+    assert PartnerBank.objects.count() == 1
+    assert ApiKey.objects.count() == 1
+
+
+def test_create_partner_with_a_bad_network_creates_no_partner():
+    with pytest.raises(CommandError, match="not an IP address or CIDR network"):
+        _run("create_partner", "Acme Bank", "--allow-ip", "10.0.0.0/33")
+
+    assert not PartnerBank.objects.exists()
+
+
+def test_create_partner_refuses_a_rate_limit_of_zero():
+    with pytest.raises(CommandError, match="at least 1"):
+        _run("create_partner", "Acme Bank", "--rate-limit", "0")
+
+    assert not PartnerBank.objects.exists()
+
+
+# --- seed_demo ---------------------------------------------------------------------------------
+
+SEED_ARGS = ("seed_demo", "--seed", "3", "--customers", "20", "--days", "5")
+
+
+@pytest.fixture
+def seeded() -> str:
+    return _run(*SEED_ARGS, "--password", "demo-pass-1")
+
+
+def test_seed_demo_creates_three_partners_each_with_a_working_key(seeded):
+    partners = PartnerBank.objects.order_by("name")
+
+    assert [p.name for p in partners] == ["Harbor Credit Union", "Lumen Pay", "Northwind Bank"]
+    for partner in partners:
+        api_key = partner.api_keys.live().get()
+        secret = next(
+            line.split()[4] for line in seeded.splitlines() if f"API key {api_key.key_id}" in line
+        )
+        assert _signed_get(api_key.key_id, secret) == 200
+        assert partner.transactions.exists()
+
+
+def test_seed_demo_stores_exactly_what_the_generator_produces(seeded):
+    stored = Transaction.objects.all()
+    window_end = datetime.fromisoformat(stored.first().metadata[demo.WINDOW_END_KEY])
+    expected = demo.generate(seed=3, customers=20, days=5, end=window_end)
+    payloads = [p for partner_payloads in expected.payloads.values() for p in partner_payloads]
+
+    assert f"Created {len(payloads):,} transactions, 0 duplicates." in seeded
+    assert set(stored.values_list("external_id", flat=True)) == {p["external_id"] for p in payloads}
+    assert Counter(stored.values_list("status", flat=True)) == Counter(
+        p["status"] for p in payloads
+    )
+
+
+def test_seed_demo_stores_the_planted_typologies(seeded):
+    tagged = Counter(
+        Transaction.objects.filter(metadata__has_key=demo.TYPOLOGY_KEY).values_list(
+            f"metadata__{demo.TYPOLOGY_KEY}", flat=True
+        )
+    )
+
+    assert set(tagged) == {"structuring", "fan_in", "high_risk_country"}
+    assert "structuring" in seeded and "fan_in" in seeded
+
+
+def test_seed_demo_creates_one_staff_user_per_role_and_prints_the_logins(seeded, client):
+    users = {user.username: user for user in get_user_model().objects.all()}
+
+    assert set(users) == {"investigator", "senior", "compliance", "admin"}
+    expected_group = {
+        "investigator": roles.INVESTIGATOR,
+        "senior": roles.SENIOR_INVESTIGATOR,
+        "compliance": roles.COMPLIANCE_OFFICER,
+        "admin": roles.ADMINISTRATOR,
+    }
+    for username, user in users.items():
+        assert user.is_staff
+        assert user.is_superuser == (username == "admin")
+        assert [g.name for g in user.groups.all()] == [expected_group[username]]
+        assert username in seeded
+        assert client.login(username=username, password="demo-pass-1")
+    assert '"demo-pass-1"' in seeded
+
+
+def test_running_seed_demo_again_adds_nothing(seeded):
+    transactions, keys = Transaction.objects.count(), ApiKey.objects.count()
+
+    output = _run(*SEED_ARGS, "--password", "demo-pass-1")
+
+    assert f"Created 0 transactions, {transactions:,} duplicates." in output
+    assert Transaction.objects.count() == transactions
+    assert ApiKey.objects.count() == keys == 3
+    assert PartnerBank.objects.count() == 3
+    assert get_user_model().objects.count() == 4
+
+
+def test_seed_demo_refuses_a_population_too_small_for_its_typologies():
+    with pytest.raises(CommandError, match=f"at least {demo.MIN_CUSTOMERS}"):
+        _run("seed_demo", "--customers", "5")
+
+    assert not PartnerBank.objects.exists()

@@ -1,0 +1,201 @@
+"""The demo generator, without a database: reproducible, valid, and worth monitoring."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from transactions import demo
+from transactions.choices import TransactionType
+from transactions.schemas import validate_transaction
+
+END = datetime(2025, 3, 14, 9, 30, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def small():
+    return demo.generate(seed=3, customers=20, days=5, end=END)
+
+
+@pytest.fixture(scope="module")
+def month():
+    return demo.generate(seed=3, customers=60, days=30, end=END)
+
+
+def _all(population: demo.Population) -> list[dict]:
+    return [payload for payloads in population.payloads.values() for payload in payloads]
+
+
+def _tagged(population: demo.Population, typology: str) -> list[dict]:
+    return [p for p in _all(population) if p["metadata"].get(demo.TYPOLOGY_KEY) == typology]
+
+
+def _moment(payload: dict) -> datetime:
+    return datetime.fromisoformat(payload["occurred_at"])
+
+
+def test_the_same_seed_gives_identical_payloads(small):
+    again = demo.generate(seed=3, customers=20, days=5, end=END)
+
+    assert again.payloads == small.payloads
+    assert again.typologies == small.typologies
+
+
+def test_another_seed_gives_other_people_and_other_money(small):
+    other = demo.generate(seed=4, customers=20, days=5, end=END)
+
+    assert {c.name for c in other.customers} != {c.name for c in small.customers}
+    assert [p["amount"] for p in _all(other)] != [p["amount"] for p in _all(small)]
+    assert not {p["external_id"] for p in _all(other)} & {p["external_id"] for p in _all(small)}
+
+
+def test_every_payload_passes_the_ingest_contract(month):
+    problems = {
+        payload["external_id"]: errors
+        for payload in _all(month)
+        if (errors := validate_transaction(payload)[1])
+    }
+
+    assert problems == {}
+
+
+def test_three_partners_share_the_customers_and_each_has_its_own_ids(small):
+    assert list(small.payloads) == ["Northwind Bank", "Harbor Credit Union", "Lumen Pay"]
+    assert len(small.customers) == 20
+    for name, payloads in small.payloads.items():
+        ids = [p["external_id"] for p in payloads]
+        assert payloads, name
+        assert len(ids) == len(set(ids))
+        assert all(external_id.startswith("demo-3-") for external_id in ids)
+
+
+def test_everything_happens_inside_the_window_and_nothing_in_the_future():
+    now = datetime.now(UTC)
+
+    population = demo.generate(seed=9, customers=20, days=5, end=now)
+
+    moments = [_moment(payload) for payload in _all(population)]
+    assert min(moments) >= now.replace(microsecond=0) - timedelta(days=5)
+    assert max(moments) < now
+
+
+def test_a_month_holds_every_kind_of_transaction(month):
+    kinds = Counter(payload["type"] for payload in _all(month))
+
+    assert set(kinds) == set(TransactionType.values)
+    assert kinds.most_common(1)[0][0] == "card_payment"
+
+
+def test_a_few_percent_fail_and_card_payments_fail_most(month):
+    payloads = _all(month)
+    statuses = Counter(payload["status"] for payload in payloads)
+
+    assert {"failed", "denied", "reversed"} <= set(statuses)
+    assert 0.01 < 1 - statuses["approved"] / len(payloads) < 0.10
+
+    def failure_rate(rows: list[dict]) -> float:
+        return sum(row["status"] != "approved" for row in rows) / len(rows)
+
+    cards = [p for p in payloads if p["type"] == "card_payment"]
+    others = [p for p in payloads if p["type"] != "card_payment"]
+    assert failure_rate(cards) > 2 * failure_rate(others)
+
+
+def test_card_payments_carry_what_the_operational_monitor_groups_by(month):
+    cards = [p for p in _all(month) if p["type"] == "card_payment"]
+
+    for payment in cards:
+        assert payment["channel"] in {"pos", "web"}
+        assert payment["mcc"].isdigit() and len(payment["mcc"]) == 4
+        assert payment["product"] and payment["acquirer"] and payment["card_type"]
+        assert payment["beneficiary"]["name"]
+        assert 1 <= payment["latency_ms"] < 60_000
+    assert len({p["acquirer"] for p in cards}) > 3
+    assert sorted(p["latency_ms"] for p in cards)[len(cards) // 2] < 1000
+
+
+def test_salaries_arrive_close_to_each_customers_usual_pay(month):
+    salary_of = {c.accounts[0]: Decimal(str(c.salary)) for c in month.customers if c.employer}
+    salaries = [
+        payload
+        for payload in _all(month)
+        if payload["type"] == "ach" and payload["direction"] == "inbound"
+    ]
+
+    assert len(salaries) > len(salary_of) / 2
+    for salary in salaries:
+        usual = salary_of[salary["beneficiary"]["account_id"]]
+        assert abs(Decimal(salary["amount"]) - usual) < usual * Decimal("0.15")
+
+
+def test_structuring_is_several_cash_deposits_just_under_the_threshold_within_days(month):
+    deposits = _tagged(month, "structuring")
+
+    by_account: dict[str, list[dict]] = {}
+    for deposit in deposits:
+        by_account.setdefault(deposit["beneficiary"]["account_id"], []).append(deposit)
+    assert len(by_account) == 2
+    for account_deposits in by_account.values():
+        moments = [_moment(d) for d in account_deposits]
+        assert len(account_deposits) >= 4
+        assert max(moments) - min(moments) <= timedelta(days=4)
+        for deposit in account_deposits:
+            assert deposit["type"] == "cash_deposit"
+            assert 9000 <= Decimal(deposit["amount"]) < demo.CASH_REPORTING_THRESHOLD
+
+
+def test_fan_in_collects_from_many_strangers_then_wires_it_abroad(month):
+    pattern = _tagged(month, "fan_in")
+
+    mule_accounts = {p["beneficiary"]["account_id"] for p in pattern if p["direction"] == "inbound"}
+    assert len(mule_accounts) == 2
+    for account in mule_accounts:
+        arrivals = [p for p in pattern if p["beneficiary"].get("account_id") == account]
+        (wire,) = [p for p in pattern if p["originator"].get("account_id") == account]
+        collected = sum(Decimal(p["amount"]) for p in arrivals)
+        assert len(arrivals) >= 10
+        assert len({p["originator"]["account_id"] for p in arrivals}) == len(arrivals)
+        assert all(p["type"] == "p2p" for p in arrivals)
+        assert wire["type"] == "wire"
+        assert _moment(wire) >= max(_moment(p) for p in arrivals)
+        assert collected * Decimal("0.9") < Decimal(wire["amount"]) < collected
+        assert wire["beneficiary"]["country"] not in {p.country for p in demo.PARTNERS}
+
+
+def test_a_wire_goes_to_a_high_risk_country(month):
+    wires = _tagged(month, "high_risk_country")
+
+    assert len(wires) == 2
+    for wire in wires:
+        assert wire["type"] == "wire"
+        assert wire["beneficiary"]["country"] in demo.HIGH_RISK_COUNTRIES
+
+
+def test_planted_typologies_fit_even_a_one_day_window():
+    population = demo.generate(seed=5, customers=20, days=1, end=END)
+
+    for planted in population.typologies:
+        stored = [
+            payload
+            for payload in _tagged(population, planted.typology)
+            if planted.customer_id in _customer_ids(payload)
+        ]
+        assert len(stored) == planted.transactions
+
+
+def _customer_ids(payload: dict) -> set[str | None]:
+    return {payload.get(side, {}).get("customer_id") for side in ("originator", "beneficiary")}
+
+
+def test_every_payload_says_which_seed_and_window_it_came_from(small):
+    for payload in _all(small):
+        assert payload["metadata"][demo.SEED_KEY] == 3
+        assert payload["metadata"][demo.WINDOW_END_KEY] == "2025-03-14T09:30:00Z"
+
+
+def test_too_small_a_population_is_refused():
+    with pytest.raises(ValueError, match="at least"):
+        demo.generate(seed=1, customers=demo.MIN_CUSTOMERS - 1, days=5, end=END)
