@@ -8,7 +8,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from . import services
+from . import keyring, services
 from .forms import AccountProfileForm, ApiKeyCreateForm
 from .models import Account, AccountProfile, ApiKey, Customer, PartnerBank, Transaction
 
@@ -45,6 +45,10 @@ class PartnerBankAdmin(admin.ModelAdmin):
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [ApiKeyInline]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        keyring.keys_changed()  # activation and rate limits are read through the key cache
 
     @admin.display(description="Live keys")
     def live_keys(self, obj: PartnerBank) -> int:
@@ -117,6 +121,10 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False  # keys are created from their partner's page, which shows the secret once
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        keyring.keys_changed()  # a new allow-list applies from the next request
 
     def has_delete_permission(self, request, obj=None):
         return False  # revoked keys stay for the audit trail

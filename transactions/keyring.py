@@ -1,21 +1,28 @@
 """API-key secrets: encrypted at rest, and a short-lived per-process cache of live keys.
 
-The cache makes a signed request cost no query and no decryption. Revoking a key in this
-process drops its entry at once; other processes notice within KEY_CACHE_SECONDS.
+The cache makes a signed request cost one Redis GET instead of a query and a decryption. Any
+change to keys or partners bumps a generation counter in Redis, so every process drops its
+cache on the very next request: a revoked key is refused at once everywhere. If Redis is
+unreachable the cache is bypassed, never trusted blindly.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 
 from cryptography.fernet import Fernet
 from django.conf import settings
+from django.db import transaction
+
+from sentinel.redis import get_redis, redis_key
 
 from .models import ApiKey
 
-KEY_CACHE_SECONDS = 2.0
+logger = logging.getLogger(__name__)
+KEY_CACHE_SECONDS = 60.0
 _MAX_CACHED = 10_000
-_cache: dict[str, tuple[float, ApiKey, str]] = {}
+_cache: dict[str, tuple[float, bytes, ApiKey, str]] = {}
 
 
 def _fernet() -> Fernet:
@@ -33,9 +40,15 @@ def decrypt_secret(api_key: ApiKey) -> str:
 def live_key(key_id: str) -> tuple[ApiKey, str] | None:
     """The live key (with its partner) and its secret, or None if unknown, revoked or inactive."""
     now = time.monotonic()
+    generation = _generation()
     cached = _cache.get(key_id)
-    if cached is not None and now - cached[0] < KEY_CACHE_SECONDS:
-        return cached[1], cached[2]
+    if (
+        cached is not None
+        and generation is not None
+        and cached[1] == generation
+        and now - cached[0] < KEY_CACHE_SECONDS
+    ):
+        return cached[2], cached[3]
     api_key = (
         ApiKey.objects.select_related("partner")
         .filter(key_id=key_id[:40], revoked_at__isnull=True, partner__is_active=True)
@@ -44,12 +57,27 @@ def live_key(key_id: str) -> tuple[ApiKey, str] | None:
     if api_key is None:
         _cache.pop(key_id, None)
         return None
-    if len(_cache) >= _MAX_CACHED:
-        _cache.clear()
     secret = decrypt_secret(api_key)
-    _cache[key_id] = (now, api_key, secret)
+    if generation is not None:
+        if len(_cache) >= _MAX_CACHED:
+            _cache.clear()
+        _cache[key_id] = (now, generation, api_key, secret)
     return api_key, secret
 
 
-def forget_key(key_id: str) -> None:
-    _cache.pop(key_id, None)
+def keys_changed() -> None:
+    """Call when a key or partner changes: every process reloads keys after the commit."""
+    transaction.on_commit(_bump_generation, robust=True)
+
+
+def _bump_generation() -> None:
+    _cache.clear()
+    get_redis().incr(redis_key("keyring", "generation"))
+
+
+def _generation() -> bytes | None:
+    try:
+        return get_redis().get(redis_key("keyring", "generation")) or b"0"
+    except Exception:  # noqa: BLE001  Redis down: read keys from the database every time
+        logger.warning("Key cache generation unavailable; reading keys from the database.")
+        return None

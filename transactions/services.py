@@ -5,17 +5,19 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Sequence
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from functools import cache
 
+import psycopg
 from django.db import connection
 from django.db import transaction as db_transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
 from sentinel.ids import uuid7
+from sentinel.redis import get_redis, redis_key
 
 from . import keyring, profile_cache
 from .choices import TransactionStatus
@@ -68,7 +70,7 @@ def api_key_revoke(*, api_key: ApiKey, revoked_by=None) -> ApiKey:
         api_key.revoked_at = timezone.now()
         api_key.revoked_by = revoked_by
         api_key.save(update_fields=["revoked_at", "revoked_by"])
-    keyring.forget_key(api_key.key_id)
+    keyring.keys_changed()
     return api_key
 
 
@@ -166,40 +168,46 @@ def transactions_ingest(*, partner: PartnerBank, payloads: Sequence[object]) -> 
     return results
 
 
-_INSERT_CHUNK = 1000
-
-
 def _insert_new(candidates: list[Transaction]) -> set:
     """INSERT ... ON CONFLICT DO NOTHING RETURNING id: the ids that were actually stored.
 
     Written in SQL because the ORM's bulk_create(ignore_conflicts=True) cannot say which rows
-    it inserted; this way a new transaction costs one statement and one round trip. Rows go in
-    external_id order so concurrent overlapping batches lock the unique index in the same order.
+    it inserted. A batch sends one array per column (``unnest``), so the statement is the same
+    whatever the batch size and PostgreSQL parses it once. Rows go in external_id order so
+    concurrent overlapping batches lock the unique index in the same order. A server-side
+    binding cursor sends values as parameters instead of quoting them into the SQL text.
     """
     fields = Transaction._meta.concrete_fields
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(field.column) for field in fields)
-    row_sql = f"({', '.join(['%s'] * len(fields))})"
     ordered = sorted(candidates, key=lambda candidate: candidate.external_id)
-    inserted: set = set()
-    # One statement is atomic on its own; only several chunks need a transaction around them.
-    several = len(ordered) > _INSERT_CHUNK
-    with db_transaction.atomic() if several else nullcontext(), connection.cursor() as cursor:
-        for start in range(0, len(ordered), _INSERT_CHUNK):
-            chunk = ordered[start : start + _INSERT_CHUNK]
-            params = [
-                field.get_db_prep_save(getattr(candidate, field.attname), connection)
-                for candidate in chunk
-                for field in fields
-            ]
-            cursor.execute(
-                f"INSERT INTO {quote(Transaction._meta.db_table)} ({columns}) "  # noqa: S608
-                f"VALUES {', '.join([row_sql] * len(chunk))} "
-                "ON CONFLICT (partner_id, external_id) DO NOTHING RETURNING id",
-                params,
-            )
-            inserted.update(row[0] for row in cursor.fetchall())
-    return inserted
+    rows = [
+        [field.get_db_prep_save(getattr(candidate, field.attname), connection) for field in fields]
+        for candidate in ordered
+    ]
+    if len(rows) == 1:
+        sql, params = _insert_sql(batch=False), rows[0]
+    else:
+        sql, params = _insert_sql(batch=True), [list(column) for column in zip(*rows, strict=True)]
+    connection.ensure_connection()
+    with psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(sql, params)
+        return {row[0] for row in cursor.fetchall()}
+
+
+@cache
+def _insert_sql(*, batch: bool) -> str:
+    fields = Transaction._meta.concrete_fields
+    quote = connection.ops.quote_name
+    names = ", ".join(quote(field.column) for field in fields)
+    if batch:
+        arrays = ", ".join(f"%s::{field.db_type(connection)}[]" for field in fields)
+        source = f"SELECT * FROM unnest({arrays})"  # noqa: S608  model metadata only
+    else:
+        values = ", ".join(f"%s::{field.db_type(connection)}" for field in fields)
+        source = f"VALUES ({values})"
+    return (
+        f"INSERT INTO {quote(Transaction._meta.db_table)} ({names}) {source} "  # noqa: S608
+        "ON CONFLICT (partner_id, external_id) DO NOTHING RETURNING id"
+    )
 
 
 def transaction_ingest(*, partner: PartnerBank, payload: object) -> IngestResult:
@@ -207,17 +215,54 @@ def transaction_ingest(*, partner: PartnerBank, payload: object) -> IngestResult
 
 
 def _after_ingest(transaction_ids: list) -> None:
-    """Hand new transactions to the workers; if the broker is down, the sweep catches up."""
-    from .tasks import profile_transactions
+    """The seam between ingest and the workers: queue new transactions for profiling.
 
+    If Redis or the broker is unreachable nothing is lost: the periodic sweep profiles
+    whatever stays unprofiled.
+    """
     try:
-        profile_transactions.delay([str(pk) for pk in transaction_ids])
-    except Exception:  # broker unreachable: nothing is lost, the periodic sweep profiles them
+        profile_queue_push(transaction_ids=transaction_ids)
+    except Exception:  # noqa: BLE001  any failure here is covered by the sweep
         logger.warning(
-            "Could not enqueue profiling for %d transactions; the sweep will pick them up.",
+            "Could not queue %d transactions for profiling; the sweep will pick them up.",
             len(transaction_ids),
             exc_info=True,
         )
+
+
+# --- Profiling queue ---------------------------------------------------------------------------
+# Accepted ids go to a Redis list; one Celery task at a time drains it in bulk. A per-request
+# task would cost the web process a broker publish and the worker a transaction per row; this
+# way both pay per batch. The "drain scheduled" flag keeps one task queued at a time: the task
+# clears it before draining, so anything pushed later schedules the next one.
+
+PROFILE_DRAIN_BATCH = 500
+
+
+def profile_queue_push(*, transaction_ids: Sequence) -> None:
+    from .tasks import profile_queued_transactions
+
+    redis = get_redis()
+    pipe = redis.pipeline(transaction=False)
+    pipe.rpush(redis_key("profiling", "queue"), *(str(pk) for pk in transaction_ids))
+    pipe.set(redis_key("profiling", "scheduled"), 1, nx=True, ex=10)
+    _, scheduled = pipe.execute()
+    if scheduled:
+        try:
+            profile_queued_transactions.delay()
+        except Exception:
+            redis.delete(redis_key("profiling", "scheduled"))  # let the next push try again
+            raise
+
+
+def profile_queue_drain() -> int:
+    """Profile everything queued; returns how many transactions were folded."""
+    redis = get_redis()
+    redis.delete(redis_key("profiling", "scheduled"))
+    folded = 0
+    while ids := redis.lpop(redis_key("profiling", "queue"), PROFILE_DRAIN_BATCH):
+        folded += account_profiles_refresh(transaction_ids=[pk.decode() for pk in ids])
+    return folded
 
 
 # --- Account profiles --------------------------------------------------------------------------

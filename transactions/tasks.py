@@ -19,8 +19,9 @@ SWEEP_BATCH = 1000
     time_limit=60,
     soft_time_limit=50,
 )
-def profile_transactions(transaction_ids: list[str]) -> int:
-    return services.account_profiles_refresh(transaction_ids=transaction_ids)
+def profile_queued_transactions() -> int:
+    """Fold queued transactions into profiles; lost ids are left to the sweep."""
+    return services.profile_queue_drain()
 
 
 @shared_task(time_limit=300, soft_time_limit=280)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import warnings
 from pathlib import Path
 
 import dj_database_url
@@ -54,7 +53,6 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "sentinel.middleware.BodySizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -149,10 +147,9 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / ".sentinel" / "staticfiles"))
-# WhiteNoise serves static files from the ASGI process itself: no separate web server to run.
-# Development and tests serve straight from the app folders; production uses collectstatic.
-WHITENOISE_USE_FINDERS = True
-WHITENOISE_AUTOREFRESH = DEBUG
+# Static files are served by ServeStatic in front of Django in sentinel.asgi: straight from the
+# app folders in development, from STATIC_ROOT (collectstatic, hashed names) in production.
+SENTINEL_STATIC_FROM_ROOT = False
 
 # Batches of 1,000 transactions reach several MiB; the per-endpoint limits live in
 # sentinel.middleware.BodySizeLimitMiddleware.
@@ -213,7 +210,3 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
-
-# WhiteNoise hands Django a file iterator; under ASGI Django warns that it is synchronous.
-# Static files are small and few, so the thread hop is fine.
-warnings.filterwarnings("ignore", message="StreamingHttpResponse must consume synchronous")

@@ -14,4 +14,3 @@ SECRET_KEY = os.environ.get("SECRET_KEY") or development_key("secret_key")
 SENTINEL_ENCRYPTION_KEY = os.environ.get("SENTINEL_ENCRYPTION_KEY") or development_key(
     "encryption_key"
 )
-WHITENOISE_AUTOREFRESH = DEBUG

@@ -6,8 +6,6 @@ import os
 
 from django.core.exceptions import ImproperlyConfigured
 
-from .base import *  # noqa: F403
-
 
 def required(name: str) -> str:
     value = os.environ.get(name, "").strip()
@@ -16,18 +14,22 @@ def required(name: str) -> str:
     return value
 
 
+# Checked before base is imported: for an unset URL base starts an embedded server (and then
+# sets the variable), which would let production run on a throwaway local database.
+required("DATABASE_URL")
+required("REDIS_URL")
+
+from .base import *  # noqa: E402, F403
+
 DEBUG = False
 SECRET_KEY = required("SECRET_KEY")
 SENTINEL_ENCRYPTION_KEY = required("SENTINEL_ENCRYPTION_KEY")
-required("DATABASE_URL")
-required("REDIS_URL")
 ALLOWED_HOSTS = required("ALLOWED_HOSTS").split(",")
 
-WHITENOISE_USE_FINDERS = False
-WHITENOISE_AUTOREFRESH = False
+SENTINEL_STATIC_FROM_ROOT = True  # run `manage.py collectstatic` when deploying
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    "staticfiles": {"BACKEND": "servestatic.storage.CompressedManifestStaticFilesStorage"},
 }
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -10,7 +10,6 @@ import transactions.models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -19,184 +18,466 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='PartnerBank',
+            name="PartnerBank",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, unique=True)),
-                ('slug', models.SlugField(max_length=64, unique=True)),
-                ('is_active', models.BooleanField(default=True, help_text='Inactive partners are refused on every signed request.')),
-                ('rate_limit_per_minute', models.PositiveIntegerField(blank=True, help_text='Requests per minute across all its keys; empty means the system default.', null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, unique=True)),
+                ("slug", models.SlugField(max_length=64, unique=True)),
+                (
+                    "is_active",
+                    models.BooleanField(
+                        default=True,
+                        help_text="Inactive partners are refused on every signed request.",
+                    ),
+                ),
+                (
+                    "rate_limit_per_minute",
+                    models.PositiveIntegerField(
+                        blank=True,
+                        help_text="Requests per minute across all its keys; empty means the system default.",
+                        null=True,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Customer',
+            name="Customer",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('external_id', models.CharField(max_length=64)),
-                ('name', models.CharField(blank=True, max_length=200)),
-                ('country', models.CharField(blank=True, max_length=2)),
-                ('first_seen_at', models.DateTimeField()),
-                ('last_seen_at', models.DateTimeField()),
-                ('partner', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='customers', to='transactions.partnerbank')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("external_id", models.CharField(max_length=64)),
+                ("name", models.CharField(blank=True, max_length=200)),
+                ("country", models.CharField(blank=True, max_length=2)),
+                ("first_seen_at", models.DateTimeField()),
+                ("last_seen_at", models.DateTimeField()),
+                (
+                    "partner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="customers",
+                        to="transactions.partnerbank",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['partner', 'external_id'],
+                "ordering": ["partner", "external_id"],
             },
         ),
         migrations.CreateModel(
-            name='ApiKey',
+            name="ApiKey",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key_id', models.CharField(editable=False, max_length=40, unique=True)),
-                ('encrypted_secret', models.TextField(editable=False)),
-                ('label', models.CharField(blank=True, max_length=100)),
-                ('allowed_networks', django.contrib.postgres.fields.ArrayField(base_field=models.CharField(max_length=49, validators=[transactions.models.validate_network]), blank=True, default=list, help_text='Optional IP allow-list (addresses or CIDR networks). Empty allows any address.', size=None)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('revoked_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('revoked_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('partner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='api_keys', to='transactions.partnerbank')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("key_id", models.CharField(editable=False, max_length=40, unique=True)),
+                ("encrypted_secret", models.TextField(editable=False)),
+                ("label", models.CharField(blank=True, max_length=100)),
+                (
+                    "allowed_networks",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.CharField(
+                            max_length=49, validators=[transactions.models.validate_network]
+                        ),
+                        blank=True,
+                        default=list,
+                        help_text="Optional IP allow-list (addresses or CIDR networks). Empty allows any address.",
+                        size=None,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("revoked_at", models.DateTimeField(blank=True, editable=False, null=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "revoked_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "partner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="api_keys",
+                        to="transactions.partnerbank",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'API key',
-                'ordering': ['-created_at'],
+                "verbose_name": "API key",
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='Account',
+            name="Account",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('external_id', models.CharField(max_length=64)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('customer', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='accounts', to='transactions.customer')),
-                ('partner', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='accounts', to='transactions.partnerbank')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("external_id", models.CharField(max_length=64)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="accounts",
+                        to="transactions.customer",
+                    ),
+                ),
+                (
+                    "partner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="accounts",
+                        to="transactions.partnerbank",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['partner', 'external_id'],
+                "ordering": ["partner", "external_id"],
             },
         ),
         migrations.CreateModel(
-            name='Transaction',
+            name="Transaction",
             fields=[
-                ('id', models.UUIDField(default=sentinel.ids.uuid7, editable=False, primary_key=True, serialize=False)),
-                ('external_id', models.CharField(max_length=64)),
-                ('occurred_at', models.DateTimeField()),
-                ('received_at', models.DateTimeField()),
-                ('amount', models.DecimalField(decimal_places=4, max_digits=17)),
-                ('currency', models.CharField(max_length=3)),
-                ('type', models.CharField(choices=[('transfer', 'Transfer'), ('wire', 'Wire'), ('ach', 'ACH'), ('p2p', 'Peer to peer'), ('card_payment', 'Card payment'), ('cash_deposit', 'Cash deposit'), ('cash_withdrawal', 'Cash withdrawal'), ('refund', 'Refund')], max_length=20)),
-                ('status', models.CharField(choices=[('approved', 'Approved'), ('failed', 'Failed'), ('denied', 'Denied'), ('reversed', 'Reversed')], max_length=10)),
-                ('direction', models.CharField(choices=[('outbound', 'Outbound (customer is the originator)'), ('inbound', 'Inbound (customer is the beneficiary)')], max_length=10)),
-                ('channel', models.CharField(blank=True, choices=[('web', 'Web'), ('mobile', 'Mobile'), ('branch', 'Branch'), ('atm', 'ATM'), ('pos', 'Point of sale'), ('api', 'API'), ('other', 'Other')], max_length=10)),
-                ('originator_account_id', models.CharField(blank=True, max_length=64)),
-                ('originator_customer_id', models.CharField(blank=True, max_length=64)),
-                ('originator_name', models.CharField(blank=True, max_length=200)),
-                ('originator_country', models.CharField(blank=True, max_length=2)),
-                ('originator_bank', models.CharField(blank=True, max_length=64)),
-                ('beneficiary_account_id', models.CharField(blank=True, max_length=64)),
-                ('beneficiary_customer_id', models.CharField(blank=True, max_length=64)),
-                ('beneficiary_name', models.CharField(blank=True, max_length=200)),
-                ('beneficiary_country', models.CharField(blank=True, max_length=2)),
-                ('beneficiary_bank', models.CharField(blank=True, max_length=64)),
-                ('device_id', models.CharField(blank=True, max_length=128)),
-                ('ip_address', models.GenericIPAddressField(blank=True, null=True)),
-                ('product', models.CharField(blank=True, max_length=64)),
-                ('acquirer', models.CharField(blank=True, max_length=64)),
-                ('card_type', models.CharField(blank=True, max_length=64)),
-                ('mcc', models.CharField(blank=True, max_length=4)),
-                ('latency_ms', models.PositiveIntegerField(blank=True, null=True)),
-                ('metadata', models.JSONField(blank=True, default=dict)),
-                ('payload_hash', models.CharField(help_text='SHA-256 of the normalised payload, to tell replays from conflicts.', max_length=64)),
-                ('profiled_at', models.DateTimeField(blank=True, null=True)),
-                ('partner', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='transactions', to='transactions.partnerbank')),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=sentinel.ids.uuid7,
+                        editable=False,
+                        primary_key=True,
+                        serialize=False,
+                    ),
+                ),
+                ("external_id", models.CharField(max_length=64)),
+                ("occurred_at", models.DateTimeField()),
+                ("received_at", models.DateTimeField()),
+                ("amount", models.DecimalField(decimal_places=4, max_digits=17)),
+                ("currency", models.CharField(max_length=3)),
+                (
+                    "type",
+                    models.CharField(
+                        choices=[
+                            ("transfer", "Transfer"),
+                            ("wire", "Wire"),
+                            ("ach", "ACH"),
+                            ("p2p", "Peer to peer"),
+                            ("card_payment", "Card payment"),
+                            ("cash_deposit", "Cash deposit"),
+                            ("cash_withdrawal", "Cash withdrawal"),
+                            ("refund", "Refund"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("approved", "Approved"),
+                            ("failed", "Failed"),
+                            ("denied", "Denied"),
+                            ("reversed", "Reversed"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "direction",
+                    models.CharField(
+                        choices=[
+                            ("outbound", "Outbound (customer is the originator)"),
+                            ("inbound", "Inbound (customer is the beneficiary)"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "channel",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("web", "Web"),
+                            ("mobile", "Mobile"),
+                            ("branch", "Branch"),
+                            ("atm", "ATM"),
+                            ("pos", "Point of sale"),
+                            ("api", "API"),
+                            ("other", "Other"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("originator_account_id", models.CharField(blank=True, max_length=64)),
+                ("originator_customer_id", models.CharField(blank=True, max_length=64)),
+                ("originator_name", models.CharField(blank=True, max_length=200)),
+                ("originator_country", models.CharField(blank=True, max_length=2)),
+                ("originator_bank", models.CharField(blank=True, max_length=64)),
+                ("beneficiary_account_id", models.CharField(blank=True, max_length=64)),
+                ("beneficiary_customer_id", models.CharField(blank=True, max_length=64)),
+                ("beneficiary_name", models.CharField(blank=True, max_length=200)),
+                ("beneficiary_country", models.CharField(blank=True, max_length=2)),
+                ("beneficiary_bank", models.CharField(blank=True, max_length=64)),
+                ("device_id", models.CharField(blank=True, max_length=128)),
+                ("ip_address", models.GenericIPAddressField(blank=True, null=True)),
+                ("product", models.CharField(blank=True, max_length=64)),
+                ("acquirer", models.CharField(blank=True, max_length=64)),
+                ("card_type", models.CharField(blank=True, max_length=64)),
+                ("mcc", models.CharField(blank=True, max_length=4)),
+                ("latency_ms", models.PositiveIntegerField(blank=True, null=True)),
+                ("metadata", models.JSONField(blank=True, default=dict)),
+                (
+                    "payload_hash",
+                    models.CharField(
+                        help_text="SHA-256 of the normalised payload, to tell replays from conflicts.",
+                        max_length=64,
+                    ),
+                ),
+                ("profiled_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "partner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="transactions",
+                        to="transactions.partnerbank",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-occurred_at', '-id'],
+                "ordering": ["-occurred_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='AccountProfile',
+            name="AccountProfile",
             fields=[
-                ('account', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='profile', serialize=False, to='transactions.account')),
-                ('first_seen_at', models.DateTimeField()),
-                ('last_seen_at', models.DateTimeField()),
-                ('transaction_count', models.PositiveBigIntegerField(default=0)),
-                ('activity', models.JSONField(default=dict)),
-                ('status_counts', models.JSONField(default=dict)),
-                ('countries', models.JSONField(default=dict)),
-                ('devices', models.JSONField(default=dict)),
-                ('risk_rating', models.CharField(choices=[('low', 'Low'), ('medium', 'Medium'), ('high', 'High')], default='low', max_length=10)),
-                ('single_transaction_limit', models.DecimalField(blank=True, decimal_places=4, max_digits=17, null=True)),
-                ('daily_limit', models.DecimalField(blank=True, decimal_places=4, max_digits=17, null=True)),
-                ('limit_currency', models.CharField(blank=True, max_length=3)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "account",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="profile",
+                        serialize=False,
+                        to="transactions.account",
+                    ),
+                ),
+                ("first_seen_at", models.DateTimeField()),
+                ("last_seen_at", models.DateTimeField()),
+                ("transaction_count", models.PositiveBigIntegerField(default=0)),
+                ("activity", models.JSONField(default=dict)),
+                ("status_counts", models.JSONField(default=dict)),
+                ("countries", models.JSONField(default=dict)),
+                ("devices", models.JSONField(default=dict)),
+                (
+                    "risk_rating",
+                    models.CharField(
+                        choices=[("low", "Low"), ("medium", "Medium"), ("high", "High")],
+                        default="low",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "single_transaction_limit",
+                    models.DecimalField(blank=True, decimal_places=4, max_digits=17, null=True),
+                ),
+                (
+                    "daily_limit",
+                    models.DecimalField(blank=True, decimal_places=4, max_digits=17, null=True),
+                ),
+                ("limit_currency", models.CharField(blank=True, max_length=3)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'constraints': [models.CheckConstraint(condition=models.Q(('risk_rating__in', ['low', 'medium', 'high'])), name='profile_risk_rating_valid'), models.CheckConstraint(condition=models.Q(models.Q(('single_transaction_limit__isnull', True), ('daily_limit__isnull', True)), models.Q(('limit_currency', ''), _negated=True), _connector='OR'), name='profile_limits_have_currency'), models.CheckConstraint(condition=models.Q(('single_transaction_limit__isnull', True), ('single_transaction_limit__gt', 0), _connector='OR'), name='profile_single_limit_positive'), models.CheckConstraint(condition=models.Q(('daily_limit__isnull', True), ('daily_limit__gt', 0), _connector='OR'), name='profile_daily_limit_positive')],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("risk_rating__in", ["low", "medium", "high"])),
+                        name="profile_risk_rating_valid",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(
+                                ("single_transaction_limit__isnull", True),
+                                ("daily_limit__isnull", True),
+                            ),
+                            models.Q(("limit_currency", ""), _negated=True),
+                            _connector="OR",
+                        ),
+                        name="profile_limits_have_currency",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("single_transaction_limit__isnull", True),
+                            ("single_transaction_limit__gt", 0),
+                            _connector="OR",
+                        ),
+                        name="profile_single_limit_positive",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("daily_limit__isnull", True), ("daily_limit__gt", 0), _connector="OR"
+                        ),
+                        name="profile_daily_limit_positive",
+                    ),
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='customer',
-            constraint=models.UniqueConstraint(fields=('partner', 'external_id'), name='customer_unique_per_partner'),
+            model_name="customer",
+            constraint=models.UniqueConstraint(
+                fields=("partner", "external_id"), name="customer_unique_per_partner"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='account',
-            constraint=models.UniqueConstraint(fields=('partner', 'external_id'), name='account_unique_per_partner'),
+            model_name="account",
+            constraint=models.UniqueConstraint(
+                fields=("partner", "external_id"), name="account_unique_per_partner"
+            ),
         ),
         migrations.AddIndex(
-            model_name='transaction',
-            index=models.Index(fields=['partner', 'originator_account_id', 'occurred_at'], name='tx_partner_originator_time'),
+            model_name="transaction",
+            index=models.Index(
+                fields=["partner", "originator_account_id", "occurred_at"],
+                name="tx_partner_originator_time",
+            ),
         ),
         migrations.AddIndex(
-            model_name='transaction',
-            index=models.Index(fields=['partner', 'beneficiary_account_id', 'occurred_at'], name='tx_partner_beneficiary_time'),
+            model_name="transaction",
+            index=models.Index(
+                fields=["partner", "beneficiary_account_id", "occurred_at"],
+                name="tx_partner_beneficiary_time",
+            ),
         ),
         migrations.AddIndex(
-            model_name='transaction',
-            index=models.Index(fields=['partner', 'occurred_at'], name='tx_partner_time'),
+            model_name="transaction",
+            index=models.Index(fields=["partner", "occurred_at"], name="tx_partner_time"),
         ),
         migrations.AddIndex(
-            model_name='transaction',
-            index=models.Index(condition=models.Q(('profiled_at__isnull', True)), fields=['received_at'], name='tx_unprofiled'),
+            model_name="transaction",
+            index=models.Index(
+                condition=models.Q(("profiled_at__isnull", True)),
+                fields=["received_at"],
+                name="tx_unprofiled",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='transaction',
-            constraint=models.UniqueConstraint(fields=('partner', 'external_id'), name='transaction_external_id_unique'),
+            model_name="transaction",
+            constraint=models.UniqueConstraint(
+                fields=("partner", "external_id"), name="transaction_external_id_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='transaction',
-            constraint=models.CheckConstraint(condition=models.Q(('amount__gt', 0)), name='transaction_amount_positive'),
+            model_name="transaction",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("amount__gt", 0)), name="transaction_amount_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='transaction',
-            constraint=models.CheckConstraint(condition=models.Q(('amount__lt', 10000000000000)), name='transaction_amount_below_limit'),
+            model_name="transaction",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("amount__lt", 10000000000000)),
+                name="transaction_amount_below_limit",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='transaction',
-            constraint=models.CheckConstraint(condition=models.Q(('currency__regex', '^[A-Z]{3}$')), name='transaction_currency_iso'),
+            model_name="transaction",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("currency__regex", "^[A-Z]{3}$")),
+                name="transaction_currency_iso",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='transaction',
-            constraint=models.CheckConstraint(condition=models.Q(('type__in', ['transfer', 'wire', 'ach', 'p2p', 'card_payment', 'cash_deposit', 'cash_withdrawal', 'refund'])), name='transaction_type_valid'),
+            model_name="transaction",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "type__in",
+                        [
+                            "transfer",
+                            "wire",
+                            "ach",
+                            "p2p",
+                            "card_payment",
+                            "cash_deposit",
+                            "cash_withdrawal",
+                            "refund",
+                        ],
+                    )
+                ),
+                name="transaction_type_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='transaction',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['approved', 'failed', 'denied', 'reversed'])), name='transaction_status_valid'),
+            model_name="transaction",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("status__in", ["approved", "failed", "denied", "reversed"])),
+                name="transaction_status_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='transaction',
-            constraint=models.CheckConstraint(condition=models.Q(('direction__in', ['outbound', 'inbound'])), name='transaction_direction_valid'),
+            model_name="transaction",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("direction__in", ["outbound", "inbound"])),
+                name="transaction_direction_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='transaction',
-            constraint=models.CheckConstraint(condition=models.Q(('channel', ''), ('channel__in', ['web', 'mobile', 'branch', 'atm', 'pos', 'api', 'other']), _connector='OR'), name='transaction_channel_valid'),
+            model_name="transaction",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("channel", ""),
+                    ("channel__in", ["web", "mobile", "branch", "atm", "pos", "api", "other"]),
+                    _connector="OR",
+                ),
+                name="transaction_channel_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='transaction',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('direction', 'outbound'), models.Q(('originator_account_id', ''), _negated=True)), models.Q(('direction', 'inbound'), models.Q(('beneficiary_account_id', ''), _negated=True)), _connector='OR'), name='transaction_customer_side_has_account'),
+            model_name="transaction",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(
+                        ("direction", "outbound"),
+                        models.Q(("originator_account_id", ""), _negated=True),
+                    ),
+                    models.Q(
+                        ("direction", "inbound"),
+                        models.Q(("beneficiary_account_id", ""), _negated=True),
+                    ),
+                    _connector="OR",
+                ),
+                name="transaction_customer_side_has_account",
+            ),
         ),
     ]

@@ -5,14 +5,17 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('transactions', '0001_initial'),
+        ("transactions", "0001_initial"),
     ]
 
     operations = [
         migrations.AddConstraint(
-            model_name='partnerbank',
-            constraint=models.UniqueConstraint(django.db.models.functions.text.Lower('name'), name='partner_name_unique_ignoring_case', violation_error_message='A partner bank with this name already exists.'),
+            model_name="partnerbank",
+            constraint=models.UniqueConstraint(
+                django.db.models.functions.text.Lower("name"),
+                name="partner_name_unique_ignoring_case",
+                violation_error_message="A partner bank with this name already exists.",
+            ),
         ),
     ]

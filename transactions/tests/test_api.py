@@ -126,7 +126,7 @@ def test_non_integer_timestamp_answers_401(partner_client):
 
 def test_unknown_and_revoked_keys_answer_401(partner_client):
     client = partner_client()
-    api_key_revoke(api_key=client.api_key)
+    api_key_revoke(api_key=client.api_key)  # never used, so never cached
 
     revoked = client.post(URL, transaction_payload())
     client.key_id = "sk_unknown_0000"
@@ -454,3 +454,15 @@ def test_extreme_filter_timestamps_are_handled(partner_client, moment):
     assert response.status_code in (200, 400)
     if response.status_code == 400:
         assert "occurred_before" in response.json()["error"]["fields"]
+
+
+def test_revocation_applies_at_once_even_to_a_cached_key(
+    partner_client, django_capture_on_commit_callbacks
+):
+    client = partner_client()
+    assert client.get(URL).status_code == 200  # the key is now cached in this process
+
+    with django_capture_on_commit_callbacks(execute=True):
+        api_key_revoke(api_key=client.api_key)
+
+    assert client.get(URL).status_code == 401

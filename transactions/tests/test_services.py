@@ -206,7 +206,8 @@ def test_ingest_survives_an_unreachable_broker():
     from unittest import mock
 
     with mock.patch(
-        "transactions.tasks.profile_transactions.delay", side_effect=ConnectionError("broker down")
+        "transactions.tasks.profile_queued_transactions.delay",
+        side_effect=ConnectionError("broker down"),
     ):
         result = services.transaction_ingest(partner=partner, payload=transaction_payload())
 
@@ -274,3 +275,41 @@ def test_partner_slugs_stay_unique():
     first = services.partner_create(name="Acme Bank")
     second = services.partner_create(name="Acme  Bank!")
     assert (first.slug, second.slug) == ("acme-bank", "acme-bank-2")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_after_a_failed_publish_the_next_transaction_drains_the_queue():
+    from unittest import mock
+
+    partner = PartnerBankFactory()
+    with mock.patch(
+        "transactions.tasks.profile_queued_transactions.delay",
+        side_effect=ConnectionError("broker down"),
+    ):
+        services.transaction_ingest(partner=partner, payload=transaction_payload())
+
+    services.transaction_ingest(partner=partner, payload=transaction_payload())
+
+    assert not Transaction.objects.unprofiled().exists()
+    assert AccountProfile.objects.get().transaction_count == 2
+
+
+@pytest.mark.django_db
+def test_every_field_is_stored_as_sent():
+    partner = PartnerBankFactory()
+    payload = transaction_payload(
+        metadata={"channel_ref": "abc", "score": 0.5, "tags": ["x"]},
+        ip_address="2001:db8::1",
+        mcc="5812",
+        occurred_at="2026-03-01T10:00:00+02:00",
+    )
+
+    result = services.transaction_ingest(partner=partner, payload=payload)
+
+    stored = Transaction.objects.get(pk=result.transaction.pk)
+    assert stored.metadata == {"channel_ref": "abc", "score": 0.5, "tags": ["x"]}
+    assert stored.ip_address == "2001:db8::1"
+    assert stored.amount == Decimal("1500.00")
+    assert stored.occurred_at.isoformat() == "2026-03-01T08:00:00+00:00"
+    assert stored.party("beneficiary") == payload["beneficiary"]
+    assert (stored.mcc, stored.device_id, stored.latency_ms) == ("5812", "d-77", 182)
