@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import socket
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Literal
@@ -84,11 +85,14 @@ def _parse_timestamp(value: Any) -> datetime:
     return moment
 
 
+COUNTRIES = frozenset(country.alpha_2 for country in pycountry.countries)
+
+
 def _parse_country(value: Any) -> str:
     if not isinstance(value, str) or len(value) != 2 or not value.isalpha():
         raise PydanticCustomError("country", "Must be an ISO 3166-1 alpha-2 country code.")
     code = value.upper()
-    if pycountry.countries.get(alpha_2=code) is None:
+    if code not in COUNTRIES:
         raise PydanticCustomError(
             "country", "Unknown ISO 3166-1 alpha-2 country code {code}.", {"code": value}
         )
@@ -102,14 +106,14 @@ def _parse_currency(value: Any) -> str:
 
 
 def _parse_ip(value: Any) -> str:
-    import ipaddress
-
-    if not isinstance(value, str):
-        raise PydanticCustomError("ip_address", "Must be an IPv4 or IPv6 address.")
-    try:
-        return str(ipaddress.ip_address(value))
-    except ValueError as exc:
-        raise PydanticCustomError("ip_address", "Must be an IPv4 or IPv6 address.") from exc
+    """The address in canonical form; inet_pton is strict (no leading zeros, no zone ids)."""
+    if isinstance(value, str) and value.isascii():
+        for family in (socket.AF_INET, socket.AF_INET6):
+            try:
+                return socket.inet_ntop(family, socket.inet_pton(family, value))
+            except OSError:
+                continue
+    raise PydanticCustomError("ip_address", "Must be an IPv4 or IPv6 address.")
 
 
 Identifier = Annotated[StrictStr, StringConstraints(pattern=r"^[A-Za-z0-9._:-]{1,64}$")]

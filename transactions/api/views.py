@@ -74,11 +74,10 @@ class TransactionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
             )
         if result.status == "duplicate":
             return Response(TransactionSerializer(result.transaction).data)
-        tx = result.transaction
         body = {
-            "id": str(tx.id),
-            "external_id": tx.external_id,
-            "received_at": tx.received_at.isoformat().replace("+00:00", "Z"),
+            "id": str(result.id),
+            "external_id": result.row["external_id"],
+            "received_at": result.row["received_at"].isoformat().replace("+00:00", "Z"),
             "scoring": "pending",
         }
         return Response(body, status=status.HTTP_201_CREATED)
@@ -104,8 +103,8 @@ class TransactionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         for index, result in enumerate(results):
             counts[result.status] += 1
             row = {"index": index, "status": result.status}
-            if result.transaction is not None:
-                row["id"] = str(result.transaction.id)
+            if result.id is not None:
+                row["id"] = str(result.id)
             if result.errors:
                 row["errors"] = result.errors
             rows.append(row)
