@@ -24,7 +24,7 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 from sentinel.routing import websocket_urlpatterns  # noqa: E402
 from sentinel.static_files import serve_static  # noqa: E402
 
-HTTP_THREADS = int(os.environ.get("SENTINEL_HTTP_THREADS", "8"))
+HTTP_THREADS = int(os.environ.get("SENTINEL_HTTP_THREADS", "4"))
 
 application = ProtocolTypeRouter(
     {

@@ -94,7 +94,19 @@ def start_services(port: int) -> dict[str, subprocess.Popen]:
         ],
         "beat": [str(BIN / "celery"), "-A", "sentinel", "beat", "--loglevel", "INFO"],
     }
-    return {name: subprocess.Popen(command, cwd=ROOT) for name, command in commands.items()}
+    return {
+        name: subprocess.Popen(command, cwd=ROOT, preexec_fn=_die_with_parent)  # noqa: PLW1509
+        for name, command in commands.items()
+    }
+
+
+def _die_with_parent() -> None:
+    """Linux: SIGTERM the child if the runner itself is killed (kill -9, OOM), so no orphans."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 def install_signal_handlers() -> dict[str, bool]:

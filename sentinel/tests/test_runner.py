@@ -85,12 +85,14 @@ def test_runner_serves_ingests_profiles_and_stops_everything(tmp_path):
         "WEB_CONCURRENCY": "1",
         "CELERY_CONCURRENCY": "1",
     }
+    log = (tmp_path / "runner.log").open("wb")
     runner = subprocess.Popen(
         [sys.executable, "-m", "sentinel.runner"],
         cwd=ROOT,
         env=env,
-        stdout=subprocess.PIPE,
+        stdout=log,
         stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     try:
         # Given the runner has started
@@ -147,7 +149,8 @@ def test_runner_serves_ingests_profiles_and_stops_everything(tmp_path):
         assert not any(_alive(pid) for pid in children)
     finally:
         if runner.poll() is None:
-            runner.kill()
-        output = runner.stdout.read().decode(errors="replace") if runner.stdout else ""
-        if runner.returncode not in (0, None):
-            print(output)
+            os.killpg(runner.pid, signal.SIGKILL)
+            runner.wait()
+        log.close()
+        if runner.returncode != 0:
+            print((tmp_path / "runner.log").read_text(errors="replace")[-5000:])
