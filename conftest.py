@@ -68,3 +68,56 @@ def partner_client(db):
         return client
 
     return make
+
+
+# --- Browser tests: Playwright driving Debian's Chromium (never `playwright install`) ---
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+@pytest.fixture(scope="session")
+def chromium_executable() -> str:
+    """Path of Debian's Chromium; skip without it, except under CI=true where that is a failure."""
+    import os
+
+    if os.access(CHROMIUM, os.X_OK):
+        return CHROMIUM
+    if os.environ.get("CI", "").strip().lower() == "true":
+        pytest.fail(
+            f"CI=true but {CHROMIUM} is missing: browser tests must run in CI. "
+            "Install it with `apt-get install chromium` (or `make browser` as root).",
+            pytrace=False,
+        )
+    pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
+
+
+@pytest.fixture
+def browser(chromium_executable, monkeypatch):
+    """A headless Chromium, launched for one test and closed before its database is cleaned.
+
+    Playwright's sync API keeps an asyncio loop running on the test's thread. While it runs,
+    Django treats the thread as async: ORM calls raise SynchronousOnlyOperation (so the check is
+    switched off here, the test code being synchronous) and `connections` hands out a separate
+    connection. Closing the browser per test lets pytest-django flush and restore the database
+    on its own connection afterwards; set up database fixtures before `page` for the same reason.
+    """
+    from playwright.sync_api import sync_playwright
+
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=chromium_executable, args=CHROMIUM_ARGS, headless=True
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh tab with no cookies; a step that finds nothing fails within 10 s."""
+    context = browser.new_context()
+    tab = context.new_page()
+    tab.set_default_timeout(10_000)
+    yield tab
+    context.close()

@@ -6,12 +6,20 @@ from functools import cache
 
 import redis
 from django.conf import settings
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 
 @cache
 def get_redis() -> redis.Redis:
+    # One quick retry at most: callers (health check, rate limiter, queue) have a fallback and
+    # must not stall a request for seconds while Redis is down.
     return redis.Redis.from_url(
-        settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2, health_check_interval=30
+        settings.REDIS_URL,
+        socket_timeout=1,
+        socket_connect_timeout=1,
+        health_check_interval=30,
+        retry=Retry(NoBackoff(), 1),
     )
 
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from sentinel.api.exceptions import error_body
 from sentinel.health import service_health
 from transactions.selectors import partner_activity_summary
 
@@ -23,3 +25,19 @@ def healthz(request):
 @login_required
 def home(request):
     return render(request, "home.html", {"partners": partner_activity_summary()})
+
+
+def not_found(request, exception=None):
+    """API clients get the contract's JSON error; people get Django's page."""
+    if request.path.startswith("/api/"):
+        return JsonResponse(error_body("not_found", "Not found."), status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request):
+    if request.path.startswith("/api/"):
+        return JsonResponse(
+            error_body("server_error", "An internal error occurred; it has been logged."),
+            status=500,
+        )
+    return defaults.server_error(request)

@@ -20,7 +20,6 @@ from transactions.api.authentication import sign
 from transactions.tests.factories import transaction_payload
 
 ROOT = Path(__file__).resolve().parents[2]
-RUNNER_DATABASE = "sentinel_runner_test"
 
 
 def _free_port() -> int:
@@ -32,13 +31,12 @@ def _free_port() -> int:
 def _runner_database_url() -> str:
     """A database of its own on the same server, so the runner never touches dev data."""
     url = os.environ["DATABASE_URL"]
-    with psycopg.connect(url, autocommit=True) as conn:
-        if not conn.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", [RUNNER_DATABASE]
-        ).fetchone():
-            conn.execute(f'CREATE DATABASE "{RUNNER_DATABASE}"')
     parts = urlsplit(url)
-    return urlunsplit(parts._replace(path=f"/{RUNNER_DATABASE}"))
+    name = f"{parts.path.lstrip('/') or 'sentinel'}_runner_test"
+    with psycopg.connect(url, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+    return urlunsplit(parts._replace(path=f"/{name}"))
 
 
 def _get(url: str, timeout: float = 2) -> tuple[int, bytes]:

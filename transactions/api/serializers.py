@@ -24,6 +24,13 @@ class TransactionSerializer(serializers.ModelSerializer):
     """A transaction as stored, in the contract's shape, with its scoring state."""
 
     partner = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    # Stored as "" when absent, answered as null (see to_representation).
+    channel = serializers.CharField(allow_null=True)
+    device_id = serializers.CharField(allow_null=True)
+    product = serializers.CharField(allow_null=True)
+    acquirer = serializers.CharField(allow_null=True)
+    card_type = serializers.CharField(allow_null=True)
+    mcc = serializers.CharField(allow_null=True)
     originator = serializers.SerializerMethodField()
     beneficiary = serializers.SerializerMethodField()
     scoring = serializers.SerializerMethodField()
@@ -82,6 +89,20 @@ def _plain_amount(instance: Transaction) -> str:
 
     places = minor_units(instance.currency)
     return f"{instance.amount:.{places}f}"
+
+
+class ErrorDetailSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+    fields = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()), required=False
+    )
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The contract's error body: {"error": {"code", "message", "fields"?}}."""
+
+    error = ErrorDetailSerializer()
 
 
 class TransactionAcceptedSerializer(serializers.Serializer):

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+    inline_serializer,
+)
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -18,19 +23,25 @@ from .authentication import partner_of
 from .permissions import IsPartner, IsPartnerOrTransactionViewer
 from .serializers import (
     BatchResultSerializer,
+    ErrorSerializer,
     TransactionAcceptedSerializer,
     TransactionSerializer,
 )
 from .throttling import PartnerRateThrottle
 
 MAX_BATCH = 1000
-ERROR = OpenApiResponse(description='{"error": {"code", "message", "fields"}}')
+ERROR = OpenApiResponse(ErrorSerializer, description="See docs/api.md § Errors.")
+READ_ERRORS = {code: ERROR for code in (400, 401, 403, 404, 429)}
 
 
 class NewestFirst(CursorPagination):
     ordering = ("-occurred_at", "-id")
 
 
+@extend_schema_view(
+    list=extend_schema(responses={200: TransactionSerializer(many=True), **READ_ERRORS}),
+    retrieve=extend_schema(responses={200: TransactionSerializer, **READ_ERRORS}),
+)
 class TransactionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = TransactionSerializer
     filterset_class = TransactionFilterSet
@@ -53,11 +64,7 @@ class TransactionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         responses={
             201: TransactionAcceptedSerializer,
             200: TransactionSerializer,
-            400: ERROR,
-            401: ERROR,
-            409: ERROR,
-            413: ERROR,
-            429: ERROR,
+            **{code: ERROR for code in (400, 401, 403, 409, 413, 415, 429)},
         },
         summary="Submit one transaction (idempotent by external_id)",
     )
@@ -91,7 +98,10 @@ class TransactionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
                 )
             },
         ),
-        responses={200: BatchResultSerializer, 400: ERROR, 401: ERROR, 413: ERROR, 429: ERROR},
+        responses={
+            200: BatchResultSerializer,
+            **{code: ERROR for code in (400, 401, 403, 413, 415, 429)},
+        },
         summary="Submit up to 1,000 transactions; each item succeeds or fails on its own",
     )
     @action(detail=False, methods=["post"])

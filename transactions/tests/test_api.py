@@ -466,3 +466,9 @@ def test_revocation_applies_at_once_even_to_a_cached_key(
         api_key_revoke(api_key=client.api_key)
 
     assert client.get(URL).status_code == 401
+
+
+def test_unknown_api_paths_answer_the_json_error(partner_client):
+    response = partner_client().get("/api/v1/transactions/%C2%84/")
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
