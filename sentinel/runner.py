@@ -28,7 +28,7 @@ def main() -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sentinel.settings.local")
     port = int(os.environ.get("PORT", "8000"))
     say("starting PostgreSQL and Redis" if not os.environ.get("DATABASE_URL") else "connecting")
-    embedded.database_url()
+    embedded.ensure_database(embedded.database_url())
     embedded.redis_url()
     manage("migrate", "--noinput")
     seed_demo_once()

@@ -30,10 +30,11 @@ def _free_port() -> int:
 
 def _runner_database_url() -> str:
     """A database of its own on the same server, so the runner never touches dev data."""
-    url = os.environ["DATABASE_URL"]
-    parts = urlsplit(url)
+    parts = urlsplit(os.environ["DATABASE_URL"])
     name = f"{parts.path.lstrip('/') or 'sentinel'}_runner_test"
-    with psycopg.connect(url, autocommit=True) as conn:
+    # The configured database itself need not exist (the test runner never uses it).
+    maintenance = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(maintenance, autocommit=True) as conn:
         if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
             conn.execute(f'CREATE DATABASE "{name}"')
     return urlunsplit(parts._replace(path=f"/{name}"))
