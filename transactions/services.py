@@ -240,6 +240,9 @@ def _after_ingest(transaction_ids: list) -> None:
 # clears it before draining, so anything pushed later schedules the next one.
 
 PROFILE_DRAIN_BATCH = 500
+# Waiting a moment before draining lets a burst collect into one batch (cheaper per row) while
+# keeping profiles well within two seconds of the transaction.
+PROFILE_DRAIN_DELAY_SECONDS = 0.5
 
 
 def profile_queue_push(*, transaction_ids: Sequence) -> None:
@@ -252,7 +255,7 @@ def profile_queue_push(*, transaction_ids: Sequence) -> None:
     _, scheduled = pipe.execute()
     if scheduled:
         try:
-            profile_queued_transactions.delay()
+            profile_queued_transactions.apply_async(countdown=PROFILE_DRAIN_DELAY_SECONDS)
         except Exception:
             redis.delete(redis_key("profiling", "scheduled"))  # let the next push try again
             raise

@@ -206,7 +206,7 @@ def test_ingest_survives_an_unreachable_broker():
     from unittest import mock
 
     with mock.patch(
-        "transactions.tasks.profile_queued_transactions.delay",
+        "transactions.tasks.profile_queued_transactions.apply_async",
         side_effect=ConnectionError("broker down"),
     ):
         result = services.transaction_ingest(partner=partner, payload=transaction_payload())
@@ -283,7 +283,7 @@ def test_after_a_failed_publish_the_next_transaction_drains_the_queue():
 
     partner = PartnerBankFactory()
     with mock.patch(
-        "transactions.tasks.profile_queued_transactions.delay",
+        "transactions.tasks.profile_queued_transactions.apply_async",
         side_effect=ConnectionError("broker down"),
     ):
         services.transaction_ingest(partner=partner, payload=transaction_payload())
