@@ -1,8 +1,8 @@
 """ASGI entry point: websockets through Channels, HTTP through Django's WSGI handler.
 
-Plain HTTP requests go to Django's WSGI handler on a thread pool (a2wsgi) rather than to
-Django's ASGI handler: every view here is synchronous (DRF), and the ASGI handler's per-request
-thread hops for signals, middleware and the view cost about as much CPU as the view itself.
+Plain HTTP requests go to Django's WSGI handler on a thread pool (sentinel.wsgi_bridge) rather
+than to Django's ASGI handler: every view here is synchronous (DRF), and the ASGI handler's
+per-request thread hops for signals, middleware and the view cost about as much CPU as the view.
 Websockets, which need async, are served by Channels on the same port, and static files by
 ServeStatic in the event loop.
 """
@@ -16,19 +16,23 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sentinel.settings.local")
 # Django must be set up before anything imports models.
 django_wsgi = get_wsgi_application()
 
-from a2wsgi import WSGIMiddleware  # noqa: E402
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from django.conf import settings  # noqa: E402
 
 from sentinel.routing import websocket_urlpatterns  # noqa: E402
 from sentinel.static_files import serve_static  # noqa: E402
+from sentinel.wsgi_bridge import WSGIBridge  # noqa: E402
 
 HTTP_THREADS = int(os.environ.get("SENTINEL_HTTP_THREADS", "4"))
+MAX_BODY_BYTES = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
 
 application = ProtocolTypeRouter(
     {
-        "http": serve_static(WSGIMiddleware(django_wsgi, workers=HTTP_THREADS)),
+        "http": serve_static(
+            WSGIBridge(django_wsgi, threads=HTTP_THREADS, max_body_bytes=MAX_BODY_BYTES)
+        ),
         "websocket": AllowedHostsOriginValidator(
             AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
         ),
