@@ -312,6 +312,23 @@ def _upsert(sql: str, records: list[dict]) -> dict[tuple[int, str], int]:
         return {(partner_id, external_id): pk for pk, partner_id, external_id in cursor.fetchall()}
 
 
+def _upsert_rows(sql: str, records: list[dict]) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [json.dumps(records, default=_json_default)])
+
+
+# Profiles that do not exist yet start empty; existing ones are left for the locked fold.
+_PROFILE_INSERT = """
+INSERT INTO transactions_accountprofile (
+    account_id, first_seen_at, last_seen_at, transaction_count, activity, status_counts,
+    countries, devices, risk_rating, limit_currency, updated_at)
+SELECT account_id, first_seen_at, last_seen_at, 0, '{}', '{}', '{}', '{}', 'low', '', updated_at
+FROM json_to_recordset(%s::json) AS r(
+    account_id bigint, first_seen_at timestamptz, last_seen_at timestamptz, updated_at timestamptz)
+ON CONFLICT (account_id) DO NOTHING
+"""
+
+
 def _customers_upsert(by_account: dict) -> dict[tuple[int, str], int]:
     """Customers seen in these transactions; name and country follow the latest transaction."""
     seen: dict[tuple[int, str], dict] = {}
@@ -386,16 +403,18 @@ RETURNING id, partner_id, external_id
 
 
 def _profiles_fold(by_account: dict, accounts: dict) -> list[AccountProfile]:
-    AccountProfile.objects.bulk_create(
+    now = timezone.now()
+    _upsert_rows(
+        _PROFILE_INSERT,
         [
-            AccountProfile(
-                account_id=accounts[key],
-                first_seen_at=min(t.occurred_at for t in txs),
-                last_seen_at=max(t.occurred_at for t in txs),
-            )
-            for key, txs in by_account.items()
+            {
+                "account_id": accounts[key],
+                "first_seen_at": min(t.occurred_at for t in txs),
+                "last_seen_at": max(t.occurred_at for t in txs),
+                "updated_at": now,
+            }
+            for key, txs in sorted(by_account.items())
         ],
-        ignore_conflicts=True,
     )
     profiles = list(
         AccountProfile.objects.select_for_update(of=("self",))
