@@ -206,9 +206,6 @@ class AccountProfile(models.Model):
 
 
 class TransactionQuerySet(models.QuerySet):
-    def for_partner(self, partner: PartnerBank) -> TransactionQuerySet:
-        return self.filter(partner=partner)
-
     def involving_account(self, account_id: str) -> TransactionQuerySet:
         return self.filter(
             Q(originator_account_id=account_id) | Q(beneficiary_account_id=account_id)
