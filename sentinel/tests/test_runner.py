@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,16 +15,11 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 import pytest
 
+from sentinel.embedded import free_port
 from transactions.api.authentication import sign
 from transactions.tests.factories import transaction_payload
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _runner_database_url() -> str:
@@ -73,7 +67,7 @@ def _alive(pid: int) -> bool:
 
 @pytest.mark.xdist_group("processes")
 def test_runner_serves_ingests_profiles_and_stops_everything(tmp_path):
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "DATABASE_URL": _runner_database_url(),

@@ -17,19 +17,21 @@ from .factories import PartnerBankFactory, transaction_payload
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def administrator(client, django_user_model):
-    user = django_user_model.objects.create_user("ada", password="pw-long-enough", is_staff=True)
-    user.groups.add(Group.objects.get(name="Administrator"))
+def _log_in_staff(client, django_user_model, username: str, group: str):
+    user = django_user_model.objects.create_user(username, password="pw-long-enough", is_staff=True)
+    user.groups.add(Group.objects.get(name=group))
     client.force_login(user)
     return user
 
 
 @pytest.fixture
+def administrator(client, django_user_model):
+    return _log_in_staff(client, django_user_model, "ada", "Administrator")
+
+
+@pytest.fixture
 def investigator_client(client, django_user_model):
-    user = django_user_model.objects.create_user("ivy", password="pw-long-enough", is_staff=True)
-    user.groups.add(Group.objects.get(name="Investigator"))
-    client.force_login(user)
+    _log_in_staff(client, django_user_model, "ivy", "Investigator")
     return client
 
 

@@ -18,6 +18,16 @@ from transactions.tasks import sweep_unprofiled_transactions
 from .factories import PartnerBankFactory, transaction_payload
 
 
+def _broker_down():
+    """Publishing the profiling task fails, as when the broker is unreachable."""
+    from unittest import mock
+
+    return mock.patch(
+        "transactions.tasks.profile_queued_transactions.apply_async",
+        side_effect=ConnectionError("broker down"),
+    )
+
+
 def _run_concurrently(count: int, work) -> list:
     """Start `count` threads that call `work()` at the same instant; return their results."""
     barrier = threading.Barrier(count)
@@ -203,12 +213,8 @@ def test_sweep_leaves_just_received_transactions_to_their_task():
 @pytest.mark.django_db(transaction=True)
 def test_ingest_survives_an_unreachable_broker():
     partner = PartnerBankFactory()
-    from unittest import mock
 
-    with mock.patch(
-        "transactions.tasks.profile_queued_transactions.apply_async",
-        side_effect=ConnectionError("broker down"),
-    ):
+    with _broker_down():
         result = services.transaction_ingest(partner=partner, payload=transaction_payload())
 
     assert result.status == "created"
@@ -279,13 +285,8 @@ def test_partner_slugs_stay_unique():
 
 @pytest.mark.django_db(transaction=True)
 def test_after_a_failed_publish_the_next_transaction_drains_the_queue():
-    from unittest import mock
-
     partner = PartnerBankFactory()
-    with mock.patch(
-        "transactions.tasks.profile_queued_transactions.apply_async",
-        side_effect=ConnectionError("broker down"),
-    ):
+    with _broker_down():
         services.transaction_ingest(partner=partner, payload=transaction_payload())
 
     services.transaction_ingest(partner=partner, payload=transaction_payload())
