@@ -21,6 +21,16 @@ def clean_redis():
     yield
 
 
+@pytest.fixture(autouse=True)
+def fresh_rules():
+    """Each test scores with the rules its own database holds, not a previous test's."""
+    from rules import engine
+
+    engine.forget()
+    yield
+    engine.forget()
+
+
 class SignedClient:
     """Sends requests signed the way a partner bank signs them."""
 

@@ -1,18 +1,27 @@
-"""`make bench`: how fast partner ingest is on this machine, against the targets.
+"""`make bench`: how fast partner ingest and scoring are on this machine, against the targets.
 
 Starts (or attaches to) the embedded PostgreSQL and Redis unless DATABASE_URL / REDIS_URL are
-set, migrates, creates a fresh partner and key, then starts a Celery worker and the ASGI server
-and measures:
+set, migrates, creates a fresh partner and key, and measures the default rule pack in this
+process (bench/scoring.py, pinned to one core, before any server runs). Then it starts a Celery
+worker and the ASGI server and measures:
 
-1. single signed POSTs replayed by wrk (bench/single.lua), every one a new transaction;
-2. batches of 1,000 new transactions over keep-alive connections.
+1. `?wait=true` single POSTs at a fixed 100 requests/s, open loop (bench/wait.py);
+2. sustained scoring, accepted to decision stored, with batches offered at a fixed rate for a
+   partner of its own (bench/pipeline.py);
+3. single signed POSTs replayed by wrk (bench/single.lua), every one a new transaction;
+4. batches of 1,000 new transactions over keep-alive connections.
+
+Scoring goes first, while the worker is idle; phases 2 and 3 start once it has caught up
+with what the previous phase left (bounded wait).
 
 Figures go to stdout and bench/results/latest.json. The exit status is 1 when any request
 failed (the figures are then invalid), 0 otherwise: missing a target is news, not a failure.
 
 Knobs for comparing configurations (defaults are the fastest measured on the 2-core box):
 BENCH_SECONDS (measured wrk run, default 20), BENCH_UVICORN_OPTIONS (replaces the worker, loop
-and HTTP options), BENCH_CELERY_WORKER=0 (measure without the profiling worker).
+and HTTP options), BENCH_CELERY_WORKER=0 (measure without the profiling worker; phase 2 then
+measures nothing), BENCH_WORKER_CONCURRENCY (default 1), BENCH_E2E_RATE (transactions/s
+offered in phase 2, default 2,500).
 """
 
 from __future__ import annotations
@@ -27,7 +36,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from bench import batch, cpu, report, services, single
+from bench import batch, cpu, pipeline, report, scoring, services, single, wait
 from sentinel import embedded
 
 UVICORN_OPTIONS = ["--workers", "2", "--loop", "uvloop", "--http", "httptools"]
@@ -35,34 +44,82 @@ SINGLE_LOAD = {"threads": 2, "connections": 16, "warmup_seconds": 3, "seconds": 
 # Four connections: uvicorn workers accept connections at random, so with two both could land
 # on one worker and leave a core idle; with four that is unlikely (1 in 8).
 BATCH_LOAD = {"connections": 4, "batches_per_connection": 5, "batch_size": 1000}
+# Enough connections that one slow answer does not hold up the next request (when all are
+# busy, latency still counts from the schedule).
+WAIT_LOAD = {"rate": 100, "seconds": 20, "warmup_seconds": 3, "connections": 8}
+# 2,500 tx/s offered (above the 2,000 target) for 20 s, in batches of 250 every 0.1 s; the
+# first 5 s are left out of the steady window. Sending holds while more than 5,000 (2 s of the
+# target) wait for a decision, so a slow pipeline cannot pile up a backlog that takes minutes
+# to drain; the worker then gets at most 30 s to decide what is left.
+PIPELINE_LOAD = {
+    "rate": 2500,
+    "seconds": 20,
+    "batch_size": 250,
+    "connections": 4,
+    "warmup_seconds": 5,
+    "backlog_cap": 5000,
+    "drain_limit_seconds": 30,
+}
+# How long a phase waits at most for the worker to finish the previous phases' backlog.
+IDLE_WAIT_SECONDS = 60
+_CLOCK = time.monotonic()
 
 
 def main() -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
     load_before = os.getloadavg()[0]
-    services_label, postgres_pid = _start_data_services()
+    run_started = time.time()
+    services_label, server_pids = _start_data_services()
     env = services.server_env()
     services.migrate(env)
-    credentials = _create_credentials()
+    partner_id, credentials = _create_credentials("make bench")
+    _say("Measuring the default rule pack in this process, pinned to one core...")
+    scoring_result = scoring.measure(partner_id=partner_id)
     uvicorn_options = shlex.split(os.environ.get("BENCH_UVICORN_OPTIONS", "")) or UVICORN_OPTIONS
     with_worker = os.environ.get("BENCH_CELERY_WORKER", "1") != "0"
     seconds = int(os.environ.get("BENCH_SECONDS", SINGLE_LOAD["seconds"]))
     single_load = {**SINGLE_LOAD, "seconds": seconds}
+    pipeline_load = {**PIPELINE_LOAD, "rate": int(os.environ.get("BENCH_E2E_RATE", 2500))}
 
     backlog_before = _celery_backlog()
+    queued_before = _profiling_queue()
+    partner_ids = [partner_id]
     with ExitStack() as stack, tempfile.TemporaryDirectory(prefix="sentinel-bench-") as workdir:
         worker = stack.enter_context(services.celery_worker(env)) if with_worker else None
         base_url, server = stack.enter_context(services.web_server(env, uvicorn_options))
+        address = urlsplit(base_url)
         cpu_groups = {
             "web server": server.pid,
             "celery worker": worker.pid if worker else None,
-            "postgresql": postgres_pid,
+            **server_pids,
         }
-        print(
-            f"Server up at {base_url}; measuring single POSTs for "
-            f"{single_load['warmup_seconds']} + {seconds} s...",
-            flush=True,
+        # Scoring first, while the worker has no backlog from the ingest phases.
+        _say(
+            f"Server up at {base_url}; measuring ?wait=true at {WAIT_LOAD['rate']} requests/s "
+            f"for {WAIT_LOAD['warmup_seconds']} + {WAIT_LOAD['seconds']} s..."
         )
+        wait_result = wait.measure(
+            address.hostname, address.port, credentials, cpu_groups=cpu_groups, **WAIT_LOAD
+        )
+        waited = _wait_for_worker(with_worker, run_started)
+        pipeline_result = None
+        if with_worker:
+            _say(
+                f"Measuring sustained scoring: {pipeline_load['rate']:,} tx/s offered for "
+                f"{pipeline_load['seconds']} s..."
+            )
+            e2e_partner, e2e_credentials = _create_credentials("make bench e2e")
+            partner_ids.append(e2e_partner)
+            pipeline_result = pipeline.measure(
+                address.hostname,
+                address.port,
+                e2e_credentials,
+                e2e_partner,
+                cpu_groups=cpu_groups,
+                **pipeline_load,
+            )
+            waited += _wait_for_worker(with_worker, run_started)
+        _say(f"Measuring single POSTs for {single_load['warmup_seconds']} + {seconds} s...")
         single_result = single.measure(
             f"{base_url}/api/v1/transactions/",
             Path(workdir),
@@ -70,30 +127,71 @@ def main() -> int:
             cpu_groups=cpu_groups,
             **single_load,
         )
-        print("Measuring batches...", flush=True)
-        address = urlsplit(base_url)
+        _say("Measuring batches...")
         batch_result = batch.measure(
             address.hostname, address.port, credentials, cpu_groups=cpu_groups, **BATCH_LOAD
         )
-        backlog = {"before": backlog_before, "after": _celery_backlog()}
+        backlog = {
+            "before": backlog_before,
+            "after": _celery_backlog(),
+            "profiling_queue_before": queued_before,
+        }
+        _say("Stopping the server and the worker...")
+    backlog["dropped_after"] = pipeline.forget_queued(partner_ids)
 
-    configuration = _configuration(uvicorn_options, with_worker, services_label, single_load)
-    document = report.build(
+    configuration = _configuration(
+        uvicorn_options, with_worker, services_label, single_load, pipeline_load
+    )
+    configuration["worker_catch_up"] = (
+        f"{waited:.0f} s waited for the worker before the sustained-scoring and single phases"
+    )
+    results = report.Results(
         single=single_result,
         batch=batch_result,
-        configuration=configuration,
-        backlog=backlog,
-        load_before=load_before,
+        scoring=scoring_result,
+        wait=wait_result,
+        pipeline=pipeline_result,
+        log_problems=_log_problems(),
     )
-    report.emit(document, single_result, batch_result)
+    document = report.build(
+        results, configuration=configuration, backlog=backlog, load_before=load_before
+    )
+    report.emit(document, results)
     return 0 if document["valid"] else 1
 
 
-def _start_data_services() -> tuple[str, int | None]:
+def _log_problems() -> list[str]:
+    """What the servers' logs say went wrong, where a status code alone would not tell."""
+    problems = []
+    for name in ("server.log", "worker.log"):
+        try:
+            text = (services.LOG_DIR / name).read_text(errors="replace")
+        except OSError:
+            continue
+        if deadlocks := text.count("OperationalError: deadlock detected"):
+            problems.append(f"{deadlocks} PostgreSQL deadlocks reported in bench/results/{name}")
+    return problems
+
+
+def _say(message: str) -> None:
+    print(f"[{time.monotonic() - _CLOCK:4.0f} s] {message}", flush=True)
+
+
+def _wait_for_worker(with_worker: bool, since: float) -> float:
+    """Let the worker finish this run's backlog first, so the next phase is not measured
+    against it (bounded: a worker far behind is itself a finding, reported by phase 2)."""
+    if not with_worker:
+        return 0.0
+    _say("Waiting for the worker to catch up...")
+    return pipeline.wait_until_idle(IDLE_WAIT_SECONDS, since=since)
+
+
+def _start_data_services() -> tuple[str, dict[str, int | None]]:
     """Own the embedded servers for the whole run (children inherit their URLs).
 
-    Returns what was used, for the report, and the embedded PostgreSQL's postmaster pid (None
-    for an external server) so its CPU time can be charged to the load.
+    Returns what was used, for the report, and the pids of PostgreSQL's postmaster and of
+    Redis where they run on this machine, so their CPU time can be charged to the load. Servers
+    from a URL are labelled "shared": other people's work on them counts too.
     """
     embedded_db = "DATABASE_URL" not in os.environ
     embedded_redis = "REDIS_URL" not in os.environ
@@ -104,12 +202,17 @@ def _start_data_services() -> tuple[str, int | None]:
         f"PostgreSQL {where if embedded_db else 'from DATABASE_URL'}, "
         f"Redis {where if embedded_redis else 'from REDIS_URL'}"
     )
-    postgres = cpu.postgres_pid(embedded.state_dir() / "postgres") if embedded_db else None
-    return label, postgres
+    if embedded_db:
+        pids = {"postgresql": cpu.postgres_pid(embedded.state_dir() / "postgres")}
+    else:
+        pids = {"postgresql (shared)": services.postgres_pid_from_server()}
+    pids["redis" if embedded_redis else "redis (shared)"] = services.redis_pid()
+    return label, pids
 
 
-def _create_credentials() -> tuple[str, str]:
-    """A partner of its own per run, so its external_ids never collide with earlier runs."""
+def _create_credentials(label: str) -> tuple[int, tuple[str, str]]:
+    """A partner of its own per run, so its external_ids never collide with earlier runs;
+    (its id, (key id, secret))."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sentinel.settings.local")
     import django
 
@@ -119,11 +222,11 @@ def _create_credentials() -> tuple[str, str]:
     from transactions import services as tx_services
 
     partner = tx_services.partner_create(
-        name=f"Bench {time.strftime('%Y%m%d-%H%M%S')} {os.getpid()}"
+        name=f"Bench {time.strftime('%Y%m%d-%H%M%S')} {os.getpid()} {label}"
     )
-    api_key, secret = tx_services.api_key_create(partner=partner, label="make bench")
-    connections.close_all()  # this process only creates credentials; the load is elsewhere
-    return api_key.key_id, secret
+    api_key, secret = tx_services.api_key_create(partner=partner, label=label)
+    connections.close_all()  # no connection idles through the load; polls open their own
+    return partner.pk, (api_key.key_id, secret)
 
 
 def _celery_backlog() -> int | None:
@@ -137,14 +240,31 @@ def _celery_backlog() -> int | None:
         return None
 
 
+def _profiling_queue() -> int | None:
+    """Transaction ids waiting for the profiling worker (earlier runs', a dev server's)."""
+    import redis
+
+    from sentinel.redis import get_redis, redis_key
+
+    try:
+        return int(get_redis().llen(redis_key("profiling", "queue")))
+    except redis.RedisError:
+        return None
+
+
 def _configuration(
-    uvicorn_options: list[str], with_worker: bool, services_label: str, single_load: dict
+    uvicorn_options: list[str],
+    with_worker: bool,
+    services_label: str,
+    single_load: dict,
+    pipeline_load: dict,
 ) -> dict[str, str]:
     return {
         "server": "uvicorn sentinel.asgi:application "
         + " ".join(uvicorn_options)
         + " (DEBUG off, rate limit out of reach)",
-        "worker": "Celery worker, concurrency 1, profiling during the load"
+        "worker": f"Celery worker, concurrency {services.worker_concurrency()}, profiling "
+        "and scoring during the load"
         if with_worker
         else "none: profiling tasks only queue up in Redis",
         "services": services_label,
@@ -153,6 +273,17 @@ def _configuration(
         "batch_load": f"{BATCH_LOAD['batch_size']} items per batch, "
         f"{BATCH_LOAD['connections']} connections x {BATCH_LOAD['batches_per_connection']} "
         "batches after one warm-up batch each",
+        "scoring_load": f"{scoring.TRANSACTIONS:,} prepared transactions (with "
+        f"{scoring.TRANSACTIONS * scoring.HISTORY_PER_TRANSACTION:,} more as a week of history "
+        f"in Redis), {scoring.REPEATS} passes; with inputs: {scoring.ROUND_TRIP_REPEATS} passes "
+        f"in batches of {scoring.BATCH}",
+        "wait_load": f"{WAIT_LOAD['rate']} requests/s open loop over "
+        f"{WAIT_LOAD['connections']} connections, {WAIT_LOAD['seconds']} s after a "
+        f"{WAIT_LOAD['warmup_seconds']} s warm-up",
+        "pipeline_load": f"{pipeline_load['rate']:,} tx/s offered for {pipeline_load['seconds']} s "
+        f"in batches of {pipeline_load['batch_size']} over {pipeline_load['connections']} "
+        f"connections; steady window after {pipeline_load['warmup_seconds']} s; drain at most "
+        f"{pipeline_load['drain_limit_seconds']} s",
     }
 
 

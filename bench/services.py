@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import http.client
 import os
+import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlsplit
 
+from bench import cpu
 from sentinel.embedded import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -69,6 +72,12 @@ def _stop(process: subprocess.Popen) -> None:
         process.wait()
 
 
+def worker_concurrency() -> int:
+    """Worker processes (BENCH_WORKER_CONCURRENCY): 1 by default, so the ingest figures stay
+    comparable with earlier runs; `make run` starts 2."""
+    return int(os.environ.get("BENCH_WORKER_CONCURRENCY", "1"))
+
+
 @contextmanager
 def celery_worker(env: dict[str, str]) -> Iterator[subprocess.Popen]:
     """The profiling worker, so ingest is measured with its realistic background load.
@@ -84,13 +93,31 @@ def celery_worker(env: dict[str, str]) -> Iterator[subprocess.Popen]:
         "-l",
         "warning",
         "--concurrency",
-        "1",
+        str(worker_concurrency()),
         "--without-heartbeat",
         "--without-gossip",
         "--without-mingle",
     ]
     with running(argv, env, "worker.log") as process:
+        _wait_worker_ready(process)
         yield process
+
+
+def _wait_worker_ready(process: subprocess.Popen, timeout: float = 60) -> None:
+    """Until the worker answers a ping: its start-up (Django, the task modules) would otherwise
+    burn CPU inside the first phase's measurement."""
+    from sentinel.celery import app
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(
+                f"the Celery worker exited with status {process.returncode}; "
+                f"see {LOG_DIR / 'worker.log'}"
+            )
+        if app.control.ping(timeout=0.5):
+            return
+    raise RuntimeError(f"the Celery worker did not answer a ping within {timeout:.0f} s")
 
 
 @contextmanager
@@ -140,3 +167,45 @@ def _healthz_status(port: int) -> int | None:
         return None
     finally:
         connection.close()
+
+
+def redis_pid() -> int | None:
+    """The pid of the Redis server at REDIS_URL when it runs on this machine."""
+    import redis
+
+    url = os.environ["REDIS_URL"]
+    if not _is_local(url):
+        return None
+    try:
+        pid = int(redis.Redis.from_url(url).info("server")["process_id"])
+    except (redis.RedisError, KeyError, ValueError):
+        return None
+    return pid if Path(f"/proc/{pid}").exists() else None
+
+
+def postgres_pid_from_server() -> int | None:
+    """The postmaster's pid of the PostgreSQL at DATABASE_URL when it runs on this machine,
+    from the data directory it reports (needs a superuser)."""
+    import psycopg
+
+    url = os.environ["DATABASE_URL"]
+    if not _is_local(url):
+        return None
+    try:
+        with psycopg.connect(url, connect_timeout=5) as connection:
+            (data_directory,) = connection.execute(
+                "SELECT current_setting('data_directory')"
+            ).fetchone()
+    except psycopg.Error:
+        return None
+    return cpu.postgres_pid(Path(data_directory))
+
+
+def _is_local(url: str) -> bool:
+    host = urlsplit(url).hostname
+    if not host:
+        return False
+    try:
+        return socket.gethostbyname(host).startswith("127.")
+    except OSError:
+        return False

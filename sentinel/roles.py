@@ -21,12 +21,45 @@ _READ_PARTIES = [
     "transactions.view_accountprofile",
     "transactions.view_partnerbank",
 ]
+# Seeing why a transaction was flagged is part of every investigation.
+_READ_DECISIONS = [
+    "rules.view_rule",
+    "rules.view_ruleversion",
+    "rules.view_decision",
+    "rules.view_rulehit",
+    "rules.view_rulelist",
+    "rules.view_listentry",
+]
+# Compliance officers own detection: rules, lists, thresholds, back-tests, and approving each
+# other's changes (never their own: services and a database constraint refuse that).
+_MANAGE_RULES = [
+    *_READ_DECISIONS,
+    "rules.add_rule",
+    "rules.change_rule",
+    "rules.view_rulechange",
+    "rules.approve_rulechange",
+    "rules.view_rulefailure",
+    "rules.add_rulelist",
+    "rules.change_rulelist",
+    "rules.add_listentry",
+    "rules.change_listentry",
+    "rules.delete_listentry",
+    "rules.view_decisionthresholds",
+    "rules.change_decisionthresholds",
+    "rules.add_backtest",
+    "rules.view_backtest",
+    "rules.view_typologylabel",
+]
 ROLE_PERMISSIONS: dict[str, list[str]] = {
-    INVESTIGATOR: _READ_PARTIES,
-    SENIOR_INVESTIGATOR: [*_READ_PARTIES, *_EDIT_PROFILES],
-    COMPLIANCE_OFFICER: [*_READ_PARTIES, *_EDIT_PROFILES],
+    INVESTIGATOR: [*_READ_PARTIES, *_READ_DECISIONS],
+    SENIOR_INVESTIGATOR: [*_READ_PARTIES, *_EDIT_PROFILES, *_READ_DECISIONS],
+    COMPLIANCE_OFFICER: [*_READ_PARTIES, *_EDIT_PROFILES, *_MANAGE_RULES],
     ADMINISTRATOR: [
         *_READ_PARTIES,
+        *_READ_DECISIONS,
+        "rules.view_rulechange",
+        "rules.view_rulefailure",
+        "rules.view_backtest",
         "transactions.add_partnerbank",
         "transactions.change_partnerbank",
         "transactions.view_apikey",

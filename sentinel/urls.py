@@ -10,6 +10,7 @@ admin.site.site_title = "Sentinel"
 
 api_v1 = [
     path("", include("transactions.api.urls")),
+    path("", include("rules.api.urls")),
 ]
 
 urlpatterns = [

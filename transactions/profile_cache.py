@@ -57,3 +57,12 @@ def cached_profile(partner_id: int, account_external_id: str) -> dict | None:
 
 def invalidate_profile(partner_id: int, account_external_id: str) -> None:
     get_redis().delete(profile_key(partner_id, account_external_id))
+
+
+def cached_profiles(keys: list[tuple[int, str]]) -> dict[tuple[int, str], dict]:
+    """Several profiles in one round trip: {(partner id, account id): profile} for those cached."""
+    unique = list(dict.fromkeys(keys))
+    if not unique:
+        return {}
+    raws = get_redis().mget([profile_key(*key) for key in unique])
+    return {key: json.loads(raw) for key, raw in zip(unique, raws, strict=True) if raw is not None}

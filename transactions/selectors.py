@@ -13,7 +13,11 @@ from .models import AccountProfile, PartnerBank, Transaction
 
 def transactions_visible_to(*, partner: PartnerBank | None, user=None) -> QuerySet[Transaction]:
     """A partner sees its own transactions; staff with the view permission see every partner's."""
-    queryset = Transaction.objects.select_related("partner")
+    from rules.selectors import live_hits_prefetch  # the API shows decisions with transactions
+
+    queryset = Transaction.objects.select_related("partner", "decision").prefetch_related(
+        live_hits_prefetch("decision__")
+    )
     if partner is not None:
         return queryset.filter(partner=partner)
     if user is not None and user.has_perm("transactions.view_transaction"):

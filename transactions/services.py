@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import secrets
 import uuid
@@ -17,6 +16,7 @@ from django.db import transaction as db_transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from sentinel.db import execute_with_records
 from sentinel.ids import uuid7
 from sentinel.redis import get_redis, redis_key
 
@@ -132,13 +132,17 @@ def _columns(*, partner: PartnerBank, data: TransactionIn, received_at: datetime
     return row
 
 
-def transactions_ingest(*, partner: PartnerBank, payloads: Sequence[object]) -> list[IngestResult]:
+def transactions_ingest(
+    *, partner: PartnerBank, payloads: Sequence[object], hand_over: bool = True
+) -> list[IngestResult]:
     """Validate and store transactions idempotently, one result per payload, in order.
 
     Ids are generated here, so after ``INSERT ... ON CONFLICT DO NOTHING`` the row that carries
     our id is ours (created); any other row with the same external_id was stored before, by an
     earlier or a concurrent request: the same payload is a duplicate, a different one a conflict.
-    Created transactions are handed to profiling after the commit.
+    Created transactions are handed to profiling after the commit, unless ``hand_over`` is
+    False: then the caller hands them over itself (``transactions_hand_over``), as ``?wait=true``
+    does once it has scored them, so the worker never races the request.
     """
     received_at = timezone.now()
     results: list[IngestResult] = []
@@ -169,9 +173,9 @@ def transactions_ingest(*, partner: PartnerBank, payloads: Sequence[object]) -> 
         same = result.stored.payload_hash == result.row["payload_hash"]
         result.status = "duplicate" if same else "conflict"
         result.id, result.row = result.stored.id, None
-    if created_ids:
+    if created_ids and hand_over:
         # Runs at once in autocommit mode (the API), after the outer commit inside atomic().
-        db_transaction.on_commit(lambda: _after_ingest(created_ids), robust=True)
+        db_transaction.on_commit(lambda: transactions_hand_over(created_ids), robust=True)
     return results
 
 
@@ -179,29 +183,10 @@ def _insert_new(rows: list[dict]) -> set:
     """INSERT ... ON CONFLICT DO NOTHING RETURNING id: the ids that were actually stored.
 
     Written in SQL because the ORM's bulk_create(ignore_conflicts=True) cannot say which rows
-    it inserted. The rows travel as one JSON parameter expanded by json_to_recordset: encoding
-    JSON is done in C on our side and parsed in C by PostgreSQL, several times cheaper than
-    adapting each value. Rows go in external_id order so concurrent overlapping batches lock
-    the unique index in the same order.
+    it inserted. The rows travel as one JSON parameter (sentinel.db). Rows go in external_id
+    order so concurrent overlapping batches lock the unique index in the same order.
     """
-    return {row[0] for row in _execute_with_records(_insert_sql(), rows)}
-
-
-def _execute_with_records(sql: str, records: list[dict], *extra: object) -> list[tuple]:
-    """Run SQL whose first parameter is `records` as one JSON document (json_to_recordset);
-    the rows it returns, if any."""
-    document = json.dumps(records, default=_json_default, separators=(",", ":"))
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [document, *extra])
-        return cursor.fetchall() if cursor.description else []
-
-
-def _json_default(value: object) -> str:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, Decimal | uuid.UUID):
-        return str(value)
-    raise TypeError(f"Cannot encode {type(value).__name__}")
+    return {row[0] for row in execute_with_records(_insert_sql(), rows)}
 
 
 @cache
@@ -219,11 +204,26 @@ def _insert_sql() -> str:
     )
 
 
-def transaction_ingest(*, partner: PartnerBank, payload: object) -> IngestResult:
-    return transactions_ingest(partner=partner, payloads=[payload])[0]
+def transaction_build(
+    *, partner: PartnerBank, payload: object
+) -> tuple[Transaction | None, dict[str, list[str]]]:
+    """An unsaved transaction from a payload, validated like ingest (for "try it" in the admin);
+    (None, errors) when the payload is invalid."""
+    data, errors = validate_transaction(payload)
+    if data is None:
+        return None, errors
+    instance = Transaction(**_columns(partner=partner, data=data, received_at=timezone.now()))
+    instance.partner = partner
+    return instance, {}
 
 
-def _after_ingest(transaction_ids: list) -> None:
+def transaction_ingest(
+    *, partner: PartnerBank, payload: object, hand_over: bool = True
+) -> IngestResult:
+    return transactions_ingest(partner=partner, payloads=[payload], hand_over=hand_over)[0]
+
+
+def transactions_hand_over(transaction_ids: list) -> None:
     """The seam between ingest and the workers: queue new transactions for profiling.
 
     If Redis or the broker is unreachable nothing is lost: the periodic sweep profiles
@@ -284,7 +284,8 @@ PROFILE_TOP_N = 50
 
 
 def account_profiles_refresh(*, transaction_ids: Sequence) -> int:
-    """Fold unprofiled transactions into their accounts' profiles; returns how many were folded.
+    """Fold unprofiled transactions into their accounts' profiles and score them; returns how
+    many were folded.
 
     Idempotent and safe to run concurrently: rows already profiled, or locked by another worker,
     are skipped, and profiles are locked in account order so two workers never deadlock. Costs a
@@ -293,7 +294,9 @@ def account_profiles_refresh(*, transaction_ids: Sequence) -> int:
     with db_transaction.atomic():
         rows = list(
             Transaction.objects.filter(id__in=transaction_ids, profiled_at__isnull=True)
-            .select_for_update(skip_locked=True)
+            # NO KEY: a decision inserted by ``?wait=true`` takes a key-share lock on its
+            # transaction, which FOR UPDATE would block (and deadlock with our own insert).
+            .select_for_update(skip_locked=True, no_key=True)
             .order_by("id")
         )
         if not rows:
@@ -304,6 +307,7 @@ def account_profiles_refresh(*, transaction_ids: Sequence) -> int:
         customers = _customers_upsert(by_account)
         accounts = _accounts_upsert(by_account, customers)
         profiles = _profiles_fold(by_account, accounts)
+        _score(rows, profiles)
         Transaction.objects.filter(id__in=[row.id for row in rows]).update(
             profiled_at=timezone.now()
         )
@@ -311,9 +315,21 @@ def account_profiles_refresh(*, transaction_ids: Sequence) -> int:
     return len(rows)
 
 
+def _score(rows: list[Transaction], profiles: list[AccountProfile]) -> None:
+    """The seam to the rule engine: score what was just profiled, in the same database
+    transaction, so a transaction is either profiled and decided, or neither (and swept)."""
+    from rules.services import transactions_score
+
+    by_account = {
+        (p.account.partner_id, p.account.external_id): profile_cache.profile_as_dict(p)
+        for p in profiles
+    }
+    transactions_score(transactions=rows, profiles=by_account)
+
+
 def _upsert(sql: str, records: list[dict]) -> dict[tuple[int, str], int]:
     """Run an upsert fed by json_to_recordset; {(partner_id, external_id): id}."""
-    rows = _execute_with_records(sql, records)
+    rows = execute_with_records(sql, records)
     return {(partner_id, external_id): pk for pk, partner_id, external_id in rows}
 
 
@@ -406,7 +422,7 @@ RETURNING id, partner_id, external_id
 
 def _profiles_fold(by_account: dict, accounts: dict) -> list[AccountProfile]:
     now = timezone.now()
-    _execute_with_records(
+    execute_with_records(
         _PROFILE_INSERT,
         [
             {
@@ -444,7 +460,7 @@ def _profiles_fold(by_account: dict, accounts: dict) -> list[AccountProfile]:
     ]
     # One UPDATE ... FROM json_to_recordset: the ORM's bulk_update builds a CASE per row and
     # field, which cost ten times the rest of the fold.
-    _execute_with_records(_PROFILE_UPDATE, records)
+    execute_with_records(_PROFILE_UPDATE, records)
     return profiles
 
 

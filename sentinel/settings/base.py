@@ -194,12 +194,20 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
+    # The same choice sets appear in several components (a transaction's type, a rule's scope).
+    "ENUM_NAME_OVERRIDES": {
+        "TransactionTypeEnum": "transactions.choices.TransactionType",
+        "SeverityEnum": "rules.choices.Severity",
+        "RuleStatusEnum": "rules.choices.RuleStatus",
+    },
 }
 
 # --- Sentinel ---
 SENTINEL_SIGNATURE_WINDOW_SECONDS = 300
 SENTINEL_DEFAULT_RATE_LIMIT_PER_MINUTE = int(os.environ.get("SENTINEL_RATE_LIMIT", "60000"))
 SENTINEL_PROFILE_SWEEP_AFTER_SECONDS = 30
+# How far back rolling aggregates keep events (rule windows are at most 31 days).
+SENTINEL_AGGREGATE_RETENTION_DAYS = int(os.environ.get("SENTINEL_AGGREGATE_RETENTION_DAYS", "35"))
 SENTINEL_ENCRYPTION_KEY = os.environ.get("SENTINEL_ENCRYPTION_KEY", "")
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

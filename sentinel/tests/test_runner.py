@@ -39,7 +39,7 @@ def _get(url: str, timeout: float = 2) -> tuple[int, bytes]:
         return reply.status, reply.read()
 
 
-def _wait_for(predicate, timeout: float, process: subprocess.Popen) -> bool:
+def _wait_for(predicate, timeout: float, process: subprocess.Popen, interval: float = 0.5) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         assert process.poll() is None, "the runner exited early"
@@ -48,8 +48,80 @@ def _wait_for(predicate, timeout: float, process: subprocess.Popen) -> bool:
                 return True
         except OSError:
             pass
-        time.sleep(0.5)
+        time.sleep(interval)
     return False
+
+
+def _post(base: str, credentials: dict, payload: dict, wait: bool = False) -> dict:
+    body = json.dumps(payload).encode()
+    timestamp = int(time.time())
+    request = urllib.request.Request(
+        f"{base}/api/v1/transactions/" + ("?wait=true" if wait else ""),
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            "X-Sentinel-Key": credentials["key_id"],
+            "X-Sentinel-Timestamp": str(timestamp),
+            "X-Sentinel-Signature": sign(credentials["secret"], timestamp, body),
+        },
+    )
+    with urllib.request.urlopen(request, timeout=10) as reply:  # noqa: S310
+        assert reply.status == 201
+        return json.load(reply)
+
+
+def _query(env: dict, sql: str, params: list) -> tuple | None:
+    with psycopg.connect(env["DATABASE_URL"]) as conn:
+        return conn.execute(sql, params).fetchone()
+
+
+def _decided(env: dict, transaction_id: str) -> bool:
+    sql = "SELECT 1 FROM rules_decision WHERE transaction_id = %s"
+    return _query(env, sql, [transaction_id]) is not None
+
+
+def _hit(env: dict, transaction_id: str, code: str) -> bool:
+    sql = (
+        "SELECT 1 FROM rules_rulehit h JOIN rules_rule r ON r.id = h.rule_id "
+        "WHERE h.decision_id = %s AND r.code = %s AND NOT h.shadow"
+    )
+    return _query(env, sql, [transaction_id, code]) is not None
+
+
+_SHELL_SECONDS = 60
+_GO_LIVE = """
+from django.contrib.auth.models import Group, User
+from rules import services
+from rules.models import Rule
+officers = []
+for name in ("runner_alice", "runner_bob"):
+    user, _ = User.objects.get_or_create(username=name, defaults={"is_staff": True})
+    user.groups.add(Group.objects.get(name="Compliance officer"))
+    officers.append(User.objects.get(pk=user.pk))
+rule = services.rule_create(code=CODE, author=officers[0], name="Probe",
+    expression="amount == 7777", severity="low", score=1, outcome="alert")
+change = services.rule_status_change(rule=rule, target_status="live", actor=officers[0])
+services.rule_change_approve(change=change, approver=officers[1])
+"""
+_PAUSE = """
+from django.contrib.auth.models import User
+from rules import services
+from rules.models import Rule
+services.rule_status_change(rule=Rule.objects.get(code=CODE), target_status="paused",
+    actor=User.objects.get(username="runner_alice"))
+"""
+
+
+def _manage_shell(env: dict, code: str, rule_code: str) -> None:
+    subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", f"CODE = {rule_code!r}\n{code}"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=_SHELL_SECONDS,
+    )
 
 
 def _children(pid: int) -> set[int]:
@@ -66,7 +138,7 @@ def _alive(pid: int) -> bool:
 
 
 @pytest.mark.xdist_group("processes")
-def test_runner_serves_ingests_profiles_and_stops_everything(tmp_path):
+def test_runner_serves_ingests_scores_and_stops_everything(tmp_path):
     port = free_port()
     env = {
         **os.environ,
@@ -103,33 +175,28 @@ def test_runner_serves_ingests_profiles_and_stops_everything(tmp_path):
         )
 
         # When a partner sends a signed transaction
-        body = json.dumps(transaction_payload()).encode()
-        timestamp = int(time.time())
-        request = urllib.request.Request(
-            f"{base}/api/v1/transactions/",
-            data=body,
-            method="POST",
-            headers={
-                "Content-Type": "application/json",
-                "X-Sentinel-Key": credentials["key_id"],
-                "X-Sentinel-Timestamp": str(timestamp),
-                "X-Sentinel-Signature": sign(credentials["secret"], timestamp, body),
-            },
-        )
-        with urllib.request.urlopen(request, timeout=10) as reply:  # noqa: S310
-            created = json.load(reply)
-            assert reply.status == 201
+        created = _post(base, credentials, transaction_payload())
 
-        # Then the worker profiles it within 2 seconds
-        def profiled() -> bool:
-            with psycopg.connect(env["DATABASE_URL"]) as conn:
-                row = conn.execute(
-                    "SELECT profiled_at IS NOT NULL FROM transactions_transaction WHERE id = %s",
-                    [created["id"]],
-                ).fetchone()
-            return bool(row and row[0])
+        # Then the worker profiles and scores it within 2 seconds
+        assert _wait_for(lambda: _decided(env, created["id"]), 5, runner)
 
-        assert _wait_for(profiled, 5, runner)
+        # When two compliance officers put a new rule live (one asks, the other approves)
+        probe = f"runner_probe_{port}"  # the runner's database outlives a test run
+        _manage_shell(env, _GO_LIVE, probe)
+
+        # Then, from the commit on, both the web process (?wait=true) and the worker apply it
+        # within 2 seconds
+        def web_applies() -> bool:
+            body = _post(base, credentials, transaction_payload(amount="7777.00"), wait=True)
+            return any(hit["rule"] == probe for hit in body["decision"]["hits"])
+
+        assert _wait_for(web_applies, 2, runner, interval=0.1)
+        queued = _post(base, credentials, transaction_payload(amount="7777.00"))
+        assert _wait_for(lambda: _hit(env, queued["id"], probe), 3, runner)
+
+        # When an officer pauses it, it stops within 2 seconds
+        _manage_shell(env, _PAUSE, probe)
+        assert _wait_for(lambda: not web_applies(), 2, runner, interval=0.1)
 
         # And SIGTERM stops the runner and every process it started
         children = _children(runner.pid)

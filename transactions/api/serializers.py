@@ -1,11 +1,32 @@
-"""Output shapes of the transaction API (input is validated by transactions.schemas)."""
+"""Output shapes of the transaction API (input is validated by transactions.schemas).
+
+The API is where the partner meets the whole product, so it shows the rule engine's decision
+(rules.selectors) next to the stored transaction.
+"""
 
 from __future__ import annotations
 
+from django.core.exceptions import ObjectDoesNotExist
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from rules.selectors import decision_payload
 from transactions.models import Transaction
+
+
+class HitSerializer(serializers.Serializer):
+    rule = serializers.CharField(help_text="The rule's code.")
+    version = serializers.IntegerField(help_text="The rule version that fired.")
+    severity = serializers.ChoiceField(choices=["low", "medium", "high", "critical"])
+    explanation = serializers.CharField(help_text="Why it fired, with the values involved.")
+
+
+class DecisionSerializer(serializers.Serializer):
+    """The rule engine's decision (live rules only)."""
+
+    outcome = serializers.ChoiceField(choices=["allow", "review", "block"])
+    score = serializers.IntegerField()
+    hits = HitSerializer(many=True)
 
 
 class PartySerializer(serializers.Serializer):
@@ -34,6 +55,7 @@ class TransactionSerializer(serializers.ModelSerializer):
     originator = serializers.SerializerMethodField()
     beneficiary = serializers.SerializerMethodField()
     scoring = serializers.SerializerMethodField()
+    decision = serializers.SerializerMethodField()
 
     class Meta:
         model = Transaction
@@ -60,6 +82,7 @@ class TransactionSerializer(serializers.ModelSerializer):
             "latency_ms",
             "metadata",
             "scoring",
+            "decision",
         ]
         read_only_fields = fields
 
@@ -80,7 +103,19 @@ class TransactionSerializer(serializers.ModelSerializer):
 
     def get_scoring(self, instance: Transaction) -> str:
         """'pending' until the rule engine has decided."""
-        return "pending"
+        return "done" if _decision(instance) is not None else "pending"
+
+    @extend_schema_field(DecisionSerializer(allow_null=True))
+    def get_decision(self, instance: Transaction) -> dict | None:
+        decision = _decision(instance)
+        return None if decision is None else decision_payload(decision)
+
+
+def _decision(instance: Transaction):
+    try:
+        return instance.decision
+    except ObjectDoesNotExist:
+        return None
 
 
 def _plain_amount(instance: Transaction) -> str:
@@ -110,6 +145,7 @@ class TransactionAcceptedSerializer(serializers.Serializer):
     external_id = serializers.CharField()
     received_at = serializers.DateTimeField()
     scoring = serializers.ChoiceField(choices=["pending", "done"])
+    decision = DecisionSerializer(required=False, help_text="Only with ?wait=true.")
 
 
 class BatchItemResultSerializer(serializers.Serializer):

@@ -1,8 +1,10 @@
-"""The partner ingest API: thin views over transactions.services."""
+"""The partner ingest API: thin views over transactions.services (and, for ``?wait=true``,
+rules.services, which scores in the request)."""
 
 from __future__ import annotations
 
 from drf_spectacular.utils import (
+    OpenApiParameter,
     OpenApiResponse,
     extend_schema,
     extend_schema_view,
@@ -13,6 +15,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from rules import services as rule_services
 from sentinel.api.exceptions import Conflict, InvalidInput
 from sentinel.api.pagination import CursorPagination
 from transactions import selectors, services
@@ -61,6 +64,13 @@ class TransactionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
 
     @extend_schema(
         request=TransactionIn,
+        parameters=[
+            OpenApiParameter(
+                "wait",
+                bool,
+                description="Score before answering and include the decision.",
+            )
+        ],
         responses={
             201: TransactionAcceptedSerializer,
             200: TransactionSerializer,
@@ -69,9 +79,17 @@ class TransactionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         summary="Submit one transaction (idempotent by external_id)",
     )
     def create(self, request):
+        wait = _wait_flag(request)
         if not isinstance(request.data, dict):
             raise ValidationError({"non_field_errors": ["The body must be a JSON object."]})
-        result = services.transaction_ingest(partner=partner_of(request), payload=request.data)
+        partner = partner_of(request)
+        decision = None
+        if wait:
+            result, decision = rule_services.transaction_ingest_scored(
+                partner=partner, payload=request.data
+            )
+        else:
+            result = services.transaction_ingest(partner=partner, payload=request.data)
         if result.status == "invalid":
             raise InvalidInput(result.errors)
         if result.status == "conflict":
@@ -85,8 +103,10 @@ class TransactionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
             "id": str(result.id),
             "external_id": result.row["external_id"],
             "received_at": result.row["received_at"].isoformat().replace("+00:00", "Z"),
-            "scoring": "pending",
+            "scoring": "pending" if decision is None else "done",
         }
+        if decision is not None:
+            body["decision"] = decision
         return Response(body, status=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -119,6 +139,13 @@ class TransactionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
                 row["errors"] = result.errors
             rows.append(row)
         return Response({"results": rows, **counts})
+
+
+def _wait_flag(request) -> bool:
+    value = request.query_params.get("wait", "false").lower()
+    if value not in ("true", "false", "1", "0"):
+        raise InvalidInput({"wait": ["Must be true or false."]})
+    return value in ("true", "1")
 
 
 def _batch_items(data: object) -> list:

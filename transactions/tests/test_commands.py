@@ -13,6 +13,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from rest_framework.test import APIClient
 
+from rules.models import ListEntry, RuleList, TypologyLabel
 from sentinel import roles
 from transactions import demo
 from transactions.api.authentication import sign
@@ -142,8 +143,30 @@ def test_seed_demo_stores_the_planted_typologies(seeded):
         )
     )
 
-    assert set(tagged) == {"structuring", "fan_in", "high_risk_country"}
-    assert "structuring" in seeded and "fan_in" in seeded
+    assert set(tagged) == set(demo.TYPOLOGIES)
+    assert all(typology in seeded for typology in demo.TYPOLOGIES)
+
+
+def test_seed_demo_labels_every_planted_account_for_the_detection_report(seeded):
+    window_end = datetime.fromisoformat(Transaction.objects.first().metadata[demo.WINDOW_END_KEY])
+    planted = demo.generate(seed=3, customers=20, days=5, end=window_end).typologies
+    labels = TypologyLabel.objects.select_related("partner")
+
+    assert {
+        (label.partner.name, label.account_external_id, label.typology) for label in labels
+    } == {(p.partner, p.account_id, p.typology) for p in planted}
+    assert {label.source for label in labels} == {"seed_demo"}
+    for label in labels:
+        stored = Transaction.objects.filter(partner=label.partner).involving_account(
+            label.account_external_id
+        )
+        assert stored.filter(**{f"metadata__{demo.TYPOLOGY_KEY}": label.typology}).exists()
+
+
+def test_seed_demo_puts_the_sanctioned_parties_it_pays_on_the_sanctions_list(seeded):
+    listed = set(RuleList.objects.get(name="sanctions").entries.values_list("value", flat=True))
+
+    assert listed == {entry for entry, _ in demo.SANCTIONED_PARTIES}
 
 
 def test_seed_demo_creates_one_staff_user_per_role_and_prints_the_logins(seeded, client):
@@ -167,6 +190,7 @@ def test_seed_demo_creates_one_staff_user_per_role_and_prints_the_logins(seeded,
 
 def test_running_seed_demo_again_adds_nothing(seeded):
     transactions, keys = Transaction.objects.count(), ApiKey.objects.count()
+    labels = TypologyLabel.objects.count()
 
     output = _run(*SEED_ARGS, "--password", "demo-pass-1")
 
@@ -175,6 +199,11 @@ def test_running_seed_demo_again_adds_nothing(seeded):
     assert ApiKey.objects.count() == keys == 3
     assert PartnerBank.objects.count() == 3
     assert get_user_model().objects.count() == 4
+    assert TypologyLabel.objects.count() == labels
+    assert "0 new labels" in output
+    assert ListEntry.objects.filter(rule_list__name="sanctions").count() == len(
+        demo.SANCTIONED_PARTIES
+    )
 
 
 def test_seed_demo_refuses_a_population_too_small_for_its_typologies():

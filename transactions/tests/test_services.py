@@ -127,7 +127,7 @@ def test_concurrent_profiling_counts_each_transaction_once():
     with_no_task = [transaction_payload(external_id=f"t{n}") for n in range(20)]
     from unittest import mock
 
-    with mock.patch("transactions.services._after_ingest"):
+    with mock.patch("transactions.services.transactions_hand_over"):
         results = services.transactions_ingest(partner=partner, payloads=with_no_task)
     ids = [r.transaction.id for r in results]
 
@@ -186,7 +186,7 @@ def test_sweep_profiles_transactions_whose_task_was_lost():
     partner = PartnerBankFactory()
     from unittest import mock
 
-    with mock.patch("transactions.services._after_ingest"):  # the broker lost the task
+    with mock.patch("transactions.services.transactions_hand_over"):  # the broker lost the task
         result = services.transaction_ingest(partner=partner, payload=transaction_payload())
     fresh_result_id = result.transaction.id
     Transaction.objects.filter(pk=fresh_result_id).update(
@@ -204,7 +204,7 @@ def test_sweep_leaves_just_received_transactions_to_their_task():
     partner = PartnerBankFactory()
     from unittest import mock
 
-    with mock.patch("transactions.services._after_ingest"):
+    with mock.patch("transactions.services.transactions_hand_over"):
         services.transaction_ingest(partner=partner, payload=transaction_payload())
 
     assert sweep_unprofiled_transactions() == 0

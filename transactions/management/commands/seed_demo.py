@@ -2,7 +2,11 @@
 
 The command only orchestrates: ``transactions.demo`` generates the payloads (pure, seeded) and
 they are stored through ``transactions_ingest``, the service behind the API, so the demo data
-takes exactly the path a partner's data takes, profiling included.
+takes exactly the path a partner's data takes, profiling and scoring included.
+
+It seeds the whole product, so it also writes to the rule engine (``rules``, an app above this
+one): the planted sanctioned names go on the sanctions list before any payment is scored, and
+the planted typologies are recorded as ground-truth labels for ``detection_report``.
 """
 
 from __future__ import annotations
@@ -91,6 +95,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             partners = [_seed_partner(spec.name) for spec in demo.PARTNERS]
             _seed_staff(password)
+            _seed_sanctions()
         self._report_window(population, days=days, replayed=previous_end is not None)
         # Before the long part: if ingest fails, the new keys' secrets are not lost with it.
         self._report_partners(partners)
@@ -98,11 +103,15 @@ class Command(BaseCommand):
         for seeded in partners:
             counts.update(_ingest(seeded.partner, population.payloads[seeded.partner.name]))
         self._report_counts(counts)
-        self._report_typologies(population)
+        labelled = _seed_labels(
+            population, {seeded.partner.name: seeded.partner for seeded in partners}
+        )
+        self._report_typologies(population, labelled)
         self._report_staff(password)
         self.stdout.write(
-            f"Done in {time.monotonic() - started:.1f} s. Account profiles fill in as the "
-            "Celery worker works through the queue."
+            f"Done in {time.monotonic() - started:.1f} s. Transactions are profiled and scored "
+            "as the Celery worker works through the queue; `manage.py detection_report` scores "
+            "what is left and shows what the rules found."
         )
 
     def _report_window(self, population: demo.Population, *, days: int, replayed: bool) -> None:
@@ -145,12 +154,20 @@ class Command(BaseCommand):
                 self.style.ERROR(f"{counts['invalid']:,} payloads broke the contract: a bug.")
             )
 
-    def _report_typologies(self, population: demo.Population) -> None:
-        self.stdout.write(f"Planted typologies (metadata.{demo.TYPOLOGY_KEY}):")
+    def _report_typologies(self, population: demo.Population, labelled: int) -> None:
+        self.stdout.write(
+            f"Planted typologies (metadata.{demo.TYPOLOGY_KEY}; {labelled} new label"
+            f"{pluralize(labelled)} for detection_report):"
+        )
+        accounts: Counter[str] = Counter()
+        transactions: Counter[str] = Counter()
         for planted in population.typologies:
+            accounts[planted.typology] += 1
+            transactions[planted.typology] += planted.transactions
+        for typology, count in accounts.items():
             self.stdout.write(
-                f"  {planted.typology:<18} {planted.partner:<20} {planted.customer_id:<10} "
-                f"{planted.transactions} transaction{pluralize(planted.transactions)}"
+                f"  {typology:<22} {count:>3} account{pluralize(count)} "
+                f"{transactions[typology]:>5} transaction{pluralize(transactions[typology])}"
             )
 
     def _report_staff(self, password: str) -> None:
@@ -195,6 +212,38 @@ def _seed_staff(password: str) -> None:
         user.set_password(password)
         user.save()
         user.groups.add(Group.objects.get_or_create(name=group_name)[0])
+
+
+def _seed_sanctions() -> None:
+    """The sanctioned parties the demo pays, on the sanctions list the default pack installs."""
+    from rules.models import RuleList
+    from rules.services import list_entries_import
+
+    sanctions = RuleList.objects.filter(name="sanctions").first()
+    if sanctions is None:  # deleted by an administrator: the list-hit typology finds nothing
+        return
+    rows = [
+        f'"{entry}",fictional party planted by seed_demo' for entry, _ in demo.SANCTIONED_PARTIES
+    ]
+    list_entries_import(rule_list=sanctions, csv_text="\n".join(rows))
+
+
+def _seed_labels(population: demo.Population, partners: dict[str, PartnerBank]) -> int:
+    """Record every planted typology as a label (idempotent); how many labels are new."""
+    from rules.models import TypologyLabel
+
+    labels = [
+        TypologyLabel(
+            partner=partners[planted.partner],
+            account_external_id=planted.account_id,
+            typology=planted.typology,
+            source="seed_demo",
+        )
+        for planted in population.typologies
+    ]
+    before = TypologyLabel.objects.count()
+    TypologyLabel.objects.bulk_create(labels, ignore_conflicts=True)
+    return TypologyLabel.objects.count() - before
 
 
 def _ingest(partner: PartnerBank, payloads: list[dict]) -> Counter[str]:

@@ -1,0 +1,74 @@
+"""What an aggregate is: the functions, key kinds and windows a rule can ask for."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# What an aggregate can be keyed by: the customer side's account or customer, the counterparty
+# (its account id, or its normalised name when it has none), the device or the IP address.
+KEY_KINDS = ("account", "customer", "counterparty", "device", "ip")
+# Functions over a window. ``days_since_previous`` looks back without a window.
+FUNCTIONS = (
+    "count",
+    "sum",
+    "avg",
+    "max",
+    "min",
+    "distinct",
+    "new_counterparties",
+    "days_since_previous",
+)
+# What ``distinct`` can count.
+DISTINCT_FIELDS = ("counterparty", "counterparty_country", "device", "ip")
+MAX_WINDOW_SECONDS = 31 * 24 * 3600
+_WINDOW = re.compile(r"^(\d{1,6})(s|m|h|d)$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_window(text: str) -> int:
+    """'7d' -> 604800. Raises ValueError with a message fit for a compliance officer."""
+    match = _WINDOW.match(text.strip()) if isinstance(text, str) else None
+    if match is None:
+        raise ValueError(f"window {text!r} is not a duration such as '90s', '30m', '48h' or '7d'")
+    seconds = int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+    if not 0 < seconds <= MAX_WINDOW_SECONDS:
+        raise ValueError(f"window {text!r} must be between 1s and 31d")
+    return seconds
+
+
+def format_window(seconds: int) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+@dataclass(frozen=True)
+class AggregateSpec:
+    """One aggregate a rule needs, independent of the transaction it is computed for.
+
+    Filters are empty for "any". Amount functions (sum, avg, max, min) only consider
+    transactions in the scored transaction's currency, since adding yen to dollars means
+    nothing; counts and distinct counts consider every currency.
+    """
+
+    function: str
+    by: str
+    within_seconds: int | None = None
+    field: str | None = None  # the counted field of ``distinct``
+    types: frozenset[str] = frozenset()
+    directions: frozenset[str] = frozenset()
+    statuses: frozenset[str] = frozenset()
+    channels: frozenset[str] = frozenset()
+
+    def describe(self) -> str:
+        """Short human form used in explanations: 'sum(amount, account, 7d, cash_deposit)'."""
+        parts = [self.field or ("amount" if self.function in {"sum", "avg", "max", "min"} else "")]
+        parts.append(f"by {self.by}")
+        if self.within_seconds is not None:
+            parts.append(format_window(self.within_seconds))
+        for values in (self.types, self.directions, self.statuses, self.channels):
+            if values:
+                parts.append("/".join(sorted(values)))
+        return f"{self.function}({', '.join(part for part in parts if part)})"

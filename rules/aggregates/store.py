@@ -1,0 +1,332 @@
+"""The Redis store of the rolling aggregates: record events, compute specs, rebuild from SQL.
+
+One sorted set per (partner, key kind, key value): score = occurred_at in epoch milliseconds,
+member = the event's fields joined by "\\x1f" (see ``_member``). All the work happens in one Lua
+script (``store.lua``) per call, so a batch costs one round trip whatever its size.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections.abc import Collection, Iterator, Sequence
+from datetime import datetime, timedelta
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+
+from django.conf import settings
+from django.utils import timezone
+
+from sentinel.redis import get_redis, redis_key
+from transactions.models import Transaction
+from transactions.money import minor_units
+
+from .events import EVENT_FIELDS, AggregateEvent, epoch_ms, event_from_transaction
+from .specs import FUNCTIONS, KEY_KINDS, MAX_WINDOW_SECONDS, AggregateSpec
+
+# Sets live this long after their last write: a key idle for longer forgets its last event, so
+# days_since_previous cannot exceed retention + margin...
+EXPIRE_MARGIN_DAYS = 7
+# ...except an account's or a customer's: dormancy rules ask how long they were silent, so their
+# sets outlive a long silence (a year and more; idle sets hold at most retention's events).
+DORMANCY_MEMORY_DAYS = 400
+_LONG_LIVED_KINDS = frozenset({"account", "customer"})
+REBUILD_CHUNK = 1000
+# Bump when the member layout changes (and run rebuild_aggregates).
+FORMAT = "v1"
+SEPARATOR = "\x1f"
+# One-letter codes keep members short (a sorted set stays in Redis' compact listpack encoding
+# while its members are at most 64 bytes). Never reassign a letter; a value missing here is
+# stored as itself, which cannot clash with a one-letter code.
+CODES = {
+    "type": {
+        "transfer": "t",
+        "wire": "w",
+        "ach": "a",
+        "p2p": "p",
+        "card_payment": "c",
+        "cash_deposit": "d",
+        "cash_withdrawal": "x",
+        "refund": "r",
+    },
+    "direction": {"outbound": "o", "inbound": "i"},
+    "status": {"approved": "a", "failed": "f", "denied": "d", "reversed": "r"},
+    "channel": {
+        "web": "w",
+        "mobile": "m",
+        "branch": "b",
+        "atm": "a",
+        "pos": "p",
+        "api": "i",
+        "other": "o",
+    },
+}
+# Where each distinct field sits in a member (1-based, as Lua counts).
+_FIELD_POSITIONS = {"counterparty": 8, "counterparty_country": 9, "device": 10, "ip": 11}
+_COUNTS = frozenset({"count", "distinct", "new_counterparties"})
+_SHORT = 8  # longer values are stored as "#" + a 48-bit digest: they are only ever compared
+
+
+def _ttl_seconds(kind: str) -> int:
+    days = retention_days() + EXPIRE_MARGIN_DAYS
+    if kind in _LONG_LIVED_KINDS:
+        days = max(days, DORMANCY_MEMORY_DAYS)
+    return days * 86_400
+
+
+def retention_days() -> int:
+    """Days of history kept per key; never less than the longest window."""
+    configured = getattr(settings, "SENTINEL_AGGREGATE_RETENTION_DAYS", 35)
+    return max(int(configured), -(-MAX_WINDOW_SECONDS // 86400))
+
+
+# --- Public API ------------------------------------------------------------------------------
+
+
+def aggregates_record(events: Sequence[AggregateEvent]) -> None:
+    """Add the events to their keys (idempotent) and trim what is past retention."""
+    if events:
+        _run(events, (), "record")
+
+
+def aggregates_compute(
+    events: Sequence[AggregateEvent], specs: Collection[AggregateSpec]
+) -> list[dict[AggregateSpec, object]]:
+    """Every spec's value for each (already recorded) event, in one round trip."""
+    return _results(events, tuple(specs), "compute")
+
+
+def aggregates_record_and_compute(
+    events: Sequence[AggregateEvent], specs: Collection[AggregateSpec]
+) -> list[dict[AggregateSpec, object]]:
+    """Record the events, then compute every spec for each, atomically in one round trip.
+
+    All the events are recorded before any is computed, so those of one batch see each other.
+    """
+    return _results(events, tuple(specs), "both")
+
+
+def aggregates_preview(
+    events: Sequence[AggregateEvent], specs: Collection[AggregateSpec]
+) -> list[dict[AggregateSpec, object]]:
+    """The values as if the events were recorded, leaving the store unchanged ("try it")."""
+    return _results(events, tuple(specs), "preview")
+
+
+def aggregates_drop(*, partner_id: int | None = None) -> int:
+    """Delete the sets (of one partner, or all); how many were deleted."""
+    redis = get_redis()
+    pattern = _key_prefix() + ("*" if partner_id is None else f"{partner_id}:*")
+    dropped = 0
+    batch: list[bytes] = []
+    for key in redis.scan_iter(match=pattern, count=1000):
+        batch.append(key)
+        if len(batch) == 500:
+            dropped += redis.unlink(*batch)
+            batch = []
+    if batch:
+        dropped += redis.unlink(*batch)
+    return dropped
+
+
+def aggregates_rebuild(*, partner_id: int | None = None, since: datetime | None = None) -> int:
+    """Drop the sets and record again every stored transaction since ``since`` (default:
+    retention + margin ago); returns how many were recorded.
+
+    Streams rows through a server-side cursor, in event-time order per partner so trimming
+    behaves as it does live. Traffic scored while it runs is recorded too (recording is
+    idempotent), but scores computed during the rebuild see partial history.
+    """
+    if since is None:
+        since = timezone.now() - timedelta(days=retention_days() + EXPIRE_MARGIN_DAYS)
+    aggregates_drop(partner_id=partner_id)
+    rows = Transaction.objects.filter(occurred_at__gte=since)
+    if partner_id is not None:
+        rows = rows.filter(partner_id=partner_id)
+    rows = rows.only(*EVENT_FIELDS).order_by("partner_id", "occurred_at", "id")
+    recorded = 0
+    for chunk in _chunks(rows.iterator(chunk_size=REBUILD_CHUNK), REBUILD_CHUNK):
+        aggregates_record([event_from_transaction(tx) for tx in chunk])
+        recorded += len(chunk)
+    return recorded
+
+
+# --- Encoding --------------------------------------------------------------------------------
+
+
+def set_key(partner_id: int, kind: str, value: str) -> str:
+    return f"{_key_prefix()}{partner_id}:{kind}:{value}"
+
+
+def _key_prefix() -> str:
+    return redis_key("agg", FORMAT, "")
+
+
+def to_minor(amount: Decimal, currency: str) -> int:
+    """Integer amount in the currency's minor units (ingest guarantees no finer precision)."""
+    return int(amount.scaleb(minor_units(currency)).to_integral_value())
+
+
+def _member(event: AggregateEvent) -> str:
+    """The compact member: short id first (so re-recording the same transaction is a no-op)."""
+    return SEPARATOR.join(
+        (
+            _digest(event.id, 8),
+            str(to_minor(event.amount, event.currency)),
+            _clean(event.currency),
+            _code("type", event.type),
+            _code("direction", event.direction),
+            _code("status", event.status),
+            _code("channel", event.channel),
+            _compact(event.counterparty),
+            _clean(event.counterparty_country),
+            _compact(event.device),
+            _compact(event.ip),
+        )
+    )
+
+
+def _code(name: str, value: str) -> str:
+    return CODES[name].get(value) or _clean(value)
+
+
+def _clean(value: str) -> str:
+    return value.replace(SEPARATOR, "")
+
+
+def _compact(value: str) -> str:
+    value = _clean(value)
+    return value if len(value) <= _SHORT else "#" + _digest(value, 6)
+
+
+def _digest(value: str, size: int) -> str:
+    digest = hashlib.blake2b(value.encode(), digest_size=size).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+@cache
+def _spec_row(spec: AggregateSpec, lookback_ms: int) -> list:
+    """The spec as the script reads it: [function, kind, range, window, field, filters...]."""
+    if spec.function not in FUNCTIONS or spec.by not in KEY_KINDS:
+        raise ValueError(f"unknown aggregate {spec.function!r} by {spec.by!r}")
+    if spec.function == "distinct" and spec.field not in _FIELD_POSITIONS:
+        raise ValueError(f"distinct cannot count {spec.field!r}")
+    window = spec.within_seconds * 1000 if spec.within_seconds else lookback_ms
+    if spec.function == "days_since_previous":
+        reach = window = 0
+    elif spec.function == "new_counterparties":
+        reach = lookback_ms
+    else:
+        reach = window
+    position = _FIELD_POSITIONS[spec.field] if spec.function == "distinct" else 0
+    return [
+        spec.function,
+        KEY_KINDS.index(spec.by) + 1,
+        reach,
+        window,
+        position,
+        sorted(_code("type", value) for value in spec.types),
+        sorted(_code("direction", value) for value in spec.directions),
+        sorted(_code("status", value) for value in spec.statuses),
+        sorted(_code("channel", value) for value in spec.channels),
+    ]
+
+
+def _request(
+    events: Sequence[AggregateEvent], specs: Sequence[AggregateSpec], mode: str
+) -> tuple[list[str], str]:
+    keys: dict[str, int] = {}
+    rows = []
+    prefix = _key_prefix()
+    for event in events:
+        indexes = []
+        for kind in KEY_KINDS:
+            value = event.keys.get(kind)
+            if value is None:
+                indexes.append(0)
+            else:
+                key = f"{prefix}{event.partner_id}:{kind}:{value}"
+                indexes.append(keys.setdefault(key, len(keys) + 1))
+        member = _member(event) if mode != "compute" else ""
+        rows.append([epoch_ms(event.occurred_at), member, event.currency, indexes])
+    retention_ms = retention_days() * 86_400_000
+    request = {
+        "mode": mode,
+        "e": rows,
+        "s": [_spec_row(spec, retention_ms) for spec in specs],
+        "ret": retention_ms,
+        "ttl": [_ttl_seconds(kind) for kind in KEY_KINDS],
+    }
+    return list(keys), json.dumps(request, separators=(",", ":"))
+
+
+@cache
+def _script():
+    source = Path(__file__).with_name("store.lua").read_text()
+    return get_redis().register_script(source)
+
+
+def _run(events: Sequence[AggregateEvent], specs: Sequence[AggregateSpec], mode: str) -> list:
+    keys, argument = _request(events, specs, mode)
+    return _script()(keys=keys, args=[argument])
+
+
+def _results(
+    events: Sequence[AggregateEvent], specs: tuple[AggregateSpec, ...], mode: str
+) -> list[dict[AggregateSpec, object]]:
+    if not events or not specs:
+        if events and mode == "both":
+            aggregates_record(events)
+        return [{} for _ in events]
+    flat = _run(events, specs, mode).split(b";")
+    width = len(specs)
+    results = []
+    for index, event in enumerate(events):
+        exponent = minor_units(event.currency)
+        raw = flat[index * width : (index + 1) * width]
+        results.append(
+            {
+                spec: _decode(spec.function, value, exponent)
+                for spec, value in zip(specs, raw, strict=True)
+            }
+        )
+    return results
+
+
+# --- Decoding --------------------------------------------------------------------------------
+
+
+def _decode(function: str, raw: bytes, exponent: int) -> object:
+    if not raw:
+        return None
+    if function in _COUNTS:
+        return int(raw)
+    if function == "days_since_previous":
+        return Decimal(_divide_half_even(int(raw), 8_640)).scaleb(-4)  # ms / 86,400,000
+    if function in ("max", "min"):
+        return Decimal(int(raw)).scaleb(-exponent)
+    parts = [int(part) for part in raw.split(b",")]
+    total = parts[0] * 10**8 + parts[1]
+    if function == "sum":
+        return Decimal(total).scaleb(-exponent)
+    return Decimal(_divide_half_even(total, parts[2])).scaleb(-exponent)  # avg
+
+
+def _divide_half_even(numerator: int, denominator: int) -> int:
+    quotient, remainder = divmod(numerator, denominator)
+    if 2 * remainder > denominator or (2 * remainder == denominator and quotient % 2):
+        quotient += 1
+    return quotient
+
+
+def _chunks(items: Iterator, size: int) -> Iterator[list]:
+    chunk = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk

@@ -1,0 +1,380 @@
+"""Scoring: the running rules of this process, and what they make of a batch of transactions.
+
+Every process (web and worker) keeps the compiled shadow and live rules and the lists they use
+in memory. Any change to rules, lists or thresholds bumps a generation counter in Redis after
+the commit; processes look at it at most every ``GENERATION_CHECK_SECONDS`` and reload when it
+moved, so an approved or paused rule applies everywhere within that time, with no restart.
+Expressions are compiled once per version (versions never change) and kept.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from django.db import transaction as db_transaction
+
+from sentinel.redis import get_redis, redis_key
+from transactions.models import Transaction
+
+from .aggregates import AggregateSpec, aggregates_record_and_compute, event_from_transaction
+from .choices import (
+    DECISION_RANK,
+    RUNNING_STATUSES,
+    DecisionOutcome,
+    RuleOutcome,
+    RuleStatus,
+)
+from .expressions import CompiledExpression, EvaluationContext, RuleRuntimeError, compile_expression
+from .lists import ListSnapshot
+
+logger = logging.getLogger(__name__)
+
+GENERATION_CHECK_SECONDS = 0.5
+_OUTCOME_OF_HIT = {
+    RuleOutcome.ALERT: DecisionOutcome.ALLOW,
+    RuleOutcome.REVIEW: DecisionOutcome.REVIEW,
+    RuleOutcome.BLOCK: DecisionOutcome.BLOCK,
+}
+
+
+@dataclass(frozen=True)
+class RunningRule:
+    """A rule version as scoring needs it: compiled, with its scope."""
+
+    rule_id: int
+    code: str
+    version_id: int
+    version: int
+    shadow: bool
+    severity: str
+    score: int
+    outcome: str
+    partner_ids: frozenset[int]
+    types: frozenset[str]
+    typologies: tuple[str, ...]
+    suppression_seconds: int
+    expression: CompiledExpression
+
+    def applies_to(self, partner_id: int, type_: str) -> bool:
+        return (not self.partner_ids or partner_id in self.partner_ids) and (
+            not self.types or type_ in self.types
+        )
+
+
+@dataclass
+class RuleSet:
+    rules: tuple[RunningRule, ...]
+    lists: ListSnapshot
+    review_score: int
+    block_score: int
+    specs: tuple[AggregateSpec, ...] = ()
+    _scoped: dict = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        specs: dict[AggregateSpec, None] = {}
+        for rule in self.rules:
+            specs.update(dict.fromkeys(rule.expression.aggregates))
+        self.specs = tuple(specs)
+
+    def rules_for(self, partner_id: int, type_: str) -> tuple[RunningRule, ...]:
+        key = (partner_id, type_)
+        scoped = self._scoped.get(key)
+        if scoped is None:
+            scoped = tuple(rule for rule in self.rules if rule.applies_to(partner_id, type_))
+            self._scoped[key] = scoped
+        return scoped
+
+    def outcome(self, live_hits: Sequence[RunningRule]) -> tuple[str, int]:
+        """Strongest live outcome, raised by the score thresholds; score = sum of live scores."""
+        score = sum(rule.score for rule in live_hits)
+        outcome = max(
+            (_OUTCOME_OF_HIT[rule.outcome] for rule in live_hits),
+            key=DECISION_RANK.__getitem__,
+            default=DecisionOutcome.ALLOW,
+        )
+        if score >= self.block_score:
+            outcome = DecisionOutcome.BLOCK
+        elif score >= self.review_score and outcome == DecisionOutcome.ALLOW:
+            outcome = DecisionOutcome.REVIEW
+        return str(outcome), score
+
+
+@dataclass
+class Evaluation:
+    """What the running rules made of one transaction."""
+
+    transaction: Transaction
+    outcome: str
+    score: int
+    hits: list[tuple[RunningRule, str]]  # (rule, explanation), live and shadow
+    failures: list[tuple[RunningRule, str]]
+    evaluated: int
+
+    @property
+    def live_hits(self) -> list[tuple[RunningRule, str]]:
+        return [(rule, why) for rule, why in self.hits if not rule.shadow]
+
+    def payload(self) -> dict:
+        """The contract's decision object, as rules.selectors.decision_payload gives it once
+        stored (live hits only, highest score first)."""
+        hits = sorted(self.live_hits, key=lambda hit: (-hit[0].score, hit[0].code))
+        return {
+            "outcome": self.outcome,
+            "score": self.score,
+            "hits": [
+                {
+                    "rule": rule.code,
+                    "version": rule.version,
+                    "severity": rule.severity,
+                    "explanation": explanation,
+                }
+                for rule, explanation in hits
+            ],
+        }
+
+
+# --- Loading and caching the running rules ----------------------------------------------------
+
+_compiled: dict[int, CompiledExpression] = {}
+_lock = threading.Lock()
+_state: dict[str, object] = {"ruleset": None, "generation": None, "checked": 0.0}
+
+
+def load_ruleset() -> RuleSet:
+    """Read the running rules, their lists and the thresholds from the database."""
+    from .models import DecisionThresholds, Rule
+
+    running = (
+        Rule.objects.filter(status__in=RUNNING_STATUSES, version__isnull=False)
+        .select_related("version")
+        .prefetch_related("version__partners")
+        .order_by("code")
+    )
+    rules = tuple(
+        running_rule(rule.version, code=rule.code, shadow=rule.status == RuleStatus.SHADOW)
+        for rule in running
+    )
+    thresholds = DecisionThresholds.objects.filter(pk=1).first() or DecisionThresholds()
+    return RuleSet(
+        rules=rules,
+        lists=load_lists(set().union(*(rule.expression.lists for rule in rules))),
+        review_score=thresholds.review_score,
+        block_score=thresholds.block_score,
+    )
+
+
+def running_rule(version, *, code: str, shadow: bool) -> RunningRule:
+    """A rule version ready to run; its expression compiled once per process."""
+    compiled = _compiled.get(version.id)
+    if compiled is None:
+        compiled = _compiled[version.id] = compile_expression(version.expression)
+    return RunningRule(
+        rule_id=version.rule_id,
+        code=code,
+        version_id=version.id,
+        version=version.number,
+        shadow=shadow,
+        severity=version.severity,
+        score=version.score,
+        outcome=version.outcome,
+        partner_ids=frozenset(partner.id for partner in version.partners.all()),
+        types=frozenset(version.transaction_types),
+        typologies=tuple(version.typologies),
+        suppression_seconds=version.suppression_seconds,
+        expression=compiled,
+    )
+
+
+def load_lists(names: set[str]) -> ListSnapshot:
+    """The named lists, normalised entries in memory. A missing list is an empty one, so a rule
+    naming a deleted list stops matching instead of failing on every transaction."""
+    from .models import RuleList
+
+    found = {
+        rule_list.name: (rule_list.kind, [entry.normalized for entry in rule_list.entries.all()])
+        for rule_list in RuleList.objects.filter(name__in=names).prefetch_related("entries")
+    }
+    for name in names - set(found):
+        logger.warning("Rules refer to list %r, which does not exist; it matches nothing.", name)
+        found[name] = ("account", [])
+    return ListSnapshot(found)
+
+
+def current_ruleset() -> RuleSet:
+    """This process's running rules, reloaded when another process changed them."""
+    now = time.monotonic()
+    ruleset = _state["ruleset"]
+    if ruleset is not None and now - _state["checked"] < GENERATION_CHECK_SECONDS:
+        return ruleset
+    generation = _generation()
+    with _lock:
+        if ruleset is None or generation is None or generation != _state["generation"]:
+            ruleset = _state["ruleset"] = load_ruleset()
+            _state["generation"] = generation
+        _state["checked"] = now
+    return ruleset
+
+
+def forget() -> None:
+    """Drop this process's running rules; the next call reloads them (tests, after a change)."""
+    _state["ruleset"] = None
+    _state["generation"] = None
+
+
+def rules_changed() -> None:
+    """Call inside the transaction that changed rules, lists or thresholds."""
+    db_transaction.on_commit(_bump_generation, robust=True)
+
+
+def _bump_generation() -> None:
+    _state["ruleset"] = None
+    get_redis().incr(redis_key("rules", "generation"))
+
+
+def _generation() -> bytes | None:
+    try:
+        return get_redis().get(redis_key("rules", "generation")) or b"0"
+    except Exception:  # noqa: BLE001  without Redis, reload every time rather than trust stale rules
+        logger.warning("Rule generation unavailable; reloading rules from the database.")
+        return None
+
+
+# --- Evaluating ----------------------------------------------------------------------------------
+
+
+def evaluate_transactions(
+    transactions: Sequence[Transaction],
+    *,
+    profiles: Mapping[tuple[int, str], dict | None],
+    ruleset: RuleSet | None = None,
+) -> list[Evaluation]:
+    """Record the transactions in the rolling aggregates and run the rules on each.
+
+    ``profiles`` maps (partner id, customer-side account id) to the cached profile dict.
+    """
+    ruleset = ruleset or current_ruleset()
+    events = [event_from_transaction(tx) for tx in transactions]
+    values = aggregates_record_and_compute(events, ruleset.specs)
+    return [
+        evaluate_one(
+            tx,
+            ruleset=ruleset,
+            context=EvaluationContext(
+                fields=transaction_fields(
+                    tx, profiles.get((tx.partner_id, tx.account_external_id))
+                ),
+                aggregates=aggregate_values,
+                lists=ruleset.lists,
+            ),
+        )
+        for tx, aggregate_values in zip(transactions, values, strict=True)
+    ]
+
+
+def evaluate_one(tx: Transaction, *, ruleset: RuleSet, context: EvaluationContext) -> Evaluation:
+    """Run every rule in scope; a rule that fails is recorded and counted as not hit."""
+    hits: list[tuple[RunningRule, str]] = []
+    failures: list[tuple[RunningRule, str]] = []
+    rules = ruleset.rules_for(tx.partner_id, tx.type)
+    for rule in rules:
+        try:
+            if not rule.expression.evaluate(context):
+                continue
+            hits.append((rule, rule.expression.explain(context)))
+        except RuleRuntimeError as error:
+            failures.append((rule, str(error)[:500]))
+        except Exception as error:  # noqa: BLE001  one broken rule never stops the others
+            logger.exception("Rule %s v%s crashed", rule.code, rule.version)
+            failures.append((rule, f"internal error: {type(error).__name__}"))
+    outcome, score = ruleset.outcome([rule for rule, _ in hits if not rule.shadow])
+    return Evaluation(
+        transaction=tx,
+        outcome=outcome,
+        score=score,
+        hits=hits,
+        failures=failures,
+        evaluated=len(rules),
+    )
+
+
+def transaction_fields(tx: Transaction, profile: dict | None) -> dict[str, object]:
+    """The values an expression can name (see rules.expressions.FIELDS)."""
+    customer_side, counterparty_side = tx.customer_side, tx.counterparty_side
+    occurred_at = tx.occurred_at
+    fields: dict[str, object] = {
+        "amount": tx.amount,
+        "currency": tx.currency,
+        "type": tx.type,
+        "status": tx.status,
+        "direction": tx.direction,
+        "channel": tx.channel,
+        "mcc": tx.mcc,
+        "device_id": tx.device_id,
+        "ip_address": tx.ip_address or "",
+        "product": tx.product,
+        "acquirer": tx.acquirer,
+        "card_type": tx.card_type,
+        "latency_ms": None if tx.latency_ms is None else Decimal(tx.latency_ms),
+        "hour": Decimal(occurred_at.hour),
+        "weekday": Decimal(occurred_at.weekday()),
+        "partner": _partner_slug(tx.partner_id),
+    }
+    for side, alias in (
+        ("originator", "originator"),
+        ("beneficiary", "beneficiary"),
+        (customer_side, "customer"),
+        (counterparty_side, "counterparty"),
+    ):
+        for name in ("account_id", "customer_id", "name", "country", "bank"):
+            fields[f"{alias}.{name}"] = getattr(tx, f"{side}_{name}")
+    fields.update(_profile_fields(profile, occurred_at))
+    return fields
+
+
+def _partner_slug(partner_id: int) -> str:
+    """Slugs never change, and partners are few: one query per new partner per process."""
+    slug = _partner_slugs.get(partner_id)
+    if slug is None:
+        from transactions.models import PartnerBank
+
+        slug = _partner_slugs[partner_id] = (
+            PartnerBank.objects.filter(pk=partner_id).values_list("slug", flat=True).first() or ""
+        )
+    return slug
+
+
+_partner_slugs: dict[int, str] = {}
+
+
+def _profile_fields(profile: dict | None, occurred_at: datetime) -> dict[str, object]:
+    if profile is None:
+        return {
+            "profile.transaction_count": Decimal(0),
+            "profile.days_since_first_seen": Decimal(0),
+            "profile.risk_rating": "low",
+            "profile.single_transaction_limit": None,
+            "profile.daily_limit": None,
+            "profile.countries": frozenset(),
+            "profile.devices": frozenset(),
+        }
+    first_seen = datetime.fromisoformat(profile["first_seen_at"])
+    days = max(0.0, (occurred_at - first_seen).total_seconds() / 86400)
+    return {
+        "profile.transaction_count": Decimal(profile["transaction_count"]),
+        "profile.days_since_first_seen": Decimal(f"{days:.4f}"),
+        "profile.risk_rating": profile["risk_rating"],
+        "profile.single_transaction_limit": _decimal(profile["single_transaction_limit"]),
+        "profile.daily_limit": _decimal(profile["daily_limit"]),
+        "profile.countries": frozenset(profile["countries"]),
+        "profile.devices": frozenset(profile["devices"]),
+    }
+
+
+def _decimal(value: str | None) -> Decimal | None:
+    return None if value is None else Decimal(value)

@@ -1,0 +1,154 @@
+"""What a rule expression may name: fields, parties, functions, filter values, and its limits.
+
+docs/rules.md is the reference compliance officers read; keep the two in step.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+
+from rules.aggregates import FUNCTIONS as AGGREGATE_FUNCTIONS
+from transactions.choices import Channel, Direction, RiskRating, TransactionStatus, TransactionType
+
+NUMBER, STRING, BOOL, LIST = "number", "string", "bool", "list"
+# Types only literals have: a list of numbers after ``in``, and ``null`` beside ``==``/``!=``.
+NUMBERS, NULL = "numbers", "null"
+
+PARTIES = {
+    "customer": "the partner's own customer (originator when outbound, beneficiary when inbound)",
+    "counterparty": "the other side of the transaction",
+    "originator": "the side the money comes from",
+    "beneficiary": "the side the money goes to",
+}
+PARTY_FIELDS = {
+    "account_id": "account identifier",
+    "customer_id": "customer identifier",
+    "name": "name (as the partner sent it)",
+    "country": "country (ISO 3166-1 alpha-2 code)",
+    "bank": "bank (BIC or routing number)",
+}
+_FIELDS = (
+    ("amount", NUMBER, "amount, in the transaction's currency"),
+    ("latency_ms", NUMBER, "processing time the partner reported, in milliseconds (may be empty)"),
+    ("hour", NUMBER, "UTC hour of occurred_at, 0 to 23"),
+    ("weekday", NUMBER, "day of the week of occurred_at (UTC), 0 = Monday to 6 = Sunday"),
+    ("currency", STRING, "ISO 4217 currency code, such as EUR"),
+    ("type", STRING, "transaction type: " + ", ".join(TransactionType.values)),
+    ("status", STRING, "status: " + ", ".join(TransactionStatus.values)),
+    ("direction", STRING, "inbound (the customer receives) or outbound (the customer pays)"),
+    ("channel", STRING, "channel: " + ", ".join(Channel.values) + " (may be empty)"),
+    ("mcc", STRING, "merchant category code, four digits"),
+    ("device_id", STRING, "device identifier"),
+    ("ip_address", STRING, "IP address the transaction came from"),
+    ("product", STRING, "the partner's product name, such as debit"),
+    ("acquirer", STRING, "card acquirer"),
+    ("card_type", STRING, "card scheme or type, such as visa"),
+    ("partner", STRING, "slug of the partner bank that sent the transaction"),
+    *(
+        (f"{party}.{name}", STRING, f"{doc} of {party_doc}")
+        for party, party_doc in PARTIES.items()
+        for name, doc in PARTY_FIELDS.items()
+    ),
+    ("profile.transaction_count", NUMBER, "transactions seen on the customer's account so far"),
+    ("profile.days_since_first_seen", NUMBER, "days since the account was first seen"),
+    (
+        "profile.single_transaction_limit",
+        NUMBER,
+        "the account's single-transaction limit (may be empty)",
+    ),
+    ("profile.daily_limit", NUMBER, "the account's daily limit (may be empty)"),
+    ("profile.risk_rating", STRING, "the customer's risk rating: low, medium or high"),
+    ("profile.countries", LIST, "counterparty countries usually seen on the account"),
+    ("profile.devices", LIST, "devices usually seen on the account"),
+)
+FIELDS: dict[str, str] = {name: type_ for name, type_, _ in _FIELDS}
+FIELD_DOCS: dict[str, str] = {name: doc for name, _, doc in _FIELDS}
+# Fields with a closed set of values: a literal compared with them is checked at compile time.
+ENUM_FIELDS: dict[str, tuple[str, ...]] = {
+    "type": tuple(TransactionType.values),
+    "status": tuple(TransactionStatus.values),
+    "direction": tuple(Direction.values),
+    "channel": tuple(Channel.values),
+    "profile.risk_rating": tuple(RiskRating.values),
+}
+
+AMOUNT_FUNCTIONS = ("sum", "avg", "max", "min")
+# keyword -> (AggregateSpec attribute, allowed values)
+FILTERS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "type": ("types", tuple(TransactionType.values)),
+    "direction": ("directions", tuple(Direction.values)),
+    "status": ("statuses", tuple(TransactionStatus.values)),
+    "channel": ("channels", tuple(Channel.values)),
+}
+# name -> (argument types, result type); each argument is a tuple of the types it accepts.
+SIMPLE_FUNCTIONS: dict[str, tuple[tuple[tuple[str, ...], ...], str]] = {
+    "abs": (((NUMBER,),), NUMBER),
+    "round": (((NUMBER,),), NUMBER),  # plus an optional literal number of decimals
+    "lower": (((STRING,),), STRING),
+    "upper": (((STRING,),), STRING),
+    "startswith": (((STRING,), (STRING,)), BOOL),
+    "len": (((STRING, LIST),), NUMBER),
+}
+FUNCTION_NAMES = (*AGGREGATE_FUNCTIONS, "list", *SIMPLE_FUNCTIONS)
+LITERAL_NAMES = ("true", "false", "null")
+
+MAX_SOURCE_CHARS = 4000
+MAX_NODES = 300
+MAX_DEPTH = 32
+MAX_NUMBER = 10**15
+MAX_STRING_CHARS = 256
+MAX_LIST_ITEMS = 1000
+MAX_ROUND_DIGITS = 10
+LIST_NAME = re.compile(r"^[a-z0-9_]{1,64}$")
+
+# How the compiler names types and operators, and what it says of what it refuses.
+TYPE_NAMES = {
+    NUMBER: "a number",
+    STRING: "a string",
+    BOOL: "true or false",
+    LIST: "a list",
+    NUMBERS: "a list of numbers",
+    NULL: "null",
+}
+COMPARISONS = {
+    ast.Eq: "==",
+    ast.NotEq: "!=",
+    ast.Lt: "<",
+    ast.LtE: "<=",
+    ast.Gt: ">",
+    ast.GtE: ">=",
+    ast.In: "in",
+    ast.NotIn: "not in",
+}
+ARITHMETIC = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Mod: "%"}
+REFUSED_OPERATORS = {
+    ast.Pow: "'**' (power) is not allowed",
+    ast.FloorDiv: "'//' is not allowed; use '/'",
+    ast.BitAnd: "'&' is not allowed; use 'and'",
+    ast.BitOr: "'|' is not allowed; use 'or'",
+    ast.BitXor: "'^' is not allowed",
+    ast.LShift: "'<<' is not allowed",
+    ast.RShift: "'>>' is not allowed",
+    ast.MatMult: "'@' is not allowed",
+    ast.Invert: "'~' is not allowed; use 'not'",
+    ast.Is: "'is' is not allowed; use '==' (for example latency_ms == null)",
+    ast.IsNot: "'is not' is not allowed; use '!=' (for example latency_ms != null)",
+}
+_COMPREHENSION = "comprehensions (for … in …) are not allowed"
+REFUSED_NODES = {
+    ast.Lambda: "lambda is not allowed",
+    ast.IfExp: "'… if … else …' is not allowed; combine conditions with and/or",
+    ast.ListComp: _COMPREHENSION,
+    ast.SetComp: _COMPREHENSION,
+    ast.DictComp: _COMPREHENSION,
+    ast.GeneratorExp: _COMPREHENSION,
+    ast.Subscript: "indexing with [ ] is not allowed",
+    ast.Starred: "'*' unpacking is not allowed",
+    ast.JoinedStr: "f-strings are not allowed",
+    ast.NamedExpr: "':=' is not allowed",
+    ast.Dict: "{ } is not allowed; write lists with [ ]",
+    ast.Set: "{ } is not allowed; write lists with [ ]",
+    ast.List: "a list can only follow 'in' or 'not in'",
+    ast.Tuple: "a list can only follow 'in' or 'not in'",
+}

@@ -1,0 +1,184 @@
+"""Forms of the compliance officer's admin: rule versions, status moves, try-it, back-tests."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from transactions.choices import TransactionType
+from transactions.models import PartnerBank
+
+from . import services
+from .choices import RuleStatus, Typology
+from .models import ListEntry, Rule, RuleVersion
+
+_DURATION = re.compile(r"^\s*(\d{1,4})\s*(m|h|d)\s*$")
+_DURATION_SECONDS = {"m": 60, "h": 3600, "d": 86400}
+MAX_SUPPRESSION_DAYS = 180
+
+
+def parse_duration(text: str) -> int:
+    match = _DURATION.match(text or "")
+    if match is None:
+        raise ValidationError("Write a duration such as 30m, 24h or 7d.")
+    seconds = int(match.group(1)) * _DURATION_SECONDS[match.group(2)]
+    if not 0 < seconds <= MAX_SUPPRESSION_DAYS * 86400:
+        raise ValidationError(f"Between 1 minute and {MAX_SUPPRESSION_DAYS} days.")
+    return seconds
+
+
+def format_duration(seconds: int) -> str:
+    for unit, size in (("d", 86400), ("h", 3600)):
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds // 60}m"
+
+
+class RuleForm(forms.ModelForm):
+    """A rule's code plus the content of its next version; saving makes a new version."""
+
+    name = forms.CharField(max_length=200)
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    typologies = forms.MultipleChoiceField(
+        choices=Typology.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    expression = forms.CharField(
+        widget=forms.Textarea(
+            attrs={
+                "rows": 5,
+                "cols": 100,
+                "class": "vLargeTextField rule-expression",
+                "spellcheck": "false",
+            }
+        ),
+        help_text="See docs/rules.md for fields, operators and functions. Checked as you type.",
+    )
+    severity = forms.ChoiceField(choices=RuleVersion._meta.get_field("severity").choices)
+    score = forms.IntegerField(min_value=0, max_value=1000)
+    outcome = forms.ChoiceField(choices=RuleVersion._meta.get_field("outcome").choices)
+    partners = forms.ModelMultipleChoiceField(
+        queryset=PartnerBank.objects.order_by("name"),
+        required=False,
+        help_text="Leave empty to apply to every partner.",
+    )
+    transaction_types = forms.MultipleChoiceField(
+        choices=TransactionType.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Leave empty for every type.",
+    )
+    suppression = forms.CharField(
+        initial="24h",
+        help_text="Repeated hits on one subject within this time update one alert (max 180d).",
+    )
+    comment = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        help_text="Why this change: kept with the version and shown to the approver.",
+    )
+
+    class Meta:
+        model = Rule
+        fields = ["code"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        version = self.instance.version if self.instance.pk else None
+        if version is not None:
+            for name in services.VERSION_CONTENT:
+                if name in self.fields:
+                    self.initial.setdefault(name, getattr(version, name))
+            self.initial.setdefault("partners", list(version.partners.all()))
+            self.initial.setdefault("suppression", format_duration(version.suppression_seconds))
+        if self.instance.pk:
+            self.fields["code"].disabled = True
+
+    def clean_expression(self) -> str:
+        expression = self.cleaned_data["expression"]
+        try:
+            services.expression_validate(expression)
+        except ValidationError as error:
+            raise ValidationError(error.message_dict["expression"]) from None
+        return expression
+
+    def clean_suppression(self) -> int:
+        return parse_duration(self.cleaned_data["suppression"])
+
+    def version_content(self) -> dict:
+        data = self.cleaned_data
+        content = {name: data[name] for name in services.VERSION_CONTENT if name in data}
+        content["suppression_seconds"] = data["suppression"]
+        return content
+
+    def content_changed(self) -> bool:
+        watched = {*services.VERSION_CONTENT, "partners", "suppression"}
+        return bool(watched & set(self.changed_data))
+
+
+class StatusChangeForm(forms.Form):
+    target_status = forms.ChoiceField(choices=RuleStatus.choices)
+    comment = forms.CharField(required=False, max_length=2000)
+
+
+class DecisionForm(forms.Form):
+    comment = forms.CharField(required=False, max_length=2000)
+
+
+class TryForm(forms.Form):
+    partner = forms.ModelChoiceField(queryset=PartnerBank.objects.order_by("name"))
+    payload = forms.CharField(
+        label="Transaction JSON",
+        widget=forms.Textarea(attrs={"rows": 16, "cols": 90, "spellcheck": "false"}),
+        help_text="As a partner would send it (see the API documentation).",
+    )
+
+    def clean_payload(self) -> object:
+        try:
+            return json.loads(self.cleaned_data["payload"])
+        except json.JSONDecodeError as error:
+            raise ValidationError(f"Not valid JSON: {error.msg} at line {error.lineno}.") from None
+
+
+class BacktestForm(forms.Form):
+    occurred_after = forms.DateTimeField(help_text="UTC, e.g. 2026-11-01 00:00")
+    occurred_before = forms.DateTimeField(help_text="UTC; at most 31 days after the start.")
+    partner = forms.ModelChoiceField(
+        queryset=PartnerBank.objects.order_by("name"), required=False, empty_label="All partners"
+    )
+
+
+class ListEntryForm(forms.ModelForm):
+    """Stores the normalised form next to the value, refusing values the list cannot hold."""
+
+    class Meta:
+        model = ListEntry
+        fields = ["value", "note"]
+
+    def __init__(self, *args, kind: str | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.kind = kind
+
+    def clean_value(self) -> str:
+        value = self.cleaned_data["value"]
+        kind = self.kind or self.instance.rule_list.kind
+        self.instance.normalized = services.list_entry_normalize(kind=kind, value=value)
+        return value
+
+
+class ListImportForm(forms.Form):
+    file = forms.FileField(help_text="CSV with a value column and an optional note column.")
+    replace = forms.BooleanField(
+        required=False, help_text="Make the list exactly this file (entries not in it are removed)."
+    )
+
+    def clean_file(self) -> str:
+        upload = self.cleaned_data["file"]
+        if upload.size > 20 * 1024 * 1024:
+            raise ValidationError("The file is larger than 20 MiB.")
+        try:
+            return upload.read().decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise ValidationError("The file is not UTF-8 text.") from None

@@ -1,0 +1,50 @@
+"""Writes of the rule engine, one module per concern; import them from here."""
+
+from .backtests import TryResult, backtest_request, backtest_run, rule_try
+from .decisions import (
+    decisions_store,
+    transaction_ingest_scored,
+    transaction_score_now,
+    transactions_score,
+)
+from .lists import ListImport, list_entries_import, list_entry_normalize
+from .rules import (
+    APPROVE_PERMISSION,
+    VERSION_CONTENT,
+    decision_thresholds_update,
+    expression_validate,
+    rule_change_approve,
+    rule_change_reject,
+    rule_change_withdraw,
+    rule_create,
+    rule_status_change,
+    rule_version_create,
+    rule_version_restore,
+    version_text,
+)
+
+__all__ = [
+    "APPROVE_PERMISSION",
+    "VERSION_CONTENT",
+    "ListImport",
+    "TryResult",
+    "backtest_request",
+    "backtest_run",
+    "rule_try",
+    "decision_thresholds_update",
+    "decisions_store",
+    "expression_validate",
+    "list_entries_import",
+    "list_entry_normalize",
+    "rule_change_approve",
+    "rule_change_reject",
+    "rule_change_withdraw",
+    "rule_create",
+    "rule_status_change",
+    "rule_version_create",
+    "rule_version_restore",
+    "transaction_ingest_scored",
+    "transaction_score_now",
+    "transactions_score",
+    "version_text",
+]

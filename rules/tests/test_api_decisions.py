@@ -1,0 +1,134 @@
+"""The partner sees the rule engine's decision: ``?wait=true`` and the transaction detail."""
+
+from __future__ import annotations
+
+from unittest import mock
+
+import pytest
+
+from rules.choices import RuleStatus
+from rules.models import Decision
+from rules.tests import factories
+from transactions.services import account_profiles_refresh
+from transactions.tests.factories import transaction_payload
+
+URL = "/api/v1/transactions/"
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def large_amount_rule():
+    rule = factories.rule(
+        code="large_amount", expression="amount >= 10000", outcome="review", score=40
+    )
+    shadow = factories.rule(
+        code="shadow_everything", expression="amount > 0", status=RuleStatus.SHADOW
+    )
+    factories.only_these_rules(rule, shadow)
+    return rule
+
+
+def test_wait_true_scores_in_the_request_and_explains_live_hits(partner_client, large_amount_rule):
+    client = partner_client()
+
+    response = client.post(f"{URL}?wait=true", transaction_payload(amount="25000.00"))
+
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["scoring"] == "done"
+    assert body["decision"]["outcome"] == "review"
+    assert body["decision"]["score"] == 40
+    (hit,) = body["decision"]["hits"]  # the shadow hit is never shown
+    assert hit["rule"] == "large_amount"
+    assert hit["version"] == 1
+    assert hit["severity"] == "high"
+    assert "25,000.00 >= 10,000" in hit["explanation"]
+    assert Decision.objects.filter(pk=body["id"]).count() == 1
+
+
+def test_wait_true_on_a_clean_transaction_allows_it(partner_client, large_amount_rule):
+    response = partner_client().post(f"{URL}?wait=1", transaction_payload(amount="20.00"))
+    assert response.json()["decision"] == {"outcome": "allow", "score": 0, "hits": []}
+
+
+def test_wait_with_a_bad_value_is_refused_and_nothing_is_stored(partner_client):
+    client = partner_client()
+    response = client.post(f"{URL}?wait=maybe", transaction_payload())
+    assert response.status_code == 400
+    assert "wait" in response.json()["error"]["fields"]
+    assert not Decision.objects.exists()
+
+
+def test_the_detail_shows_pending_then_the_decision(partner_client, large_amount_rule):
+    client = partner_client()
+    created = client.post(URL, transaction_payload(amount="12000.00")).json()
+    assert created["scoring"] == "pending"
+    detail = client.get(f"{URL}{created['id']}/").json()
+    assert (detail["scoring"], detail["decision"]) == ("pending", None)
+
+    account_profiles_refresh(transaction_ids=[created["id"]])
+
+    detail = client.get(f"{URL}{created['id']}/").json()
+    assert detail["scoring"] == "done"
+    assert detail["decision"]["outcome"] == "review"
+    assert [hit["rule"] for hit in detail["decision"]["hits"]] == ["large_amount"]
+
+
+def test_a_replay_with_wait_answers_the_stored_record_with_its_decision(
+    partner_client, large_amount_rule
+):
+    client = partner_client()
+    payload = transaction_payload(amount="15000.00")
+    client.post(URL, payload)
+
+    replay = client.post(f"{URL}?wait=true", payload)
+
+    assert replay.status_code == 200
+    assert replay.json()["decision"]["outcome"] == "review"
+
+
+def test_the_list_shows_decisions_without_a_query_per_row(
+    partner_client, large_amount_rule, django_assert_max_num_queries
+):
+    client = partner_client()
+    for _ in range(5):
+        client.post(f"{URL}?wait=true", transaction_payload(amount="11000.00"))
+    with django_assert_max_num_queries(8):
+        body = client.get(URL).json()
+    assert [row["decision"]["outcome"] for row in body["results"]] == ["review"] * 5
+
+
+def test_wait_true_hands_the_transaction_to_the_workers_only_once_decided(
+    partner_client, large_amount_rule
+):
+    client = partner_client()
+    seen = []
+
+    def hand_over(ids):
+        seen.append(Decision.objects.filter(pk__in=ids).count())
+
+    with mock.patch("rules.services.decisions.transactions_hand_over", hand_over):
+        client.post(f"{URL}?wait=true", transaction_payload(amount="12000.00"))
+
+    assert seen == [1]
+
+
+def test_wait_true_answers_pending_when_scoring_fails_and_keeps_the_transaction(
+    partner_client, large_amount_rule
+):
+    client = partner_client()
+    with (
+        mock.patch(
+            "rules.engine.aggregates_record_and_compute", side_effect=ConnectionError("down")
+        ),
+        mock.patch("rules.services.decisions.transactions_hand_over") as hand_over,
+    ):
+        response = client.post(f"{URL}?wait=true", transaction_payload(amount="12000.00"))
+
+    assert response.status_code == 201
+    body = response.json()
+    assert body["scoring"] == "pending"
+    assert "decision" not in body
+    hand_over.assert_called_once()
+    assert not Decision.objects.filter(pk=body["id"]).exists()

@@ -1,0 +1,362 @@
+"""The default rule pack: it compiles, it is installed, and each rule finds its pattern.
+
+Every rule is run through the real pipeline (ingest, profiling, rolling aggregates in Redis,
+scoring) on a hand-made history that completes its pattern, and on a near miss that must not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from rules import default_pack
+from rules.choices import RuleStatus, Typology
+from rules.expressions import compile_expression
+from rules.lists import normalize_entry
+from rules.models import (
+    Decision,
+    DecisionThresholds,
+    ListEntry,
+    Rule,
+    RuleFailure,
+    RuleHit,
+    RuleList,
+)
+from rules.services import list_entries_import
+from transactions import demo
+from transactions.services import account_profiles_refresh, transactions_ingest
+from transactions.tests.factories import PartnerBankFactory, transaction_payload
+
+CUSTOMER = {
+    "account_id": "A1",
+    "customer_id": "C1",
+    "name": "Ana Lima",
+    "country": "US",
+    "bank": "BANKUS33",
+}
+NOW = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=5)
+
+
+# --- The pack as data --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("pack_rule", default_pack.PACK, ids=lambda rule: rule.code)
+def test_every_expression_compiles_and_uses_only_lists_the_pack_ships(pack_rule):
+    compiled = compile_expression(pack_rule.expression)
+
+    assert compiled.lists <= {pack_list.name for pack_list in default_pack.LISTS}
+
+
+def test_every_typology_has_a_rule_and_every_rule_a_typology_and_a_source():
+    tagged = {typology for rule in default_pack.PACK for typology in rule.typologies}
+
+    assert tagged == set(Typology.values)
+    for rule in default_pack.PACK:
+        assert rule.typologies and rule.source and rule.description, rule.code
+    assert len({rule.code for rule in default_pack.PACK}) == len(default_pack.PACK)
+
+
+def test_the_high_risk_list_holds_the_fatf_black_list_and_every_entry_is_valid():
+    entries = {entry.value: entry.note for entry in default_pack.HIGH_RISK_COUNTRIES.entries}
+
+    assert {"KP", "IR", "MM"} <= set(entries)
+    assert "call for action" in entries["IR"]
+    for value in entries:
+        assert normalize_entry(default_pack.HIGH_RISK_COUNTRIES.kind, value) == value
+
+
+def test_the_demo_plants_exactly_the_typologies_the_pack_detects():
+    assert set(demo.TYPOLOGIES) == set(Typology.values)
+
+
+def test_the_demo_spells_sanctioned_parties_otherwise_yet_they_match_the_list():
+    for entry, spelled in demo.SANCTIONED_PARTIES:
+        assert spelled != entry
+        assert normalize_entry("name", spelled) == normalize_entry("name", entry)
+
+
+# --- Installed by migration ----------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_migration_installed_the_pack_live_at_version_one():
+    rules = {rule.code: rule for rule in Rule.objects.select_related("version")}
+
+    for pack_rule in default_pack.PACK:
+        rule = rules[pack_rule.code]
+        assert rule.status == RuleStatus.LIVE
+        assert (rule.version.number, rule.version.author) == (1, None)
+        assert rule.version.comment == default_pack.INSTALL_COMMENT
+        assert rule.version.expression == pack_rule.expression
+        assert rule.version.typologies == list(pack_rule.typologies)
+        assert pack_rule.source in rule.version.description
+    assert DecisionThresholds.objects.filter(pk=1).exists()
+
+
+@pytest.mark.django_db
+def test_the_migration_installed_the_lists_normalised_and_the_sanctions_list_empty():
+    high_risk = RuleList.objects.get(name="high_risk_countries")
+
+    assert high_risk.kind == "country" and "FATF" in high_risk.source
+    assert set(high_risk.entries.values_list("normalized", flat=True)) == {
+        entry.value for entry in default_pack.HIGH_RISK_COUNTRIES.entries
+    }
+    assert RuleList.objects.get(name="sanctions").kind == "name"
+    assert not ListEntry.objects.filter(rule_list__name="sanctions").exists()
+
+
+# --- Each rule on its pattern, and on a near miss ------------------------------------------------
+
+
+def _at(**ago) -> str:
+    return (NOW - timedelta(**ago)).isoformat().replace("+00:00", "Z")
+
+
+def _party(number: int | str, country: str = "US", **fields) -> dict:
+    return {
+        "account_id": f"X{number}",
+        "name": f"Person {number}",
+        "country": country,
+        "bank": "OTHRUS33",
+        **fields,
+    }
+
+
+def _out(amount: str, *, to: dict | None = None, ago: dict | None = None, **fields) -> dict:
+    return transaction_payload(
+        amount=amount,
+        direction="outbound",
+        originator=CUSTOMER,
+        beneficiary=to or _party(0),
+        occurred_at=_at(**(ago or {})),
+        **fields,
+    )
+
+
+def _in(amount: str, *, sender: dict | None = None, ago: dict | None = None, **fields) -> dict:
+    payload = transaction_payload(
+        amount=amount,
+        direction="inbound",
+        originator=sender or _party(0),
+        beneficiary=CUSTOMER,
+        occurred_at=_at(**(ago or {})),
+        **fields,
+    )
+    if sender is None and fields.get("type", "").startswith("cash"):
+        del payload["originator"]
+    return payload
+
+
+def _cash(amount: str, **ago) -> dict:
+    return _in(amount, type="cash_deposit", channel="branch", ago=ago)
+
+
+def _card(status: str, **ago) -> dict:
+    merchant = {"account_id": "MID-1", "name": "PixelPlay Credits", "country": "US"}
+    return _out("1.00", to=merchant, type="card_payment", status=status, mcc="5816", ago=ago)
+
+
+def _card_burst(count: int, declined: int) -> list[dict]:
+    """``count`` payments of 1.00 within minutes, the last ``declined`` of them declined."""
+    return [
+        _card("denied" if n >= count - declined else "approved", seconds=20 * (count - n))
+        for n in range(count)
+    ]
+
+
+def _senders(count: int, amount: str) -> list[dict]:
+    return [
+        _in(amount, sender=_party(n), type="p2p", ago={"hours": 40 - 4 * n}) for n in range(count)
+    ]
+
+
+def _payees(count: int) -> list[dict]:
+    return [_out("300.00", to=_party(n), type="p2p", ago={"hours": 20 - n}) for n in range(count)]
+
+
+def _pass_through(*outflows: tuple[str, dict]) -> list[dict]:
+    received = _in("20000.00", type="wire", sender=_party("co", "AE"), ago={"hours": 6})
+    return [received] + [
+        _out(amount, to=to, type="wire", ago={"hours": 5 - n})
+        for n, (amount, to) in enumerate(outflows)
+    ]
+
+
+OWN_SAVINGS = {**CUSTOMER, "account_id": "A2"}
+Scenario = Callable[[], list[dict]]
+# code -> (the pattern, ending with the transaction that completes it; near misses)
+CASES: dict[str, tuple[Scenario, list[Scenario]]] = {
+    "large_cash_transaction": (
+        lambda: [_cash("10000.00")],
+        [lambda: [_cash("9999.99")]],
+    ),
+    "large_cash_daily_total": (
+        lambda: [_cash("6000.00", hours=20), _cash("4000.00")],
+        [
+            lambda: [_cash("6000.00", hours=20), _cash("3999.99")],
+            lambda: [_cash("6000.00", hours=25), _cash("4000.00")],
+        ],
+    ),
+    "large_wire": (
+        lambda: [_out("10000.00", type="wire", to=_party(1, "SG"))],
+        [
+            lambda: [_out("9999.99", type="wire", to=_party(1, "SG"))],
+            lambda: [_out("25000.00", type="wire", to=_party(1, "US"))],
+        ],
+    ),
+    "structuring_near_threshold": (
+        lambda: [_cash("9500.00", days=2), _cash("9400.00")],
+        [
+            lambda: [_cash("9500.00", days=2), _cash("8999.99")],
+            lambda: [_cash("9500.00", days=8), _cash("9400.00")],
+        ],
+    ),
+    "structuring_weekly_cash": (
+        lambda: [_cash("8500.00", days=6), _cash("8500.00", days=3), _cash("8500.00")],
+        [lambda: [_cash("8000.00", days=6), _cash("8500.00", days=3), _cash("8500.00")]],
+    ),
+    "transfer_velocity": (
+        lambda: [_out("120.00", to=_party(n % 3), ago={"minutes": 55 - 3 * n}) for n in range(15)],
+        [
+            lambda: [
+                _out("120.00", to=_party(n % 3), ago={"minutes": 55 - 3 * n}) for n in range(14)
+            ]
+        ],
+    ),
+    "fan_in_many_senders": (
+        lambda: _senders(8, "400.00"),
+        [lambda: _senders(7, "600.00"), lambda: _senders(9, "300.00")],
+    ),
+    "fan_out_new_beneficiaries": (
+        lambda: _payees(8),
+        [lambda: [_out("50.00", to=_party(0), type="p2p", ago={"days": 5}), *_payees(8)]],
+    ),
+    "rapid_pass_through": (
+        lambda: _pass_through(("10000.00", _party(1)), ("8000.00", _party(2, "HK"))),
+        [
+            lambda: _pass_through(("10000.00", _party(1)), ("7900.00", _party(2, "HK"))),
+            lambda: _pass_through(("19000.00", OWN_SAVINGS)),
+        ],
+    ),
+    "high_risk_jurisdiction": (
+        lambda: [_out("800.00", type="wire", to=_party(1, "KE"))],
+        [lambda: [_out("800.00", type="wire", to=_party(1, "AE"))]],
+    ),
+    "sanctions_name_match": (
+        lambda: [_out("900.00", type="wire", to=_party(1, "AE", name="yelena SOROKINA vance"))],
+        [lambda: [_out("900.00", type="wire", to=_party(1, "AE", name="Yelena Sorokina"))]],
+    ),
+    "watchlist_match": (
+        lambda: [_out("40.00", device_id="dev-stolen")],
+        [lambda: [_out("40.00", device_id="dev-own")]],
+    ),
+    "card_testing_burst": (
+        lambda: _card_burst(10, declined=6),
+        [lambda: _card_burst(10, declined=5), lambda: _card_burst(7, declined=7)],
+    ),
+    "dormant_account_reactivated": (
+        lambda: [_in("150.00", ago={"days": 200}), _in("5000.00", type="wire")],
+        [
+            lambda: [_in("150.00", ago={"days": 170}), _in("5000.00", type="wire")],
+            lambda: [_in("150.00", ago={"days": 200}), _in("2999.99", type="wire")],
+        ],
+    ),
+    "large_round_transfers": (
+        lambda: [_out("80.00", ago={"days": 3}), _out("120.00", ago={"days": 1}), _out("6000.00")],
+        [
+            lambda: [
+                _out("80.00", ago={"days": 3}),
+                _out("120.00", ago={"days": 1}),
+                _out("6500.00"),
+            ],
+            lambda: [
+                _out("80.00", ago={"days": 3}),
+                _out("120.00", ago={"days": 1}),
+                _out("6000.00", to=OWN_SAVINGS),
+            ],
+            lambda: [
+                _out("80.00", ago={"days": 9}),
+                _out("120.00", ago={"days": 1}),
+                _out("6000.00"),
+            ],
+        ],
+    ),
+}
+NEAR_MISSES = [
+    pytest.param(code, miss, id=f"{code}-{number}")
+    for code, (_, misses) in CASES.items()
+    for number, miss in enumerate(misses, start=1)
+]
+
+
+@pytest.fixture
+def partner(db):
+    sanctions = RuleList.objects.get(name="sanctions")
+    list_entries_import(rule_list=sanctions, csv_text='"SOROKINA-VANCE, Yelena",test')
+    blocked = RuleList.objects.get(name="blocked_devices")
+    list_entries_import(rule_list=blocked, csv_text="dev-stolen")
+    return PartnerBankFactory()
+
+
+def _score(partner, payloads: list[dict]) -> list:
+    results = transactions_ingest(partner=partner, payloads=payloads)
+    assert [result.status for result in results] == ["created"] * len(payloads), results
+    ids = [result.id for result in results]
+    account_profiles_refresh(transaction_ids=ids)
+    return ids
+
+
+def _codes_hit(transaction_ids: list) -> set[str]:
+    return set(
+        RuleHit.objects.filter(decision_id__in=transaction_ids, shadow=False).values_list(
+            "rule__code", flat=True
+        )
+    )
+
+
+def test_every_rule_has_a_case():
+    assert set(CASES) == {rule.code for rule in default_pack.PACK}
+
+
+@pytest.mark.parametrize("code", CASES)
+def test_each_rule_fires_on_the_transaction_that_completes_its_pattern(partner, code):
+    pattern, _ = CASES[code]
+
+    ids = _score(partner, pattern())
+
+    assert code in _codes_hit(ids[-1:])
+    assert not RuleFailure.objects.filter(transaction_id__in=ids).exists()
+
+
+@pytest.mark.parametrize(("code", "near_miss"), NEAR_MISSES)
+def test_no_rule_fires_on_a_near_miss(partner, code, near_miss):
+    ids = _score(partner, near_miss())
+
+    assert code not in _codes_hit(ids)
+    assert not RuleFailure.objects.filter(transaction_id__in=ids).exists()
+
+
+def test_a_sanctions_match_blocks_the_payment_and_says_why(partner):
+    (tx_id,) = _score(partner, CASES["sanctions_name_match"][0]())
+
+    decision = Decision.objects.get(pk=tx_id)
+    assert decision.outcome == "block"
+    hit = decision.hits.get(rule__code="sanctions_name_match")
+    assert "sanctions" in hit.explanation
+
+
+def test_an_account_with_no_history_is_not_dormant_and_nothing_fails(partner):
+    ids = _score(partner, [_in("50000.00", type="wire")])
+
+    assert "dormant_account_reactivated" not in _codes_hit(ids)
+    assert not RuleFailure.objects.exists()
+
+
+def test_pass_through_sums_only_what_arrived_in_the_same_currency(partner):
+    received = _in("20000.00", type="wire", currency="EUR", ago={"hours": 3})
+
+    ids = _score(partner, [received, _out("19000.00", type="wire", to=_party(1, "HK"))])
+
+    assert "rapid_pass_through" not in _codes_hit(ids)
