@@ -83,12 +83,20 @@ class RuleSet:
         self.specs = tuple(specs)
 
     def rules_for(self, partner_id: int, type_: str) -> tuple[RunningRule, ...]:
+        return self._scope(partner_id, type_)[0]
+
+    def specs_for(self, partner_id: int, type_: str) -> frozenset[AggregateSpec]:
+        """The aggregates the rules in scope need: all a transaction's scoring computes."""
+        return self._scope(partner_id, type_)[1]
+
+    def _scope(self, partner_id: int, type_: str) -> tuple:
         key = (partner_id, type_)
-        scoped = self._scoped.get(key)
-        if scoped is None:
-            scoped = tuple(rule for rule in self.rules if rule.applies_to(partner_id, type_))
-            self._scoped[key] = scoped
-        return scoped
+        scope = self._scoped.get(key)
+        if scope is None:
+            rules = tuple(rule for rule in self.rules if rule.applies_to(partner_id, type_))
+            specs = frozenset().union(*(rule.expression.aggregates for rule in rules))
+            scope = self._scoped[key] = (rules, specs)
+        return scope
 
     def outcome(self, live_hits: Sequence[RunningRule]) -> tuple[str, int]:
         """Strongest live outcome, raised by the score thresholds; score = sum of live scores."""
@@ -260,7 +268,11 @@ def evaluate_transactions(
     """
     ruleset = ruleset or current_ruleset()
     events = [event_from_transaction(tx) for tx in transactions]
-    values = aggregates_record_and_compute(events, ruleset.specs)
+    values = aggregates_record_and_compute(
+        events,
+        ruleset.specs,
+        wanted=[ruleset.specs_for(tx.partner_id, tx.type) for tx in transactions],
+    )
     return [
         evaluate_one(
             tx,

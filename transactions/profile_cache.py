@@ -18,21 +18,39 @@ def profile_key(partner_id: int, account_external_id: str) -> str:
 
 def profile_as_dict(profile: AccountProfile) -> dict:
     account = profile.account
+    return cacheable(
+        {
+            "partner_id": account.partner_id,
+            "account_id": account.external_id,
+            "customer_id": account.customer.external_id if account.customer_id else None,
+            **{name: getattr(profile, name) for name in _PROFILE_FIELDS},
+        }
+    )
+
+
+_PROFILE_FIELDS = (
+    "first_seen_at",
+    "last_seen_at",
+    "transaction_count",
+    "activity",
+    "status_counts",
+    "countries",
+    "devices",
+    "risk_rating",
+    "single_transaction_limit",
+    "daily_limit",
+    "limit_currency",
+)
+
+
+def cacheable(profile: dict) -> dict:
+    """The cached form: JSON-ready, datetimes in ISO 8601 and limits as decimal strings."""
     return {
-        "partner_id": account.partner_id,
-        "account_id": account.external_id,
-        "customer_id": account.customer.external_id if account.customer_id else None,
-        "first_seen_at": profile.first_seen_at.isoformat(),
-        "last_seen_at": profile.last_seen_at.isoformat(),
-        "transaction_count": profile.transaction_count,
-        "activity": profile.activity,
-        "status_counts": profile.status_counts,
-        "countries": profile.countries,
-        "devices": profile.devices,
-        "risk_rating": profile.risk_rating,
-        "single_transaction_limit": _money(profile.single_transaction_limit),
-        "daily_limit": _money(profile.daily_limit),
-        "limit_currency": profile.limit_currency,
+        **profile,
+        "first_seen_at": profile["first_seen_at"].isoformat(),
+        "last_seen_at": profile["last_seen_at"].isoformat(),
+        "single_transaction_limit": _money(profile["single_transaction_limit"]),
+        "daily_limit": _money(profile["daily_limit"]),
     }
 
 
@@ -40,13 +58,13 @@ def _money(value: Decimal | None) -> str | None:
     return None if value is None else str(value)
 
 
-def cache_profiles(profiles: list[AccountProfile]) -> None:
+def cache_profiles(profiles: dict[tuple[int, str], dict]) -> None:
+    """Store cached-form profiles, keyed by (partner id, account id)."""
     if not profiles:
         return
     pipe = get_redis().pipeline(transaction=False)
-    for profile in profiles:
-        key = profile_key(profile.account.partner_id, profile.account.external_id)
-        pipe.set(key, json.dumps(profile_as_dict(profile)), ex=CACHE_TTL_SECONDS)
+    for (partner_id, account_id), profile in profiles.items():
+        pipe.set(profile_key(partner_id, account_id), json.dumps(profile), ex=CACHE_TTL_SECONDS)
     pipe.execute()
 
 

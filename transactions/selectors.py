@@ -48,8 +48,9 @@ def account_profile_get(*, partner_id: int, account_external_id: str) -> dict | 
     )
     if profile is None:
         return None
-    profile_cache.cache_profiles([profile])
-    return profile_cache.profile_as_dict(profile)
+    cached = profile_cache.profile_as_dict(profile)
+    profile_cache.cache_profiles({(partner_id, account_external_id): cached})
+    return cached
 
 
 def partner_activity_summary() -> list[dict]:

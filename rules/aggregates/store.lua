@@ -5,7 +5,9 @@
 -- counterparty_country␟device␟ip (␟ is \031; amounts in integer minor units).
 -- ARGV[1], JSON:
 --   mode  "record" | "compute" | "both" | "preview" (compute as if recorded, then undo)
---   e     events: [t_ms, member, currency, [KEYS index per key kind, 0 when absent]]
+--   e     events: [t_ms, member, currency, [KEYS index per key kind, 0 when absent], wanted?]
+--         where wanted, if present, lists the spec indexes to compute for that event (the
+--         others answer "no value"): a card payment need not read a week of wires
 --   s     specs: [function, kind, range_ms, window_ms, field, types, directions, statuses,
 --         channels]; range_ms is how far back the function reads (0: days_since_previous)
 --   ret   retention in ms; ttl expiry of a set in seconds, per key kind (KEY_KINDS order)
@@ -296,18 +298,36 @@ local function compute_all()
     group.range = math.max(group.range, s.range)
   end
 
+  -- What each event asks of each key kind: the specs it wants and how far back they read.
+  local asks = {}
+  for i, e in ipairs(events) do
+    local wanted = e[5] and set_of(e[5])
+    local per_kind = {}
+    for kind, group in pairs(by_kind) do
+      local chosen, range = {}, 0
+      for _, s in ipairs(group.specs) do
+        if wanted == nil or wanted[s.j] then
+          table.insert(chosen, s)
+          range = math.max(range, s.range)
+        end
+      end
+      per_kind[kind] = { specs = chosen, range = range }
+    end
+    asks[i] = per_kind
+  end
+
   -- Each key is read once per call, over the union of its events' ranges (hot keys such as a
   -- shared device or a merchant counterparty repeat within a batch).
   local spans = {}
-  for _, e in ipairs(events) do
-    for kind, group in pairs(by_kind) do
+  for i, e in ipairs(events) do
+    for kind, ask in pairs(asks[i]) do
       local k = e[4][kind]
-      if k > 0 and group.range > 0 then
+      if k > 0 and ask.range > 0 then
         local span = spans[k]
         if span == nil then
-          spans[k] = { e[1] - group.range, e[1] }
+          spans[k] = { e[1] - ask.range, e[1] }
         else
-          span[1], span[2] = math.min(span[1], e[1] - group.range), math.max(span[2], e[1])
+          span[1], span[2] = math.min(span[1], e[1] - ask.range), math.max(span[2], e[1])
         end
       end
     end
@@ -315,17 +335,16 @@ local function compute_all()
   local reads, nothing = {}, { fields = {}, scores = {}, n = 0 }
 
   local out, width = {}, #specs
+  for i = 1, #events * width do
+    out[i] = ""
+  end
   for i, e in ipairs(events) do
     local base, t = (i - 1) * width, e[1]
-    for kind, group in pairs(by_kind) do
+    for kind, ask in pairs(asks[i]) do
       local k = e[4][kind]
-      if k == 0 then
-        for _, s in ipairs(group.specs) do
-          out[base + s.j] = ""
-        end
-      else
+      if k > 0 and #ask.specs > 0 then
         local r = nothing
-        if group.range > 0 then
+        if ask.range > 0 then
           r = reads[k]
           if r == nil then
             r = read(KEYS[k], spans[k][1], spans[k][2])
@@ -336,9 +355,9 @@ local function compute_all()
           t = t, currency = e[3], key = KEYS[k], floor = r.floor, fields = r.fields,
           scores = r.scores, first = 1, last = last_until(r.scores, r.n, t), starts = {},
         }
-        w.first = first_after(w, t - group.range)
+        w.first = first_after(w, t - ask.range)
         w.starts = {}
-        for _, s in ipairs(group.specs) do
+        for _, s in ipairs(ask.specs) do
           local value = s.fn(s, w)
           out[base + s.j] = value == false and "" or (type(value) == "number" and int(value) or value)
         end

@@ -99,13 +99,18 @@ def aggregates_compute(
 
 
 def aggregates_record_and_compute(
-    events: Sequence[AggregateEvent], specs: Collection[AggregateSpec]
+    events: Sequence[AggregateEvent],
+    specs: Collection[AggregateSpec],
+    *,
+    wanted: Sequence[Collection[AggregateSpec]] | None = None,
 ) -> list[dict[AggregateSpec, object]]:
     """Record the events, then compute every spec for each, atomically in one round trip.
 
     All the events are recorded before any is computed, so those of one batch see each other.
+    ``wanted``, one collection per event, limits what is computed for it (the specs of the
+    rules in its scope); its results then hold only those specs.
     """
-    return _results(events, tuple(specs), "both")
+    return _results(events, tuple(specs), "both", wanted)
 
 
 def aggregates_preview(
@@ -235,12 +240,15 @@ def _spec_row(spec: AggregateSpec, lookback_ms: int) -> list:
 
 
 def _request(
-    events: Sequence[AggregateEvent], specs: Sequence[AggregateSpec], mode: str
+    events: Sequence[AggregateEvent],
+    specs: Sequence[AggregateSpec],
+    mode: str,
+    wanted: Sequence[list[int]] | None = None,
 ) -> tuple[list[str], str]:
     keys: dict[str, int] = {}
     rows = []
     prefix = _key_prefix()
-    for event in events:
+    for position, event in enumerate(events):
         indexes = []
         for kind in KEY_KINDS:
             value = event.keys.get(kind)
@@ -250,7 +258,10 @@ def _request(
                 key = f"{prefix}{event.partner_id}:{kind}:{value}"
                 indexes.append(keys.setdefault(key, len(keys) + 1))
         member = _member(event) if mode != "compute" else ""
-        rows.append([epoch_ms(event.occurred_at), member, event.currency, indexes])
+        row = [epoch_ms(event.occurred_at), member, event.currency, indexes]
+        if wanted is not None:
+            row.append([index + 1 for index in wanted[position]])
+        rows.append(row)
     retention_ms = retention_days() * 86_400_000
     request = {
         "mode": mode,
@@ -268,29 +279,40 @@ def _script():
     return get_redis().register_script(source)
 
 
-def _run(events: Sequence[AggregateEvent], specs: Sequence[AggregateSpec], mode: str) -> list:
-    keys, argument = _request(events, specs, mode)
+def _run(
+    events: Sequence[AggregateEvent],
+    specs: Sequence[AggregateSpec],
+    mode: str,
+    wanted: Sequence[list[int]] | None = None,
+) -> bytes:
+    keys, argument = _request(events, specs, mode, wanted)
     return _script()(keys=keys, args=[argument])
 
 
 def _results(
-    events: Sequence[AggregateEvent], specs: tuple[AggregateSpec, ...], mode: str
+    events: Sequence[AggregateEvent],
+    specs: tuple[AggregateSpec, ...],
+    mode: str,
+    wanted: Sequence[Collection[AggregateSpec]] | None = None,
 ) -> list[dict[AggregateSpec, object]]:
     if not events or not specs:
         if events and mode == "both":
             aggregates_record(events)
         return [{} for _ in events]
-    flat = _run(events, specs, mode).split(b";")
+    position = {spec: index for index, spec in enumerate(specs)}
+    chosen = (
+        [range(len(specs))] * len(events)
+        if wanted is None
+        else [sorted(position[spec] for spec in subset) for subset in wanted]
+    )
+    flat = _run(events, specs, mode, None if wanted is None else chosen).split(b";")
     width = len(specs)
     results = []
     for index, event in enumerate(events):
         exponent = minor_units(event.currency)
-        raw = flat[index * width : (index + 1) * width]
+        base = index * width
         results.append(
-            {
-                spec: _decode(spec.function, value, exponent)
-                for spec, value in zip(specs, raw, strict=True)
-            }
+            {specs[j]: _decode(specs[j].function, flat[base + j], exponent) for j in chosen[index]}
         )
     return results
 

@@ -525,6 +525,23 @@ def test_record_and_compute_sees_the_whole_batch():
     assert value_at(batch[0], spec("count")) == 3
 
 
+def test_wanted_limits_what_each_event_computes_without_changing_the_values():
+    # Given a batch of two transactions and three specs
+    partner = PartnerBankFactory()
+    batch = [stored(partner, at=T - timedelta(hours=h)) for h in (1, 0)]
+    events = [event_from_transaction(tx) for tx in batch]
+    specs = [spec("count"), spec("sum"), spec("days_since_previous", within=None)]
+
+    # When the first event wants only the count and the second the sum and the gap
+    values = aggregates_record_and_compute(events, specs, wanted=[{specs[0]}, {specs[1], specs[2]}])
+
+    # Then each gets exactly what it asked for, with the same values a full compute gives
+    full = aggregates_compute(events, specs)
+    assert values[0] == {specs[0]: full[0][specs[0]]}
+    assert values[1] == {specs[1]: full[1][specs[1]], specs[2]: full[1][specs[2]]}
+    assert values[1][specs[2]] == Decimal("0.0417")
+
+
 def test_preview_computes_as_if_recorded_and_leaves_the_store_unchanged():
     # Given one recorded transaction
     partner = PartnerBankFactory()
