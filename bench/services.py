@@ -98,6 +98,8 @@ def celery_worker(env: dict[str, str]) -> Iterator[subprocess.Popen]:
         "--without-gossip",
         "--without-mingle",
     ]
+    # As make run starts it (sentinel/runner.py): yielding the CPU to the web server.
+    argv = ["nice", "-n", os.environ.get("CELERY_NICE", "10"), *argv]
     with running(argv, env, "worker.log") as process:
         _wait_worker_ready(process)
         yield process

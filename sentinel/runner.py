@@ -95,9 +95,21 @@ def start_services(port: int) -> dict[str, subprocess.Popen]:
         "beat": [str(BIN / "celery"), "-A", "sentinel", "beat", "--loglevel", "INFO"],
     }
     return {
-        name: subprocess.Popen(command, cwd=ROOT, preexec_fn=_die_with_parent)  # noqa: PLW1509
+        name: subprocess.Popen(  # noqa: PLW1509
+            command,
+            cwd=ROOT,
+            preexec_fn=_background if name == "worker" else _die_with_parent,
+        )
         for name, command in commands.items()
     }
+
+
+def _background() -> None:
+    """The worker yields the CPU to the web server when both want it: a partner waiting for an
+    answer matters more than a decision a second later (CELERY_NICE, default 10; 0 turns it off).
+    On a box of its own the worker is unaffected."""
+    _die_with_parent()
+    os.nice(int(os.environ.get("CELERY_NICE", "10")))
 
 
 def _die_with_parent() -> None:
