@@ -17,9 +17,11 @@ from functools import cache
 from pathlib import Path
 
 from django.conf import settings
+from django.db.models import Case, F, When
 from django.utils import timezone
 
 from sentinel.redis import get_redis, redis_key
+from transactions.choices import Direction
 from transactions.models import Transaction
 from transactions.money import minor_units
 
@@ -147,15 +149,42 @@ def aggregates_rebuild(*, partner_id: int | None = None, since: datetime | None 
     if since is None:
         since = timezone.now() - timedelta(days=retention_days() + EXPIRE_MARGIN_DAYS)
     aggregates_drop(partner_id=partner_id)
-    rows = Transaction.objects.filter(occurred_at__gte=since)
+    stored = Transaction.objects.all()
     if partner_id is not None:
-        rows = rows.filter(partner_id=partner_id)
-    rows = rows.only(*EVENT_FIELDS).order_by("partner_id", "occurred_at", "id")
+        stored = stored.filter(partner_id=partner_id)
+    # Each account's last transaction before the range first, so a dormancy rule still sees
+    # how long the account was silent; then the range, in event-time order.
+    last_before = [tx.pk for tx in _last_before(stored, since)]
     recorded = 0
-    for chunk in _chunks(rows.iterator(chunk_size=REBUILD_CHUNK), REBUILD_CHUNK):
-        aggregates_record([event_from_transaction(tx) for tx in chunk])
-        recorded += len(chunk)
+    for rows in (
+        stored.filter(pk__in=last_before).order_by("occurred_at", "id"),
+        stored.filter(occurred_at__gte=since).order_by("partner_id", "occurred_at", "id"),
+    ):
+        for chunk in _chunks(
+            rows.only(*EVENT_FIELDS).iterator(chunk_size=REBUILD_CHUNK), REBUILD_CHUNK
+        ):
+            aggregates_record([event_from_transaction(tx) for tx in chunk])
+            recorded += len(chunk)
     return recorded
+
+
+def _last_before(stored, since: datetime):
+    """The latest transaction of each customer-side account in the dormancy look-back before
+    ``since`` (ids only)."""
+    side_account = Case(
+        When(direction=Direction.OUTBOUND, then=F("originator_account_id")),
+        default=F("beneficiary_account_id"),
+    )
+    return (
+        stored.filter(
+            occurred_at__lt=since,
+            occurred_at__gte=since - timedelta(days=DORMANCY_MEMORY_DAYS),
+        )
+        .annotate(side_account=side_account)
+        .order_by("partner_id", "side_account", "-occurred_at", "-id")
+        .distinct("partner_id", "side_account")
+        .only("id")
+    )
 
 
 # --- Encoding --------------------------------------------------------------------------------

@@ -120,8 +120,29 @@ def test_rebuild_with_days_records_only_that_recent_history():
     # When only the last 5 days are rebuilt
     output = _run("--days", "5")
 
-    # Then the transactions of the last 5 days are recorded (every 12 hours: 10)
-    assert "Recorded 10 transactions" in output
+    # Then the transactions of the last 5 days are recorded (every 12 hours: 10), plus the
+    # account's last one before them, so dormancy can still be measured
+    assert "Recorded 11 transactions" in output
+
+
+def test_rebuild_keeps_what_a_dormancy_rule_needs():
+    # Given an account silent for 200 days before its latest transaction
+    partner = PartnerBankFactory()
+    now = timezone.now()
+    stored(partner, at=now - timedelta(days=300))
+    old = stored(partner, at=now - timedelta(days=200))
+    latest = stored(partner, at=now - timedelta(hours=1))
+    record(old, latest)
+    gap = AggregateSpec(function="days_since_previous", by="account")
+    before = aggregates_compute([event_from_transaction(latest)], [gap])
+
+    # When Redis is wiped and the aggregates rebuilt
+    _wipe_redis()
+    _run()
+
+    # Then the silence is still measured from the last transaction before it
+    assert aggregates_compute([event_from_transaction(latest)], [gap]) == before
+    assert 199 < before[0][gap] < 201
 
 
 def test_an_unknown_partner_is_an_error_and_changes_nothing():
