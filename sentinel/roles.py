@@ -50,13 +50,17 @@ _MANAGE_RULES = [
     "rules.view_backtest",
     "rules.view_typologylabel",
 ]
+# Investigators triage alerts; officers and administrators look.
+_READ_ALERTS = ["alerts.view_alert", "alerts.view_alertevent", "alerts.view_alerttransaction"]
+_WORK_ALERTS = [*_READ_ALERTS, "alerts.change_alert"]
 ROLE_PERMISSIONS: dict[str, list[str]] = {
-    INVESTIGATOR: [*_READ_PARTIES, *_READ_DECISIONS],
-    SENIOR_INVESTIGATOR: [*_READ_PARTIES, *_EDIT_PROFILES, *_READ_DECISIONS],
-    COMPLIANCE_OFFICER: [*_READ_PARTIES, *_EDIT_PROFILES, *_MANAGE_RULES],
+    INVESTIGATOR: [*_READ_PARTIES, *_READ_DECISIONS, *_WORK_ALERTS],
+    SENIOR_INVESTIGATOR: [*_READ_PARTIES, *_EDIT_PROFILES, *_READ_DECISIONS, *_WORK_ALERTS],
+    COMPLIANCE_OFFICER: [*_READ_PARTIES, *_EDIT_PROFILES, *_MANAGE_RULES, *_READ_ALERTS],
     ADMINISTRATOR: [
         *_READ_PARTIES,
         *_READ_DECISIONS,
+        *_READ_ALERTS,
         "rules.view_rulechange",
         "rules.view_rulefailure",
         "rules.view_backtest",

@@ -11,6 +11,7 @@ admin.site.site_title = "Sentinel"
 api_v1 = [
     path("", include("transactions.api.urls")),
     path("", include("rules.api.urls")),
+    path("", include("alerts.api.urls")),
 ]
 
 urlpatterns = [

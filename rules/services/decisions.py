@@ -152,4 +152,13 @@ def decisions_store(evaluations: Sequence[engine.Evaluation]) -> set:
         )
     RuleHit.objects.bulk_create(hits)
     RuleFailure.objects.bulk_create(failures)
+    _raise_alerts([e for e in evaluations if e.transaction.id in stored])
     return stored
+
+
+def _raise_alerts(evaluations: Sequence[engine.Evaluation]) -> None:
+    """The seam to alerts: open or update alerts for the live hits just stored, in the same
+    database transaction (so a decision and its alerts exist together or not at all)."""
+    from alerts.services import alerts_from_hits
+
+    alerts_from_hits(evaluations=evaluations)

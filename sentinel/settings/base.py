@@ -199,6 +199,7 @@ SPECTACULAR_SETTINGS = {
         "TransactionTypeEnum": "transactions.choices.TransactionType",
         "SeverityEnum": "rules.choices.Severity",
         "RuleStatusEnum": "rules.choices.RuleStatus",
+        "AlertStatusEnum": "alerts.choices.AlertStatus",
     },
 }
 

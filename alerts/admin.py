@@ -1,0 +1,67 @@
+"""Alerts in the admin: read-only; they change through the staff API and services only."""
+
+from django.contrib import admin
+
+from .models import Alert, AlertEvent, AlertTransaction
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class AlertTransactionInline(ReadOnlyInline):
+    model = AlertTransaction
+    fields = ["transaction", "hit", "suppressed", "created_at"]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("transaction")
+
+
+class AlertEventInline(ReadOnlyInline):
+    model = AlertEvent
+    fields = ["created_at", "type", "actor", "parameters"]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor")
+
+
+@admin.register(Alert)
+class AlertAdmin(admin.ModelAdmin):
+    list_display = [
+        "id",
+        "rule",
+        "partner",
+        "account_external_id",
+        "severity",
+        "status",
+        "occurrences",
+        "priority",
+        "last_seen_at",
+    ]
+    list_filter = ["status", "severity", "partner", "rule"]
+    search_fields = ["account_external_id", "customer_external_id", "rule__code"]
+    list_select_related = ["rule", "partner"]
+    date_hierarchy = "created_at"
+    inlines = [AlertTransactionInline, AlertEventInline]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in Alert._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

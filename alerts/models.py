@@ -1,0 +1,178 @@
+"""Alerts: de-duplicated live rule hits on one subject, and their append-only history."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+from rules.choices import SEVERITY_RANK, Severity
+from rules.models import Rule, RuleHit, RuleVersion
+from transactions.choices import RiskRating
+from transactions.models import PartnerBank, Transaction
+
+from .choices import OPEN_STATUSES, AlertEventType, AlertStatus
+
+MAX_DISMISS_REASON = 2000
+
+# Severity grows with the pattern: one level up at each of these occurrence counts.
+SEVERITY_STEPS = (5, 20)
+_SEVERITY_BY_RANK = {rank: severity for severity, rank in SEVERITY_RANK.items()}
+
+_PRIORITY_SEVERITY = 250
+_PRIORITY_AMOUNT_STEP = 25
+_PRIORITY_AMOUNT_MAX = 250
+_PRIORITY_RISK = {RiskRating.LOW: 0, RiskRating.MEDIUM: 100, RiskRating.HIGH: 250}
+
+
+def escalated_severity(base: str, occurrences: int) -> str:
+    """The rule's severity raised one level at 5 and again at 20 occurrences, capped at critical."""
+    steps = sum(occurrences >= step for step in SEVERITY_STEPS)
+    rank = min(SEVERITY_RANK[Severity(base)] + steps, SEVERITY_RANK[Severity.CRITICAL])
+    return str(_SEVERITY_BY_RANK[rank])
+
+
+def alert_priority(*, severity: str, rule_score: int, amount: Decimal, risk_rating: str) -> int:
+    """See ``Alert``: 250..1750, higher first."""
+    magnitude = max(0, amount.adjusted()) if amount > 0 else 0  # floor(log10(amount))
+    return (
+        _PRIORITY_SEVERITY * SEVERITY_RANK[Severity(severity)]
+        + min(rule_score, 1000) // 4
+        + min(_PRIORITY_AMOUNT_MAX, _PRIORITY_AMOUNT_STEP * magnitude)
+        + _PRIORITY_RISK.get(risk_rating, 0)
+    )
+
+
+class AlertQuerySet(models.QuerySet):
+    def open(self) -> AlertQuerySet:
+        return self.filter(status__in=OPEN_STATUSES)
+
+
+class Alert(models.Model):
+    """Live hits of one rule on one subject (the customer-side account of the transactions).
+
+    Repeated hits update the open alert instead of creating another (see
+    ``alerts.services.alerts_from_hits`` for the suppression window).
+
+    - ``severity``: the rule version's severity, one level up at 5 and again at 20 occurrences,
+      capped at critical; it never goes down.
+    - ``currency`` is the first transaction's; ``amount_involved`` sums the linked transactions
+      in that currency only (others are linked and counted, not added: no FX rates here).
+    - ``priority`` (250..1750, queues sort by it, highest first) =
+      250 x severity rank (low 1 .. critical 4)
+      + rule score // 4 (score 0..1000, so 0..250)
+      + 25 x floor(log10(amount_involved)), 0..250 (25 per order of magnitude, 10^10 and up = 250)
+      + account risk rating (AccountProfile.risk_rating): low 0, medium 100, high 250.
+    """
+
+    rule = models.ForeignKey(Rule, on_delete=models.PROTECT, related_name="alerts")
+    rule_version = models.ForeignKey(
+        RuleVersion,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The version of the most recent hit.",
+    )
+    partner = models.ForeignKey(PartnerBank, on_delete=models.PROTECT, related_name="alerts")
+    account_external_id = models.CharField(max_length=64, help_text="The customer-side account.")
+    customer_external_id = models.CharField(max_length=64, blank=True)
+    severity = models.CharField(max_length=10, choices=Severity.choices)
+    status = models.CharField(max_length=15, choices=AlertStatus.choices, default=AlertStatus.NEW)
+    occurrences = models.PositiveIntegerField(default=1)
+    first_seen_at = models.DateTimeField(help_text="Event time of the earliest hit.")
+    last_seen_at = models.DateTimeField(help_text="Event time of the latest hit.")
+    currency = models.CharField(max_length=3)
+    amount_involved = models.DecimalField(max_digits=19, decimal_places=4, default=Decimal(0))
+    priority = models.PositiveIntegerField(default=0)
+    dismiss_reason = models.TextField(blank=True, max_length=MAX_DISMISS_REASON)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = AlertQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-priority", "-last_seen_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=AlertStatus.values), name="alert_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(severity__in=Severity.values), name="alert_severity_valid"
+            ),
+            models.CheckConstraint(condition=Q(occurrences__gte=1), name="alert_occurs"),
+            models.CheckConstraint(
+                condition=Q(last_seen_at__gte=F("first_seen_at")), name="alert_seen_ordered"
+            ),
+            models.CheckConstraint(
+                condition=Q(amount_involved__gte=0), name="alert_amount_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=AlertStatus.DISMISSED) | ~Q(dismiss_reason=""),
+                name="alert_dismissal_has_reason",
+            ),
+            models.UniqueConstraint(
+                fields=["rule", "partner", "account_external_id"],
+                condition=Q(status__in=OPEN_STATUSES),
+                name="alert_one_open_per_rule_and_subject",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["rule", "partner", "account_external_id", "-last_seen_at"],
+                name="alert_subject_recent",
+            ),
+            models.Index(fields=["-priority", "-last_seen_at"], name="alert_queue"),
+            models.Index(fields=["partner", "account_external_id"], name="alert_subject"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.rule_id} on {self.account_external_id} ({self.status})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+class AlertTransaction(models.Model):
+    """A transaction whose live hit fed an alert; one hit feeds at most one alert."""
+
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="links")
+    transaction = models.ForeignKey(Transaction, on_delete=models.CASCADE, related_name="+")
+    hit = models.OneToOneField(RuleHit, on_delete=models.CASCADE, related_name="alert_link")
+    suppressed = models.BooleanField(
+        default=False, help_text="Attached to a closed alert inside its window: raised nothing."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["alert", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["alert", "transaction"], name="alert_transaction_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.transaction_id} in alert #{self.alert_id}"
+
+
+class AlertEvent(models.Model):
+    """One change of an alert, by a person or (actor empty) by the system. Never edited."""
+
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    type = models.CharField(max_length=20, choices=AlertEventType.choices)
+    parameters = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["alert", "created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(type__in=AlertEventType.values), name="alert_event_type_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} on alert #{self.alert_id}"

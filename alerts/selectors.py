@@ -1,0 +1,30 @@
+"""Reads of alerts, with their relations loaded up front (bounded queries per page)."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch, QuerySet
+
+from .models import Alert, AlertEvent, AlertTransaction
+
+
+def alerts_list() -> QuerySet[Alert]:
+    """Alerts with what a queue row shows: rule, partner, version and transaction ids."""
+    return Alert.objects.select_related("rule", "partner", "rule_version").prefetch_related(
+        Prefetch(
+            "links",
+            queryset=AlertTransaction.objects.only("id", "alert_id", "transaction_id"),
+        )
+    )
+
+
+def alerts_detail() -> QuerySet[Alert]:
+    """Alerts with their hits (explanations), transactions and history."""
+    return Alert.objects.select_related("rule", "partner", "rule_version").prefetch_related(
+        Prefetch(
+            "links",
+            queryset=AlertTransaction.objects.select_related(
+                "transaction", "hit__rule", "hit__rule_version"
+            ).order_by("transaction__occurred_at", "id"),
+        ),
+        Prefetch("events", queryset=AlertEvent.objects.select_related("actor")),
+    )

@@ -1,0 +1,399 @@
+"""Alerts: opened and updated from live rule hits, acknowledged and dismissed by staff.
+
+Suppression semantics (``alerts_from_hits``), per rule and subject (partner, customer-side
+account), hits taken in event-time order:
+
+1. An open alert (new or acknowledged) exists: the hit updates it, whatever the time since its
+   last hit. Nobody has dealt with it yet, and the database allows one open alert per rule and
+   subject, so a second one would only split the evidence.
+2. Otherwise, a closed alert (dismissed or in a case) whose ``last_seen_at`` is within the rule
+   version's ``suppression_seconds`` of the hit (either direction): the hit is attached to it as
+   a *suppressed* occurrence (linked and counted, status unchanged): a pattern just dismissed, or
+   already under investigation, does not raise again within the window.
+3. Otherwise a new alert opens.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from functools import reduce
+from operator import or_
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError
+from django.db import transaction as db_transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from rules.choices import SEVERITY_RANK, Severity
+from rules.engine import Evaluation, RunningRule
+from rules.models import RuleHit
+from transactions.choices import RiskRating
+from transactions.models import Account, Transaction
+
+from .choices import OPEN_STATUSES, AlertEventType, AlertStatus
+from .models import (
+    MAX_DISMISS_REASON,
+    Alert,
+    AlertEvent,
+    AlertTransaction,
+    alert_priority,
+    escalated_severity,
+)
+
+CHANGE_PERMISSION = "alerts.change_alert"
+Subject = tuple[int, int, str]  # (rule id, partner id, customer-side account id)
+
+
+class AlertStateError(ValidationError):
+    """The action does not apply to the alert's current status (the API answers 409)."""
+
+
+@dataclass
+class AlertChanges:
+    """What ``alerts_from_hits`` did, for the caller to broadcast after the commit."""
+
+    created: list[Alert] = field(default_factory=list)
+    updated: list[Alert] = field(default_factory=list)
+
+    @property
+    def alerts(self) -> list[Alert]:
+        return [*self.created, *self.updated]
+
+
+@dataclass(frozen=True)
+class _Hit:
+    rule: RunningRule
+    transaction: Transaction
+    hit_id: int
+
+
+@dataclass
+class _Touched:
+    """An alert changed by this call, with the hits it took and its severity before them."""
+
+    alert: Alert
+    severity_before: str
+    risk_rating: str
+    customer_id: str
+    hits: list[_Hit] = field(default_factory=list)
+
+
+# --- From rule hits ---------------------------------------------------------------------------
+
+
+def alerts_from_hits(*, evaluations: Sequence[Evaluation]) -> AlertChanges:
+    """Open or update alerts for the live hits of stored decisions (shadow hits never alert).
+
+    Runs inside the caller's transaction. Idempotent: a hit already linked to an alert is
+    skipped. Concurrency: open and window alerts are locked (in id order) before they change,
+    and a rival worker opening the same alert first is caught by the one-open constraint,
+    after which the hits update the rival's alert.
+    """
+    by_subject = _snoozed(_new_live_hits(evaluations))
+    if not by_subject:
+        return AlertChanges()
+    changes = AlertChanges()
+    with db_transaction.atomic():
+        open_alerts = _open_alerts_locked(by_subject)
+        closed = _closed_alerts_locked([s for s in by_subject if s not in open_alerts], by_subject)
+        ratings = _subject_ratings(by_subject)
+        touched: list[_Touched] = []
+        for subject in sorted(by_subject):  # one insert order everywhere: no deadlock
+            touched += _subject_apply(
+                subject,
+                by_subject[subject],
+                open_alert=open_alerts.get(subject),
+                closed=closed.get(subject, []),
+                rating=ratings.get(subject[1:], (RiskRating.LOW, "")),
+            )
+        _store(touched, changes)
+    return changes
+
+
+def _new_live_hits(evaluations: Sequence[Evaluation]) -> dict[Subject, list[_Hit]]:
+    """Live hits whose RuleHit is stored and not yet linked to an alert, by subject."""
+    live = [(e.transaction, rule) for e in evaluations for rule, _ in e.live_hits]
+    if not live:
+        return {}
+    stored = {
+        (tx_id, rule_id): hit_id
+        for tx_id, rule_id, hit_id in RuleHit.objects.filter(
+            decision_id__in={tx.id for tx, _ in live},
+            shadow=False,
+            alert_link__isnull=True,
+        ).values_list("decision_id", "rule_id", "id")
+    }
+    by_subject: dict[Subject, list[_Hit]] = {}
+    for tx, rule in live:
+        hit_id = stored.get((tx.id, rule.rule_id))
+        if hit_id is not None:
+            subject = (rule.rule_id, tx.partner_id, tx.account_external_id)
+            by_subject.setdefault(subject, []).append(_Hit(rule, tx, hit_id))
+    for hits in by_subject.values():
+        hits.sort(key=lambda hit: (hit.transaction.occurred_at, str(hit.transaction.id)))
+    return by_subject
+
+
+def _snoozed(by_subject: dict[Subject, list[_Hit]]) -> dict[Subject, list[_Hit]]:
+    """SNOOZES GO HERE (issue 4 item 3, not built yet): drop the hits on a snoozed rule and
+    subject, after recording them. Today nothing is snoozed."""
+    return by_subject
+
+
+def _subject_filter(subjects: Iterable[Subject]) -> Q:
+    return reduce(
+        or_,
+        (Q(rule_id=r, partner_id=p, account_external_id=a) for r, p, a in subjects),
+    )
+
+
+def _open_alerts_locked(by_subject: dict[Subject, list[_Hit]]) -> dict[Subject, Alert]:
+    alerts = Alert.objects.open().filter(_subject_filter(by_subject)).select_for_update()
+    return {_subject_of(alert): alert for alert in alerts.order_by("pk")}
+
+
+def _closed_alerts_locked(
+    subjects: list[Subject], by_subject: dict[Subject, list[_Hit]]
+) -> dict[Subject, list[Alert]]:
+    """Closed alerts whose window may hold one of the hits, most recent first."""
+    if not subjects:
+        return {}
+    hits = [hit for subject in subjects for hit in by_subject[subject]]
+    reach = timedelta(seconds=max(hit.rule.suppression_seconds for hit in hits))
+    alerts = (
+        Alert.objects.exclude(status__in=OPEN_STATUSES)
+        .filter(
+            _subject_filter(subjects),
+            last_seen_at__gte=min(hit.transaction.occurred_at for hit in hits) - reach,
+            last_seen_at__lte=max(hit.transaction.occurred_at for hit in hits) + reach,
+        )
+        .select_for_update()
+        .order_by("pk")
+    )
+    closed: dict[Subject, list[Alert]] = {}
+    for alert in alerts:
+        closed.setdefault(_subject_of(alert), []).append(alert)
+    for candidates in closed.values():
+        candidates.sort(key=lambda alert: alert.last_seen_at, reverse=True)
+    return closed
+
+
+def _subject_ratings(by_subject: dict[Subject, list[_Hit]]) -> dict[tuple[int, str], tuple]:
+    """(partner id, account id) -> (risk rating, customer id) of the known accounts."""
+    rows = Account.objects.filter(
+        partner_id__in={p for _, p, _ in by_subject},
+        external_id__in={a for _, _, a in by_subject},
+    ).values_list("partner_id", "external_id", "profile__risk_rating", "customer__external_id")
+    return {(p, a): (rating or RiskRating.LOW, customer or "") for p, a, rating, customer in rows}
+
+
+def _subject_of(alert: Alert) -> Subject:
+    return (alert.rule_id, alert.partner_id, alert.account_external_id)
+
+
+def _subject_apply(
+    subject: Subject,
+    hits: list[_Hit],
+    *,
+    open_alert: Alert | None,
+    closed: list[Alert],
+    rating: tuple[str, str],
+) -> list[_Touched]:
+    """Route each hit to the open alert, a closed alert's window, or a new alert (in memory)."""
+    touched: dict[int, _Touched] = {}
+    for hit in hits:
+        alert = open_alert or _within_window(closed, hit)
+        if alert is None:
+            alert = open_alert = _alert_new(subject, hit)
+        entry = touched.setdefault(id(alert), _Touched(alert, alert.severity, *rating))
+        entry.hits.append(hit)
+        _alert_add_hit(alert, hit, risk_rating=entry.risk_rating, customer_id=entry.customer_id)
+    return list(touched.values())
+
+
+def _within_window(closed: list[Alert], hit: _Hit) -> Alert | None:
+    window = timedelta(seconds=hit.rule.suppression_seconds)
+    occurred_at = hit.transaction.occurred_at
+    return next((a for a in closed if abs(a.last_seen_at - occurred_at) <= window), None)
+
+
+def _alert_new(subject: Subject, hit: _Hit) -> Alert:
+    tx = hit.transaction
+    return Alert(
+        rule_id=subject[0],
+        rule_version_id=hit.rule.version_id,
+        partner_id=subject[1],
+        account_external_id=subject[2],
+        severity=hit.rule.severity,
+        occurrences=0,  # the first hit makes it 1
+        first_seen_at=tx.occurred_at,
+        last_seen_at=tx.occurred_at,
+        currency=tx.currency,
+    )
+
+
+def _alert_add_hit(alert: Alert, hit: _Hit, *, risk_rating: str, customer_id: str) -> None:
+    tx = hit.transaction
+    alert.occurrences += 1
+    alert.first_seen_at = min(alert.first_seen_at, tx.occurred_at)
+    if tx.occurred_at >= alert.last_seen_at:
+        alert.last_seen_at = tx.occurred_at
+        alert.rule_version_id = hit.rule.version_id
+    if tx.currency == alert.currency:
+        alert.amount_involved += tx.amount
+    if not alert.customer_external_id:
+        side = tx.customer_side
+        alert.customer_external_id = getattr(tx, f"{side}_customer_id") or customer_id
+    alert.severity = max(
+        alert.severity,
+        escalated_severity(hit.rule.severity, alert.occurrences),
+        key=lambda severity: SEVERITY_RANK[Severity(severity)],
+    )
+    alert.priority = alert_priority(
+        severity=alert.severity,
+        rule_score=hit.rule.score,
+        amount=alert.amount_involved,
+        risk_rating=risk_rating,
+    )
+
+
+def _store(touched: list[_Touched], changes: AlertChanges) -> None:
+    """Insert new alerts (each in a savepoint), update the others, then links and events."""
+    now = timezone.now()
+    updated: list[Alert] = []
+    for entry in touched:
+        if entry.alert.pk is None and _alert_insert(entry):
+            changes.created.append(entry.alert)
+            continue
+        entry.alert.updated_at = now
+        updated.append(entry.alert)
+    changes.updated += updated
+    Alert.objects.bulk_update(updated, _UPDATED_FIELDS)
+    AlertTransaction.objects.bulk_create(
+        AlertTransaction(
+            alert=entry.alert,
+            transaction_id=hit.transaction.id,
+            hit_id=hit.hit_id,
+            suppressed=not entry.alert.is_open,
+        )
+        for entry in touched
+        for hit in entry.hits
+    )
+    created = {id(alert) for alert in changes.created}
+    AlertEvent.objects.bulk_create(
+        event for entry in touched for event in _events(entry, created=id(entry.alert) in created)
+    )
+
+
+_UPDATED_FIELDS = [
+    "rule_version",
+    "customer_external_id",
+    "severity",
+    "occurrences",
+    "first_seen_at",
+    "last_seen_at",
+    "amount_involved",
+    "priority",
+    "updated_at",
+]
+
+
+def _alert_insert(entry: _Touched) -> bool:
+    """Insert the new alert; False if a concurrent worker opened one for the subject first,
+    in which case ``entry`` now holds that alert, locked, with our hits added."""
+    try:
+        with db_transaction.atomic():
+            entry.alert.save(force_insert=True)
+        return True
+    except IntegrityError:
+        rival = (
+            Alert.objects.open()
+            .filter(_subject_filter([_subject_of(entry.alert)]))
+            .select_for_update()
+            .first()
+        )
+        if rival is None:
+            raise
+    entry.alert, entry.severity_before = rival, rival.severity
+    for hit in entry.hits:
+        _alert_add_hit(rival, hit, risk_rating=entry.risk_rating, customer_id=entry.customer_id)
+    return False
+
+
+def _events(entry: _Touched, *, created: bool) -> list[AlertEvent]:
+    alert = entry.alert
+    parameters = {
+        "transaction_ids": [str(hit.transaction.id) for hit in entry.hits],
+        "occurrences": alert.occurrences,
+    }
+    if not alert.is_open:
+        parameters["suppressed"] = True
+    kind = AlertEventType.CREATED if created else AlertEventType.UPDATED
+    events = [AlertEvent(alert=alert, type=kind, parameters=parameters)]
+    if alert.severity != entry.severity_before:
+        events.append(
+            AlertEvent(
+                alert=alert,
+                type=AlertEventType.SEVERITY_RAISED,
+                parameters={
+                    "from": entry.severity_before,
+                    "to": alert.severity,
+                    "occurrences": alert.occurrences,
+                },
+            )
+        )
+    return events
+
+
+# --- Staff actions ----------------------------------------------------------------------------
+
+
+def alert_acknowledge(*, alert: Alert, actor) -> Alert:
+    """An investigator has seen a new alert and is looking into it."""
+    _require_change_permission(actor)
+    with db_transaction.atomic():
+        alert = Alert.objects.select_for_update().get(pk=alert.pk)
+        if alert.status != AlertStatus.NEW:
+            raise AlertStateError(
+                f"Only a new alert can be acknowledged; this one is {alert.status}.",
+                code="invalid_status",
+            )
+        alert.status = AlertStatus.ACKNOWLEDGED
+        _alert_save(alert, actor, AlertEventType.ACKNOWLEDGED, {})
+    return alert
+
+
+def alert_dismiss(*, alert: Alert, actor, reason: str) -> Alert:
+    """Close a new or acknowledged alert as not suspicious; the reason is required."""
+    _require_change_permission(actor)
+    reason = (reason or "").strip()
+    with db_transaction.atomic():
+        alert = Alert.objects.select_for_update().get(pk=alert.pk)
+        if not alert.is_open:
+            raise AlertStateError(
+                f"Only a new or acknowledged alert can be dismissed; this one is {alert.status}.",
+                code="invalid_status",
+            )
+        if not reason:
+            raise ValidationError({"reason": ["A reason is required to dismiss an alert."]})
+        if len(reason) > MAX_DISMISS_REASON:
+            raise ValidationError(
+                {"reason": [f"The reason is at most {MAX_DISMISS_REASON} characters."]}
+            )
+        alert.status, alert.dismiss_reason = AlertStatus.DISMISSED, reason
+        _alert_save(alert, actor, AlertEventType.DISMISSED, {"reason": reason})
+    return alert
+
+
+def _require_change_permission(actor) -> None:
+    if actor is None or not actor.has_perm(CHANGE_PERMISSION):
+        raise PermissionDenied("You do not have permission to change alerts.")
+
+
+def _alert_save(alert: Alert, actor, kind: str, parameters: dict) -> None:
+    alert.full_clean(exclude=["rule", "rule_version", "partner"])  # FKs: unchanged, spare queries
+    alert.save(update_fields=["status", "dismiss_reason", "updated_at"])
+    AlertEvent.objects.create(alert=alert, actor=actor, type=kind, parameters=parameters)
