@@ -20,10 +20,16 @@ _NOT_WORD = re.compile(r"[^\w]+")
 _IDENTIFIER = re.compile(r"^[A-Za-z0-9._:/-]{1,128}$")
 
 
+def fold(text: str) -> str:
+    """Case folded, accents stripped: 'José' -> 'jose'. The base of every name comparison."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
+
+
 def normalize_name(value: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", value.casefold())
-    plain = "".join(char for char in decomposed if not unicodedata.combining(char))
-    return " ".join(sorted(word for word in _NOT_WORD.split(plain.replace("_", " ")) if word))
+    """Words of the folded name, without punctuation, in alphabetical order."""
+    words = _NOT_WORD.split(fold(value).replace("_", " "))
+    return " ".join(sorted(word for word in words if word))
 
 
 def normalize_entry(kind: str, value: str) -> str:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from transactions.models import Transaction
+
+from ..lists import fold
 
 # The columns ``event_from_transaction`` reads: bulk readers load only these.
 EVENT_FIELDS = (
@@ -96,10 +97,9 @@ def counterparty_key(account_id: str, name: str) -> str:
 
 
 def normalise_name(name: str) -> str:
-    """'  José   DA Silva ' -> 'jose da silva': accents stripped, case folded, spaces collapsed."""
-    decomposed = unicodedata.normalize("NFKD", name)
-    bare = "".join(char for char in decomposed if not unicodedata.combining(char))
-    return " ".join(bare.casefold().split())
+    """'  José   DA Silva ' -> 'jose da silva': folded (rules.lists.fold), spaces collapsed.
+    Word order counts here, unlike list matching: it tells two counterparties apart."""
+    return " ".join(fold(name).split())
 
 
 def epoch_ms(moment: datetime) -> int:
