@@ -33,6 +33,7 @@ from rules.models import RuleHit
 from transactions.choices import RiskRating
 from transactions.models import Account, Transaction
 
+from . import live
 from .choices import OPEN_STATUSES, AlertEventType, AlertStatus
 from .models import (
     MAX_DISMISS_REASON,
@@ -110,6 +111,7 @@ def alerts_from_hits(*, evaluations: Sequence[Evaluation]) -> AlertChanges:
                 rating=ratings.get(subject[1:], (RiskRating.LOW, "")),
             )
         _store(touched, changes)
+        live.alerts_announce(created=changes.created, updated=changes.updated)
     return changes
 
 
@@ -397,3 +399,4 @@ def _alert_save(alert: Alert, actor, kind: str, parameters: dict) -> None:
     alert.full_clean(exclude=["rule", "rule_version", "partner"])  # FKs: unchanged, spare queries
     alert.save(update_fields=["status", "dismiss_reason", "updated_at"])
     AlertEvent.objects.create(alert=alert, actor=actor, type=kind, parameters=parameters)
+    live.alerts_announce(updated=[alert])

@@ -1,4 +1,5 @@
 """Websocket routes of every app, gathered in one place for sentinel.asgi."""
 
-# The apps add their consumers here as they gain live features (alerts, cases).
-websocket_urlpatterns: list = []
+from alerts.routing import websocket_urlpatterns as alert_routes
+
+websocket_urlpatterns: list = [*alert_routes]

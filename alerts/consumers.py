@@ -1,0 +1,69 @@
+"""``WS /ws/alerts/``: authenticate, join the alerts group, relay; nothing else."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl
+
+from asgiref.sync import async_to_sync
+from channels.generic.websocket import JsonWebsocketConsumer
+
+from . import live
+
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_FORBIDDEN = 4403
+VIEW_PERMISSION = "alerts.view_alert"
+
+
+class AlertConsumer(JsonWebsocketConsumer):
+    """Staff with the alert permission receive every new or changed alert.
+
+    A reconnecting browser passes the last alert id it saw (``?after=<id>``, or a
+    ``{"type": "resume", "after": <id>}`` message) and first receives what it missed.
+    """
+
+    def connect(self) -> None:
+        user = self.scope.get("user")
+        # Accept, then close: a code is only delivered on an open connection.
+        self.accept()
+        if user is None or not user.is_authenticated:
+            self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        if not (user.is_staff and user.has_perm(VIEW_PERMISSION)):
+            self.close(code=CLOSE_FORBIDDEN)
+            return
+        self.group = live.group_name()
+        async_to_sync(self.channel_layer.group_add)(self.group, self.channel_name)
+        after = _alert_id(_query(self.scope).get("after"))
+        if after is not None:
+            self._resume(after)
+
+    def disconnect(self, code: int) -> None:
+        group = getattr(self, "group", None)
+        if group:
+            async_to_sync(self.channel_layer.group_discard)(group, self.channel_name)
+
+    def receive_json(self, content, **kwargs) -> None:
+        if isinstance(content, dict) and content.get("type") == "resume":
+            after = _alert_id(content.get("after"))
+            if after is not None:
+                self._resume(after)
+
+    def alert_message(self, event: dict) -> None:
+        self.send_json({"type": event["event"], "alert": event["alert"]})
+
+    def _resume(self, after: int) -> None:
+        for alert in live.alerts_missed(after_id=after):
+            self.send_json({"type": live.CREATED, "alert": alert})
+
+
+def _query(scope: dict) -> dict[str, str]:
+    return dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
+
+
+def _alert_id(value: object) -> int | None:
+    """A non-negative alert id, or None for anything else (ignored, never an error)."""
+    try:
+        number = int(str(value))
+    except (TypeError, ValueError):
+        return None
+    return number if 0 <= number < 10**18 else None
