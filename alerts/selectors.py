@@ -28,3 +28,12 @@ def alerts_detail() -> QuerySet[Alert]:
         ),
         Prefetch("events", queryset=AlertEvent.objects.select_related("actor")),
     )
+
+
+def alert_feed(*, user, limit: int = 50) -> tuple[list[Alert], int]:
+    """The investigator's home feed: the newest alerts and how many are open, for users who
+    may see alerts (nothing otherwise)."""
+    if not user.has_perm("alerts.view_alert"):
+        return [], 0
+    newest = list(alerts_list().order_by("-pk")[:limit])
+    return newest, Alert.objects.open().count()

@@ -9,6 +9,7 @@ from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from alerts.selectors import alert_feed
 from sentinel.api.exceptions import error_body
 from sentinel.health import service_health
 from transactions.selectors import partner_activity_summary
@@ -24,7 +25,14 @@ def healthz(request):
 
 @login_required
 def home(request):
-    return render(request, "home.html", {"partners": partner_activity_summary()})
+    alerts, open_alerts = alert_feed(user=request.user)
+    context = {
+        "partners": partner_activity_summary(),
+        "alerts": alerts,
+        "open_alerts": open_alerts,
+        "can_see_alerts": request.user.has_perm("alerts.view_alert"),
+    }
+    return render(request, "home.html", context)
 
 
 def not_found(request, exception=None):
