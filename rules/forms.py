@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -12,29 +11,19 @@ from transactions.choices import TransactionType
 from transactions.models import PartnerBank
 
 from . import services
+from .aggregates import format_window, parse_window
 from .choices import RuleStatus, Typology
 from .models import ListEntry, Rule, RuleVersion
 
-_DURATION = re.compile(r"^\s*(\d{1,4})\s*(m|h|d)\s*$")
-_DURATION_SECONDS = {"m": 60, "h": 3600, "d": 86400}
-MAX_SUPPRESSION_DAYS = 180
+MAX_SUPPRESSION_SECONDS = 180 * 86400
 
 
 def parse_duration(text: str) -> int:
-    match = _DURATION.match(text or "")
-    if match is None:
-        raise ValidationError("Write a duration such as 30m, 24h or 7d.")
-    seconds = int(match.group(1)) * _DURATION_SECONDS[match.group(2)]
-    if not 0 < seconds <= MAX_SUPPRESSION_DAYS * 86400:
-        raise ValidationError(f"Between 1 minute and {MAX_SUPPRESSION_DAYS} days.")
-    return seconds
-
-
-def format_duration(seconds: int) -> str:
-    for unit, size in (("d", 86400), ("h", 3600)):
-        if seconds % size == 0:
-            return f"{seconds // size}{unit}"
-    return f"{seconds // 60}m"
+    """A suppression window written like a rule's windows ('24h', '7d'), at most 180 days."""
+    try:
+        return parse_window(text, maximum=MAX_SUPPRESSION_SECONDS, what="suppression")
+    except ValueError as error:
+        raise ValidationError(str(error)) from None
 
 
 class RuleForm(forms.ModelForm):
@@ -92,7 +81,7 @@ class RuleForm(forms.ModelForm):
                 if name in self.fields:
                     self.initial.setdefault(name, getattr(version, name))
             self.initial.setdefault("partners", list(version.partners.all()))
-            self.initial.setdefault("suppression", format_duration(version.suppression_seconds))
+            self.initial.setdefault("suppression", format_window(version.suppression_seconds))
         if self.instance.pk:
             self.fields["code"].disabled = True
 

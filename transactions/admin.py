@@ -150,16 +150,7 @@ class AccountProfileInline(admin.StackedInline):
     model = AccountProfile
     form = AccountProfileForm
     can_delete = False
-    readonly_fields = [
-        "first_seen_at",
-        "last_seen_at",
-        "transaction_count",
-        "activity",
-        "status_counts",
-        "countries",
-        "devices",
-        "updated_at",
-    ]
+    readonly_fields = [*AccountProfile.FOLDED_FIELDS, "updated_at"]
 
 
 @admin.register(Account)

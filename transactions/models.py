@@ -160,6 +160,18 @@ class AccountProfile(models.Model):
     counterparty country and device was seen (the most frequent are kept).
     """
 
+    # What the profiling task folds transactions into, and what staff set.
+    FOLDED_FIELDS = (
+        "first_seen_at",
+        "last_seen_at",
+        "transaction_count",
+        "activity",
+        "status_counts",
+        "countries",
+        "devices",
+    )
+    STAFF_FIELDS = ("risk_rating", "single_transaction_limit", "daily_limit", "limit_currency")
+
     account = models.OneToOneField(
         Account, on_delete=models.CASCADE, primary_key=True, related_name="profile"
     )

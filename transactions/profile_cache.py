@@ -28,19 +28,7 @@ def profile_as_dict(profile: AccountProfile) -> dict:
     )
 
 
-_PROFILE_FIELDS = (
-    "first_seen_at",
-    "last_seen_at",
-    "transaction_count",
-    "activity",
-    "status_counts",
-    "countries",
-    "devices",
-    "risk_rating",
-    "single_transaction_limit",
-    "daily_limit",
-    "limit_currency",
-)
+_PROFILE_FIELDS = (*AccountProfile.FOLDED_FIELDS, *AccountProfile.STAFF_FIELDS)
 
 
 def cacheable(profile: dict) -> dict:

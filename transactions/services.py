@@ -449,7 +449,7 @@ def _profiles_fold(by_account: dict, accounts: dict) -> dict[tuple[int, str], di
         records.append(
             {
                 "account_id": accounts[key],
-                **{name: profile[name] for name in _FOLDED},
+                **{name: profile[name] for name in AccountProfile.FOLDED_FIELDS},
                 "updated_at": now,
             }
         )
@@ -460,15 +460,6 @@ def _profiles_fold(by_account: dict, accounts: dict) -> dict[tuple[int, str], di
     return profiles
 
 
-_FOLDED = (
-    "first_seen_at",
-    "last_seen_at",
-    "transaction_count",
-    "activity",
-    "status_counts",
-    "countries",
-    "devices",
-)
 _PROFILE_LOCK = """
 SELECT p.account_id, p.first_seen_at, p.last_seen_at, p.transaction_count, p.activity,
     p.status_counts, p.countries, p.devices, p.risk_rating, p.single_transaction_limit,
@@ -492,19 +483,11 @@ FROM json_to_recordset(%s::json) AS r(
     devices jsonb, updated_at timestamptz)
 WHERE p.account_id = r.account_id
 """
+# The columns of _PROFILE_LOCK, in its order.
 _PROFILE_COLUMNS = (
     "account_pk",
-    "first_seen_at",
-    "last_seen_at",
-    "transaction_count",
-    "activity",
-    "status_counts",
-    "countries",
-    "devices",
-    "risk_rating",
-    "single_transaction_limit",
-    "daily_limit",
-    "limit_currency",
+    *AccountProfile.FOLDED_FIELDS,
+    *AccountProfile.STAFF_FIELDS,
     "partner_id",
     "account_id",
     "customer_id",

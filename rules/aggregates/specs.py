@@ -26,14 +26,14 @@ _WINDOW = re.compile(r"^(\d{1,6})(s|m|h|d)$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
-def parse_window(text: str) -> int:
+def parse_window(text: str, *, maximum: int = MAX_WINDOW_SECONDS, what: str = "window") -> int:
     """'7d' -> 604800. Raises ValueError with a message fit for a compliance officer."""
     match = _WINDOW.match(text.strip()) if isinstance(text, str) else None
     if match is None:
-        raise ValueError(f"window {text!r} is not a duration such as '90s', '30m', '48h' or '7d'")
+        raise ValueError(f"{what} {text!r} is not a duration such as '90s', '30m', '48h' or '7d'")
     seconds = int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
-    if not 0 < seconds <= MAX_WINDOW_SECONDS:
-        raise ValueError(f"window {text!r} must be between 1s and 31d")
+    if not 0 < seconds <= maximum:
+        raise ValueError(f"{what} {text!r} must be between 1s and {format_window(maximum)}")
     return seconds
 
 
