@@ -20,6 +20,7 @@ from django.db import transaction as db_transaction
 from alerts import services
 from alerts.choices import AlertEventType, AlertStatus
 from alerts.models import Alert, AlertEvent, AlertTransaction
+from alerts.services import hits
 from rules.choices import RuleStatus
 from rules.tests import factories
 from sentinel.roles import INVESTIGATOR
@@ -268,7 +269,7 @@ def test_a_rival_opening_the_alert_first_is_updated_instead(alerts_wired, partne
     """Simulates the race: our lookup saw no open alert, but one exists when we insert."""
     _rule()
     ingest_and_score(partner, _pay(3))
-    monkeypatch.setattr(services, "_open_alerts_locked", lambda by_subject: {})
+    monkeypatch.setattr(hits, "_open_alerts_locked", lambda by_subject: {})
 
     ingest_and_score(partner, _pay(2))
 
@@ -293,10 +294,8 @@ def test_two_workers_racing_for_one_subject_make_one_alert(monkeypatch):
     monkeypatch.undo()
     first, second = batches
     inserted: list[bool] = []
-    insert = services._alert_insert
-    monkeypatch.setattr(
-        services, "_alert_insert", lambda e: inserted.append(insert(e)) or inserted[-1]
-    )
+    insert = hits._alert_insert
+    monkeypatch.setattr(hits, "_alert_insert", lambda e: inserted.append(insert(e)) or inserted[-1])
     a_inserted, a_may_commit = threading.Event(), threading.Event()
     errors: list = []
 

@@ -212,6 +212,9 @@ SENTINEL_AGGREGATE_RETENTION_DAYS = int(os.environ.get("SENTINEL_AGGREGATE_RETEN
 SENTINEL_ENCRYPTION_KEY = os.environ.get("SENTINEL_ENCRYPTION_KEY", "")
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "sentinel@localhost")
+# Critical alerts (rule and operational) are emailed here; empty switches the email off.
+SENTINEL_ON_CALL_EMAIL = os.environ.get("SENTINEL_ON_CALL_EMAIL", "oncall@localhost")
 
 LOGGING = {
     "version": 1,

@@ -1,4 +1,4 @@
-"""Alerts: opened and updated from live rule hits, acknowledged and dismissed by staff.
+"""Alerts opened and updated from live rule hits.
 
 Suppression semantics (``alerts_from_hits``), per rule and subject (partner, customer-side
 account), hits taken in event-time order:
@@ -21,7 +21,6 @@ from datetime import timedelta
 from functools import reduce
 from operator import or_
 
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError
 from django.db import transaction as db_transaction
 from django.db.models import Q
@@ -33,10 +32,9 @@ from rules.models import RuleHit
 from transactions.choices import RiskRating
 from transactions.models import Account, Transaction
 
-from . import live
-from .choices import OPEN_STATUSES, AlertEventType, AlertStatus
-from .models import (
-    MAX_DISMISS_REASON,
+from .. import live
+from ..choices import OPEN_STATUSES, AlertEventType
+from ..models import (
     Alert,
     AlertEvent,
     AlertTransaction,
@@ -44,12 +42,7 @@ from .models import (
     escalated_severity,
 )
 
-CHANGE_PERMISSION = "alerts.change_alert"
 Subject = tuple[int, int, str]  # (rule id, partner id, customer-side account id)
-
-
-class AlertStateError(ValidationError):
-    """The action does not apply to the alert's current status (the API answers 409)."""
 
 
 @dataclass
@@ -80,9 +73,6 @@ class _Touched:
     risk_rating: str
     customer_id: str
     hits: list[_Hit] = field(default_factory=list)
-
-
-# --- From rule hits ---------------------------------------------------------------------------
 
 
 def alerts_from_hits(*, evaluations: Sequence[Evaluation]) -> AlertChanges:
@@ -348,55 +338,3 @@ def _events(entry: _Touched, *, created: bool) -> list[AlertEvent]:
             )
         )
     return events
-
-
-# --- Staff actions ----------------------------------------------------------------------------
-
-
-def alert_acknowledge(*, alert: Alert, actor) -> Alert:
-    """An investigator has seen a new alert and is looking into it."""
-    _require_change_permission(actor)
-    with db_transaction.atomic():
-        alert = Alert.objects.select_for_update().get(pk=alert.pk)
-        if alert.status != AlertStatus.NEW:
-            raise AlertStateError(
-                f"Only a new alert can be acknowledged; this one is {alert.status}.",
-                code="invalid_status",
-            )
-        alert.status = AlertStatus.ACKNOWLEDGED
-        _alert_save(alert, actor, AlertEventType.ACKNOWLEDGED, {})
-    return alert
-
-
-def alert_dismiss(*, alert: Alert, actor, reason: str) -> Alert:
-    """Close a new or acknowledged alert as not suspicious; the reason is required."""
-    _require_change_permission(actor)
-    reason = (reason or "").strip()
-    with db_transaction.atomic():
-        alert = Alert.objects.select_for_update().get(pk=alert.pk)
-        if not alert.is_open:
-            raise AlertStateError(
-                f"Only a new or acknowledged alert can be dismissed; this one is {alert.status}.",
-                code="invalid_status",
-            )
-        if not reason:
-            raise ValidationError({"reason": ["A reason is required to dismiss an alert."]})
-        if len(reason) > MAX_DISMISS_REASON:
-            raise ValidationError(
-                {"reason": [f"The reason is at most {MAX_DISMISS_REASON} characters."]}
-            )
-        alert.status, alert.dismiss_reason = AlertStatus.DISMISSED, reason
-        _alert_save(alert, actor, AlertEventType.DISMISSED, {"reason": reason})
-    return alert
-
-
-def _require_change_permission(actor) -> None:
-    if actor is None or not actor.has_perm(CHANGE_PERMISSION):
-        raise PermissionDenied("You do not have permission to change alerts.")
-
-
-def _alert_save(alert: Alert, actor, kind: str, parameters: dict) -> None:
-    alert.full_clean(exclude=["rule", "rule_version", "partner"])  # FKs: unchanged, spare queries
-    alert.save(update_fields=["status", "dismiss_reason", "updated_at"])
-    AlertEvent.objects.create(alert=alert, actor=actor, type=kind, parameters=parameters)
-    live.alerts_announce(updated=[alert])

@@ -1,0 +1,65 @@
+"""What investigators do to an alert: acknowledge it, dismiss it with a reason."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction as db_transaction
+
+from .. import live
+from ..choices import AlertEventType, AlertStatus
+from ..models import MAX_DISMISS_REASON, Alert, AlertEvent
+
+CHANGE_PERMISSION = "alerts.change_alert"
+
+
+class AlertStateError(ValidationError):
+    """The action does not apply to the alert's current status (the API answers 409)."""
+
+
+def alert_acknowledge(*, alert: Alert, actor) -> Alert:
+    """An investigator has seen a new alert and is looking into it."""
+    _require_change_permission(actor)
+    with db_transaction.atomic():
+        alert = Alert.objects.select_for_update().get(pk=alert.pk)
+        if alert.status != AlertStatus.NEW:
+            raise AlertStateError(
+                f"Only a new alert can be acknowledged; this one is {alert.status}.",
+                code="invalid_status",
+            )
+        alert.status = AlertStatus.ACKNOWLEDGED
+        _alert_save(alert, actor, AlertEventType.ACKNOWLEDGED, {})
+    return alert
+
+
+def alert_dismiss(*, alert: Alert, actor, reason: str) -> Alert:
+    """Close a new or acknowledged alert as not suspicious; the reason is required."""
+    _require_change_permission(actor)
+    reason = (reason or "").strip()
+    with db_transaction.atomic():
+        alert = Alert.objects.select_for_update().get(pk=alert.pk)
+        if not alert.is_open:
+            raise AlertStateError(
+                f"Only a new or acknowledged alert can be dismissed; this one is {alert.status}.",
+                code="invalid_status",
+            )
+        if not reason:
+            raise ValidationError({"reason": ["A reason is required to dismiss an alert."]})
+        if len(reason) > MAX_DISMISS_REASON:
+            raise ValidationError(
+                {"reason": [f"The reason is at most {MAX_DISMISS_REASON} characters."]}
+            )
+        alert.status, alert.dismiss_reason = AlertStatus.DISMISSED, reason
+        _alert_save(alert, actor, AlertEventType.DISMISSED, {"reason": reason})
+    return alert
+
+
+def _require_change_permission(actor) -> None:
+    if actor is None or not actor.has_perm(CHANGE_PERMISSION):
+        raise PermissionDenied("You do not have permission to change alerts.")
+
+
+def _alert_save(alert: Alert, actor, kind: str, parameters: dict) -> None:
+    alert.full_clean(exclude=["rule", "rule_version", "partner"])  # FKs: unchanged, spare queries
+    alert.save(update_fields=["status", "dismiss_reason", "updated_at"])
+    AlertEvent.objects.create(alert=alert, actor=actor, type=kind, parameters=parameters)
+    live.alerts_announce(updated=[alert])
