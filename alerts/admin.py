@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from .models import Alert, AlertEvent, AlertTransaction
+from .models import Alert, AlertEvent, AlertTransaction, Snooze, SnoozedHit
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -56,6 +56,46 @@ class AlertAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return [field.name for field in Alert._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class SnoozedHitInline(ReadOnlyInline):
+    model = SnoozedHit
+    fields = ["transaction", "hit", "created_at"]
+    readonly_fields = fields
+
+
+@admin.register(Snooze)
+class SnoozeAdmin(admin.ModelAdmin):
+    """Read-only audit of snoozes; they are created and lifted through the staff API."""
+
+    list_display = [
+        "id",
+        "rule",
+        "partner",
+        "account_external_id",
+        "created_by",
+        "created_at",
+        "ends_at",
+        "lifted_at",
+        "lifted_by",
+    ]
+    list_filter = ["partner", "rule"]
+    search_fields = ["account_external_id", "rule__code", "comment"]
+    list_select_related = ["rule", "partner", "created_by", "lifted_by"]
+    date_hierarchy = "created_at"
+    inlines = [SnoozedHitInline]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in Snooze._meta.fields]
 
     def has_add_permission(self, request):
         return False

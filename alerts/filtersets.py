@@ -1,12 +1,14 @@
 """One FilterSet per model, shared by the API and the HTML lists."""
 
 import django_filters
+from django.db.models import Q
+from django.utils import timezone
 
 from rules.choices import Severity
 from transactions.filtersets import UtcDateTimeFilter
 
 from .choices import AlertStatus
-from .models import Alert
+from .models import Alert, Snooze
 
 MAX_PRIORITY = 1_000_000
 
@@ -28,3 +30,20 @@ class AlertFilterSet(django_filters.FilterSet):
     class Meta:
         model = Alert
         fields = ["status", "severity"]
+
+
+class SnoozeFilterSet(django_filters.FilterSet):
+    active = django_filters.BooleanFilter(method="filter_active", label="In force now")
+    rule = django_filters.CharFilter(field_name="rule__code", label="Rule code")
+    partner = django_filters.CharFilter(field_name="partner__slug", label="Partner slug")
+    subject = django_filters.CharFilter(
+        field_name="account_external_id", label="Customer-side account id"
+    )
+
+    class Meta:
+        model = Snooze
+        fields = ["active", "rule", "partner", "subject"]
+
+    def filter_active(self, queryset, name, value):
+        in_force = Q(pk__in=Snooze.objects.active(timezone.now()).values("pk"))
+        return queryset.filter(in_force) if value else queryset.exclude(in_force)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 
 from rules.choices import SEVERITY_RANK, Severity
 from rules.models import Rule, RuleHit, RuleVersion
@@ -176,3 +178,84 @@ class AlertEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} on alert #{self.alert_id}"
+
+
+MAX_SNOOZE_DAYS = 180
+MAX_SNOOZE_COMMENT = 2000
+
+
+class SnoozeQuerySet(models.QuerySet):
+    def active(self, at=None) -> SnoozeQuerySet:
+        """Snoozes in force at ``at`` (now by default): started, not ended, not lifted."""
+        at = at or timezone.now()
+        return self.filter(created_at__lte=at, ends_at__gt=at, lifted_at__isnull=True)
+
+
+class Snooze(models.Model):
+    """One rule silenced for one subject for a bounded time, e.g. a known monthly payroll.
+
+    While it is in force the rule's live hits on the subject are still stored (and linked here
+    through ``SnoozedHit``) but raise no alert. Never deleted: lifting early records who and why.
+    """
+
+    rule = models.ForeignKey(Rule, on_delete=models.PROTECT, related_name="snoozes")
+    partner = models.ForeignKey(PartnerBank, on_delete=models.PROTECT, related_name="snoozes")
+    account_external_id = models.CharField(max_length=64, help_text="The customer-side account.")
+    comment = models.TextField(max_length=MAX_SNOOZE_COMMENT, help_text="Why it is safe.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    lifted_at = models.DateTimeField(null=True, blank=True)
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    lift_comment = models.TextField(blank=True, max_length=MAX_SNOOZE_COMMENT)
+
+    objects = SnoozeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(comment=""), name="snooze_has_comment"),
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=F("created_at"))
+                & Q(ends_at__lte=F("created_at") + timedelta(days=MAX_SNOOZE_DAYS)),
+                name="snooze_bounded",
+            ),
+            models.CheckConstraint(
+                condition=Q(lifted_at__isnull=True, lifted_by__isnull=True)
+                | Q(lifted_at__isnull=False, lifted_by__isnull=False),
+                name="snooze_lifted_by_someone",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["rule", "partner", "account_external_id", "-ends_at"],
+                name="snooze_subject",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rule_id} on {self.account_external_id} until {self.ends_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_active(self) -> bool:
+        now = timezone.now()
+        return self.lifted_at is None and self.created_at <= now < self.ends_at
+
+
+class SnoozedHit(models.Model):
+    """A live hit that raised no alert because its rule was snoozed for the subject."""
+
+    snooze = models.ForeignKey(Snooze, on_delete=models.CASCADE, related_name="hits")
+    transaction = models.ForeignKey(Transaction, on_delete=models.CASCADE, related_name="+")
+    hit = models.OneToOneField(RuleHit, on_delete=models.CASCADE, related_name="snoozed_link")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["snooze", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.transaction_id} under snooze #{self.snooze_id}"

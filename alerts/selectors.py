@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Prefetch, QuerySet
 
-from .models import Alert, AlertEvent, AlertTransaction
+from .models import Alert, AlertEvent, AlertTransaction, Snooze
 
 
 def alerts_list() -> QuerySet[Alert]:
@@ -37,3 +37,10 @@ def alert_feed(*, user, limit: int = 50) -> tuple[list[Alert], int]:
         return [], 0
     newest = list(alerts_list().order_by("-pk")[:limit])
     return newest, Alert.objects.open().count()
+
+
+def snoozes_list() -> QuerySet[Snooze]:
+    """Snoozes with their rule, partner, people and how many hits each silenced."""
+    return Snooze.objects.select_related("rule", "partner", "created_by", "lifted_by").annotate(
+        hits_silenced=Count("hits")
+    )

@@ -51,8 +51,14 @@ _MANAGE_RULES = [
     "rules.view_typologylabel",
 ]
 # Investigators triage alerts; officers and administrators look.
-_READ_ALERTS = ["alerts.view_alert", "alerts.view_alertevent", "alerts.view_alerttransaction"]
-_WORK_ALERTS = [*_READ_ALERTS, "alerts.change_alert"]
+_READ_ALERTS = [
+    "alerts.view_alert",
+    "alerts.view_alertevent",
+    "alerts.view_alerttransaction",
+    "alerts.view_snooze",
+    "alerts.view_snoozedhit",
+]
+_WORK_ALERTS = [*_READ_ALERTS, "alerts.change_alert", "alerts.add_snooze", "alerts.change_snooze"]
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     INVESTIGATOR: [*_READ_PARTIES, *_READ_DECISIONS, *_WORK_ALERTS],
     SENIOR_INVESTIGATOR: [*_READ_PARTIES, *_EDIT_PROFILES, *_READ_DECISIONS, *_WORK_ALERTS],

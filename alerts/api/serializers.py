@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from alerts.models import MAX_DISMISS_REASON, Alert, AlertEvent, AlertTransaction
+from alerts.models import (
+    MAX_DISMISS_REASON,
+    MAX_SNOOZE_COMMENT,
+    MAX_SNOOZE_DAYS,
+    Alert,
+    AlertEvent,
+    AlertTransaction,
+    Snooze,
+)
+from rules.models import Rule
+from transactions.models import PartnerBank
 
 
 class AlertSubjectSerializer(serializers.Serializer):
@@ -101,11 +114,70 @@ class AlertDetailSerializer(AlertSerializer):
         read_only_fields = fields
 
 
-class AlertDismissSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=MAX_DISMISS_REASON, allow_blank=False)
+class StrictSerializer(serializers.Serializer):
+    """Input shape that refuses unknown fields instead of dropping them."""
 
     def validate(self, attrs: dict) -> dict:
         unknown = sorted(set(self.initial_data) - set(self.fields))
         if unknown:
             raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
         return attrs
+
+
+class AlertDismissSerializer(StrictSerializer):
+    reason = serializers.CharField(max_length=MAX_DISMISS_REASON, allow_blank=False)
+
+
+class SnoozeSerializer(serializers.ModelSerializer):
+    rule = serializers.CharField(source="rule.code")
+    partner = serializers.CharField(source="partner.slug")
+    account_id = serializers.CharField(source="account_external_id")
+    created_by = serializers.CharField(source="created_by.username")
+    lifted_by = serializers.CharField(source="lifted_by.username", allow_null=True, default=None)
+    active = serializers.BooleanField(source="is_active")
+    hits_silenced = serializers.IntegerField(help_text="Live hits that raised no alert.")
+
+    class Meta:
+        model = Snooze
+        fields = [
+            "id",
+            "rule",
+            "partner",
+            "account_id",
+            "comment",
+            "created_by",
+            "created_at",
+            "ends_at",
+            "active",
+            "lifted_at",
+            "lifted_by",
+            "lift_comment",
+            "hits_silenced",
+        ]
+        read_only_fields = fields
+
+
+class SnoozeForSerializer(StrictSerializer):
+    """How long: either ``ends_at`` or ``days`` (1..180), and why."""
+
+    ends_at = serializers.DateTimeField(required=False)
+    days = serializers.IntegerField(required=False, min_value=1, max_value=MAX_SNOOZE_DAYS)
+    comment = serializers.CharField(max_length=MAX_SNOOZE_COMMENT)
+
+    def validate(self, attrs: dict) -> dict:
+        attrs = super().validate(attrs)
+        if ("ends_at" in attrs) == ("days" in attrs):
+            raise serializers.ValidationError({"ends_at": ["Give either ends_at or days."]})
+        if "days" in attrs:
+            attrs["ends_at"] = timezone.now() + timedelta(days=attrs.pop("days"))
+        return attrs
+
+
+class SnoozeCreateSerializer(SnoozeForSerializer):
+    rule = serializers.SlugRelatedField(slug_field="code", queryset=Rule.objects.all())
+    partner = serializers.SlugRelatedField(slug_field="slug", queryset=PartnerBank.objects.all())
+    account_id = serializers.CharField(max_length=64)
+
+
+class SnoozeLiftSerializer(StrictSerializer):
+    comment = serializers.CharField(max_length=MAX_SNOOZE_COMMENT, required=False, allow_blank=True)

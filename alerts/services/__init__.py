@@ -2,6 +2,7 @@
 
 from .actions import AlertStateError, alert_acknowledge, alert_dismiss
 from .hits import AlertChanges, alerts_from_hits
+from .snoozes import SnoozeStateError, snooze_create, snooze_lift
 
 __all__ = [
     "AlertChanges",
@@ -9,4 +10,7 @@ __all__ = [
     "alert_acknowledge",
     "alert_dismiss",
     "alerts_from_hits",
+    "SnoozeStateError",
+    "snooze_create",
+    "snooze_lift",
 ]

@@ -3,6 +3,7 @@
 Suppression semantics (``alerts_from_hits``), per rule and subject (partner, customer-side
 account), hits taken in event-time order:
 
+0. The rule is snoozed for the subject (``Snooze``): the hit is linked to the snooze, no alert.
 1. An open alert (new or acknowledged) exists: the hit updates it, whatever the time since its
    last hit. Nobody has dealt with it yet, and the database allows one open alert per rule and
    subject, so a second one would only split the evidence.
@@ -38,6 +39,8 @@ from ..models import (
     Alert,
     AlertEvent,
     AlertTransaction,
+    Snooze,
+    SnoozedHit,
     alert_priority,
     escalated_severity,
 )
@@ -116,6 +119,7 @@ def _new_live_hits(evaluations: Sequence[Evaluation]) -> dict[Subject, list[_Hit
             decision_id__in={tx.id for tx, _ in live},
             shadow=False,
             alert_link__isnull=True,
+            snoozed_link__isnull=True,
         ).values_list("decision_id", "rule_id", "id")
     }
     by_subject: dict[Subject, list[_Hit]] = {}
@@ -130,9 +134,21 @@ def _new_live_hits(evaluations: Sequence[Evaluation]) -> dict[Subject, list[_Hit
 
 
 def _snoozed(by_subject: dict[Subject, list[_Hit]]) -> dict[Subject, list[_Hit]]:
-    """SNOOZES GO HERE (issue 4 item 3, not built yet): drop the hits on a snoozed rule and
-    subject, after recording them. Today nothing is snoozed."""
-    return by_subject
+    """Record the hits on a snoozed rule and subject against the snooze, and drop them."""
+    if not by_subject:
+        return by_subject
+    snoozes = {
+        _subject_of(snooze): snooze
+        for snooze in Snooze.objects.active().filter(_subject_filter(by_subject)).order_by("pk")
+    }
+    if not snoozes:
+        return by_subject
+    SnoozedHit.objects.bulk_create(
+        SnoozedHit(snooze=snooze, transaction_id=hit.transaction.id, hit_id=hit.hit_id)
+        for subject, snooze in snoozes.items()
+        for hit in by_subject[subject]
+    )
+    return {subject: hits for subject, hits in by_subject.items() if subject not in snoozes}
 
 
 def _subject_filter(subjects: Iterable[Subject]) -> Q:
@@ -182,8 +198,8 @@ def _subject_ratings(by_subject: dict[Subject, list[_Hit]]) -> dict[tuple[int, s
     return {(p, a): (rating or RiskRating.LOW, customer or "") for p, a, rating, customer in rows}
 
 
-def _subject_of(alert: Alert) -> Subject:
-    return (alert.rule_id, alert.partner_id, alert.account_external_id)
+def _subject_of(row: Alert | Snooze) -> Subject:
+    return (row.rule_id, row.partner_id, row.account_external_id)
 
 
 def _subject_apply(

@@ -8,7 +8,6 @@ from rest_framework.test import APIClient
 from alerts import services
 from alerts.models import Alert
 from alerts.tests.test_services import (
-    alerts_wired,  # noqa: F401  a fixture
     ingest_and_score,
     investigator,
     staff,
@@ -32,7 +31,7 @@ def api():
 
 
 @pytest.fixture
-def alerts(alerts_wired):  # noqa: F811
+def alerts(alerts_wired):
     """Two partners; a high alert on A1 at the first, a low one on A2 at the second."""
     high = factories.rule(code="big_amount", expression="amount >= 1000", severity="high")
     low = factories.rule(code="any_amount", expression="amount < 1000", severity="low")

@@ -62,21 +62,6 @@ def ingest_and_score(partner, *payloads) -> list:
     return ids
 
 
-@pytest.fixture
-def alerts_wired(monkeypatch) -> list:
-    """Records every batch of evaluations the scoring seam (rules.services.decisions) hands
-    to alerts_from_hits."""
-    batches: list = []
-    original = services.alerts_from_hits
-
-    def recording(*, evaluations):
-        batches.append(list(evaluations))
-        return original(evaluations=evaluations)
-
-    monkeypatch.setattr(services, "alerts_from_hits", recording)
-    return batches
-
-
 pytestmark = pytest.mark.django_db
 
 
