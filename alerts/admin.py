@@ -1,8 +1,19 @@
 """Alerts in the admin: read-only; they change through the staff API and services only."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
 
-from .models import Alert, AlertEvent, AlertTransaction, Snooze, SnoozedHit
+from . import services
+from .choices import DeliveryState
+from .models import (
+    Alert,
+    AlertEvent,
+    AlertTransaction,
+    Snooze,
+    SnoozedHit,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -105,3 +116,58 @@ class SnoozeAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(admin.ModelAdmin):
+    """Where each partner wants its review and block decisions; signed with its API key."""
+
+    list_display = ["partner", "url", "is_active", "updated_at"]
+    list_filter = ["is_active"]
+    list_select_related = ["partner"]
+    search_fields = ["partner__name", "url"]
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin):
+    """Deliveries and their attempts; dead-lettered ones can be replayed."""
+
+    list_display = [
+        "id",
+        "endpoint",
+        "event",
+        "transaction",
+        "state",
+        "attempts",
+        "last_status_code",
+        "last_attempt_at",
+        "next_attempt_at",
+    ]
+    list_filter = ["state", "event", "endpoint__partner"]
+    list_select_related = ["endpoint__partner"]
+    search_fields = ["transaction__external_id", "last_error"]
+    date_hierarchy = "created_at"
+    actions = ["replay"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in WebhookDelivery._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Replay the selected dead-lettered deliveries")
+    def replay(self, request, queryset):
+        replayed = 0
+        for delivery in queryset.filter(state=DeliveryState.DEAD):
+            try:
+                services.webhook_replay(delivery=delivery, actor=request.user)
+                replayed += 1
+            except (PermissionDenied, ValidationError) as error:
+                self.message_user(request, str(error), messages.ERROR)
+                return
+        skipped = queryset.count() - replayed
+        note = f" ({skipped} skipped: only dead-lettered ones replay)" if skipped else ""
+        self.message_user(request, f"Replaying {replayed} deliveries{note}.", messages.SUCCESS)

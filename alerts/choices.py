@@ -22,3 +22,11 @@ class AlertEventType(models.TextChoices):
     ACKNOWLEDGED = "acknowledged", "Acknowledged"
     DISMISSED = "dismissed", "Dismissed"
     SEVERITY_RAISED = "severity_raised", "Severity raised"
+
+
+class DeliveryState(models.TextChoices):
+    """pending -> delivered | dead (after the last attempt); staff may replay a dead one."""
+
+    PENDING = "pending", "Pending"
+    DELIVERED = "delivered", "Delivered"
+    DEAD = "dead", "Dead-lettered"

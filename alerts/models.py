@@ -15,7 +15,7 @@ from rules.models import Rule, RuleHit, RuleVersion
 from transactions.choices import RiskRating
 from transactions.models import PartnerBank, Transaction
 
-from .choices import OPEN_STATUSES, AlertEventType, AlertStatus
+from .choices import OPEN_STATUSES, AlertEventType, AlertStatus, DeliveryState
 
 MAX_DISMISS_REASON = 2000
 
@@ -259,3 +259,74 @@ class SnoozedHit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.transaction_id} under snooze #{self.snooze_id}"
+
+
+class WebhookEndpoint(models.Model):
+    """Where a partner bank wants its review and block decisions POSTed, signed with its key."""
+
+    partner = models.OneToOneField(PartnerBank, on_delete=models.CASCADE, related_name="webhook")
+    url = models.URLField(max_length=500, help_text="HTTPS in production; POSTed JSON.")
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["partner"]
+
+    def __str__(self) -> str:
+        return f"{self.partner} -> {self.url}"
+
+
+class WebhookDelivery(models.Model):
+    """One decision told to one partner: the exact body, and how the attempts went.
+
+    The body is frozen at creation so a replay sends what was decided then. Attempts back off
+    exponentially; after the last one the delivery is dead-lettered and waits for staff to
+    replay it. One delivery per transaction and event, whatever the retries.
+    """
+
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, on_delete=models.PROTECT, related_name="deliveries"
+    )
+    transaction = models.ForeignKey(Transaction, on_delete=models.CASCADE, related_name="+")
+    event = models.CharField(max_length=30)
+    payload = models.JSONField()
+    state = models.CharField(
+        max_length=10, choices=DeliveryState.choices, default=DeliveryState.PENDING
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_status_code = models.PositiveIntegerField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    replayed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "webhook deliveries"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["endpoint", "transaction", "event"], name="webhook_delivery_once"
+            ),
+            models.CheckConstraint(
+                condition=Q(state__in=DeliveryState.values), name="webhook_delivery_state_valid"
+            ),
+            models.CheckConstraint(
+                condition=~Q(state=DeliveryState.DELIVERED) | Q(delivered_at__isnull=False),
+                name="webhook_delivered_has_time",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=Q(state=DeliveryState.PENDING),
+                name="webhook_delivery_due",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event} of {self.transaction_id} ({self.state}, {self.attempts} attempts)"

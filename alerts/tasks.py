@@ -15,3 +15,17 @@ def send_on_call_email(*, subject: str, body: str) -> None:
         from_email=settings.DEFAULT_FROM_EMAIL,
         recipient_list=[settings.SENTINEL_ON_CALL_EMAIL],
     )
+
+
+@shared_task(time_limit=60, soft_time_limit=50)
+def deliver_webhook(delivery_id: int) -> None:
+    from .services import webhook_deliver
+
+    webhook_deliver(delivery_id=delivery_id)
+
+
+@shared_task(time_limit=60)
+def requeue_overdue_webhooks() -> int:
+    from .services import webhooks_requeue_overdue
+
+    return webhooks_requeue_overdue()

@@ -3,6 +3,12 @@
 from .actions import AlertStateError, alert_acknowledge, alert_dismiss
 from .hits import AlertChanges, alerts_from_hits
 from .snoozes import SnoozeStateError, snooze_create, snooze_lift
+from .webhooks import (
+    webhook_deliver,
+    webhook_replay,
+    webhooks_for_decisions,
+    webhooks_requeue_overdue,
+)
 
 __all__ = [
     "AlertChanges",
@@ -13,4 +19,8 @@ __all__ = [
     "SnoozeStateError",
     "snooze_create",
     "snooze_lift",
+    "webhook_deliver",
+    "webhook_replay",
+    "webhooks_for_decisions",
+    "webhooks_requeue_overdue",
 ]

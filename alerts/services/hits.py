@@ -44,6 +44,7 @@ from ..models import (
     alert_priority,
     escalated_severity,
 )
+from ..notifications import on_call_notify
 
 Subject = tuple[int, int, str]  # (rule id, partner id, customer-side account id)
 
@@ -105,6 +106,7 @@ def alerts_from_hits(*, evaluations: Sequence[Evaluation]) -> AlertChanges:
             )
         _store(touched, changes)
         live.alerts_announce(created=changes.created, updated=changes.updated)
+        _page_on_call(touched, created=changes.created)
     return changes
 
 
@@ -149,6 +151,27 @@ def _snoozed(by_subject: dict[Subject, list[_Hit]]) -> dict[Subject, list[_Hit]]
         for hit in by_subject[subject]
     )
     return {subject: hits for subject, hits in by_subject.items() if subject not in snoozes}
+
+
+def _page_on_call(touched: list[_Touched], *, created: list[Alert]) -> None:
+    """Email on-call for each alert that has just become critical (opened or raised)."""
+    new = {alert.pk for alert in created}
+    for entry in touched:
+        alert = entry.alert
+        if alert.severity != Severity.CRITICAL or not alert.is_open:
+            continue
+        if alert.pk in new or entry.severity_before != Severity.CRITICAL:
+            on_call_notify(
+                subject=f"Critical alert #{alert.pk}: {entry.hits[-1].rule.code} on "
+                f"{alert.account_external_id}",
+                body=(
+                    f"Rule {entry.hits[-1].rule.code} hit account {alert.account_external_id} "
+                    f"(customer {alert.customer_external_id or 'unknown'}) "
+                    f"{alert.occurrences} time(s); {alert.amount_involved:,.2f} {alert.currency} "
+                    f"involved; priority {alert.priority}.\n"
+                    f"Latest: {entry.hits[-1].transaction.external_id}."
+                ),
+            )
 
 
 def _subject_filter(subjects: Iterable[Subject]) -> Q:

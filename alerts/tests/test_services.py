@@ -407,3 +407,50 @@ def test_scoring_in_the_request_opens_the_alert_too(alerts_wired, partner_client
     alert = Alert.objects.get()
     assert (alert.partner, alert.amount_involved) == (client.partner, Decimal("2500.00"))
     assert str(alert.links.get().transaction_id) == response.json()["id"]
+
+
+# --- On-call email ----------------------------------------------------------------------------
+
+
+def test_a_critical_alert_emails_on_call_once(
+    alerts_wired, partner, mailoutbox, django_capture_on_commit_callbacks, settings
+):
+    settings.SENTINEL_ON_CALL_EMAIL = "oncall@bank.example"
+    _rule(severity="critical", code="sanctions_hit")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        ingest_and_score(partner, _pay(3))
+    with django_capture_on_commit_callbacks(execute=True):
+        ingest_and_score(partner, _pay(2))  # the same alert grows: no second email
+
+    (message,) = mailoutbox
+    alert = Alert.objects.get()
+    assert message.to == ["oncall@bank.example"]
+    assert message.subject == f"[Sentinel] Critical alert #{alert.pk}: sanctions_hit on A1"
+    assert "hit account A1 (customer C1) 1 time(s)" in message.body
+
+
+def test_an_alert_raised_to_critical_emails_on_call(
+    alerts_wired, partner, mailoutbox, django_capture_on_commit_callbacks
+):
+    _rule(severity="high")
+    with django_capture_on_commit_callbacks(execute=True):
+        ingest_and_score(partner, *[_pay(10 - i / 10) for i in range(4)])
+    assert mailoutbox == []  # high, 4 occurrences
+
+    with django_capture_on_commit_callbacks(execute=True):
+        ingest_and_score(partner, _pay(1))  # the fifth raises it to critical
+
+    assert Alert.objects.get().severity == "critical"
+    assert len(mailoutbox) == 1
+
+
+def test_no_email_when_on_call_is_switched_off(
+    alerts_wired, partner, mailoutbox, django_capture_on_commit_callbacks, settings
+):
+    settings.SENTINEL_ON_CALL_EMAIL = ""
+    _rule(severity="critical")
+    with django_capture_on_commit_callbacks(execute=True):
+        ingest_and_score(partner, _pay(3))
+    assert Alert.objects.get().severity == "critical"
+    assert mailoutbox == []

@@ -157,8 +157,10 @@ def decisions_store(evaluations: Sequence[engine.Evaluation]) -> set:
 
 
 def _raise_alerts(evaluations: Sequence[engine.Evaluation]) -> None:
-    """The seam to alerts: open or update alerts for the live hits just stored, in the same
-    database transaction (so a decision and its alerts exist together or not at all)."""
-    from alerts.services import alerts_from_hits
+    """The seam to alerts: open or update alerts for the live hits just stored, and record the
+    partner webhooks of review and block decisions, in the same database transaction (so a
+    decision, its alerts and its notifications exist together or not at all)."""
+    from alerts.services import alerts_from_hits, webhooks_for_decisions
 
     alerts_from_hits(evaluations=evaluations)
+    webhooks_for_decisions(evaluations=evaluations)

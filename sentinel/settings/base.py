@@ -121,6 +121,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "transactions.tasks.sweep_unprofiled_transactions",
         "schedule": 30.0,
     },
+    "requeue-overdue-webhooks": {
+        "task": "alerts.tasks.requeue_overdue_webhooks",
+        "schedule": 60.0,
+    },
 }
 
 # --- Auth and sessions ---
@@ -215,6 +219,11 @@ EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.conso
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "sentinel@localhost")
 # Critical alerts (rule and operational) are emailed here; empty switches the email off.
 SENTINEL_ON_CALL_EMAIL = os.environ.get("SENTINEL_ON_CALL_EMAIL", "oncall@localhost")
+# Partner webhooks: 8 attempts, 10 s doubling to at most 1 h apart (about 42 min in all).
+SENTINEL_WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("SENTINEL_WEBHOOK_MAX_ATTEMPTS", "8"))
+SENTINEL_WEBHOOK_BACKOFF_SECONDS = float(os.environ.get("SENTINEL_WEBHOOK_BACKOFF_SECONDS", "10"))
+SENTINEL_WEBHOOK_BACKOFF_MAX_SECONDS = 3600.0
+SENTINEL_WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("SENTINEL_WEBHOOK_TIMEOUT_SECONDS", "5"))
 
 LOGGING = {
     "version": 1,
