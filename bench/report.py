@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench.alerts import AlertLatencyResult
 from bench.batch import BatchResult
 from bench.pipeline import PipelineResult
 from bench.scoring import ScoringResult
@@ -30,11 +31,12 @@ class Results:
     scoring: ScoringResult
     wait: WaitResult
     pipeline: PipelineResult | None
+    alerts: AlertLatencyResult | None = None
     log_problems: list[str] = field(default_factory=list)  # read from the servers' logs
 
     @property
     def problems(self) -> list[str]:
-        phases = (self.single, self.batch, self.scoring, self.wait, self.pipeline)
+        phases = (self.single, self.batch, self.scoring, self.wait, self.pipeline, self.alerts)
         found = [problem for phase in phases if phase is not None for problem in phase.problems]
         return found + self.log_problems
 
@@ -99,6 +101,17 @@ def targets(results: Results) -> list[Target]:
         goals.append(
             Target("scoring end to end", results.pipeline.decisions_per_second, 2000, True, "tx/s")
         )
+    if results.alerts is not None:
+        p95 = results.alerts.percentile(0.95) if not results.alerts.missing else None
+        goals.append(
+            Target(
+                "alert on websocket p95",
+                float("inf") if p95 is None else p95,
+                1000,
+                False,
+                "ms",
+            )
+        )
     p99 = wait.percentile(0.99)  # None when nothing was answered: a miss, not a pass
     goals.append(
         Target("?wait=true p99, 100 req/s", float("inf") if p99 is None else p99, 50, False, "ms")
@@ -147,6 +160,7 @@ def build(
         "scoring": _scoring(results.scoring),
         "wait": _wait(results.wait),
         "pipeline": None if results.pipeline is None else _pipeline(results.pipeline),
+        "alerts": None if results.alerts is None else _alerts(results.alerts),
         "celery_backlog_tasks": backlog,
         "targets": {
             goal.label: {
@@ -215,6 +229,27 @@ def _wait(wait: WaitResult) -> dict:
     }
 
 
+def _alerts(result: AlertLatencyResult) -> dict:
+    def rounded(value: float | None) -> float | None:
+        return None if value is None else round(value, 1)
+
+    return {
+        "background_rate": result.background_rate,
+        "background_sent": result.background_sent,
+        "background_statuses": result.background_statuses,
+        "probes": result.probes,
+        "alerts_received": len(result.latencies_ms),
+        "missing": result.missing,
+        "latency_ms": {
+            name: rounded(result.percentile(share))
+            for name, share in (("p50", 0.5), ("p95", 0.95), ("p99", 0.99), ("max", 1.0))
+        },
+        "cpu_ms_per_background_transaction": result.cpu_usage.per_unit_ms(result.background_sent),
+        "machine_cpu_busy": round(result.cpu_usage.machine_busy, 3),
+        "problems": result.problems,
+    }
+
+
 def _pipeline(pipeline: PipelineResult) -> dict:
     return {
         "decisions_per_second": round(pipeline.decisions_per_second, 1),
@@ -279,6 +314,8 @@ def render(document: dict, results: Results) -> str:
         _cpu_line("transaction", b["cpu_ms_per_transaction"], b["machine_cpu_busy"]),
         "",
         *_wait_lines(document["wait"], c),
+        "",
+        *_alert_lines(document["alerts"], c),
         "",
         *_pipeline_lines(document["pipeline"], c),
         "",
@@ -347,6 +384,25 @@ def _wait_lines(d: dict, c: dict) -> list[str]:
         + "; outcomes: "
         + ", ".join(f"{name}: {n:,}" for name, n in d["outcomes"].items()),
         _cpu_line("request", d["cpu_ms_per_request"], d["machine_cpu_busy"]),
+    ]
+
+
+def _alert_lines(d: dict | None, c: dict) -> list[str]:
+    if d is None:
+        return ["Alert latency: not measured (BENCH_CELERY_WORKER=0)"]
+    lat = d["latency_ms"]
+    return [
+        f"Alert latency, signed POST -> alert.created on a websocket ({c['alert_load']})",
+        f"  {d['alerts_received']} of {d['probes']} probes alerted ({d['missing']} missing); "
+        f"p50 {_ms(lat['p50'])}, p95 {_ms(lat['p95'])}, p99 {_ms(lat['p99'])}, "
+        f"max {_ms(lat['max'])}",
+        f"  background: {d['background_sent']:,} transactions at {d['background_rate']:.0f}/s; "
+        "statuses " + ", ".join(f"{code}: {n:,}" for code, n in d["background_statuses"].items()),
+        _cpu_line(
+            "background transaction",
+            d["cpu_ms_per_background_transaction"],
+            d["machine_cpu_busy"],
+        ),
     ]
 
 

@@ -6,12 +6,14 @@ process (bench/scoring.py, pinned to one core, before any server runs). Then it 
 worker and the ASGI server and measures:
 
 1. `?wait=true` single POSTs at a fixed 100 requests/s, open loop (bench/wait.py);
-2. sustained scoring, accepted to decision stored, with batches offered at a fixed rate for a
+2. alert latency: a transaction that trips a rule, sent signed, to its alert on a logged-in
+   websocket, under 200 transactions/s of background traffic (bench/alerts.py);
+3. sustained scoring, accepted to decision stored, with batches offered at a fixed rate for a
    partner of its own (bench/pipeline.py);
-3. single signed POSTs replayed by wrk (bench/single.lua), every one a new transaction;
-4. batches of 1,000 new transactions over keep-alive connections.
+4. single signed POSTs replayed by wrk (bench/single.lua), every one a new transaction;
+5. batches of 1,000 new transactions over keep-alive connections.
 
-Scoring goes first, while the worker is idle; phases 2 and 3 start once it has caught up
+Scoring goes first, while the worker is idle; phases 2, 3 and 4 start once it has caught up
 with what the previous phase left (bounded wait).
 
 Figures go to stdout and bench/results/latest.json. The exit status is 1 when any request
@@ -36,7 +38,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from bench import batch, cpu, pipeline, report, scoring, services, single, wait
+from bench import alerts, batch, cpu, pipeline, report, scoring, services, single, wait
 from sentinel import embedded
 
 UVICORN_OPTIONS = ["--workers", "2", "--loop", "uvloop", "--http", "httptools"]
@@ -59,6 +61,15 @@ PIPELINE_LOAD = {
     "warmup_seconds": 5,
     "backlog_cap": 5000,
     "drain_limit_seconds": 30,
+}
+# 200 tx/s of ordinary traffic (the issue's background load) while a probe that trips a rule
+# goes out every 0.25 s for 20 s (80 probes), each timed to its alert on a live websocket.
+ALERT_LOAD = {
+    "background_rate": 200,
+    "probe_interval": 0.25,
+    "seconds": 20,
+    "warmup_seconds": 5,
+    "connections": 4,
 }
 # How long a phase waits at most for the worker to finish the previous phases' backlog.
 IDLE_WAIT_SECONDS = 60
@@ -102,6 +113,21 @@ def main() -> int:
             address.hostname, address.port, credentials, cpu_groups=cpu_groups, **WAIT_LOAD
         )
         waited = _wait_for_worker(with_worker, run_started)
+        alerts_result = None
+        if with_worker:
+            _say(
+                f"Measuring alert latency: a probe every {ALERT_LOAD['probe_interval']} s over "
+                f"{ALERT_LOAD['background_rate']} tx/s of background traffic..."
+            )
+            alerts_result = alerts.measure(
+                address.hostname,
+                address.port,
+                credentials,
+                session_cookie=alerts.staff_session(),
+                cpu_groups=cpu_groups,
+                **ALERT_LOAD,
+            )
+            waited += _wait_for_worker(with_worker, run_started)
         pipeline_result = None
         if with_worker:
             _say(
@@ -151,6 +177,7 @@ def main() -> int:
         scoring=scoring_result,
         wait=wait_result,
         pipeline=pipeline_result,
+        alerts=alerts_result,
         log_problems=_log_problems(),
     )
     document = report.build(
@@ -280,6 +307,9 @@ def _configuration(
         "wait_load": f"{WAIT_LOAD['rate']} requests/s open loop over "
         f"{WAIT_LOAD['connections']} connections, {WAIT_LOAD['seconds']} s after a "
         f"{WAIT_LOAD['warmup_seconds']} s warm-up",
+        "alert_load": f"{ALERT_LOAD['background_rate']} tx/s background over "
+        f"{ALERT_LOAD['connections']} connections; a probe every {ALERT_LOAD['probe_interval']} s "
+        f"for {ALERT_LOAD['seconds']} s after a {ALERT_LOAD['warmup_seconds']} s warm-up",
         "pipeline_load": f"{pipeline_load['rate']:,} tx/s offered for {pipeline_load['seconds']} s "
         f"in batches of {pipeline_load['batch_size']} over {pipeline_load['connections']} "
         f"connections; steady window after {pipeline_load['warmup_seconds']} s; drain at most "
