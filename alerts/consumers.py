@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from urllib.parse import parse_qsl
 
 from asgiref.sync import async_to_sync
@@ -11,6 +12,8 @@ from . import live
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
+CLOSE_TOO_BIG = 1009  # RFC 6455: message too big
+MAX_FRAME_BYTES = 4096  # a resume message is a few dozen bytes
 VIEW_PERMISSION = "alerts.view_alert"
 
 
@@ -42,14 +45,42 @@ class AlertConsumer(JsonWebsocketConsumer):
         if group:
             async_to_sync(self.channel_layer.group_discard)(group, self.channel_name)
 
-    def receive_json(self, content, **kwargs) -> None:
-        if isinstance(content, dict) and content.get("type") == "resume":
-            after = _alert_id(content.get("after"))
-            if after is not None:
-                self._resume(after)
+    def receive(self, text_data=None, bytes_data=None, **kwargs) -> None:
+        """Only the resume message is understood; anything else gets an error frame and is
+        otherwise ignored, and a frame over MAX_FRAME_BYTES closes the connection (1009)."""
+        size = len(bytes_data) if bytes_data is not None else len((text_data or "").encode())
+        if size > MAX_FRAME_BYTES:
+            self.close(code=CLOSE_TOO_BIG)
+            return
+        if bytes_data is not None:
+            self._refuse("binary_frame", "Send JSON text frames.")
+            return
+        try:
+            content = json.loads(text_data or "")
+        except ValueError:
+            self._refuse("invalid_json", "The frame is not JSON.")
+            return
+        if not (isinstance(content, dict) and content.get("type") == "resume"):
+            self._refuse(
+                "unsupported_message",
+                'The only message understood is {"type": "resume", "after": <alert id>}.',
+            )
+            return
+        after = _alert_id(content.get("after"))
+        if after is None:
+            self._refuse("invalid_resume", '"after" must be a non-negative alert id.')
+            return
+        self._resume(after)
+
+    def _refuse(self, code: str, message: str) -> None:
+        self.send_json({"type": "error", "error": {"code": code, "message": message}})
 
     def alert_message(self, event: dict) -> None:
         self.send_json({"type": event["event"], "alert": event["alert"]})
+
+    def case_message(self, event: dict) -> None:
+        """``case.updated`` from cases.live, relayed as is."""
+        self.send_json({"type": event["event"], "case": event["case"]})
 
     def _resume(self, after: int) -> None:
         for alert in live.alerts_missed(after_id=after):

@@ -170,3 +170,69 @@ def test_a_reconnecting_browser_receives_what_it_missed():
 
     messages = scenario()
     assert [m["alert"]["id"] for m in messages] == [alert.pk for alert in missed]
+
+
+def test_a_resume_message_replays_what_was_missed_on_an_open_socket():
+    headers = _cookie_for(investigator())
+    partner = PartnerBankFactory()
+    _rule()
+    for account in ("A1", "A2"):
+        ingest_and_score(partner, _pay(originator={"account_id": account, "country": "US"}))
+    first, second = Alert.objects.order_by("pk")
+
+    @async_to_sync
+    async def scenario():
+        communicator, _ = await _connect(headers)
+        await communicator.send_input(
+            {"type": "websocket.receive", "text": json.dumps({"type": "resume", "after": first.pk})}
+        )
+        message = await communicator.receive_json_from(timeout=5)
+        await communicator.disconnect()
+        return message
+
+    assert scenario()["alert"]["id"] == second.pk
+
+
+@pytest.mark.parametrize(
+    ("frame", "code"),
+    [
+        ({"text": "not json"}, "invalid_json"),
+        ({"text": json.dumps({"type": "subscribe", "all": True})}, "unsupported_message"),
+        ({"text": json.dumps([1, 2])}, "unsupported_message"),
+        ({"text": json.dumps({"type": "resume", "after": "-3"})}, "invalid_resume"),
+        ({"bytes": b"\x00\x01"}, "binary_frame"),
+    ],
+)
+def test_other_messages_get_an_error_frame_and_the_socket_stays_open(frame, code):
+    headers = _cookie_for(investigator())
+    partner = PartnerBankFactory()
+    _rule()
+
+    @async_to_sync
+    async def scenario():
+        communicator, _ = await _connect(headers)
+        await communicator.send_input({"type": "websocket.receive", **frame})
+        error = await communicator.receive_json_from(timeout=5)
+        # still subscribed: a new alert arrives on the same socket
+        await _elsewhere(lambda: ingest_and_score(partner, _pay()))
+        alert = await communicator.receive_json_from(timeout=5)
+        await communicator.disconnect()
+        return error, alert
+
+    error, alert = scenario()
+    assert error["type"] == "error"
+    assert error["error"]["code"] == code
+    assert alert["type"] == "alert.created"
+
+
+def test_an_oversized_frame_closes_the_socket():
+    headers = _cookie_for(investigator())
+
+    @async_to_sync
+    async def scenario():
+        communicator, _ = await _connect(headers)
+        await communicator.send_input({"type": "websocket.receive", "text": "x" * 5000})
+        return await communicator.receive_output(timeout=5)
+
+    message = scenario()
+    assert (message["type"], message["code"]) == ("websocket.close", 1009)
