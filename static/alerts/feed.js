@@ -25,7 +25,12 @@
     var first = document.createElement("td");
     first.appendChild(badge);
     tr.appendChild(first);
-    tr.appendChild(cell(alert.rule));
+    var rule = document.createElement("td");
+    var link = document.createElement("a");
+    link.href = "/alerts/" + alert.id + "/";
+    link.textContent = alert.rule;
+    rule.appendChild(link);
+    tr.appendChild(rule);
     tr.appendChild(cell(alert.subject.account_id));
     tr.appendChild(cell(alert.subject.partner));
     tr.appendChild(cell(String(alert.occurrences), "num"));
@@ -36,6 +41,7 @@
   }
 
   function show(message) {
+    if (message.type !== "alert.created" && message.type !== "alert.updated") return;
     var alert = message.alert;
     var existing = body.querySelector('tr[data-alert-id="' + alert.id + '"]');
     var fresh = row(alert);

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from . import views
+
+app_name = "alerts"
+urlpatterns = [
+    path("<int:pk>/", views.alert_detail, name="detail"),
+    path("<int:pk>/acknowledge/", views.alert_acknowledge, name="acknowledge"),
+    path("<int:pk>/dismiss/", views.alert_dismiss, name="dismiss"),
+    path("<int:pk>/snooze/", views.alert_snooze, name="snooze"),
+    path("snoozes/<int:pk>/lift/", views.snooze_lift, name="snooze-lift"),
+]
