@@ -11,6 +11,7 @@ from asgiref.testing import ApplicationCommunicator
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import connection
+from django.db import transaction as db_transaction
 from django.test import Client
 
 from alerts import services
@@ -236,3 +237,32 @@ def test_an_oversized_frame_closes_the_socket():
 
     message = scenario()
     assert (message["type"], message["code"]) == ("websocket.close", 1009)
+
+
+def test_nothing_is_pushed_for_an_alert_that_was_rolled_back():
+    headers = _cookie_for(investigator())
+    partner = PartnerBankFactory()
+    _rule()
+
+    class Abort(Exception):
+        pass
+
+    def score_then_roll_back():
+        try:
+            with db_transaction.atomic():
+                ingest_and_score(partner, _pay(amount="2500.00"))
+                assert Alert.objects.count() == 1
+                raise Abort
+        except Abort:
+            pass
+
+    @async_to_sync
+    async def scenario():
+        communicator, _ = await _connect(headers)
+        await _elsewhere(score_then_roll_back)
+        silent = await communicator.receive_nothing(timeout=1.0)
+        await communicator.disconnect()
+        return silent
+
+    assert scenario() is True
+    assert not Alert.objects.exists()
