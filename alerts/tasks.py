@@ -24,7 +24,7 @@ def deliver_webhook(delivery_id: int) -> None:
     webhook_deliver(delivery_id=delivery_id)
 
 
-@shared_task(time_limit=60)
+@shared_task(time_limit=60, soft_time_limit=50)
 def requeue_overdue_webhooks() -> int:
     from .services import webhooks_requeue_overdue
 

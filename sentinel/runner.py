@@ -35,17 +35,20 @@ def main() -> int:
 
     processes = start_services(port)
     stop = install_signal_handlers()
+    optional: dict[str, subprocess.Popen] = {}  # nice to have: if one stops, the rest runs on
     try:
         if wait_until_healthy(port, processes, stop):
+            optional = start_demo_traffic(port)
             announce(port)
         while not stop["requested"]:
             if dead := [name for name, proc in processes.items() if proc.poll() is not None]:
                 say(f"{', '.join(dead)} stopped unexpectedly; shutting everything down")
                 return 1
+            forget_stopped(optional)
             time.sleep(0.5)
         return 0
     finally:
-        stop_services(processes)
+        stop_services({**optional, **processes})  # the demo traffic first, the server last
 
 
 def say(message: str) -> None:
@@ -104,6 +107,28 @@ def start_services(port: int) -> dict[str, subprocess.Popen]:
     }
 
 
+def start_demo_traffic(port: int) -> dict[str, subprocess.Popen]:
+    """Live demo payments through the signed API, so alerts arrive while a newcomer watches
+    (DEMO_TRAFFIC=0: none; DEMO_TRAFFIC_RATE: payments per second, default 3)."""
+    if os.environ.get("DEMO_TRAFFIC", "1") == "0":
+        return {}
+    command = [sys.executable, str(ROOT / "manage.py"), "demo_traffic"]
+    command += ["--url", f"http://127.0.0.1:{port}", "--rate", demo_traffic_rate()]
+    traffic = subprocess.Popen(command, cwd=ROOT, preexec_fn=_die_with_parent)  # noqa: PLW1509
+    return {"demo traffic": traffic}
+
+
+def demo_traffic_rate() -> str:
+    return os.environ.get("DEMO_TRAFFIC_RATE", "3")
+
+
+def forget_stopped(optional: dict[str, subprocess.Popen]) -> None:
+    for name, proc in list(optional.items()):
+        if proc.poll() is not None:
+            say(f"{name} stopped (exit code {proc.returncode}); everything else keeps running")
+            del optional[name]
+
+
 def _background() -> None:
     """The worker yields the CPU to the web server when both want it: a partner waiting for an
     answer matters more than a decision a second later (CELERY_NICE, default 10; 0 turns it off).
@@ -149,10 +174,17 @@ def wait_until_healthy(port: int, processes: dict, stop: dict, timeout: float = 
 
 def announce(port: int) -> None:
     logins = "\n".join(f"    {name:<13} / {DEMO_PASSWORD}" for name in DEMO_LOGINS)
+    traffic = (
+        "off (DEMO_TRAFFIC=0)"
+        if os.environ.get("DEMO_TRAFFIC", "1") == "0"
+        else f"{demo_traffic_rate()} payments/s through the signed API, alerts arrive live "
+        "(DEMO_TRAFFIC=0 turns it off, DEMO_TRAFFIC_RATE sets the rate)"
+    )
     print(
         f"\n  Sentinel is running at http://127.0.0.1:{port}/\n"
         f"  API docs: http://127.0.0.1:{port}/api/docs/   admin: http://127.0.0.1:{port}/admin/\n"
         f"  Demo logins (username / password):\n{logins}\n"
+        f"  Demo traffic: {traffic}\n"
         "  Press Ctrl-C to stop everything.\n",
         flush=True,
     )
