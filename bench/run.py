@@ -39,6 +39,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from bench import alerts, batch, cpu, pipeline, report, scoring, services, single, wait
+from bench import monitor as monitor_cycle
 from sentinel import embedded
 
 UVICORN_OPTIONS = ["--workers", "2", "--loop", "uvloop", "--http", "httptools"]
@@ -86,6 +87,8 @@ def main() -> int:
     partner_id, credentials = _create_credentials("make bench")
     _say("Measuring the default rule pack in this process, pinned to one core...")
     scoring_result = scoring.measure(partner_id=partner_id)
+    _say("Measuring one operational-monitor cycle (20 partners x 90 days), in process...")
+    monitor_result = monitor_cycle.measure()
     uvicorn_options = shlex.split(os.environ.get("BENCH_UVICORN_OPTIONS", "")) or UVICORN_OPTIONS
     with_worker = os.environ.get("BENCH_CELERY_WORKER", "1") != "0"
     seconds = int(os.environ.get("BENCH_SECONDS", SINGLE_LOAD["seconds"]))
@@ -184,6 +187,7 @@ def main() -> int:
         results, configuration=configuration, backlog=backlog, load_before=load_before
     )
     report.emit(document, results)
+    monitor_cycle.emit(monitor_result)  # also bench/results/monitor.json
     return 0 if document["valid"] else 1
 
 

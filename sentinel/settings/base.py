@@ -121,6 +121,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "transactions.tasks.sweep_unprofiled_transactions",
         "schedule": 30.0,
     },
+    # The operational monitor: fold new transactions into minute aggregates, judge the last
+    # complete minute, raise/escalate/resolve operational alerts (docs/monitor.md).
+    "monitor-cycle": {
+        "task": "transactions.tasks.monitor_cycle",
+        "schedule": 60.0,
+    },
     "requeue-overdue-webhooks": {
         "task": "alerts.tasks.requeue_overdue_webhooks",
         "schedule": 60.0,
@@ -204,6 +210,7 @@ SPECTACULAR_SETTINGS = {
         "SeverityEnum": "rules.choices.Severity",
         "RuleStatusEnum": "rules.choices.RuleStatus",
         "AlertStatusEnum": "alerts.choices.AlertStatus",
+        "MonitorSeverityEnum": "transactions.monitor.choices.Severity",
     },
 }
 
@@ -214,6 +221,9 @@ SENTINEL_PROFILE_SWEEP_AFTER_SECONDS = 30
 # How far back rolling aggregates keep events (rule windows are at most 31 days).
 SENTINEL_AGGREGATE_RETENTION_DAYS = int(os.environ.get("SENTINEL_AGGREGATE_RETENTION_DAYS", "35"))
 SENTINEL_ENCRYPTION_KEY = os.environ.get("SENTINEL_ENCRYPTION_KEY", "")
+# Operational monitor: how far back each aggregation run re-reads already-seen transactions,
+# so one that commits later than a newer one is still counted (docs/monitor.md).
+SENTINEL_MONITOR_OVERLAP_SECONDS = int(os.environ.get("SENTINEL_MONITOR_OVERLAP_SECONDS", "120"))
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "sentinel@localhost")

@@ -1,0 +1,100 @@
+"""The seam from the monitor to the alerts app: live push and on-call email.
+
+``transactions`` sits below ``alerts`` (docs: dependencies point one way), so this is the one
+module of the monitor that reaches up, lazily, the way ingest reaches the rule engine.
+
+Live push reuses the alerts websocket: the consumer relays any ``alert.message`` to staff as
+``{"type": <event>, "alert": <payload>}``, so an operational alert arrives as
+``{"type": "monitor.alert", "alert": {...}}`` without a change to the consumer. Sent after
+the commit; a failure to reach the channel layer is logged and never undoes the alert.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction as db_transaction
+
+from transactions.models import OperationalAlert, OperationalAlertEvent
+
+from .choices import SEVERITY_RANK, OperationalAlertEventType, Severity
+
+logger = logging.getLogger(__name__)
+
+MONITOR_ALERT = "monitor.alert"
+# Email from this severity up (and when such an alert resolves).
+EMAIL_FROM = Severity.CRITICAL
+
+
+def operational_alert_message(*, alert: OperationalAlert, event: OperationalAlertEvent) -> dict:
+    """The frame's ``alert`` object (docs/api.md § Operational monitor)."""
+    from .report import iso
+
+    return {
+        "id": alert.pk,
+        "kind": "operational",
+        "event": event.type,
+        "partner": alert.partner.slug,
+        "metric": alert.metric,
+        "severity": alert.severity,
+        "status": alert.status,
+        "persistence_minutes": alert.persistence_minutes,
+        "value": alert.value,
+        "threshold": alert.threshold,
+        "started_minute": iso(alert.started_minute),
+        "last_minute": iso(alert.last_minute),
+        "opened_at": iso(alert.opened_at),
+        "resolved_at": iso(alert.resolved_at),
+    }
+
+
+def operational_alert_announce(*, alert: OperationalAlert, event: OperationalAlertEvent) -> None:
+    """Push the change to every connected staff browser, and email on-call when it is
+    CRITICAL or worse (or such an alert resolves), once the transaction commits."""
+    message = operational_alert_message(alert=alert, event=event)
+    db_transaction.on_commit(lambda: _send(message), robust=True)
+    if SEVERITY_RANK[alert.severity] >= SEVERITY_RANK[EMAIL_FROM]:
+        from alerts.notifications import on_call_notify
+
+        on_call_notify(subject=_subject(alert, event), body=_body(alert, event))
+
+
+def _send(message: dict) -> None:
+    from alerts.live import group_name
+
+    try:
+        async_to_sync(get_channel_layer().group_send)(
+            group_name(), {"type": "alert.message", "event": MONITOR_ALERT, "alert": message}
+        )
+    except Exception:  # noqa: BLE001  browsers catch up from the page; the alert stands
+        logger.warning("Could not push operational alert %s live.", message["id"], exc_info=True)
+
+
+def _subject(alert: OperationalAlert, event: OperationalAlertEvent) -> str:
+    verb = {
+        OperationalAlertEventType.RAISED: "raised",
+        OperationalAlertEventType.ESCALATED: "escalated",
+        OperationalAlertEventType.RESOLVED: "resolved",
+    }[event.type]
+    return (
+        f"[Sentinel {alert.severity}] {alert.partner.name}: {alert.get_metric_display()} "
+        f"{verb} ({alert.persistence_minutes} min)"
+    )
+
+
+def _body(alert: OperationalAlert, event: OperationalAlertEvent) -> str:
+    lines = [
+        f"Partner: {alert.partner.name} ({alert.partner.slug})",
+        f"Metric: {alert.get_metric_display()}",
+        f"Severity: {alert.severity}",
+        f"Status: {alert.status}",
+        f"Above threshold since: {alert.started_minute:%Y-%m-%d %H:%M} UTC "
+        f"({alert.persistence_minutes} consecutive minutes)",
+        f"Last value: {alert.value}; threshold: {alert.threshold}",
+    ]
+    for dimension, values in (alert.detail or {}).items():
+        top = ", ".join(f"{v['value']} {v['metric_value']:.4g} of {v['total']}" for v in values)
+        lines.append(f"Highest {dimension}: {top}")
+    return "\n".join(lines)

@@ -1,0 +1,97 @@
+"""The staff dashboard of the operational monitor: ``/monitor/`` and its JSON feed."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from . import selectors
+from .analysis import analyse
+from .choices import Metric
+from .dashboard import DEFAULT_WINDOW, WINDOWS, chart_series
+from .report import section
+from .selectors import SeriesKey
+from .timing import MinuteError, resolve_minute
+
+VIEW_PERMISSION = "transactions.view_minutestat"
+
+
+def _dashboard(request) -> dict:
+    if not (request.user.is_staff and request.user.has_perm(VIEW_PERMISSION)):
+        raise PermissionDenied
+    partners = selectors.monitored_partners()
+    slug = request.GET.get("partner") or (partners[0].slug if partners else None)
+    partner = next((p for p in partners if p.slug == slug), None)
+    if partners and partner is None:
+        raise Http404("No such partner.")
+    window = request.GET.get("window", DEFAULT_WINDOW)
+    window = window if window in WINDOWS else DEFAULT_WINDOW
+    context = {"partners": partners, "partner": partner, "window": window, "windows": WINDOWS}
+    if partner is None:
+        return context
+    try:
+        at = resolve_minute(request.GET.get("at"), partner_ids=[partner.pk])
+    except MinuteError:
+        at = resolve_minute(None, partner_ids=[partner.pk])
+    config = selectors.monitor_configs(partner_ids=[partner.pk])[partner.pk]
+    (analysis,) = analyse(keys=[SeriesKey((partner.pk,))], configs=[config], at=at)
+    context.update(
+        at=at,
+        report=section(analysis),
+        settings=config.as_dict(),
+        charts=chart_series(partner=partner, analysis=analysis, window=window),
+        open_alerts=selectors.operational_alerts_open(partner=partner),
+        recent_alerts=selectors.operational_alerts_list(partner=partner)[:20],
+        metric_labels=dict(Metric.choices),
+    )
+    return context
+
+
+@require_GET
+@login_required
+def monitor_dashboard(request):
+    context = _dashboard(request)
+    if "report" in context:
+        context["rows"] = [
+            {
+                "metric": metric,
+                "label": context["metric_labels"][metric],
+                "value": context["report"]["metrics"].get(
+                    "latency_p95_ms" if metric == Metric.LATENCY_P95 else metric
+                ),
+                "threshold": context["report"]["thresholds"][metric],
+                "persistence": context["report"]["persistence_analysis"][metric],
+            }
+            for metric in Metric.values
+        ]
+    return render(request, "monitor/dashboard.html", context)
+
+
+@require_GET
+@login_required
+def monitor_data(request):
+    """The dashboard's live data: the same report and charts, as JSON."""
+    context = _dashboard(request)
+    if "report" not in context:
+        return JsonResponse({"partner": None})
+    return JsonResponse(
+        {
+            "partner": context["partner"].slug,
+            "current_minute": context["at"].isoformat().replace("+00:00", "Z"),
+            **context["report"],
+            "charts": context["charts"],
+            "open_alerts": [
+                {
+                    "id": alert.pk,
+                    "metric": alert.metric,
+                    "severity": alert.severity,
+                    "persistence_minutes": alert.persistence_minutes,
+                    "started_minute": alert.started_minute.isoformat(),
+                }
+                for alert in context["open_alerts"]
+            ],
+        }
+    )

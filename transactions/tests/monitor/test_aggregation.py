@@ -1,0 +1,83 @@
+"""Minute aggregates from stored transactions: counts, dimensions, percentiles, late arrivals,
+and the beat task."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from transactions.models import MinuteStat
+from transactions.monitor.aggregation import minute_stats_refresh
+from transactions.services import transactions_ingest
+from transactions.tasks import monitor_cycle
+from transactions.tests.factories import PartnerBankFactory, transaction_payload
+
+pytestmark = pytest.mark.django_db
+
+
+def minute_ago(minutes: float) -> datetime:
+    moment = datetime.now(UTC) - timedelta(minutes=minutes)
+    return moment.replace(second=0, microsecond=0)
+
+
+def send(partner, minute: datetime, count: int, **fields) -> None:
+    payloads = [
+        transaction_payload(occurred_at=(minute + timedelta(seconds=i % 60)).isoformat(), **fields)
+        for i in range(count)
+    ]
+    transactions_ingest(partner=partner, payloads=payloads, hand_over=False)
+
+
+def stat(partner, minute, dimension="", value="") -> MinuteStat:
+    return MinuteStat.objects.get(partner=partner, minute=minute, dimension=dimension, value=value)
+
+
+def test_a_minute_is_counted_by_status_and_dimension_with_exact_percentiles():
+    partner = PartnerBankFactory()
+    minute = minute_ago(3)
+    send(partner, minute, 3, status="failed", acquirer="acq-2", channel="pos", latency_ms=1000)
+    for latency in range(1, 98):
+        send(partner, minute, 1, acquirer="acq-1", channel="web", latency_ms=latency)
+
+    minute_stats_refresh()
+
+    whole = stat(partner, minute)
+    assert (whole.total, whole.approved, whole.failed, whole.latency_count) == (100, 97, 3, 100)
+    assert whole.latency_p50_ms == pytest.approx(50.5)
+    assert whole.latency_p95_ms == pytest.approx(95.05)
+    assert stat(partner, minute, "acquirer", "acq-2").failed == 3
+    assert stat(partner, minute, "channel", "web").total == 97
+    # Blank dimension values (no product or card type sent) get no row of their own
+    assert not MinuteStat.objects.filter(partner=partner, dimension="product").exists()
+
+
+def test_a_late_arrival_corrects_its_own_old_minute():
+    partner = PartnerBankFactory()
+    old = minute_ago(90)
+    send(partner, old, 2)
+    minute_stats_refresh()
+
+    send(partner, old, 1, status="denied")  # arrives an hour and a half late
+    minute_stats_refresh()
+
+    assert (stat(partner, old).total, stat(partner, old).denied) == (3, 1)
+
+
+def test_a_second_run_with_nothing_new_changes_nothing():
+    partner = PartnerBankFactory()
+    send(partner, minute_ago(2), 5)
+    minute_stats_refresh()
+
+    assert minute_stats_refresh() == 0
+    assert stat(partner, minute_ago(2)).total == 5
+
+
+def test_the_beat_task_folds_and_judges():
+    partner = PartnerBankFactory()
+    send(partner, minute_ago(1), 4, status="reversed")
+
+    result = monitor_cycle.delay().get()
+
+    assert stat(partner, minute_ago(1)).reversed == 4
+    assert result["events"] == 0  # no history yet: nothing is judged an incident
