@@ -9,7 +9,9 @@ from .models import Alert, AlertEvent, AlertTransaction, Snooze
 
 def alerts_list() -> QuerySet[Alert]:
     """Alerts with what a queue row shows: rule, partner, version and transaction ids."""
-    return Alert.objects.select_related("rule", "partner", "rule_version").prefetch_related(
+    return Alert.objects.select_related(
+        "rule", "partner", "rule_version", "case_link"
+    ).prefetch_related(
         Prefetch(
             "links",
             queryset=AlertTransaction.objects.only("id", "alert_id", "transaction_id"),
@@ -19,7 +21,9 @@ def alerts_list() -> QuerySet[Alert]:
 
 def alerts_detail() -> QuerySet[Alert]:
     """Alerts with their hits (explanations), transactions and history."""
-    return Alert.objects.select_related("rule", "partner", "rule_version").prefetch_related(
+    return Alert.objects.select_related(
+        "rule", "partner", "rule_version", "case_link"
+    ).prefetch_related(
         Prefetch(
             "links",
             queryset=AlertTransaction.objects.select_related(

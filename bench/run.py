@@ -13,6 +13,9 @@ worker and the ASGI server and measures:
 4. single signed POSTs replayed by wrk (bench/single.lua), every one a new transaction;
 5. batches of 1,000 new transactions over keep-alive connections.
 
+Before the servers start it also renders the case queue page with 10,000 open cases and
+100,000 alerts in this process (bench/cases.py): server time and SQL queries per page.
+
 Scoring goes first, while the worker is idle; phases 2, 3 and 4 start once it has caught up
 with what the previous phase left (bounded wait).
 
@@ -39,6 +42,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from bench import alerts, batch, cpu, pipeline, report, scoring, services, single, wait
+from bench import cases as case_queue
 from bench import monitor as monitor_cycle
 from sentinel import embedded
 
@@ -87,6 +91,8 @@ def main() -> int:
     partner_id, credentials = _create_credentials("make bench")
     _say("Measuring the default rule pack in this process, pinned to one core...")
     scoring_result = scoring.measure(partner_id=partner_id)
+    _say("Measuring the case queue page (10,000 open cases, 100,000 alerts), in process...")
+    case_queue_result = case_queue.measure()
     _say("Measuring one operational-monitor cycle (20 partners x 90 days), in process...")
     monitor_result = monitor_cycle.measure()
     uvicorn_options = shlex.split(os.environ.get("BENCH_UVICORN_OPTIONS", "")) or UVICORN_OPTIONS
@@ -187,6 +193,7 @@ def main() -> int:
         results, configuration=configuration, backlog=backlog, load_before=load_before
     )
     report.emit(document, results)
+    case_queue.emit(case_queue_result)  # also bench/results/cases.json
     monitor_cycle.emit(monitor_result)  # also bench/results/monitor.json
     return 0 if document["valid"] else 1
 

@@ -59,14 +59,38 @@ _READ_ALERTS = [
     "alerts.view_snoozedhit",
 ]
 _WORK_ALERTS = [*_READ_ALERTS, "alerts.change_alert", "alerts.add_snooze", "alerts.change_snooze"]
+# Investigators work cases; seniors also assign and approve closures (four eyes, never their
+# own: cases.services refuses that); officers and administrators read (cases/permissions.py).
+_READ_CASES = [
+    "cases.view_case",
+    "cases.view_caseevent",
+    "cases.view_casenote",
+    "cases.view_caseattachment",
+    "cases.view_team",
+]
+_WORK_CASES = [*_READ_CASES, "cases.work_case"]
+_APPROVE_CASES = [*_WORK_CASES, "cases.assign_case", "cases.approve_case"]
 ROLE_PERMISSIONS: dict[str, list[str]] = {
-    INVESTIGATOR: [*_READ_PARTIES, *_READ_DECISIONS, *_WORK_ALERTS],
-    SENIOR_INVESTIGATOR: [*_READ_PARTIES, *_EDIT_PROFILES, *_READ_DECISIONS, *_WORK_ALERTS],
-    COMPLIANCE_OFFICER: [*_READ_PARTIES, *_EDIT_PROFILES, *_MANAGE_RULES, *_READ_ALERTS],
+    INVESTIGATOR: [*_READ_PARTIES, *_READ_DECISIONS, *_WORK_ALERTS, *_WORK_CASES],
+    SENIOR_INVESTIGATOR: [
+        *_READ_PARTIES,
+        *_EDIT_PROFILES,
+        *_READ_DECISIONS,
+        *_WORK_ALERTS,
+        *_APPROVE_CASES,
+    ],
+    COMPLIANCE_OFFICER: [
+        *_READ_PARTIES,
+        *_EDIT_PROFILES,
+        *_MANAGE_RULES,
+        *_READ_ALERTS,
+        *_READ_CASES,
+    ],
     ADMINISTRATOR: [
         *_READ_PARTIES,
         *_READ_DECISIONS,
         *_READ_ALERTS,
+        *_READ_CASES,
         "rules.view_rulechange",
         "rules.view_rulefailure",
         "rules.view_backtest",

@@ -12,6 +12,7 @@ api_v1 = [
     path("", include("transactions.api.urls")),
     path("", include("rules.api.urls")),
     path("", include("alerts.api.urls")),
+    path("", include("cases.api.urls")),
 ]
 
 urlpatterns = [
@@ -19,6 +20,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("cases/", include("cases.urls")),
     path("alerts/", include("alerts.urls")),
     path("monitor/", include("transactions.monitor.urls")),
     path("admin/", admin.site.urls),

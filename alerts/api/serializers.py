@@ -69,8 +69,9 @@ class AlertSerializer(serializers.ModelSerializer):
         return [str(link.transaction_id) for link in alert.links.all()]
 
     @extend_schema_field(OpenApiTypes.INT)
-    def get_case_id(self, alert: Alert) -> None:
-        return None  # cases are not built yet
+    def get_case_id(self, alert: Alert) -> int | None:
+        link = getattr(alert, "case_link", None)  # reverse one-to-one kept by the cases app
+        return link.case_id if link is not None else None
 
 
 class AlertHitSerializer(serializers.ModelSerializer):

@@ -107,6 +107,9 @@ def alerts_from_hits(*, evaluations: Sequence[Evaluation]) -> AlertChanges:
         _store(touched, changes)
         live.alerts_announce(created=changes.created, updated=changes.updated)
         _page_on_call(touched, created=changes.created)
+        from cases.services import cases_from_alerts  # the one seam up to cases (lazy import)
+
+        cases_from_alerts(alerts=changes.alerts)
     return changes
 
 

@@ -59,7 +59,7 @@ def test_the_list_carries_the_contract_fields_highest_priority_first(api, alerts
     assert (row["rule"], row["severity"], row["status"]) == ("big_amount", "high", "new")
     assert row["score"] == row["priority"] == high.priority
     assert row["transaction_ids"] == [str(high.links.get().transaction_id)]
-    assert row["case_id"] is None
+    assert row["case_id"] == high.case_link.case_id  # every alert joins its subject's case
     assert (row["occurrences"], row["amount_involved"], row["currency"]) == (1, "5000.0000", "USD")
     assert {"created_at", "first_seen_at", "last_seen_at"} <= set(row)
 

@@ -86,8 +86,17 @@ def test_a_new_alert_appears_at_the_top_without_a_reload(asgi_server, page):
     assert page.locator("#alert-count").inner_text() == "0"
     time.sleep(0.5)  # the feed's websocket connects
 
-    # When a transaction hits a live rule
-    ingest_and_score(partner, _pay(amount="5000.00"))
+    # When a transaction hits a live rule (scored on a worker thread: Playwright's event loop
+    # runs on this one, where Django would refuse the after-commit push as "async")
+    def score():
+        try:
+            ingest_and_score(partner, _pay(amount="5000.00"))
+        finally:
+            connection.close()
+
+    worker = threading.Thread(target=score)
+    worker.start()
+    worker.join(30)
     alert = Alert.objects.get()
     connection.close()  # Playwright's loop made this thread "async": its connection is extra
 

@@ -211,6 +211,8 @@ SPECTACULAR_SETTINGS = {
         "RuleStatusEnum": "rules.choices.RuleStatus",
         "AlertStatusEnum": "alerts.choices.AlertStatus",
         "MonitorSeverityEnum": "transactions.monitor.choices.Severity",
+        "CaseStatusEnum": "cases.choices.CaseStatus",
+        "DispositionEnum": "cases.choices.Disposition",
     },
 }
 
@@ -234,6 +236,16 @@ SENTINEL_WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("SENTINEL_WEBHOOK_MAX_ATTEMPT
 SENTINEL_WEBHOOK_BACKOFF_SECONDS = float(os.environ.get("SENTINEL_WEBHOOK_BACKOFF_SECONDS", "10"))
 SENTINEL_WEBHOOK_BACKOFF_MAX_SECONDS = 3600.0
 SENTINEL_WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("SENTINEL_WEBHOOK_TIMEOUT_SECONDS", "5"))
+
+# --- Cases (docs/cases.md) ---
+# Hours from opening to the due date, by the case's severity (the highest of its alerts').
+SENTINEL_CASE_SLA_HOURS = {"critical": 24, "high": 72, "medium": 168, "low": 336}
+SENTINEL_CASE_DUE_SOON_HOURS = 12
+# Evidence files live outside the web root and are served only through a permission check.
+SENTINEL_ATTACHMENT_ROOT = Path(
+    os.environ.get("SENTINEL_ATTACHMENT_ROOT", BASE_DIR / ".sentinel" / "attachments")
+)
+SENTINEL_ATTACHMENT_MAX_BYTES = int(os.environ.get("SENTINEL_ATTACHMENT_MAX_BYTES", 10 * 2**20))
 
 LOGGING = {
     "version": 1,

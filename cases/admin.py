@@ -1,0 +1,43 @@
+"""Cases in the admin: teams are edited here; cases are read-only (they change through the
+services only, so every change leaves its event)."""
+
+from django.contrib import admin
+
+from .models import Case, CaseEvent, Team
+
+
+@admin.register(Team)
+class TeamAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+class CaseEventInline(admin.TabularInline):
+    model = CaseEvent
+    extra = 0
+    can_delete = False
+    fields = ["created_at", "type", "actor", "parameters"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Case)
+class CaseAdmin(admin.ModelAdmin):
+    list_display = ["id", "partner", "customer_external_id", "status", "severity", "assignee"]
+    list_filter = ["status", "severity", "team"]
+    search_fields = ["customer_external_id", "account_external_id"]
+    inlines = [CaseEventInline]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

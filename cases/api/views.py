@@ -1,0 +1,214 @@
+"""The staff case API: read cases; act on them through the same services and permission map
+as the pages (cases.permissions). Partners' signed requests never get in."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import FileResponse
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import exceptions, permissions, viewsets
+from rest_framework.decorators import action
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.parsers import MultiPartParser
+from rest_framework.response import Response
+
+from cases import selectors, services
+from cases.filtersets import CaseFilterSet
+from cases.models import CaseAttachment
+from cases.permissions import Action, can
+from sentinel.api.exceptions import Conflict
+from transactions.api.serializers import ErrorSerializer
+
+from . import serializers as s
+
+
+class CanSeeCases(permissions.BasePermission):
+    """Staff who may see cases; each action's own permission is checked by its service."""
+
+    message = "You do not have permission to see cases."
+
+    def has_permission(self, request, view) -> bool:
+        return can(request.user, Action.VIEW)
+
+
+class CasePages(PageNumberPagination):
+    """Numbered pages, so the FilterSet's ``ordering`` is honoured as on the queue page."""
+
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+
+ERROR = OpenApiResponse(ErrorSerializer, description="See docs/api.md § Errors.")
+READ_ERRORS = {code: ERROR for code in (400, 401, 403, 404)}
+ACTION_ERRORS = {code: ERROR for code in (400, 401, 403, 404, 409, 415)}
+
+
+def _act(request_serializer, summary: str, response=s.CaseDetailSerializer):
+    return extend_schema(
+        request=request_serializer, responses={200: response, **ACTION_ERRORS}, summary=summary
+    )
+
+
+@extend_schema_view(
+    list=extend_schema(responses={200: s.CaseSerializer(many=True), **READ_ERRORS}),
+    retrieve=extend_schema(responses={200: s.CaseDetailSerializer, **READ_ERRORS}),
+    claim=_act(s.VersionInput, "Claim the case and start investigating it"),
+    start=_act(s.VersionInput, "Start investigating a case assigned to you"),
+    assign=_act(s.AssignInput, "Assign the case (to another person: senior investigators)"),
+    team=_act(s.TeamInput, "Route the case to a team (senior investigators)"),
+    notes=_act(s.NoteInput, "Add a markdown note"),
+    attachments=_act(s.AttachmentInput, "Attach an evidence file (multipart)"),
+    tags=_act(s.TagInput, "Add and remove tags"),
+    propose_closure=_act(
+        s.ProposeClosureInput, "Close the case, or propose to (SAR or critical: four eyes)"
+    ),
+    approve=_act(s.ApproveInput, "Approve a proposed closure (another senior investigator)"),
+    send_back=_act(s.SendBackInput, "Send a proposed closure back, with a comment"),
+    claim_next=extend_schema(
+        request=None,
+        responses={200: s.CaseDetailSerializer, 204: None, **ACTION_ERRORS},
+        summary="Claim the highest-priority unassigned open case (204: none waiting)",
+    ),
+    bulk_assign=_act(s.BulkAssignInput, "Assign several cases", response=s.BulkAssignOutput),
+    download=extend_schema(
+        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, **READ_ERRORS},
+        summary="Download an attachment",
+    ),
+)
+class CaseViewSet(viewsets.ReadOnlyModelViewSet):
+    filterset_class = CaseFilterSet
+    pagination_class = CasePages
+    permission_classes = [CanSeeCases]
+    lookup_value_regex = "[0-9]{1,18}"
+
+    def get_queryset(self):
+        return selectors.cases_queue() if self.action == "list" else selectors.case_detail()
+
+    def get_serializer_class(self):
+        return s.CaseSerializer if self.action == "list" else s.CaseDetailSerializer
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        return selectors.cases_with_alert_summary(page) if page is not None else None
+
+    @action(detail=True, methods=["post"])
+    def claim(self, request, pk=None):
+        return self._run(s.VersionInput, services.case_claim)
+
+    @action(detail=True, methods=["post"])
+    def start(self, request, pk=None):
+        return self._run(s.VersionInput, services.case_start)
+
+    @action(detail=True, methods=["post"])
+    def assign(self, request, pk=None):
+        def call(*, case, actor, assignee, **rest):
+            return services.case_assign(case=case, actor=actor, assignee=_user(assignee), **rest)
+
+        return self._run(s.AssignInput, call)
+
+    @action(detail=True, methods=["post"])
+    def team(self, request, pk=None):
+        return self._run(s.TeamInput, services.case_set_team)
+
+    @action(detail=True, methods=["post"])
+    def notes(self, request, pk=None):
+        return self._run(s.NoteInput, services.case_add_note)
+
+    @action(detail=True, methods=["post"], parser_classes=[MultiPartParser])
+    def attachments(self, request, pk=None):
+        def call(*, case, actor, file, **rest):
+            return services.case_add_attachment(case=case, actor=actor, upload=file)
+
+        return self._run(s.AttachmentInput, call, strict=False)
+
+    @action(detail=True, methods=["post"])
+    def tags(self, request, pk=None):
+        return self._run(s.TagInput, services.case_tag)
+
+    @action(detail=True, methods=["post"], url_path="propose-closure")
+    def propose_closure(self, request, pk=None):
+        return self._run(s.ProposeClosureInput, services.case_propose_closure)
+
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        return self._run(s.ApproveInput, services.case_approve_closure)
+
+    @action(detail=True, methods=["post"], url_path="send-back")
+    def send_back(self, request, pk=None):
+        return self._run(s.SendBackInput, services.case_send_back)
+
+    @action(detail=False, methods=["post"], url_path="claim-next")
+    def claim_next(self, request):
+        case = _domain(lambda: services.case_claim_next(actor=request.user))
+        if case is None:
+            return Response(status=204)
+        return Response(s.CaseDetailSerializer(selectors.case_detail().get(pk=case.pk)).data)
+
+    @action(detail=False, methods=["post"], url_path="bulk-assign")
+    def bulk_assign(self, request):
+        data = _valid(s.BulkAssignInput, request.data)
+        result = _domain(
+            lambda: services.case_bulk_assign(
+                case_ids=data["case_ids"], assignee=_user(data["assignee"]), actor=request.user
+            )
+        )
+        return Response(s.BulkAssignOutput(result).data)
+
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path=r"attachments/(?P<attachment_id>[0-9]{1,18})",
+    )
+    def download(self, request, pk=None, attachment_id=None):
+        attachment = get_object_or_404(CaseAttachment, pk=attachment_id, case_id=pk)
+        response = FileResponse(
+            attachment.file.open("rb"),
+            as_attachment=True,
+            filename=attachment.filename,
+            content_type=attachment.content_type,
+        )
+        response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+        return response
+
+    def _run(self, input_class, service: Callable, *, strict: bool = True) -> Response:
+        case = self.get_object()
+        data = _valid(input_class, self.request.data)
+        if "version" in data:
+            data["expected_version"] = data.pop("version")
+        _domain(lambda: service(case=case, actor=self.request.user, **data))
+        return Response(s.CaseDetailSerializer(selectors.case_detail().get(pk=case.pk)).data)
+
+
+def _valid(input_class, payload) -> dict:
+    serializer = input_class(data=payload)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+def _user(username: str | None):
+    if username is None:
+        return None
+    user = get_user_model().objects.filter(username=username).first()
+    if user is None:
+        raise exceptions.ValidationError({"assignee": [f"No user {username!r}."]})
+    return user
+
+
+def _domain(call: Callable):
+    """Run a service; its domain errors become the API's 409, 403 and 400."""
+    try:
+        return call()
+    except services.CaseStateError as error:
+        raise Conflict(error.message) from error
+    except services.CasePermissionError as error:
+        raise exceptions.PermissionDenied(error.message) from error
+    except DjangoValidationError as error:
+        raise exceptions.ValidationError(
+            error.message_dict if hasattr(error, "error_dict") else error.messages
+        ) from error

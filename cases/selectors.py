@@ -1,0 +1,154 @@
+"""Reads of cases, with their relations loaded up front (bounded queries per page)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.contrib.auth.models import Permission
+from django.db.models import Count, Prefetch, Q, QuerySet
+
+from alerts.models import Alert, AlertTransaction
+from transactions.models import Account, Customer, Transaction
+
+from .models import Case, CaseAlert, CaseEvent, CaseNote
+
+
+def cases_queue() -> QuerySet[Case]:
+    """Cases with what a queue row shows; rule codes and alert counts come from
+    ``cases_with_alert_summary`` for the page only."""
+    return Case.objects.select_related("partner", "assignee", "team")
+
+
+def cases_with_alert_summary(cases: Sequence[Case]) -> list[Case]:
+    """Set ``alert_count`` and ``rule_codes`` on each case of a page: one query in all."""
+    counts: dict[int, int] = defaultdict(int)
+    rules: dict[int, set[str]] = defaultdict(set)
+    rows = (
+        CaseAlert.objects.filter(case_id__in=[case.pk for case in cases])
+        .values_list("case_id", "alert__rule__code")
+        .annotate(n=Count("id"))
+    )
+    for case_id, code, n in rows:
+        counts[case_id] += n
+        rules[case_id].add(code)
+    for case in cases:
+        case.alert_count = counts[case.pk]
+        case.rule_codes = sorted(rules[case.pk])
+    return list(cases)
+
+
+def case_detail() -> QuerySet[Case]:
+    """A case with its alerts (hits, explanations, transactions), notes, files and history."""
+    links = AlertTransaction.objects.select_related(
+        "transaction", "hit__rule", "hit__rule_version"
+    ).order_by("transaction__occurred_at", "id")
+    alerts = Alert.objects.select_related("rule", "rule_version", "partner").prefetch_related(
+        Prefetch("links", queryset=links)
+    )
+    return cases_queue().prefetch_related(
+        Prefetch(
+            "alert_links",
+            queryset=CaseAlert.objects.prefetch_related(
+                Prefetch("alert", queryset=alerts)
+            ).order_by("id"),
+        ),
+        Prefetch(
+            "events",
+            queryset=CaseEvent.objects.select_related("actor").order_by("created_at", "id"),
+        ),
+        Prefetch("notes", queryset=CaseNote.objects.select_related("author")),
+        "attachments__uploaded_by",
+        "proposed_by",
+    )
+
+
+@dataclass(frozen=True)
+class SubjectProfile:
+    customer: Customer | None
+    accounts: list[Account]
+    risk_rating: str
+
+
+def case_subject(case: Case) -> SubjectProfile:
+    """The subject's customer record and accounts with their profiles (two queries)."""
+    customer = None
+    if case.customer_external_id:
+        customer = Customer.objects.filter(
+            partner_id=case.partner_id, external_id=case.customer_external_id
+        ).first()
+    accounts = Account.objects.select_related("profile").filter(partner_id=case.partner_id)
+    if customer is not None:
+        accounts = accounts.filter(customer=customer)
+    else:
+        accounts = accounts.filter(external_id=case.account_external_id)
+    accounts = list(accounts.order_by("external_id")[:50])
+    ratings = [a.profile.risk_rating for a in accounts if hasattr(a, "profile")]
+    order = {"low": 0, "medium": 1, "high": 2}
+    rating = max(ratings, key=lambda r: order.get(r, 0)) if ratings else "low"
+    return SubjectProfile(customer=customer, accounts=accounts, risk_rating=rating)
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: datetime
+    kind: str  # "transaction", "alert" or "event"
+    item: object
+
+
+def case_timeline(case: Case) -> list[TimelineEntry]:
+    """Transactions, alerts and history of a prefetched case (``case_detail``), newest first."""
+    entries: list[TimelineEntry] = []
+    seen: set = set()
+    for link in case.alert_links.all():
+        alert = link.alert
+        entries.append(TimelineEntry(alert.created_at, "alert", alert))
+        for hit in alert.links.all():
+            if hit.transaction_id not in seen:
+                seen.add(hit.transaction_id)
+                entries.append(TimelineEntry(hit.transaction.occurred_at, "transaction", hit))
+    entries += [TimelineEntry(event.created_at, "event", event) for event in case.events.all()]
+    entries.sort(key=lambda entry: entry.at, reverse=True)
+    return entries
+
+
+def case_transactions(case: Case) -> list[dict]:
+    """Each transaction of the case once, with the hits (rule, explanation) that flagged it."""
+    rows: dict = {}
+    for link in case.alert_links.all():
+        for hit in link.alert.links.all():
+            row = rows.setdefault(hit.transaction_id, {"transaction": hit.transaction, "hits": []})
+            row["hits"].append(hit.hit)
+    return sorted(rows.values(), key=lambda row: row["transaction"].occurred_at, reverse=True)
+
+
+def case_typologies(case: Case) -> list[str]:
+    """The typologies of the rule versions that raised the case's alerts (for the SAR)."""
+    rows = Alert.objects.filter(case_link__case=case).values_list(
+        "rule_version__typologies", flat=True
+    )
+    return sorted({typology for typologies in rows for typology in typologies or ()})
+
+
+def transactions_of(case: Case) -> QuerySet[Transaction]:
+    """The case's transactions as a queryset (for exports such as the SAR)."""
+    return Transaction.objects.filter(
+        pk__in=AlertTransaction.objects.filter(alert__case_link__case=case).values("transaction_id")
+    )
+
+
+def case_workers() -> QuerySet:
+    """Active staff who may work cases (the choices of an assignment)."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    work = Permission.objects.filter(codename="work_case", content_type__app_label="cases")
+    holders = (
+        Q(is_superuser=True)
+        | Q(groups__in=Group.objects.filter(permissions__in=work))
+        | Q(user_permissions__in=work)
+    )
+    users = get_user_model().objects.filter(holders, is_active=True, is_staff=True)
+    return users.distinct().order_by("username")

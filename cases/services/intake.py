@@ -1,0 +1,193 @@
+"""Alerts into cases: each alert joins its subject's active case, or opens one.
+
+The subject is the alert's customer (partner + customer id), or its account when the alert
+names no customer. Called by ``alerts.services.alerts_from_hits`` (the one seam from alerts to
+cases) inside the scoring transaction, so an alert and its case exist together or not at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from functools import reduce
+from operator import or_
+
+from django.db import IntegrityError
+from django.db import transaction as db_transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from alerts.choices import OPEN_STATUSES, AlertEventType, AlertStatus
+from alerts.live import alerts_announce
+from alerts.models import Alert, AlertEvent
+from rules.choices import SEVERITY_RANK, Severity
+
+from .. import events, live
+from ..choices import CaseStatus
+from ..models import Case, CaseAlert, sla_due_at
+
+Subject = tuple[int, str, str]  # (partner id, customer id or "", account id or "")
+
+
+def _subject(alert: Alert) -> Subject:
+    if alert.customer_external_id:
+        return (alert.partner_id, alert.customer_external_id, "")
+    return (alert.partner_id, "", alert.account_external_id)
+
+
+def _case_subject(case: Case) -> Subject:
+    if case.customer_external_id:
+        return (case.partner_id, case.customer_external_id, "")
+    return (case.partner_id, "", case.account_external_id)
+
+
+def cases_from_alerts(*, alerts: Sequence[Alert]) -> list[Case]:
+    """Attach open, unlinked alerts to their subject's active case (opening one if needed)
+    and refresh severity, priority and due date of every active case whose alerts changed.
+
+    Alerts of a case under investigation become ``in_case`` at once; those of a case nobody
+    has started stay new (still open to triage on the alert queue) until it is claimed or
+    started (``alerts_take_over``). Idempotent; returns the cases that changed."""
+    if not alerts:
+        return []
+    with db_transaction.atomic():
+        fresh = list(
+            Alert.objects.select_for_update().filter(pk__in={a.pk for a in alerts}).order_by("pk")
+        )
+        linked = dict(CaseAlert.objects.filter(alert__in=fresh).values_list("alert_id", "case_id"))
+        joining: dict[Subject, list[Alert]] = {}
+        for alert in fresh:
+            if alert.pk not in linked and alert.status in OPEN_STATUSES:
+                joining.setdefault(_subject(alert), []).append(alert)
+        updated_in = {linked[alert.pk] for alert in fresh if alert.pk in linked}
+        cases = _active_cases_locked(joining, updated_in)
+        changed: list[Case] = []
+        for subject in sorted(joining):
+            case, opened = cases.get(subject), False
+            if case is None:
+                case, opened = _case_open(subject, joining[subject])
+            cases[subject] = case
+            _attach(case, joining[subject], opened=opened)
+            changed.append(case)
+        for case in cases.values():
+            if case.pk not in updated_in:
+                continue
+            mine = [alert for alert in fresh if linked.get(alert.pk) == case.pk]
+            _refresh(case, mine)
+            _take_over(case, mine, actor=None)
+            events.alerts_updated(case, alert_ids=[alert.pk for alert in mine])
+            _save(case, bump=case not in changed)  # one version step per call
+            if case not in changed:
+                changed.append(case)
+        live.cases_announce(cases=changed)
+    return changed
+
+
+def _active_cases_locked(joining: dict[Subject, list[Alert]], case_ids: set[int]) -> dict:
+    """The active cases of these subjects, and the active cases with these ids, locked."""
+    conditions = [_subject_q(subject) for subject in joining]
+    if case_ids:
+        conditions.append(Q(pk__in=case_ids))
+    if not conditions:
+        return {}
+    cases = Case.objects.active().filter(reduce(or_, conditions)).select_for_update()
+    return {_case_subject(case): case for case in cases.order_by("pk")}
+
+
+def _subject_q(subject: Subject) -> Q:
+    partner_id, customer_id, account_id = subject
+    if customer_id:
+        return Q(partner_id=partner_id, customer_external_id=customer_id)
+    return Q(partner_id=partner_id, customer_external_id="", account_external_id=account_id)
+
+
+def _case_open(subject: Subject, alerts: list[Alert]) -> tuple[Case, bool]:
+    """A new case for the subject, or (when a concurrent scorer opened one first) that one."""
+    partner_id, customer_id, _ = subject
+    now = timezone.now()
+    first = min(alerts, key=lambda alert: alert.pk)
+    severity = _highest(alert.severity for alert in alerts)
+    case = Case(
+        partner_id=partner_id,
+        customer_external_id=customer_id,
+        account_external_id=first.account_external_id,
+        severity=severity,
+        created_at=now,
+        due_at=sla_due_at(severity=severity, opened_at=now),
+    )
+    try:
+        with db_transaction.atomic():
+            case.save(force_insert=True)
+    except IntegrityError:
+        rival = Case.objects.active().filter(_subject_q(subject)).select_for_update().first()
+        if rival is None:
+            raise
+        return rival, False
+    return case, True
+
+
+def _attach(case: Case, alerts: list[Alert], *, opened: bool) -> None:
+    CaseAlert.objects.bulk_create(CaseAlert(case=case, alert=alert) for alert in alerts)
+    _take_over(case, alerts, actor=None)
+    _refresh(case, alerts)
+    _save(case, bump=not opened)
+    ids = [alert.pk for alert in alerts]
+    if opened:
+        events.case_opened(case, alert_ids=ids)
+    else:
+        events.alerts_attached(case, alert_ids=ids)
+
+
+def _refresh(case: Case, alerts: list[Alert]) -> None:
+    """Severity and priority are the highest of the alerts'; the due date only moves earlier.
+
+    Alerts' severity never decreases, so the maximum over new and changed alerts suffices."""
+    case.severity = _highest([case.severity, *(alert.severity for alert in alerts)])
+    case.priority = max([case.priority, *(alert.priority for alert in alerts)])
+    case.due_at = min(case.due_at, sla_due_at(severity=case.severity, opened_at=case.created_at))
+
+
+def _save(case: Case, *, bump: bool = True) -> None:
+    case.version += bump
+    case.save(update_fields=["severity", "priority", "due_at", "version", "updated_at"])
+
+
+def _highest(severities: Iterable[str]) -> str:
+    return max(severities, key=lambda severity: SEVERITY_RANK[Severity(severity)])
+
+
+def alerts_take_over(*, case: Case, actor) -> list[int]:
+    """The investigation of ``case`` has started: its alerts still open become ``in_case``
+    (an AlertEvent each, by ``actor``). Alerts a scorer holds right now are skipped; the
+    scorer moves them itself once it sees the case under investigation. Their ids."""
+    alerts = list(
+        Alert.objects.filter(case_link__case=case, status__in=OPEN_STATUSES)
+        .select_for_update(skip_locked=True)
+        .order_by("pk")
+    )
+    return _take_over(case, alerts, actor=actor, started=True)
+
+
+def _take_over(case: Case, alerts: list[Alert], *, actor, started: bool = False) -> list[int]:
+    if case.status == CaseStatus.OPEN and not started:
+        return []
+    taken = [alert for alert in alerts if alert.status in OPEN_STATUSES]
+    if not taken:
+        return []
+    AlertEvent.objects.bulk_create(
+        AlertEvent(
+            alert=alert,
+            actor=actor,
+            type=AlertEventType.UPDATED,
+            parameters={
+                "status": {"from": alert.status, "to": AlertStatus.IN_CASE},
+                "case_id": case.pk,
+            },
+        )
+        for alert in taken
+    )
+    ids = [alert.pk for alert in taken]
+    Alert.objects.filter(pk__in=ids).update(status=AlertStatus.IN_CASE, updated_at=timezone.now())
+    for alert in taken:
+        alert.status = AlertStatus.IN_CASE
+    alerts_announce(updated=taken)
+    return ids

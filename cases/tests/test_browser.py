@@ -1,0 +1,112 @@
+"""An investigation in a real browser (Debian's Chromium through Playwright), against the real
+ASGI server: a new alert arrives live in the queue, the investigator claims it, reads why it
+fired, writes a note and proposes a SAR; a senior investigator approves; the history shows it."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from playwright.sync_api import Page, expect
+
+from alerts.tests.test_views import asgi_server  # noqa: F401 - the shared server fixture
+from cases.models import Case
+from rules.tests.factories import only_these_rules
+from transactions.tests.factories import PartnerBankFactory
+
+from . import factories as f
+
+ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.xdist_group("browser"),
+    pytest.mark.django_db(transaction=True),
+]
+
+
+def _score(partner, payload: dict) -> None:
+    try:
+        f.ingest_and_score(partner, payload)
+    finally:
+        connection.close()
+
+
+def _log_in(page: Page, base: str, username: str) -> None:
+    page.goto(f"{base}/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(f.PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"{base}/")
+
+
+def test_an_investigation_from_live_alert_to_approved_sar(asgi_server, page):  # noqa: F811
+    # Given an investigator, a senior investigator, a live rule and nothing in the queue
+    ines = f.investigator("ines", first_name="Ines", last_name="Ortega")
+    f.senior("sam", first_name="Sam", last_name="Okafor")
+    partner = PartnerBankFactory()
+    only_these_rules(f.a_rule(severity="high", code="big_amount"))
+    ARTIFACTS.mkdir(exist_ok=True)
+
+    _log_in(page, asgi_server, ines.username)
+    page.goto(f"{asgi_server}/cases/")
+    page.locator('#case-queue[data-live="1"]').wait_for()  # the websocket is connected
+    assert page.locator("#case-queue tr[data-case-id]").count() == 0
+
+    # When a transaction hits the rule (scored on a thread of its own, as a worker would:
+    # Playwright's event loop runs on this one, where the after-commit broadcast cannot)
+    worker = threading.Thread(target=_score, args=(partner, f.payment(amount="9500.00")))
+    worker.start()
+    worker.join(30)
+    case = Case.objects.get()
+    connection.close()  # Playwright's loop made this thread "async": its connection is extra
+
+    # Then its case appears in the queue without a reload
+    row = page.locator(f'#case-queue tr[data-case-id="{case.pk}"]')
+    row.wait_for()
+    assert "big_amount" in row.inner_text()
+    page.screenshot(path=str(ARTIFACTS / "cases-queue.png"), full_page=True)
+
+    # When she presses j then c: the next unassigned case is hers and opens
+    page.locator("body").press("j")
+    page.keyboard.press("c")
+    page.wait_for_url(f"{asgi_server}/cases/{case.pk}/")
+    expect(page.locator("#case-status")).to_have_text("Investigating")
+    expect(page.locator("#case-assignee")).to_have_text("Ines Ortega")
+
+    # She reads why it fired, writes a note and proposes a SAR
+    assert "9,500.00 USD" in page.locator("#transactions").inner_text()
+    assert page.locator("#transactions .explanation").first.inner_text().strip()
+    page.get_by_label("Add a note").fill("Customer moved **9,500** to a new beneficiary.")
+    page.get_by_role("button", name="Add note").click()
+    expect(page.locator("#notes .note-body strong")).to_have_text("9,500")
+    page.get_by_label("Disposition").select_option("sar_filed")
+    page.get_by_label("Reason").fill("Pattern consistent with layering.")
+    page.get_by_role("button", name="Close or propose closure").click()
+    expect(page.locator("#case-status")).to_have_text("Pending approval")
+    assert page.get_by_role("button", name="Approve closure").count() == 0  # not hers to approve
+    page.screenshot(path=str(ARTIFACTS / "case-page.png"), full_page=True)
+
+    # When the senior investigator logs in and approves
+    page.get_by_role("button", name="Log out").click()
+    _log_in(page, asgi_server, "sam")
+    page.goto(f"{asgi_server}/cases/{case.pk}/")
+    page.get_by_label("Comment (optional)").fill("Agreed, file it.")
+    page.get_by_role("button", name="Approve closure").click()
+
+    # Then the case is closed as a SAR and the history names every step and who took it
+    expect(page.locator("#case-status")).to_have_text("Closed")
+    history = page.locator("#timeline").inner_text()
+    for step in [
+        "Opened by Sentinel",
+        "Assigned by Ines Ortega",
+        "Note added by Ines Ortega",
+        "Closure proposed by Ines Ortega",
+        "Closure approved by Sam Okafor",
+        "Closed by Sam Okafor",
+    ]:
+        assert step in history, step
+    page.screenshot(path=str(ARTIFACTS / "case-closed.png"), full_page=True)
