@@ -3,7 +3,7 @@ services only, so every change leaves its event)."""
 
 from django.contrib import admin
 
-from .models import Case, CaseEvent, Team
+from .models import Case, CaseEvent, SarReportingEntity, Team
 
 
 @admin.register(Team)
@@ -41,3 +41,12 @@ class CaseAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(SarReportingEntity)
+class SarReportingEntityAdmin(admin.ModelAdmin):
+    """Each partner's goAML registration: without one its reports cannot be exported."""
+
+    list_display = ["partner", "rentity_id", "swift", "country"]
+    list_select_related = ["partner"]
+    search_fields = ["partner__name", "swift"]

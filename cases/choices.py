@@ -37,7 +37,8 @@ class CaseEventType(models.TextChoices):
     CLOSURE_APPROVED = "closure_approved", "Closure approved"
     SENT_BACK = "sent_back", "Sent back"
     CLOSED = "closed", "Closed"
-    # Written by the SAR package (cases/sar/) when a report is generated or exported.
+    SAR_DRAFTED = "sar_drafted", "Suspicious-activity report drafted"
+    SAR_EDITED = "sar_edited", "Suspicious-activity report edited"
     SAR_EXPORTED = "sar_exported", "Suspicious-activity report exported"
 
 
@@ -45,3 +46,9 @@ class SlaState(models.TextChoices):
     ON_TIME = "on_time", "On time"
     DUE_SOON = "due_soon", "Due soon"
     OVERDUE = "overdue", "Overdue"
+
+
+class SarFormat(models.TextChoices):
+    XML = "xml", "goAML XML"
+    JSON = "json", "JSON"
+    PDF = "pdf", "PDF"

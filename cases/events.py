@@ -115,3 +115,18 @@ def sent_back(case: Case, actor, *, disposition: str, comment: str) -> CaseEvent
 
 def closed(case: Case, actor, *, reason: str) -> CaseEvent:
     return _record(case, actor, CaseEventType.CLOSED, disposition=case.disposition, reason=reason)
+
+
+def sar_drafted(case: Case, actor, *, report_id: int, transactions: int) -> CaseEvent:
+    return _record(
+        case, actor, CaseEventType.SAR_DRAFTED, report_id=report_id, transactions=transactions
+    )
+
+
+def sar_edited(case: Case, actor, *, report_id: int, fields: list[str]) -> CaseEvent:
+    return _record(case, actor, CaseEventType.SAR_EDITED, report_id=report_id, fields=fields)
+
+
+def sar_exported(case: Case, actor, *, report_id: int, files: list[dict]) -> CaseEvent:
+    """The hash of every exported file goes into the history: what was filed can be proven."""
+    return _record(case, actor, CaseEventType.SAR_EXPORTED, report_id=report_id, files=files)

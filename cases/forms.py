@@ -85,3 +85,18 @@ class BulkAssignForm(forms.Form):
         super().__init__(*args, **kwargs)
         # Any id is acceptable here; the service reports the ones it could not assign.
         self.fields["cases"].valid_value = lambda value: str(value).isdigit()
+
+
+class SarForm(VersionForm):
+    reason = forms.CharField(
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 8}),
+        label="Narrative: why the activity is suspicious",
+    )
+    action = forms.CharField(
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="Action taken (account frozen, relationship exited ...)",
+    )

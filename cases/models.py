@@ -17,7 +17,14 @@ from alerts.models import Alert
 from rules.choices import Severity
 from transactions.models import PartnerBank
 
-from .choices import ACTIVE_STATUSES, CaseEventType, CaseStatus, Disposition, SlaState
+from .choices import (
+    ACTIVE_STATUSES,
+    CaseEventType,
+    CaseStatus,
+    Disposition,
+    SarFormat,
+    SlaState,
+)
 
 MAX_NOTE_LENGTH = 20_000
 MAX_TAGS = 20
@@ -339,6 +346,95 @@ class CaseAttachment(AppendOnly):
         ordering = ["case", "created_at", "id"]
         constraints = [
             models.CheckConstraint(condition=Q(size__gt=0), name="case_attachment_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return self.filename
+
+
+class SarReportingEntity(models.Model):
+    """A partner bank's registration with its FIU's goAML: who a SAR names as the filer.
+
+    ``codes`` maps Sentinel's values to the FIU's lookup codes, as
+    ``{"funds_codes": {...}, "transmode_codes": {...}, "indicator_codes": {...}}``; values
+    without a mapping are written as Sentinel's own code (docs/sar.md).
+    """
+
+    partner = models.OneToOneField(PartnerBank, on_delete=models.CASCADE, related_name="sar_entity")
+    rentity_id = models.PositiveIntegerField(help_text="The id the FIU's goAML gave the bank.")
+    rentity_branch = models.CharField(max_length=255, blank=True)
+    swift = models.CharField(max_length=11, blank=True)
+    institution_code = models.CharField(max_length=50, blank=True)
+    country = models.CharField(max_length=2, blank=True)
+    address = models.CharField(max_length=255, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    codes = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name = "SAR reporting entity"
+
+    def __str__(self) -> str:
+        return f"{self.partner} (goAML {self.rentity_id})"
+
+    def settings(self) -> dict:
+        """The shape ``cases.sar.reporting_entity_for`` reads."""
+        fields = ["rentity_id", "rentity_branch", "swift", "institution_code", "country"]
+        fields += ["address", "city"]
+        config = {name: getattr(self, name) for name in fields}
+        for kind in ("funds_codes", "transmode_codes", "indicator_codes"):
+            if isinstance(self.codes.get(kind), dict):
+                config[kind] = self.codes[kind]
+        return config
+
+
+class SuspiciousActivityReport(models.Model):
+    """The SAR of a case: a goAML-shaped draft pre-filled from the case, edited by the
+    investigator, exported (and re-exported) as files that are kept with their hashes."""
+
+    case = models.OneToOneField(Case, on_delete=models.PROTECT, related_name="sar")
+    document = models.JSONField(help_text="cases.sar.SarDocument.to_dict()")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "suspicious-activity report"
+
+    def __str__(self) -> str:
+        return f"SAR of case #{self.case_id}"
+
+
+def _sar_path(sar_file: SarFile, filename: str) -> str:
+    return f"case-{sar_file.report.case_id}/sar/{sar_file.sha256[:16]}-{filename}"
+
+
+class SarFile(AppendOnly):
+    """One exported SAR file; never changed (the database refuses), a new export adds more."""
+
+    report = models.ForeignKey(
+        SuspiciousActivityReport, on_delete=models.PROTECT, related_name="files"
+    )
+    format = models.CharField(max_length=4, choices=SarFormat.choices)
+    file = models.FileField(upload_to=_sar_path, storage=attachment_storage, max_length=300)
+    filename = models.CharField(max_length=200)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["report", "-created_at", "format"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(format__in=SarFormat.values), name="sar_file_format"
+            ),
         ]
 
     def __str__(self) -> str:

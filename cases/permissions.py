@@ -5,7 +5,7 @@ the pages and the API alike. The groups receive these permissions in sentinel.ro
 |--------------------------------|---------------------|-----------------------------------------|
 | view (queue, page, files, API) | cases.view_case     | all four                                |
 | claim, start, note, attach,    | cases.work_case     | Investigator, Senior investigator       |
-|   tag, propose closure         |                     |                                         |
+|   tag, propose closure, SAR    |                     |                                         |
 | assign to others, bulk assign  | cases.assign_case   | Senior investigator                     |
 | approve closure, send back     | cases.approve_case  | Senior investigator                     |
 
@@ -28,6 +28,7 @@ class Action(StrEnum):
     ATTACH = "attach"
     TAG = "tag"
     PROPOSE_CLOSURE = "propose_closure"
+    REPORT = "report"  # draft, edit and export the case's suspicious-activity report
     ASSIGN = "assign"
     APPROVE_CLOSURE = "approve_closure"
     SEND_BACK = "send_back"
@@ -48,6 +49,7 @@ REQUIRED: dict[Action, str] = {
     Action.ATTACH: WORK,
     Action.TAG: WORK,
     Action.PROPOSE_CLOSURE: WORK,
+    Action.REPORT: WORK,
     Action.ASSIGN: ASSIGN,
     Action.APPROVE_CLOSURE: APPROVE,
     Action.SEND_BACK: APPROVE,

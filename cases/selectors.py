@@ -9,11 +9,12 @@ from datetime import datetime
 
 from django.contrib.auth.models import Permission
 from django.db.models import Count, Prefetch, Q, QuerySet
+from django.urls import reverse
 
 from alerts.models import Alert, AlertTransaction
 from transactions.models import Account, Customer, Transaction
 
-from .models import Case, CaseAlert, CaseEvent, CaseNote
+from .models import Case, CaseAlert, CaseEvent, CaseNote, SuspiciousActivityReport
 
 
 def cases_queue() -> QuerySet[Case]:
@@ -152,3 +153,52 @@ def case_workers() -> QuerySet:
     )
     users = get_user_model().objects.filter(holders, is_active=True, is_staff=True)
     return users.distinct().order_by("username")
+
+
+def case_sar(case: Case) -> dict | None:
+    """The case's SAR draft for its page: the report, a summary of the document, the files."""
+    from .sar import SarDocument
+
+    report = SuspiciousActivityReport.objects.filter(case=case).select_related("updated_by").first()
+    if report is None:
+        return None
+    document = SarDocument.from_dict(report.document)
+    return {
+        "report": report,
+        "document": document,
+        "files": list(report.files.select_related("created_by")),
+    }
+
+
+def case_linked_graph(case: Case) -> dict:
+    """Accounts and customers within two hops of the subject (180 days), for the graph;
+    each node links to its own active case when it has one, else to its admin page."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from .linked import linked_entities, linked_graph_json
+
+    graph = linked_entities(
+        partner=case.partner,
+        customer_external_id=case.customer_external_id or None,
+        account_external_id=None if case.customer_external_id else case.account_external_id,
+        since=timezone.now() - timedelta(days=180),
+    )
+    customers = {node.key for node in graph.nodes if node.kind == "customer"}
+    accounts = {node.key for node in graph.nodes if node.kind == "account"}
+    cases = Case.objects.filter(partner_id=case.partner_id).filter(
+        Q(customer_external_id__in=customers) | Q(account_external_id__in=accounts)
+    )
+    by_customer, by_account = {}, {}
+    for pk, customer, account in cases.order_by("-created_at").values_list(
+        "pk", "customer_external_id", "account_external_id"
+    ):
+        if customer:
+            by_customer.setdefault(customer, pk)
+        by_account.setdefault(account, pk)
+    for node in graph.nodes:
+        found = (by_customer if node.kind == "customer" else by_account).get(node.key)
+        if found is not None and node.kind in ("customer", "account"):
+            node.url = reverse("cases:detail", kwargs={"pk": found})
+    return linked_graph_json(graph)

@@ -29,13 +29,15 @@ from .forms import (
     BulkAssignForm,
     NoteForm,
     ProposeClosureForm,
+    SarForm,
     SendBackForm,
     TagForm,
     TeamForm,
     VersionForm,
 )
-from .models import Case, CaseAttachment
+from .models import Case, CaseAttachment, SarFile
 from .permissions import Action, allowed_actions, can
+from .sar.exports import MEDIA_TYPES as SAR_MEDIA_TYPES
 
 PAGE_SIZE = 50
 TIMEZONE_COOKIE = "tz"
@@ -172,6 +174,8 @@ def _detail(
             for name, (form, _, _) in ACTIONS.items()
         },
         "attachment_limit": settings.SENTINEL_ATTACHMENT_MAX_BYTES,
+        "sar": selectors.case_sar(case),
+        "linked_graph": selectors.case_linked_graph(case),
     }
     return render(request, "cases/detail.html", context, status=status)
 
@@ -252,6 +256,27 @@ ACTIONS: dict[str, tuple[type, Callable, str]] = {
         ),
         "Closure sent back to the investigator.",
     ),
+    "sar-draft": (
+        VersionForm,
+        lambda case, user, data: services.sar_draft(case=case, actor=user),
+        "Report drafted from the case: write the narrative, then export.",
+    ),
+    "sar-edit": (
+        SarForm,
+        lambda case, user, data: services.sar_edit(
+            case=case,
+            actor=user,
+            reason=data["reason"],
+            action=data["action"],
+            **_version(data),
+        ),
+        "Report saved.",
+    ),
+    "sar-export": (
+        VersionForm,
+        lambda case, user, data: services.sar_export(case=case, actor=user),
+        "Report exported: XML, JSON and PDF stored with the case, hashes in its history.",
+    ),
 }
 
 
@@ -291,6 +316,22 @@ def attachment_download(request: HttpRequest, pk: int, attachment_id: int) -> Fi
         as_attachment=True,
         filename=attachment.filename,
         content_type=attachment.content_type,
+    )
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@require_GET
+@case_page
+def sar_download(request: HttpRequest, pk: int, file_id: int) -> FileResponse:
+    """Exported reports leave only through here, to people who may see the case."""
+    sar_file = get_object_or_404(SarFile, pk=file_id, report__case_id=pk)
+    response = FileResponse(
+        sar_file.file.open("rb"),
+        as_attachment=True,
+        filename=sar_file.filename,
+        content_type=SAR_MEDIA_TYPES[sar_file.format],
     )
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response["Cache-Control"] = "private, no-store"

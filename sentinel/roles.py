@@ -63,6 +63,8 @@ _WORK_ALERTS = [*_READ_ALERTS, "alerts.change_alert", "alerts.add_snooze", "aler
 # own: cases.services refuses that); officers and administrators read (cases/permissions.py).
 _READ_CASES = [
     "cases.view_case",
+    "cases.view_suspiciousactivityreport",
+    "cases.view_sarfile",
     "cases.view_caseevent",
     "cases.view_casenote",
     "cases.view_caseattachment",
@@ -97,6 +99,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "transactions.add_partnerbank",
         "transactions.change_partnerbank",
         "transactions.view_apikey",
+        "cases.view_sarreportingentity",
+        "cases.add_sarreportingentity",
+        "cases.change_sarreportingentity",
         "alerts.view_webhookendpoint",
         "alerts.add_webhookendpoint",
         "alerts.change_webhookendpoint",

@@ -227,3 +227,33 @@ class BulkAssignOutput(serializers.Serializer):
 
 class AttachmentInput(serializers.Serializer):
     file = serializers.FileField()
+
+
+class SarEditInput(VersionInput):
+    reason = serializers.CharField(
+        max_length=4000, allow_blank=True, help_text="The narrative: why it is suspicious."
+    )
+    action = serializers.CharField(
+        max_length=4000, allow_blank=True, required=False, default="", help_text="Action taken."
+    )
+
+
+class SarFileSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    format = serializers.CharField()
+    filename = serializers.CharField()
+    size = serializers.IntegerField()
+    sha256 = serializers.CharField()
+    created_by = serializers.CharField(source="created_by.username")
+    created_at = serializers.DateTimeField()
+
+
+class SarSerializer(serializers.Serializer):
+    """The case's report: the goAML-shaped document as edited, and every exported file."""
+
+    id = serializers.IntegerField(source="report.pk")
+    case_id = serializers.IntegerField(source="report.case_id")
+    document = serializers.JSONField(source="report.document")
+    updated_by = serializers.CharField(source="report.updated_by.username")
+    updated_at = serializers.DateTimeField(source="report.updated_at")
+    files = SarFileSerializer(many=True)

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import FileResponse
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
@@ -19,8 +19,9 @@ from rest_framework.response import Response
 
 from cases import selectors, services
 from cases.filtersets import CaseFilterSet
-from cases.models import CaseAttachment
+from cases.models import CaseAttachment, SarFile
 from cases.permissions import Action, can
+from cases.sar.exports import MEDIA_TYPES as SAR_MEDIA_TYPES
 from sentinel.api.exceptions import Conflict
 from transactions.api.serializers import ErrorSerializer
 
@@ -79,6 +80,23 @@ def _act(request_serializer, summary: str, response=s.CaseDetailSerializer):
     download=extend_schema(
         responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, **READ_ERRORS},
         summary="Download an attachment",
+    ),
+    sar=extend_schema(
+        responses={200: s.SarSerializer, **READ_ERRORS},
+        summary="The case's suspicious-activity report and its exported files (404: none yet)",
+    ),
+    sar_draft=_act(
+        None, "Draft the suspicious-activity report from the case", response=s.SarSerializer
+    ),
+    sar_edit=_act(
+        s.SarEditInput, "Save the report's narrative and action", response=s.SarSerializer
+    ),
+    sar_export=_act(
+        None, "Validate and export the report as goAML XML, JSON and PDF", response=s.SarSerializer
+    ),
+    sar_download=extend_schema(
+        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, **READ_ERRORS},
+        summary="Download an exported report file",
     ),
 )
 class CaseViewSet(viewsets.ReadOnlyModelViewSet):
@@ -175,6 +193,54 @@ class CaseViewSet(viewsets.ReadOnlyModelViewSet):
         )
         response["Content-Security-Policy"] = "default-src 'none'; sandbox"
         return response
+
+    @action(detail=True, methods=["get"])
+    def sar(self, request, pk=None):
+        return self._sar(self.get_object())
+
+    @action(detail=True, methods=["post"], url_path="sar/draft")
+    def sar_draft(self, request, pk=None):
+        case = self.get_object()
+        _valid(s.StrictInput, request.data)
+        _domain(lambda: services.sar_draft(case=case, actor=request.user))
+        return self._sar(case)
+
+    @action(detail=True, methods=["post"], url_path="sar/edit")
+    def sar_edit(self, request, pk=None):
+        case = self.get_object()
+        data = _valid(s.SarEditInput, request.data)
+        version = data.pop("version", None)
+        _domain(
+            lambda: services.sar_edit(
+                case=case, actor=request.user, expected_version=version, **data
+            )
+        )
+        return self._sar(case)
+
+    @action(detail=True, methods=["post"], url_path="sar/export")
+    def sar_export(self, request, pk=None):
+        case = self.get_object()
+        _valid(s.StrictInput, request.data)
+        _domain(lambda: services.sar_export(case=case, actor=request.user))
+        return self._sar(case)
+
+    @action(detail=True, methods=["get"], url_path=r"sar/files/(?P<file_id>[0-9]{1,18})")
+    def sar_download(self, request, pk=None, file_id=None):
+        sar_file = get_object_or_404(SarFile, pk=file_id, report__case_id=pk)
+        response = FileResponse(
+            sar_file.file.open("rb"),
+            as_attachment=True,
+            filename=sar_file.filename,
+            content_type=SAR_MEDIA_TYPES[sar_file.format],
+        )
+        response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+        return response
+
+    def _sar(self, case) -> Response:
+        sar = selectors.case_sar(case)
+        if sar is None:
+            raise Http404("This case has no suspicious-activity report yet.")
+        return Response(s.SarSerializer(sar).data)
 
     def _run(self, input_class, service: Callable, *, strict: bool = True) -> Response:
         case = self.get_object()

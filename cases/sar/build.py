@@ -102,12 +102,13 @@ def sar_document_from_case(case: SarCase | SarSource) -> SarDocument:
 def reporting_entity_for(partner, *, prepared_by=None) -> ReportingEntity:
     """The partner's goAML reporting-entity settings.
 
-    Read from ``settings.SENTINEL_SAR_REPORTING_ENTITIES[partner.slug]`` (a dict with
+    Read from the partner's ``SarReportingEntity`` (edited in the admin), else from
+    ``settings.SENTINEL_SAR_REPORTING_ENTITIES[partner.slug]`` (a dict with
     ``rentity_id``, ``rentity_branch``, ``swift``, ``institution_code``, ``country``,
     ``funds_codes``, ``transmode_codes``, ``indicator_codes``); the reporting person is the user
     preparing the report. Without settings ``rentity_id`` stays empty and the export says so.
     """
-    config = dict(getattr(settings, "SENTINEL_SAR_REPORTING_ENTITIES", {}).get(partner.slug, {}))
+    config = _entity_config(partner)
     person = Person(first_name="", last_name="", occupation="Investigator")
     if prepared_by is not None:
         person = Person(
@@ -125,6 +126,15 @@ def reporting_entity_for(partner, *, prepared_by=None) -> ReportingEntity:
         reporting_person=person,
         **{key: value for key, value in config.items() if key in _ENTITY_KEYS},
     )
+
+
+def _entity_config(partner) -> dict:
+    from cases.models import SarReportingEntity
+
+    entity = SarReportingEntity.objects.filter(partner=partner).first()
+    if entity is not None:
+        return entity.settings()
+    return dict(getattr(settings, "SENTINEL_SAR_REPORTING_ENTITIES", {}).get(partner.slug, {}))
 
 
 _ENTITY_KEYS = {

@@ -3,6 +3,7 @@
 - ``intake``: alerts attach to their subject's active case, or open one.
 - ``workflow``: assignment and the status workflow with four-eyes closure.
 - ``evidence``: notes, attachments and tags.
+- ``reports``: the suspicious-activity report (draft, edit, export).
 
 All are atomic, lock the case row (``select_for_update``) before they read its state, bump its
 ``version``, write a ``CaseEvent`` per step and announce the change after commit.
@@ -12,6 +13,7 @@ from cases.exceptions import CaseConflict, CasePermissionError, CaseStateError
 
 from .evidence import ATTACHMENT_TYPES, case_add_attachment, case_add_note, case_tag
 from .intake import cases_from_alerts
+from .reports import sar_draft, sar_edit, sar_export
 from .workflow import (
     BulkAssignResult,
     case_approve_closure,
@@ -46,4 +48,7 @@ __all__ = [
     "case_tag",
     "cases_from_alerts",
     "closure_needs_approval",
+    "sar_draft",
+    "sar_edit",
+    "sar_export",
 ]

@@ -4,6 +4,7 @@ fired, writes a note and proposes a SAR; a senior investigator approves; the his
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from django.db import connection
 from playwright.sync_api import Page, expect
 
 from alerts.tests.test_views import asgi_server  # noqa: F401 - the shared server fixture
-from cases.models import Case
+from cases.models import Case, SarReportingEntity
 from rules.tests.factories import only_these_rules
 from transactions.tests.factories import PartnerBankFactory
 
@@ -48,7 +49,8 @@ def test_an_investigation_from_live_alert_to_approved_sar(asgi_server, page):  #
     ines = f.investigator("ines", first_name="Ines", last_name="Ortega")
     f.senior("sam", first_name="Sam", last_name="Okafor")
     partner = PartnerBankFactory()
-    only_these_rules(f.a_rule(severity="high", code="big_amount"))
+    SarReportingEntity.objects.create(partner=partner, rentity_id=4711, swift="FRSTUS33")
+    only_these_rules(f.a_rule(severity="high", code="big_amount", typologies=["structuring"]))
     ARTIFACTS.mkdir(exist_ok=True)
 
     _log_in(page, asgi_server, ines.username)
@@ -83,6 +85,14 @@ def test_an_investigation_from_live_alert_to_approved_sar(asgi_server, page):  #
     page.get_by_label("Add a note").fill("Customer moved **9,500** to a new beneficiary.")
     page.get_by_role("button", name="Add note").click()
     expect(page.locator("#notes .note-body strong")).to_have_text("9,500")
+    # She drafts the suspicious-activity report from the case, writes why, and exports it
+    page.get_by_role("button", name="Draft the report").click()
+    page.get_by_label("Narrative: why the activity is suspicious").fill(
+        "9,500 USD sent on to a beneficiary first seen that day: consistent with layering."
+    )
+    page.get_by_role("button", name="Save the report").click()
+    page.get_by_role("button", name="Export XML, JSON and PDF").click()
+    expect(page.locator("#sar-files tbody tr")).to_have_count(3)
     page.get_by_label("Disposition").select_option("sar_filed")
     page.get_by_label("Reason").fill("Pattern consistent with layering.")
     page.get_by_role("button", name="Close or propose closure").click()
@@ -97,13 +107,20 @@ def test_an_investigation_from_live_alert_to_approved_sar(asgi_server, page):  #
     page.get_by_label("Comment (optional)").fill("Agreed, file it.")
     page.get_by_role("button", name="Approve closure").click()
 
-    # Then the case is closed as a SAR and the history names every step and who took it
+    # Then the case is closed as a SAR, its PDF downloads, and the history names every step
     expect(page.locator("#case-status")).to_have_text("Closed")
+    with page.expect_download() as download:
+        page.locator("#sar-files a", has_text=".pdf").click()
+    pdf = download.value.path().read_bytes()
+    assert pdf.startswith(b"%PDF")
+    assert hashlib.sha256(pdf).hexdigest() in page.locator("#sar-files").inner_text()
     history = page.locator("#timeline").inner_text()
     for step in [
         "Opened by Sentinel",
         "Assigned by Ines Ortega",
         "Note added by Ines Ortega",
+        "Suspicious-activity report drafted by Ines Ortega",
+        "Suspicious-activity report exported by Ines Ortega",
         "Closure proposed by Ines Ortega",
         "Closure approved by Sam Okafor",
         "Closed by Sam Okafor",

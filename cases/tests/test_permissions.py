@@ -16,7 +16,7 @@ from . import factories as f
 
 pytestmark = pytest.mark.django_db
 
-WORK = {"view", "claim", "start", "note", "attach", "tag", "propose_closure"}
+WORK = {"view", "claim", "start", "note", "attach", "tag", "propose_closure", "report"}
 EXPECTED = {
     INVESTIGATOR: WORK,
     SENIOR_INVESTIGATOR: {*WORK, "assign", "approve_closure", "send_back"},
@@ -68,6 +68,8 @@ def _request(action: str, user):
         return "post", f"/api/v1/cases/{f.case().pk}/assign/", body, "json"
     if action == "approve_closure":
         return "post", f"/api/v1/cases/{_pending().pk}/approve/", {}, "json"
+    if action == "report":
+        return "post", f"/api/v1/cases/{f.case().pk}/sar/draft/", {}, "json"
     if action == "send_back":
         body = {"comment": "More evidence."}
         return "post", f"/api/v1/cases/{_pending().pk}/send-back/", body, "json"
@@ -116,9 +118,14 @@ def _staff_endpoints(case_id: int) -> list[tuple[str, str]]:
                 "propose-closure",
                 "approve",
                 "send-back",
+                "sar/draft",
+                "sar/edit",
+                "sar/export",
             )
         ),
         ("get", f"{base}/attachments/1/"),
+        ("get", f"{base}/sar/"),
+        ("get", f"{base}/sar/files/1/"),
     ]
 
 

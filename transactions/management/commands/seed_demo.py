@@ -5,7 +5,8 @@ they are stored through ``transactions_ingest``, the service behind the API, so 
 takes exactly the path a partner's data takes, profiling and scoring included.
 
 It seeds the whole product, so it also writes to the rule engine (``rules``, an app above this
-one): the planted sanctioned names go on the sanctions list before any payment is scored, and
+one): the planted sanctioned names go on the sanctions list before any payment is scored, each
+demo partner gets a (made-up) goAML registration so its cases' reports export (``cases``), and
 the planted typologies are recorded as ground-truth labels for ``detection_report``.
 """
 
@@ -96,6 +97,7 @@ class Command(BaseCommand):
             partners = [_seed_partner(spec.name) for spec in demo.PARTNERS]
             _seed_staff(password)
             _seed_sanctions()
+            _seed_sar_filers([seeded.partner for seeded in partners])
         self._report_window(population, days=days, replayed=previous_end is not None)
         # Before the long part: if ingest fails, the new keys' secrets are not lost with it.
         self._report_partners(partners)
@@ -226,6 +228,17 @@ def _seed_sanctions() -> None:
         f'"{entry}",fictional party planted by seed_demo' for entry, _ in demo.SANCTIONED_PARTIES
     ]
     list_entries_import(rule_list=sanctions, csv_text="\n".join(rows))
+
+
+def _seed_sar_filers(partners: Sequence[PartnerBank]) -> None:
+    """A (made-up) goAML registration per demo partner, so their cases' reports can be exported."""
+    from cases.models import SarReportingEntity
+
+    for number, partner in enumerate(partners, start=1):
+        SarReportingEntity.objects.get_or_create(
+            partner=partner,
+            defaults={"rentity_id": 9000 + number, "country": "US", "city": "Demo City"},
+        )
 
 
 def _seed_labels(population: demo.Population, partners: dict[str, PartnerBank]) -> int:

@@ -1,0 +1,178 @@
+"""A case's suspicious-activity report: drafted from the case, edited, exported and stored
+with its hashes in the history; downloads only for people who may see the case."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError
+from django.db import transaction as db_transaction
+from django.test import Client
+
+from cases import services
+from cases.choices import CaseEventType
+from cases.exceptions import CasePermissionError, CaseStateError
+from cases.models import CaseEvent, SarFile, SarReportingEntity
+from cases.sar import validate_json, validate_xml
+from transactions.tests.factories import PartnerBankFactory
+
+from . import factories as f
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def attachment_root(settings, tmp_path):
+    settings.SENTINEL_ATTACHMENT_ROOT = tmp_path / "attachments"
+
+
+@pytest.fixture
+def case():
+    """An investigated case from a real scored transaction (typology from its rule)."""
+    partner = PartnerBankFactory(slug="first-bank", name="First Bank")
+    f.a_rule(code="big_amount", typologies=["structuring"])
+    f.ingest_and_score(partner, f.payment(amount="9500.00"), f.payment(amount="9700.00"))
+    from cases.models import Case
+
+    case = Case.objects.get()
+    worker = f.investigator("ana")
+    return services.case_claim(case=case, actor=worker)
+
+
+def _registered(partner) -> None:
+    SarReportingEntity.objects.create(partner=partner, rentity_id=4711, swift="FRSTUS33")
+
+
+def test_a_draft_is_prefilled_from_the_case(case):
+    report = services.sar_draft(case=case, actor=case.assignee)
+
+    document = report.document
+    assert document["entity_reference"] == case.reference
+    assert len(document["transactions"]) == 2
+    assert [i["typology"] for i in document["indicators"]] == ["structuring"]
+    assert document["reason"] == ""
+    assert CaseEvent.objects.filter(case=case, type=CaseEventType.SAR_DRAFTED).count() == 1
+    # drafting again returns the same draft
+    assert services.sar_draft(case=case, actor=case.assignee).pk == report.pk
+
+
+def test_export_refuses_until_the_report_can_be_filed_and_stores_nothing(case):
+    services.sar_draft(case=case, actor=case.assignee)
+
+    with pytest.raises(ValidationError) as refused:
+        services.sar_export(case=case, actor=case.assignee)
+
+    problems = " ".join(refused.value.message_dict["sar"])
+    assert "rentity_id" in problems and "reason" in problems.lower()
+    assert not SarFile.objects.exists()
+    assert not CaseEvent.objects.filter(type=CaseEventType.SAR_EXPORTED).exists()
+
+
+def test_the_narrative_is_saved_and_the_export_is_valid_and_hashed_in_the_history(case):
+    _registered(case.partner)
+    services.sar_draft(case=case, actor=case.assignee)
+    narrative = "Two cash deposits just under the reporting line in one day <script>x</script>."
+
+    services.sar_edit(case=case, actor=case.assignee, reason=narrative, action="Account frozen.")
+    files = services.sar_export(case=case, actor=case.assignee)
+
+    by_format = {sar_file.format: sar_file for sar_file in files}
+    assert set(by_format) == {"xml", "json", "pdf"}
+    for sar_file in files:
+        content = sar_file.file.read()
+        assert hashlib.sha256(content).hexdigest() == sar_file.sha256
+    validate_xml(by_format["xml"].file.open("rb").read())
+    body = by_format["json"].file.open("rb").read()
+    validate_json(body)
+    assert json.loads(body)["report"]["reason"] == narrative
+    assert by_format["pdf"].file.open("rb").read().startswith(b"%PDF")
+    event = CaseEvent.objects.get(case=case, type=CaseEventType.SAR_EXPORTED)
+    assert {row["sha256"] for row in event.parameters["files"]} == {f.sha256 for f in files}
+    assert event.actor == case.assignee
+
+
+def test_exported_files_are_append_only(case):
+    _registered(case.partner)
+    services.sar_draft(case=case, actor=case.assignee)
+    services.sar_edit(case=case, actor=case.assignee, reason="Structuring.", action="")
+    sar_file = services.sar_export(case=case, actor=case.assignee)[0]
+    with pytest.raises(IntegrityError), db_transaction.atomic():
+        SarFile.objects.filter(pk=sar_file.pk).update(sha256="0" * 64)
+
+
+def test_only_people_who_work_cases_write_reports_and_not_on_closed_cases(case):
+    with pytest.raises(CasePermissionError):
+        services.sar_draft(case=case, actor=f.officer())
+    with pytest.raises(CaseStateError, match="no suspicious-activity report"):
+        services.sar_export(case=case, actor=case.assignee)
+    with pytest.raises(ValidationError):
+        services.sar_edit(case=case, actor=case.assignee, reason="x" * 4001, action="")
+
+
+def test_the_page_drafts_saves_exports_and_serves_the_files(case):
+    _registered(case.partner)
+    browser = Client()
+    browser.force_login(case.assignee)
+    base = f"/cases/{case.pk}/"
+
+    assert "Draft the report" in browser.get(base).content.decode()
+    browser.post(f"{base}sar-draft/")
+    case.refresh_from_db()
+    saved = browser.post(
+        f"{base}sar-edit/",
+        {"reason": "Structuring below the line.", "action": "", "version": case.version},
+    )
+    assert saved.status_code == 302
+    exported = browser.post(f"{base}sar-export/", follow=True)
+    page = exported.content.decode()
+    assert exported.status_code == 200
+    sar_file = SarFile.objects.get(format="pdf")
+    assert sar_file.sha256 in page
+    download = browser.get(f"{base}sar/{sar_file.pk}/")
+    assert download.status_code == 200
+    assert b"".join(download.streaming_content).startswith(b"%PDF")
+    assert download["Cache-Control"] == "private, no-store"
+
+    # someone without access to cases cannot fetch it
+    outsider = Client()
+    outsider.force_login(f.member(None, "outsider"))
+    assert outsider.get(f"{base}sar/{sar_file.pk}/").status_code == 403
+
+
+def test_an_export_refused_on_the_page_says_why(case):
+    browser = Client()
+    browser.force_login(case.assignee)
+    browser.post(f"/cases/{case.pk}/sar-draft/")
+    refused = browser.post(f"/cases/{case.pk}/sar-export/")
+    assert refused.status_code == 400
+    assert "rentity_id" in refused.content.decode()
+    assert not SarFile.objects.exists()
+
+
+def test_the_api_drafts_edits_exports_and_downloads(case):
+    from rest_framework.test import APIClient
+
+    _registered(case.partner)
+    api = APIClient()
+    api.force_authenticate(case.assignee)
+    base = f"/api/v1/cases/{case.pk}/sar/"
+
+    assert api.get(base).status_code == 404
+    drafted = api.post(f"{base}draft/", {}, format="json")
+    assert drafted.status_code == 200, drafted.json()
+    assert drafted.json()["document"]["entity_reference"] == case.reference
+    bad = api.post(f"{base}edit/", {"reason": "x", "colour": "red"}, format="json")
+    assert bad.status_code == 400
+    edited = api.post(f"{base}edit/", {"reason": "Structuring.", "action": ""}, format="json")
+    assert edited.json()["document"]["reason"] == "Structuring."
+    exported = api.post(f"{base}export/", {}, format="json")
+    assert exported.status_code == 200, exported.json()
+    files = exported.json()["files"]
+    assert sorted(row["format"] for row in files) == ["json", "pdf", "xml"]
+    xml = next(row for row in files if row["format"] == "xml")
+    download = api.get(f"{base}files/{xml['id']}/")
+    content = b"".join(download.streaming_content)
+    assert hashlib.sha256(content).hexdigest() == xml["sha256"]
