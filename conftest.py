@@ -131,3 +131,28 @@ def page(browser):
     tab.set_default_timeout(10_000)
     yield tab
     context.close()
+
+
+@pytest.fixture
+def asgi_server():
+    """The real ASGI application (HTTP and websockets) on a port of its own, in this process,
+    so it reads the test database: for browser tests and clients that speak real HTTP."""
+    import threading
+
+    import uvicorn
+
+    from sentinel.embedded import free_port
+
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config("sentinel.asgi:application", host="127.0.0.1", port=port, log_level="error")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started, "the ASGI server did not start"
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(10)

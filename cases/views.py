@@ -20,7 +20,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from . import selectors, services
+from . import downloads, selectors, services
 from .filtersets import SAVED_VIEWS, CaseFilterSet, queue_parameters
 from .forms import (
     ApproveForm,
@@ -35,9 +35,8 @@ from .forms import (
     TeamForm,
     VersionForm,
 )
-from .models import Case, CaseAttachment, SarFile
+from .models import Case
 from .permissions import Action, allowed_actions, can
-from .sar.exports import MEDIA_TYPES as SAR_MEDIA_TYPES
 
 PAGE_SIZE = 50
 TIMEZONE_COOKIE = "tz"
@@ -310,29 +309,11 @@ def _first(form) -> str:
 @case_page
 def attachment_download(request: HttpRequest, pk: int, attachment_id: int) -> FileResponse:
     """Evidence files leave only through here, to people who may see the case."""
-    attachment = get_object_or_404(CaseAttachment, pk=attachment_id, case_id=pk)
-    response = FileResponse(
-        attachment.file.open("rb"),
-        as_attachment=True,
-        filename=attachment.filename,
-        content_type=attachment.content_type,
-    )
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return downloads.attachment_download(case_id=pk, attachment_id=attachment_id)
 
 
 @require_GET
 @case_page
 def sar_download(request: HttpRequest, pk: int, file_id: int) -> FileResponse:
     """Exported reports leave only through here, to people who may see the case."""
-    sar_file = get_object_or_404(SarFile, pk=file_id, report__case_id=pk)
-    response = FileResponse(
-        sar_file.file.open("rb"),
-        as_attachment=True,
-        filename=sar_file.filename,
-        content_type=SAR_MEDIA_TYPES[sar_file.format],
-    )
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return downloads.sar_file_download(case_id=pk, file_id=file_id)

@@ -7,13 +7,11 @@ import threading
 import time
 
 import pytest
-import uvicorn
 from django.contrib.auth.models import User
 from django.db import connection
 from django.test import Client
 
 from alerts.models import Alert
-from sentinel.embedded import free_port
 from transactions.tests.factories import PartnerBankFactory
 
 from .test_services import _pay, _rule, ingest_and_score, investigator, staff
@@ -47,25 +45,6 @@ def test_staff_who_may_not_see_alerts_get_no_feed():
     page = _logged_in(staff()).get("/").content.decode()
     assert "alert-feed" not in page
     assert "Partner traffic" in page
-
-
-@pytest.fixture
-def asgi_server():
-    """The real ASGI application (HTTP and websockets) on a port of its own, in this process,
-    so it reads the test database."""
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config("sentinel.asgi:application", host="127.0.0.1", port=port, log_level="error")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "the ASGI server did not start"
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
 
 
 @pytest.mark.browser

@@ -7,8 +7,7 @@ from collections.abc import Callable
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import FileResponse, Http404
-from django.shortcuts import get_object_or_404
+from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, permissions, viewsets
@@ -17,11 +16,9 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
-from cases import selectors, services
+from cases import downloads, selectors, services
 from cases.filtersets import CaseFilterSet
-from cases.models import CaseAttachment, SarFile
 from cases.permissions import Action, can
-from cases.sar.exports import MEDIA_TYPES as SAR_MEDIA_TYPES
 from sentinel.api.exceptions import Conflict
 from transactions.api.serializers import ErrorSerializer
 
@@ -184,15 +181,7 @@ class CaseViewSet(viewsets.ReadOnlyModelViewSet):
         url_path=r"attachments/(?P<attachment_id>[0-9]{1,18})",
     )
     def download(self, request, pk=None, attachment_id=None):
-        attachment = get_object_or_404(CaseAttachment, pk=attachment_id, case_id=pk)
-        response = FileResponse(
-            attachment.file.open("rb"),
-            as_attachment=True,
-            filename=attachment.filename,
-            content_type=attachment.content_type,
-        )
-        response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-        return response
+        return downloads.attachment_download(case_id=pk, attachment_id=attachment_id)
 
     @action(detail=True, methods=["get"])
     def sar(self, request, pk=None):
@@ -226,15 +215,7 @@ class CaseViewSet(viewsets.ReadOnlyModelViewSet):
 
     @action(detail=True, methods=["get"], url_path=r"sar/files/(?P<file_id>[0-9]{1,18})")
     def sar_download(self, request, pk=None, file_id=None):
-        sar_file = get_object_or_404(SarFile, pk=file_id, report__case_id=pk)
-        response = FileResponse(
-            sar_file.file.open("rb"),
-            as_attachment=True,
-            filename=sar_file.filename,
-            content_type=SAR_MEDIA_TYPES[sar_file.format],
-        )
-        response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-        return response
+        return downloads.sar_file_download(case_id=pk, file_id=file_id)
 
     def _sar(self, case) -> Response:
         sar = selectors.case_sar(case)

@@ -13,7 +13,6 @@ from django.conf import settings
 from django.db import connection
 from playwright.sync_api import Page, expect
 
-from alerts.tests.test_views import asgi_server  # noqa: F401 - the shared server fixture
 from cases.models import Case, SarReportingEntity
 from rules.tests.factories import only_these_rules
 from transactions.tests.factories import PartnerBankFactory
@@ -44,7 +43,7 @@ def _log_in(page: Page, base: str, username: str) -> None:
     page.wait_for_url(f"{base}/")
 
 
-def test_an_investigation_from_live_alert_to_approved_sar(asgi_server, page):  # noqa: F811
+def test_an_investigation_from_live_alert_to_approved_sar(asgi_server, page):
     # Given an investigator, a senior investigator, a live rule and nothing in the queue
     ines = f.investigator("ines", first_name="Ines", last_name="Ortega")
     f.senior("sam", first_name="Sam", last_name="Okafor")

@@ -10,7 +10,6 @@ import time
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-import uvicorn
 from django.core.management import call_command
 
 from sentinel.embedded import free_port
@@ -162,24 +161,6 @@ def test_rounds_follow_the_calendar_from_the_first_day():
 
 
 # --- manage.py demo_traffic against the real server ---------------------------------------
-
-
-@pytest.fixture
-def asgi_server():
-    """The real ASGI application on a port of its own, in this process (the test database)."""
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config("sentinel.asgi:application", host="127.0.0.1", port=port, log_level="error")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "the ASGI server did not start"
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
 
 
 def _send(url: str, count: int) -> None:
