@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django import forms
 
+from rules.choices import Typology
+
 from .choices import Disposition
 from .models import MAX_NOTE_LENGTH, Team
 from .selectors import case_workers
@@ -88,6 +90,12 @@ class BulkAssignForm(forms.Form):
 
 
 class SarForm(VersionForm):
+    indicators = forms.MultipleChoiceField(
+        choices=Typology.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Indicators (typologies)",
+    )
     reason = forms.CharField(
         required=False,
         max_length=4000,

@@ -162,11 +162,15 @@ def case_sar(case: Case) -> dict | None:
     report = SuspiciousActivityReport.objects.filter(case=case).select_related("updated_by").first()
     if report is None:
         return None
+    from rules.choices import Typology
+
     document = SarDocument.from_dict(report.document)
+    chosen = {indicator.typology for indicator in document.indicators}
     return {
         "report": report,
         "document": document,
         "files": list(report.files.select_related("created_by")),
+        "typologies": [(value, label, value in chosen) for value, label in Typology.choices],
     }
 
 

@@ -267,6 +267,7 @@ ACTIONS: dict[str, tuple[type, Callable, str]] = {
             actor=user,
             reason=data["reason"],
             action=data["action"],
+            indicators=data["indicators"],
             **_version(data),
         ),
         "Report saved.",

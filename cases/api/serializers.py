@@ -18,6 +18,7 @@ from cases.models import (
     Team,
 )
 from cases.selectors import case_transactions
+from rules.choices import Typology
 
 
 class CaseSubjectSerializer(serializers.Serializer):
@@ -230,6 +231,12 @@ class AttachmentInput(serializers.Serializer):
 
 
 class SarEditInput(VersionInput):
+    indicators = serializers.ListField(
+        child=serializers.ChoiceField(choices=Typology.choices),
+        required=False,
+        max_length=20,
+        help_text="Typologies to report as indicators (default: keep the current ones).",
+    )
     reason = serializers.CharField(
         max_length=4000, allow_blank=True, help_text="The narrative: why it is suspicious."
     )

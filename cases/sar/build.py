@@ -262,6 +262,11 @@ def sar_document_from_source(source: SarSource) -> SarDocument:
     )
 
 
+def indicators_for(typologies: Sequence[str], entity: ReportingEntity) -> list[Indicator]:
+    """The report's indicators for Sentinel typologies, coded as the filer's FIU wants."""
+    return _indicators(typologies, entity)
+
+
 def _indicators(typologies: Sequence[str], entity: ReportingEntity) -> list[Indicator]:
     from rules.choices import Typology
 

@@ -72,8 +72,13 @@ def cases_from_alerts(*, alerts: Sequence[Alert]) -> list[Case]:
             if case.pk not in updated_in:
                 continue
             mine = [alert for alert in fresh if linked.get(alert.pk) == case.pk]
+            before = (case.severity, case.priority, case.due_at)
             _refresh(case, mine)
-            _take_over(case, mine, actor=None)
+            taken = _take_over(case, mine, actor=None)
+            if not taken and (case.severity, case.priority, case.due_at) == before:
+                # A further hit on an alert already in the case that moves nothing the case
+                # shows: no history line, no new version, no broadcast (not on every hit).
+                continue
             events.alerts_updated(case, alert_ids=[alert.pk for alert in mine])
             _save(case, bump=case not in changed)  # one version step per call
             if case not in changed:

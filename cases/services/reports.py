@@ -9,10 +9,14 @@ written into the case's history, so what was filed can be proven later.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction as db_transaction
 from django.utils import timezone
+
+from rules.choices import Typology
 
 from .. import events, selectors
 from ..exceptions import CaseStateError
@@ -26,6 +30,7 @@ from ..sar import (
     sar_exports,
     sar_source_from_transactions,
 )
+from ..sar.build import indicators_for
 from ..sar.document import clean_text
 from .workflow import _locked, _require_active, _save
 
@@ -88,12 +93,18 @@ def sar_edit(
     actor,
     reason: str,
     action: str,
+    indicators: Sequence[str] | None = None,
     expected_version: int | None = None,
 ) -> SuspiciousActivityReport:
-    """Save the investigator's narrative (why the activity is suspicious) and the action taken."""
+    """Save the investigator's narrative (why the activity is suspicious), the action taken
+    and, when given, the indicators (Sentinel typologies; pre-filled from the rules)."""
     require(actor, Action.REPORT)
     reason, action = clean_text(reason or "").strip(), clean_text(action or "").strip()
     errors = {}
+    if indicators is not None:
+        unknown = sorted(set(indicators) - set(Typology.values))
+        if unknown:
+            errors["indicators"] = [f"Unknown typologies: {', '.join(unknown)}."]
     if len(reason) > MAX_REASON:
         errors["reason"] = [f"The narrative is at most {MAX_REASON:,} characters (goAML)."]
     if len(action) > MAX_ACTION:
@@ -110,6 +121,11 @@ def sar_edit(
             for name, value in (("reason", reason), ("action", action))
             if getattr(document, name) != value
         ]
+        if indicators is not None:
+            chosen = indicators_for(list(dict.fromkeys(indicators)), document.reporting_entity)
+            if [i.typology for i in chosen] != [i.typology for i in document.indicators]:
+                changed.append("indicators")
+                document.indicators = chosen
         if not changed:
             return report
         document.reason, document.action = reason, action
@@ -132,6 +148,9 @@ def sar_export(*, case: Case, actor) -> list[SarFile]:
         document = SarDocument.from_dict(report.document)
         # The filer as registered now, and the person exporting it as the reporting person.
         document.reporting_entity = reporting_entity_for(case.partner, prepared_by=actor)
+        document.indicators = indicators_for(
+            [i.typology or i.code for i in document.indicators], document.reporting_entity
+        )
         try:
             exports = sar_exports(document)
         except SarValidationError as error:

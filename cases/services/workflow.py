@@ -18,7 +18,7 @@ from rules.choices import Severity
 from .. import events, live
 from ..choices import CaseStatus, Disposition
 from ..exceptions import CaseConflict, CasePermissionError, CaseStateError
-from ..models import MAX_NOTE_LENGTH, Case, Team
+from ..models import MAX_NOTE_LENGTH, Case, SarFile, Team
 from ..permissions import Action, can, require
 from .intake import alerts_take_over
 
@@ -248,6 +248,12 @@ def case_propose_closure(
             raise CaseStateError(
                 f"Start investigating case #{case.pk} before closing it.", code="not_started"
             )
+        if disposition == Disposition.SAR_FILED and not _sar_exported(case):
+            raise CaseStateError(
+                f"Export case #{case.pk}'s suspicious-activity report before closing it as "
+                "SAR filed.",
+                code="no_sar",
+            )
         events.closure_proposed(case, actor, disposition=disposition, reason=reason)
         case.closure_reason = reason
         if closure_needs_approval(case, disposition):
@@ -257,6 +263,10 @@ def case_propose_closure(
         else:
             _close(case, actor, disposition)
     return case
+
+
+def _sar_exported(case: Case) -> bool:
+    return SarFile.objects.filter(report__case=case).exists()
 
 
 def _close(case: Case, actor, disposition: str) -> None:

@@ -10,6 +10,7 @@ from django.contrib.auth.models import Group, User
 from django.utils import timezone
 
 from alerts.models import Alert
+from cases import services
 from cases.choices import CaseStatus
 from cases.models import Case, CaseAlert, Team, sla_due_at
 from cases.services import cases_from_alerts
@@ -160,3 +161,22 @@ def many_cases(count: int, *, partner: PartnerBank, rule: Rule, alerts_per_case:
         CaseAlert(case=cases[index // alerts_per_case], alert=item)
         for index, item in enumerate(alerts)
     )
+
+
+def exported_sar(case: Case, actor: User | None = None) -> Case:
+    """The case with its suspicious-activity report drafted, written and exported (through the
+    services), as closing it as ``sar_filed`` requires. Returns the case as now stored."""
+    from cases.models import SarReportingEntity
+
+    actor = actor or case.assignee
+    SarReportingEntity.objects.get_or_create(partner=case.partner, defaults={"rentity_id": 4711})
+    services.sar_draft(case=case, actor=actor)
+    services.sar_edit(
+        case=case,
+        actor=actor,
+        reason="Structuring below the line.",
+        action="",
+        indicators=["structuring"],
+    )
+    services.sar_export(case=case, actor=actor)
+    return Case.objects.get(pk=case.pk)

@@ -27,11 +27,6 @@ def _client(user) -> APIClient:
     return client
 
 
-@pytest.fixture(autouse=True)
-def attachment_root(settings, tmp_path):
-    settings.SENTINEL_ATTACHMENT_ROOT = tmp_path / "attachments"
-
-
 @pytest.fixture
 def scored():
     """A case opened by scoring a real transaction (so it has hits and explanations)."""
@@ -107,7 +102,8 @@ def test_the_alert_api_and_websocket_object_carry_the_case_id(scored):
 
 
 def test_the_workflow_through_the_api_with_versions(scored):
-    worker, lead = _client(f.investigator()), _client(f.senior())
+    investigator = f.investigator()
+    worker, lead = _client(investigator), _client(f.senior())
 
     claimed = worker.post(f"/api/v1/cases/{scored.pk}/claim/", {"version": 1}, format="json")
     assert claimed.status_code == 200
@@ -118,6 +114,14 @@ def test_the_workflow_through_the_api_with_versions(scored):
 
     note = worker.post(f"/api/v1/cases/{scored.pk}/notes/", {"body": "<script>x</script> **ok**"})
     assert "<script>" not in note.json()["notes"][0]["html"]
+    no_report = worker.post(
+        f"/api/v1/cases/{scored.pk}/propose-closure/",
+        {"disposition": "sar_filed", "reason": "Structuring."},
+        format="json",
+    )
+    assert no_report.status_code == 409
+    assert "suspicious-activity report" in no_report.json()["error"]["message"]
+    f.exported_sar(scored, investigator)
     proposed = worker.post(
         f"/api/v1/cases/{scored.pk}/propose-closure/",
         {"disposition": "sar_filed", "reason": "Structuring."},
@@ -141,6 +145,7 @@ def test_illegal_actions_answer_409_and_403_with_the_reason():
 
     proposer = f.senior()
     pending = f.case(customer="C2", status=CaseStatus.INVESTIGATING, assignee=proposer)
+    pending = f.exported_sar(pending)
     services.case_propose_closure(case=pending, actor=proposer, disposition="sar_filed", reason="x")
     own = _client(proposer).post(f"/api/v1/cases/{pending.pk}/approve/", {})
     assert own.status_code == 403

@@ -26,11 +26,6 @@ EXPECTED = {
 }
 
 
-@pytest.fixture(autouse=True)
-def attachment_root(settings, tmp_path):
-    settings.SENTINEL_ATTACHMENT_ROOT = tmp_path / "attachments"
-
-
 @pytest.mark.parametrize("group", list(EXPECTED))
 def test_the_permission_map_gives_each_group_its_actions(group):
     assert allowed_actions(f.member(group)) == EXPECTED[group]
@@ -38,7 +33,7 @@ def test_the_permission_map_gives_each_group_its_actions(group):
 
 def _pending(**fields):
     proposer = f.senior()
-    case = f.case(status=CaseStatus.INVESTIGATING, assignee=proposer, **fields)
+    case = f.exported_sar(f.case(status=CaseStatus.INVESTIGATING, assignee=proposer, **fields))
     return services.case_propose_closure(
         case=case, actor=proposer, disposition="sar_filed", reason="Layering."
     )

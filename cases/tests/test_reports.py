@@ -24,11 +24,6 @@ from . import factories as f
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def attachment_root(settings, tmp_path):
-    settings.SENTINEL_ATTACHMENT_ROOT = tmp_path / "attachments"
-
-
 @pytest.fixture
 def case():
     """An investigated case from a real scored transaction (typology from its rule)."""
@@ -103,6 +98,24 @@ def test_exported_files_are_append_only(case):
         SarFile.objects.filter(pk=sar_file.pk).update(sha256="0" * 64)
 
 
+def test_the_investigator_chooses_the_indicators(case):
+    services.sar_draft(case=case, actor=case.assignee)
+    with pytest.raises(ValidationError, match="Unknown typologies: astrology"):
+        services.sar_edit(
+            case=case, actor=case.assignee, reason="x", action="", indicators=["astrology"]
+        )
+    report = services.sar_edit(
+        case=case,
+        actor=case.assignee,
+        reason="Layered through new beneficiaries.",
+        action="",
+        indicators=["structuring", "pass_through"],
+    )
+    assert [i["typology"] for i in report.document["indicators"]] == ["structuring", "pass_through"]
+    event = CaseEvent.objects.filter(type=CaseEventType.SAR_EDITED).latest("id")
+    assert event.parameters["fields"] == ["reason", "indicators"]
+
+
 def test_only_people_who_work_cases_write_reports_and_not_on_closed_cases(case):
     with pytest.raises(CasePermissionError):
         services.sar_draft(case=case, actor=f.officer())
@@ -123,7 +136,12 @@ def test_the_page_drafts_saves_exports_and_serves_the_files(case):
     case.refresh_from_db()
     saved = browser.post(
         f"{base}sar-edit/",
-        {"reason": "Structuring below the line.", "action": "", "version": case.version},
+        {
+            "reason": "Structuring below the line.",
+            "action": "",
+            "indicators": ["structuring"],
+            "version": case.version,
+        },
     )
     assert saved.status_code == 302
     exported = browser.post(f"{base}sar-export/", follow=True)

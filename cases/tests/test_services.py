@@ -262,6 +262,8 @@ def test_a_sar_or_a_critical_case_waits_for_a_second_senior(severity, dispositio
     # Given an investigation by a senior investigator
     proposer = f.senior()
     case = f.case(status=CaseStatus.INVESTIGATING, severity=severity, assignee=proposer)
+    if disposition == "sar_filed":
+        case = f.exported_sar(case)
 
     # When she proposes the closure
     case = services.case_propose_closure(
@@ -287,7 +289,7 @@ def test_a_sar_or_a_critical_case_waits_for_a_second_senior(severity, dispositio
 
 
 def test_an_investigator_cannot_approve_any_closure():
-    case = f.case(status=CaseStatus.INVESTIGATING)
+    case = f.exported_sar(f.case(status=CaseStatus.INVESTIGATING))
     services.case_propose_closure(
         case=case, actor=case.assignee, disposition="sar_filed", reason="x"
     )
@@ -296,7 +298,7 @@ def test_an_investigator_cannot_approve_any_closure():
 
 
 def test_send_back_needs_a_comment_and_reopens_the_investigation():
-    case = f.case(status=CaseStatus.INVESTIGATING)
+    case = f.exported_sar(f.case(status=CaseStatus.INVESTIGATING))
     services.case_propose_closure(
         case=case, actor=case.assignee, disposition="sar_filed", reason="x"
     )
@@ -537,3 +539,35 @@ def test_an_updated_alert_and_a_new_one_of_the_same_case_in_one_call():
     case.refresh_from_db()
     assert (case.severity, case.priority, case.version) == ("high", 1200, 2)
     assert _events(case) == ["opened", "alerts_attached", "alert_updated"]
+
+
+def test_a_further_hit_that_moves_nothing_leaves_the_case_alone():
+    partner = PartnerBankFactory()
+    alert = f.alert(partner=partner, account="A1", severity="high", priority=900)
+    (case,) = services.cases_from_alerts(alerts=[alert])
+    version = Case.objects.get(pk=case.pk).version
+
+    Alert.objects.filter(pk=alert.pk).update(occurrences=2)  # one more hit, same severity
+    alert.refresh_from_db()
+    changed = services.cases_from_alerts(alerts=[alert])
+
+    assert changed == []
+    assert Case.objects.get(pk=case.pk).version == version
+    assert _events(case) == ["opened"]
+
+
+def test_closing_as_sar_filed_needs_an_exported_report():
+    case = f.case(status=CaseStatus.INVESTIGATING)
+    before = _unchanged(case)
+
+    with pytest.raises(services.CaseStateError, match="suspicious-activity report"):
+        services.case_propose_closure(
+            case=case, actor=case.assignee, disposition="sar_filed", reason="Layering."
+        )
+
+    assert _unchanged(case) == before
+    case = f.exported_sar(case)
+    proposed = services.case_propose_closure(
+        case=case, actor=case.assignee, disposition="sar_filed", reason="Layering."
+    )
+    assert proposed.status == "pending_approval"

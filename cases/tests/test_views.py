@@ -39,11 +39,6 @@ def _logged_in(user: User) -> Client:
     return client
 
 
-@pytest.fixture(autouse=True)
-def attachment_root(settings, tmp_path):
-    settings.SENTINEL_ATTACHMENT_ROOT = tmp_path / "attachments"
-
-
 @pytest.fixture
 def scored():
     partner = PartnerBankFactory(slug="acme")
@@ -224,6 +219,7 @@ def test_page_actions_answer_409_403_and_400_with_the_message():
 
     proposer = f.senior()
     pending = f.case(customer="C2", status=CaseStatus.INVESTIGATING, assignee=proposer)
+    pending = f.exported_sar(pending)
     services.case_propose_closure(case=pending, actor=proposer, disposition="sar_filed", reason="x")
     own = _logged_in(proposer).post(f"/cases/{pending.pk}/approve/", {})
     assert own.status_code == 403 and "another senior investigator" in own.content.decode()

@@ -213,6 +213,7 @@ SPECTACULAR_SETTINGS = {
         "MonitorSeverityEnum": "transactions.monitor.choices.Severity",
         "CaseStatusEnum": "cases.choices.CaseStatus",
         "DispositionEnum": "cases.choices.Disposition",
+        "TypologyEnum": "rules.choices.Typology",
     },
 }
 
