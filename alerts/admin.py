@@ -3,6 +3,8 @@
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from sentinel.admin import ReadOnlyAdmin, ReadOnlyInline
+
 from . import services
 from .choices import DeliveryState
 from .models import (
@@ -14,18 +16,6 @@ from .models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-    show_change_link = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 class AlertTransactionInline(ReadOnlyInline):
@@ -47,7 +37,7 @@ class AlertEventInline(ReadOnlyInline):
 
 
 @admin.register(Alert)
-class AlertAdmin(admin.ModelAdmin):
+class AlertAdmin(ReadOnlyAdmin):
     list_display = [
         "id",
         "rule",
@@ -65,18 +55,6 @@ class AlertAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     inlines = [AlertTransactionInline, AlertEventInline]
 
-    def get_readonly_fields(self, request, obj=None):
-        return [field.name for field in Alert._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 class SnoozedHitInline(ReadOnlyInline):
     model = SnoozedHit
@@ -85,7 +63,7 @@ class SnoozedHitInline(ReadOnlyInline):
 
 
 @admin.register(Snooze)
-class SnoozeAdmin(admin.ModelAdmin):
+class SnoozeAdmin(ReadOnlyAdmin):
     """Read-only audit of snoozes; they are created and lifted through the staff API."""
 
     list_display = [
@@ -104,18 +82,6 @@ class SnoozeAdmin(admin.ModelAdmin):
     list_select_related = ["rule", "partner", "created_by", "lifted_by"]
     date_hierarchy = "created_at"
     inlines = [SnoozedHitInline]
-
-    def get_readonly_fields(self, request, obj=None):
-        return [field.name for field in Snooze._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(WebhookEndpoint)

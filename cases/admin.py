@@ -3,6 +3,8 @@ services only, so every change leaves its event)."""
 
 from django.contrib import admin
 
+from sentinel.admin import ReadOnlyAdmin, ReadOnlyInline
+
 from .models import Case, CaseEvent, SarReportingEntity, Team
 
 
@@ -12,35 +14,18 @@ class TeamAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["name"]}
 
 
-class CaseEventInline(admin.TabularInline):
+class CaseEventInline(ReadOnlyInline):
     model = CaseEvent
-    extra = 0
-    can_delete = False
     fields = ["created_at", "type", "actor", "parameters"]
     readonly_fields = fields
 
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(Case)
-class CaseAdmin(admin.ModelAdmin):
+class CaseAdmin(ReadOnlyAdmin):
     list_display = ["id", "partner", "customer_external_id", "status", "severity", "assignee"]
     list_filter = ["status", "severity", "team"]
     search_fields = ["customer_external_id", "account_external_id"]
     inlines = [CaseEventInline]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(SarReportingEntity)

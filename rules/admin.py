@@ -19,7 +19,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from transactions.admin import ReadOnlyAdmin
+from sentinel.admin import ReadOnlyAdmin
 
 from . import services
 from .choices import ChangeState, RuleStatus

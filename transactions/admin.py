@@ -8,6 +8,8 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from sentinel.admin import ReadOnlyAdmin, ReadOnlyInline
+
 from . import keyring, services
 from .forms import AccountProfileForm, ApiKeyCreateForm
 from .models import (
@@ -22,19 +24,6 @@ from .models import (
     PartnerBank,
     Transaction,
 )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Records that only the system writes: staff look, never edit."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class ApiKeyInline(admin.TabularInline):
@@ -248,15 +237,10 @@ class MonitorSettingsAdmin(admin.ModelAdmin):
     autocomplete_fields = ["partner"]
 
 
-class OperationalAlertEventInline(admin.TabularInline):
+class OperationalAlertEventInline(ReadOnlyInline):
     model = OperationalAlertEvent
     fields = ["type", "severity", "minute", "persistence_minutes", "value", "threshold"]
     readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(OperationalAlert)

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-import pytest
-from django.test import Client
+from datetime import timedelta
 
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+from django.utils import timezone
+
+from alerts import services
 from alerts.models import Alert, Snooze
 from alerts.tests.test_services import _pay, _rule, ingest_and_score, investigator, staff
 from transactions.tests.factories import PartnerBankFactory
@@ -75,3 +80,26 @@ def test_people_who_only_read_see_no_actions_and_cannot_act(alert):
     assert Alert.objects.get().status == "new"
     assert _browser(staff()).get(f"/alerts/{alert.pk}/").status_code == 403
     assert Client().get(f"/alerts/{alert.pk}/").status_code == 302  # to the login page
+
+
+def test_the_admin_shows_alerts_snoozes_and_webhooks_read_only(alert):
+    admin_user = User.objects.create_superuser("root", password="pw")
+    snooze = services.snooze_create(
+        rule=alert.rule,
+        partner=alert.partner,
+        account_external_id="A1",
+        ends_at=timezone.now() + timedelta(days=3),
+        comment="Payroll.",
+        actor=investigator(),
+    )
+    browser = _browser(admin_user)
+    for path in [
+        "/admin/alerts/alert/",
+        f"/admin/alerts/alert/{alert.pk}/change/",
+        "/admin/alerts/snooze/",
+        f"/admin/alerts/snooze/{snooze.pk}/change/",
+        "/admin/alerts/webhookendpoint/",
+        "/admin/alerts/webhookdelivery/",
+    ]:
+        assert browser.get(path).status_code == 200, path
+    assert browser.get("/admin/alerts/alert/add/").status_code == 403
