@@ -19,6 +19,7 @@ from alerts.models import (
     Snooze,
 )
 from rules.models import Rule
+from sentinel.api.serializers import StrictInput
 from transactions.models import PartnerBank
 
 
@@ -115,17 +116,7 @@ class AlertDetailSerializer(AlertSerializer):
         read_only_fields = fields
 
 
-class StrictSerializer(serializers.Serializer):
-    """Input shape that refuses unknown fields instead of dropping them."""
-
-    def validate(self, attrs: dict) -> dict:
-        unknown = sorted(set(self.initial_data) - set(self.fields))
-        if unknown:
-            raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
-        return attrs
-
-
-class AlertDismissSerializer(StrictSerializer):
+class AlertDismissSerializer(StrictInput):
     reason = serializers.CharField(max_length=MAX_DISMISS_REASON, allow_blank=False)
 
 
@@ -158,7 +149,7 @@ class SnoozeSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class SnoozeForSerializer(StrictSerializer):
+class SnoozeForSerializer(StrictInput):
     """How long: either ``ends_at`` or ``days`` (1..180), and why."""
 
     ends_at = serializers.DateTimeField(required=False)
@@ -180,5 +171,5 @@ class SnoozeCreateSerializer(SnoozeForSerializer):
     account_id = serializers.CharField(max_length=64)
 
 
-class SnoozeLiftSerializer(StrictSerializer):
+class SnoozeLiftSerializer(StrictInput):
     comment = serializers.CharField(max_length=MAX_SNOOZE_COMMENT, required=False, allow_blank=True)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction as db_transaction
 
 from .. import live
 from ..choices import AlertEventType, AlertStatus
 from ..models import MAX_DISMISS_REASON, Alert, AlertEvent
+from .permissions import require
 
 CHANGE_PERMISSION = "alerts.change_alert"
 
@@ -18,7 +19,7 @@ class AlertStateError(ValidationError):
 
 def alert_acknowledge(*, alert: Alert, actor) -> Alert:
     """An investigator has seen a new alert and is looking into it."""
-    _require_change_permission(actor)
+    require(actor, CHANGE_PERMISSION, "change alerts")
     with db_transaction.atomic():
         alert = Alert.objects.select_for_update().get(pk=alert.pk)
         if alert.status != AlertStatus.NEW:
@@ -33,7 +34,7 @@ def alert_acknowledge(*, alert: Alert, actor) -> Alert:
 
 def alert_dismiss(*, alert: Alert, actor, reason: str) -> Alert:
     """Close a new or acknowledged alert as not suspicious; the reason is required."""
-    _require_change_permission(actor)
+    require(actor, CHANGE_PERMISSION, "change alerts")
     reason = (reason or "").strip()
     with db_transaction.atomic():
         alert = Alert.objects.select_for_update().get(pk=alert.pk)
@@ -51,11 +52,6 @@ def alert_dismiss(*, alert: Alert, actor, reason: str) -> Alert:
         alert.status, alert.dismiss_reason = AlertStatus.DISMISSED, reason
         _alert_save(alert, actor, AlertEventType.DISMISSED, {"reason": reason})
     return alert
-
-
-def _require_change_permission(actor) -> None:
-    if actor is None or not actor.has_perm(CHANGE_PERMISSION):
-        raise PermissionDenied("You do not have permission to change alerts.")
 
 
 def _alert_save(alert: Alert, actor, kind: str, parameters: dict) -> None:

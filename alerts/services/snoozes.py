@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction as db_transaction
 from django.utils import timezone
 
@@ -12,6 +12,7 @@ from rules.models import Rule
 from transactions.models import PartnerBank
 
 from ..models import MAX_SNOOZE_COMMENT, MAX_SNOOZE_DAYS, Snooze
+from .permissions import require
 
 ADD_PERMISSION, LIFT_PERMISSION = "alerts.add_snooze", "alerts.change_snooze"
 
@@ -30,7 +31,7 @@ def snooze_create(
     actor,
 ) -> Snooze:
     """Silence ``rule`` on the subject until ``ends_at`` (at most 180 days from now)."""
-    _require(actor, ADD_PERMISSION, "snooze rules")
+    require(actor, ADD_PERMISSION, "snooze rules")
     now = timezone.now()
     comment = (comment or "").strip()
     errors = _snooze_errors(now=now, ends_at=ends_at, comment=comment)
@@ -66,7 +67,7 @@ def snooze_create(
 
 def snooze_lift(*, snooze: Snooze, actor, comment: str = "") -> Snooze:
     """End a snooze early: the rule alerts on the subject again from now on."""
-    _require(actor, LIFT_PERMISSION, "lift snoozes")
+    require(actor, LIFT_PERMISSION, "lift snoozes")
     comment = (comment or "").strip()
     if len(comment) > MAX_SNOOZE_COMMENT:
         raise ValidationError({"comment": [f"At most {MAX_SNOOZE_COMMENT} characters."]})
@@ -93,8 +94,3 @@ def _snooze_errors(*, now: datetime, ends_at: datetime, comment: str) -> dict[st
     elif ends_at > now + timedelta(days=MAX_SNOOZE_DAYS):
         errors["ends_at"] = [f"A snooze lasts at most {MAX_SNOOZE_DAYS} days."]
     return errors
-
-
-def _require(actor, permission: str, what: str) -> None:
-    if actor is None or not actor.has_perm(permission):
-        raise PermissionDenied(f"You do not have permission to {what}.")

@@ -16,7 +16,7 @@ from datetime import timedelta
 
 import requests
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction as db_transaction
 from django.utils import timezone
@@ -29,6 +29,7 @@ from transactions.models import ApiKey
 
 from ..choices import DeliveryState
 from ..models import WebhookDelivery, WebhookEndpoint
+from .permissions import require
 
 logger = logging.getLogger(__name__)
 
@@ -184,8 +185,7 @@ def _post(delivery: WebhookDelivery) -> tuple[int | None, str]:
 
 def webhook_replay(*, delivery: WebhookDelivery, actor) -> WebhookDelivery:
     """Send a dead-lettered delivery again, with a fresh round of attempts."""
-    if actor is None or not actor.has_perm(REPLAY_PERMISSION):
-        raise PermissionDenied("You do not have permission to replay webhook deliveries.")
+    require(actor, REPLAY_PERMISSION, "replay webhook deliveries")
     with db_transaction.atomic():
         delivery = WebhookDelivery.objects.select_for_update().get(pk=delivery.pk)
         if delivery.state != DeliveryState.DEAD:

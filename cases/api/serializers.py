@@ -19,6 +19,7 @@ from cases.models import (
 )
 from cases.selectors import case_transactions
 from rules.choices import Typology
+from sentinel.api.serializers import StrictInput
 
 
 class CaseSubjectSerializer(serializers.Serializer):
@@ -158,16 +159,6 @@ class CaseDetailSerializer(CaseSerializer):
 
 
 # --- Input -------------------------------------------------------------------------------------
-
-
-class StrictInput(serializers.Serializer):
-    """Refuses unknown fields instead of dropping them (as the rest of the API does)."""
-
-    def validate(self, attrs: dict) -> dict:
-        unknown = sorted(set(getattr(self, "initial_data", {}) or {}) - set(self.fields))
-        if unknown:
-            raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
-        return attrs
 
 
 class VersionInput(StrictInput):
