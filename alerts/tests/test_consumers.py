@@ -131,6 +131,29 @@ def test_an_investigator_receives_a_new_alert_after_the_commit():
     assert {"score", "case_id", "created_at"} <= set(body)
 
 
+def test_an_idle_socket_outlives_the_channel_layers_blocking_read():
+    # redis-py 8 times reads out after 5 s by default, the length of channels_redis' blocking
+    # pop: every quiet investigator was disconnected until the layer's timeout was raised.
+    headers = _cookie_for(investigator())
+    partner = PartnerBankFactory()
+    _rule(expression="amount >= 1000")
+
+    @async_to_sync
+    async def scenario():
+        communicator, connected = await _connect(headers)
+        assert connected
+        # Given a socket that hears nothing for longer than one blocking pop
+        await asyncio.sleep(6.5)
+        assert await communicator.receive_nothing(timeout=0.1)
+        # When an alert is raised, it still arrives
+        await _elsewhere(lambda: ingest_and_score(partner, _pay(amount="2500.00")))
+        message = await communicator.receive_json_from(timeout=5)
+        await communicator.disconnect()
+        return message
+
+    assert scenario()["type"] == "alert.created"
+
+
 def test_a_dismissal_is_pushed_as_an_update():
     user = investigator()
     headers = _cookie_for(user)

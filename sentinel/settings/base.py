@@ -96,10 +96,19 @@ CACHES = {
         "KEY_PREFIX": "sentinel",
     }
 }
+# A consumer waits for its messages with a blocking pop of up to 5 s (channels_redis'
+# brpop_timeout). redis-py 8 reads with a 5 s socket timeout by default, which fires first and
+# kills every idle websocket (channels_redis#422); the read timeout must outlast the pop.
+CHANNEL_LAYER_SOCKET_TIMEOUT_SECONDS = 15
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL], "prefix": "sentinel:channels"},
+        "CONFIG": {
+            "hosts": [
+                {"address": REDIS_URL, "socket_timeout": CHANNEL_LAYER_SOCKET_TIMEOUT_SECONDS}
+            ],
+            "prefix": "sentinel:channels",
+        },
     }
 }
 
