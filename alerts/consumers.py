@@ -75,12 +75,10 @@ class AlertConsumer(JsonWebsocketConsumer):
     def _refuse(self, code: str, message: str) -> None:
         self.send_json({"type": "error", "error": {"code": code, "message": message}})
 
-    def alert_message(self, event: dict) -> None:
-        self.send_json({"type": event["event"], "alert": event["alert"]})
-
-    def case_message(self, event: dict) -> None:
-        """``case.updated`` from cases.live, relayed as is."""
-        self.send_json({"type": event["event"], "case": event["case"]})
+    def frames_message(self, event: dict) -> None:
+        """Frames from ``live.broadcast`` (alerts, cases, the monitor), relayed as they are."""
+        for frame in event["frames"]:
+            self.send_json(frame)
 
     def _resume(self, after: int) -> None:
         for alert in live.alerts_missed(after_id=after):

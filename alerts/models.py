@@ -139,7 +139,8 @@ class Alert(models.Model):
 class AlertTransaction(models.Model):
     """A transaction whose live hit fed an alert; one hit feeds at most one alert."""
 
-    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="links")
+    # Indexed by alert_link_latest, which also serves lookups by alert.
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="links", db_index=False)
     transaction = models.ForeignKey(Transaction, on_delete=models.CASCADE, related_name="+")
     hit = models.OneToOneField(RuleHit, on_delete=models.CASCADE, related_name="alert_link")
     suppressed = models.BooleanField(
@@ -152,6 +153,8 @@ class AlertTransaction(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["alert", "transaction"], name="alert_transaction_once"),
         ]
+        # An alert's latest links (alerts_with_latest_links) without reading the others.
+        indexes = [models.Index(fields=["alert", "-id"], name="alert_link_latest")]
 
     def __str__(self) -> str:
         return f"{self.transaction_id} in alert #{self.alert_id}"

@@ -2,7 +2,7 @@
 
 Services call ``cases_announce`` inside their transaction; ``{"type": "case.updated",
 "case": {...}}`` leaves after the commit, so nobody hears of a change that was rolled back.
-The consumer relays it with ``AlertConsumer.case_message``. A failure to reach the channel
+It travels with the alert frames (``alerts.live.broadcast``). A failure to reach the channel
 layer is logged by ``on_commit(robust=True)`` and never undoes the change.
 """
 
@@ -10,11 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.db import transaction as db_transaction
 
-from alerts.live import group_name
+from alerts.live import broadcast
 
 from .models import Case
 
@@ -28,19 +26,10 @@ def cases_announce(*, cases: Iterable[Case]) -> None:
 
 
 def _send(ids: set[int]) -> None:
+    from .api.serializers import CaseSerializer
     from .selectors import cases_queue, cases_with_alert_summary
 
-    group_send = async_to_sync(get_channel_layer().group_send)
     cases = cases_with_alert_summary(list(cases_queue().filter(pk__in=ids).order_by("pk")))
-    for case in cases:
-        group_send(
-            group_name(),
-            {"type": "case.message", "event": CASE_UPDATED, "case": case_message(case)},
-        )
-
-
-def case_message(case: Case) -> dict:
-    """The case as the API lists it (cases.api.serializers.CaseSerializer)."""
-    from .api.serializers import CaseSerializer
-
-    return CaseSerializer(case).data
+    broadcast(
+        [{"type": CASE_UPDATED, "case": body} for body in CaseSerializer(cases, many=True).data]
+    )

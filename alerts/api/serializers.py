@@ -67,7 +67,12 @@ class AlertSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(serializers.ListField(child=serializers.UUIDField()))
     def get_transaction_ids(self, alert: Alert) -> list[str]:
-        return [str(link.transaction_id) for link in alert.links.all()]
+        """In the order they were linked (``alerts_with_latest_links`` gives the latest ones)."""
+        links = getattr(alert, "latest_links", None)
+        if links is None:
+            links = alert.links.all()
+        links = sorted(links, key=lambda link: link.id)
+        return [str(link.transaction_id) for link in links]
 
     @extend_schema_field(OpenApiTypes.INT)
     def get_case_id(self, alert: Alert) -> int | None:

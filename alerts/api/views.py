@@ -81,6 +81,12 @@ class AlertViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         return selectors.alerts_list() if self.action == "list" else selectors.alerts_detail()
 
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        if page is not None and self.action == "list":
+            selectors.alerts_with_latest_links(page)
+        return page
+
     def get_serializer_class(self):
         return AlertSerializer if self.action == "list" else AlertDetailSerializer
 

@@ -109,6 +109,24 @@ def test_the_list_costs_a_bounded_number_of_queries(api, alerts, django_assert_m
         assert len(_ids(api.get(URL))) == 2
 
 
+def test_the_list_names_an_alerts_latest_transactions_and_the_detail_all(api, alerts, monkeypatch):
+    from alerts import selectors
+
+    monkeypatch.setattr(selectors, "LISTED_TRANSACTIONS", 2)
+    high, _ = alerts
+    later = [
+        transaction_payload(amount="5000.00", occurred_at=f"2026-01-0{day}T10:00:00Z")
+        for day in (2, 3)
+    ]
+    ids = ingest_and_score(high.partner, *later)
+
+    row = next(row for row in api.get(URL).json()["results"] if row["id"] == high.pk)
+    assert row["occurrences"] == 3
+    assert row["transaction_ids"] == [str(pk) for pk in ids]  # the latest two, in link order
+    detail = api.get(f"{URL}{high.pk}/").json()
+    assert len(detail["transactions"]) == 3
+
+
 def test_detail_has_hits_transactions_and_history(api, alerts):
     high, _ = alerts
     body = api.get(f"{URL}{high.pk}/").json()

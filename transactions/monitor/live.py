@@ -3,9 +3,8 @@
 ``transactions`` sits below ``alerts`` (docs: dependencies point one way), so this is the one
 module of the monitor that reaches up, lazily, the way ingest reaches the rule engine.
 
-Live push reuses the alerts websocket: the consumer relays any ``alert.message`` to staff as
-``{"type": <event>, "alert": <payload>}``, so an operational alert arrives as
-``{"type": "monitor.alert", "alert": {...}}`` without a change to the consumer. Sent after
+Live push reuses the alerts websocket (``alerts.live.broadcast``): an operational alert
+arrives as ``{"type": "monitor.alert", "alert": {...}}``. Sent after
 the commit; a failure to reach the channel layer is logged and never undoes the alert.
 """
 
@@ -13,8 +12,6 @@ from __future__ import annotations
 
 import logging
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.db import transaction as db_transaction
 
 from transactions.models import OperationalAlert, OperationalAlertEvent
@@ -62,12 +59,10 @@ def operational_alert_announce(*, alert: OperationalAlert, event: OperationalAle
 
 
 def _send(message: dict) -> None:
-    from alerts.live import group_name
+    from alerts.live import broadcast
 
     try:
-        async_to_sync(get_channel_layer().group_send)(
-            group_name(), {"type": "alert.message", "event": MONITOR_ALERT, "alert": message}
-        )
+        broadcast([{"type": MONITOR_ALERT, "alert": message}])
     except Exception:  # noqa: BLE001  browsers catch up from the page; the alert stands
         logger.warning("Could not push operational alert %s live.", message["id"], exc_info=True)
 
