@@ -1,0 +1,51 @@
+"""Sending to the channel layer from synchronous code (sentinel.live)."""
+
+from __future__ import annotations
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+
+from sentinel import live
+
+GROUP = "sentinel-tests-live"
+
+
+@pytest.fixture
+def listener():
+    layer = get_channel_layer()
+    channel = async_to_sync(layer.new_channel)()
+    async_to_sync(layer.group_add)(GROUP, channel)
+    yield layer, channel
+    async_to_sync(layer.group_discard)(GROUP, channel)
+
+
+def test_messages_arrive_in_order_over_one_loop_per_process(listener):
+    layer, channel = listener
+    live.group_send_all([(GROUP, {"type": "t", "n": 1}), (GROUP, {"type": "t", "n": 2})])
+    loop = live._background_loop()
+    live.group_send_all([(GROUP, {"type": "t", "n": 3})])
+
+    assert live._background_loop() is loop  # reused, so are the layer's connections
+
+    async def receive_three():
+        return [(await layer.receive(channel))["n"] for _ in range(3)]
+
+    assert async_to_sync(receive_three)() == [1, 2, 3]
+
+
+def test_nothing_to_send_starts_nothing(monkeypatch):
+    monkeypatch.setattr(live, "_background_loop", lambda: pytest.fail("no loop needed"))
+    live.group_send_all([])
+
+
+def test_a_layer_that_does_not_answer_in_time_is_an_error(monkeypatch):
+    async def never(messages):
+        import asyncio
+
+        await asyncio.sleep(10)
+
+    monkeypatch.setattr(live, "_send_all", never)
+    monkeypatch.setattr(live, "SEND_TIMEOUT_SECONDS", 0.1)
+    with pytest.raises(TimeoutError):
+        live.group_send_all([(GROUP, {"type": "t"})])
