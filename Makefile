@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP_FLAGS := --disable-pip-version-check --quiet
 
-.PHONY: run test bench lint install install-dev browser clean
+.PHONY: run test bench lint install install-dev browser wrk clean
 
 run: $(VENV)/.installed
 	$(PY) -m sentinel.runner
@@ -12,7 +12,7 @@ run: $(VENV)/.installed
 test: $(VENV)/.installed-dev browser
 	$(PY) -m pytest -n 2 --dist loadgroup
 
-bench: $(VENV)/.installed-dev
+bench: $(VENV)/.installed-dev wrk
 	$(PY) -m bench.run
 
 lint: $(VENV)/.installed-dev
@@ -38,6 +38,14 @@ browser:
 		echo "Installing Chromium for the browser tests..."; \
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
 			|| echo "Could not install Chromium; browser tests will skip (or fail under CI=true)."; \
+	fi
+
+# The single-POST phase of the benchmark replays requests with wrk (Debian package).
+wrk:
+	@if ! command -v wrk >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+		echo "Installing wrk for the benchmark..."; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null) \
+			|| echo "Could not install wrk; make bench will stop before it starts."; \
 	fi
 
 clean:

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import shutil
 import signal
 import sys
 import tempfile
@@ -83,6 +84,9 @@ _CLOCK = time.monotonic()
 
 def main() -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
+    if shutil.which("wrk") is None:  # checked first: the single-POST phase comes late
+        _say("wrk is not installed (apt-get install wrk); the single-POST phase needs it.")
+        return 2
     load_before = os.getloadavg()[0]
     run_started = time.time()
     services_label, server_pids = _start_data_services()
