@@ -6,6 +6,7 @@ Names match whatever their case, accents, punctuation or word order ("José  MAR
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 import unicodedata
@@ -26,6 +27,7 @@ def fold(text: str) -> str:
     return "".join(char for char in decomposed if not unicodedata.combining(char))
 
 
+@functools.lru_cache(maxsize=65_536)  # scoring meets the same counterparties again and again
 def normalize_name(value: str) -> str:
     """Words of the folded name, without punctuation, in alphabetical order."""
     words = _NOT_WORD.split(fold(value).replace("_", " "))
@@ -81,8 +83,8 @@ class ListSnapshot:
         kind = self._kinds.get(name)
         if kind is None:
             raise LookupError(f"list {name!r} does not exist")
-        if value is None or value == "":
-            return False
+        if value is None or value == "" or not (self._values[name] or self._networks.get(name)):
+            return False  # an empty list (the shipped sanctions list) costs no normalising
         text = str(value)
         if kind == ListKind.NAME:
             return normalize_name(text) in self._values[name]
