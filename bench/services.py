@@ -211,3 +211,20 @@ def _is_local(url: str) -> bool:
         return socket.gethostbyname(host).startswith("127.")
     except OSError:
         return False
+
+
+def settle_database() -> float:
+    """VACUUM (ANALYZE) and CHECKPOINT now, in this process, rather than let autovacuum and
+    the checkpointer run into the next measurement; the seconds it took. A CHECKPOINT needs a
+    superuser (or pg_checkpoint): without one it is skipped."""
+    from django.db import DatabaseError, connection
+
+    began = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM (ANALYZE)")
+        try:
+            cursor.execute("CHECKPOINT")
+        except DatabaseError:
+            pass
+    connection.close()
+    return time.perf_counter() - began
