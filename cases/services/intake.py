@@ -116,6 +116,7 @@ def _case_open(subject: Subject, alerts: list[Alert]) -> tuple[Case, bool]:
         customer_external_id=customer_id,
         account_external_id=first.account_external_id,
         severity=severity,
+        priority=max(alert.priority for alert in alerts),
         created_at=now,
         due_at=sla_due_at(severity=severity, opened_at=now),
     )
@@ -133,8 +134,9 @@ def _case_open(subject: Subject, alerts: list[Alert]) -> tuple[Case, bool]:
 def _attach(case: Case, alerts: list[Alert], *, opened: bool) -> None:
     CaseAlert.objects.bulk_create(CaseAlert(case=case, alert=alert) for alert in alerts)
     _take_over(case, alerts, actor=None)
-    _refresh(case, alerts)
-    _save(case, bump=not opened)
+    if not opened:  # a case just opened was inserted with its alerts' severity and priority
+        _refresh(case, alerts)
+        _save(case)
     ids = [alert.pk for alert in alerts]
     if opened:
         events.case_opened(case, alert_ids=ids)
