@@ -21,7 +21,7 @@ since the watermark minus the overlap" is a range scan of the primary-key index.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import connection
@@ -93,9 +93,15 @@ _TOUCHED_IN_RANGE = (
 )
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MILLISECOND = timedelta(milliseconds=1)
+
+
 def uuid7_floor(moment: datetime) -> uuid.UUID:
-    """The smallest UUIDv7 generated at ``moment``: ids at or after it compare greater."""
-    return uuid.UUID(int=(int(moment.timestamp() * 1000) & ((1 << 48) - 1)) << 80)
+    """The smallest UUIDv7 generated in ``moment``'s millisecond: ids generated then or later
+    compare greater or equal. Integer arithmetic, so no float rounding moves the millisecond."""
+    unix_ms = (moment - _EPOCH) // _MILLISECOND
+    return uuid.UUID(int=(unix_ms & ((1 << 48) - 1)) << 80)
 
 
 def minute_stats_refresh(*, now: datetime | None = None) -> int:
@@ -112,7 +118,10 @@ def minute_stats_refresh(*, now: datetime | None = None) -> int:
             name=WATERMARK, defaults={"position": now - overlap}
         )
         low = uuid7_floor(min(watermark.position, now) - overlap)
-        changed = _recompute(_TOUCHED_BY_ID, {"low": low, "high": uuid7_floor(now)})
+        # Up to and including now's millisecond: every transaction stored before the run began
+        # is folded by it (ids share the clock timezone.now() reads).
+        high = uuid7_floor(now + _MILLISECOND)
+        changed = _recompute(_TOUCHED_BY_ID, {"low": low, "high": high})
         watermark.position = max(watermark.position, now)
         watermark.save(update_fields=["position"])
     return changed

@@ -8,12 +8,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from transactions.models import MinuteStat
-from transactions.monitor.aggregation import minute_stats_refresh
+from transactions.monitor.aggregation import minute_stats_refresh, uuid7_floor
 from transactions.services import transactions_ingest
 from transactions.tasks import monitor_cycle
 from transactions.tests.factories import PartnerBankFactory, transaction_payload
 
 pytestmark = pytest.mark.django_db
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def minute_ago(minutes: float) -> datetime:
@@ -71,6 +73,27 @@ def test_a_second_run_with_nothing_new_changes_nothing():
 
     assert minute_stats_refresh() == 0
     assert stat(partner, minute_ago(2)).total == 5
+
+
+def test_a_transaction_stored_in_the_millisecond_the_run_starts_is_folded_by_it():
+    partner = PartnerBankFactory()
+    send(partner, minute_ago(2), 1)
+    newest = max(partner.transactions.values_list("id", flat=True))
+    # `now` read later in the very millisecond the newest id was generated in
+    same_millisecond = EPOCH + timedelta(milliseconds=newest.int >> 80, microseconds=999)
+
+    assert minute_stats_refresh(now=same_millisecond) == 2  # the whole and channel rows
+    assert stat(partner, minute_ago(2)).total == 1
+
+
+def test_the_id_floor_is_exact_to_the_millisecond():
+    # 0.123 s is not exact in binary floating point; the floor must not fall a millisecond short
+    moment = datetime(2026, 11, 24, 3, 0, 0, 123000, tzinfo=UTC)
+    floor = uuid7_floor(moment)
+
+    assert floor.int >> 80 == int(moment.replace(microsecond=0).timestamp()) * 1000 + 123
+    assert uuid7_floor(moment + timedelta(microseconds=999)) == floor
+    assert uuid7_floor(moment + timedelta(milliseconds=1)).int >> 80 == (floor.int >> 80) + 1
 
 
 def test_the_beat_task_folds_and_judges():
