@@ -322,8 +322,8 @@ def render(document: dict, results: Results) -> str:
         "Targets",
         *(goal.line() for goal in targets(results)),
         "",
-        "Celery queue: {before} profiling tasks waiting before the run, {after} after the "
-        "ingest phases".format(**document["celery_backlog_tasks"]),
+        "Celery queue: {before} tasks waiting before the run (run before the first phase), "
+        "{after} after the ingest phases".format(**document["celery_backlog_tasks"]),
         "Profiling queue: {profiling_queue_before} transaction ids waiting before the run; "
         "{dropped_after} of this run's dropped from it at the end (not reached by the "
         "worker)".format(**document["celery_backlog_tasks"]),

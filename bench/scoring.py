@@ -29,7 +29,7 @@ TRANSACTIONS = 3000
 HISTORY_PER_TRANSACTION = 3
 HISTORY_DAYS = 7
 # As the worker drains the profiling queue (transactions.services.PROFILE_DRAIN_BATCH).
-BATCH = 500
+BATCH = 1000
 # Passes over the prepared transactions: the engine alone is cheap, so it gets more; a pass
 # through Redis costs seconds on a busy box.
 REPEATS = 5

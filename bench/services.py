@@ -73,9 +73,9 @@ def _stop(process: subprocess.Popen) -> None:
 
 
 def worker_concurrency() -> int:
-    """Worker processes (BENCH_WORKER_CONCURRENCY): 1 by default, so the ingest figures stay
-    comparable with earlier runs; `make run` starts 2."""
-    return int(os.environ.get("BENCH_WORKER_CONCURRENCY", "1"))
+    """Worker processes (BENCH_WORKER_CONCURRENCY): 2 by default, as `make run` starts it and
+    as many as the profiling queue has shards (SENTINEL_PROFILE_SHARDS)."""
+    return int(os.environ.get("BENCH_WORKER_CONCURRENCY", "2"))
 
 
 @contextmanager

@@ -231,6 +231,12 @@ class TransactionQuerySet(models.QuerySet):
         return self.filter(profiled_at__isnull=True)
 
 
+def customer_side(direction: str) -> str:
+    """'originator' or 'beneficiary': the party of a transaction in this direction who is the
+    partner's own customer (also for rows not yet built into a Transaction)."""
+    return "originator" if direction == Direction.OUTBOUND else "beneficiary"
+
+
 class Transaction(models.Model):
     """A transaction as a partner sent it; never edited after it is stored."""
 
@@ -333,7 +339,7 @@ class Transaction(models.Model):
     @property
     def customer_side(self) -> str:
         """'originator' or 'beneficiary': the party who is the partner's own customer."""
-        return "originator" if self.direction == Direction.OUTBOUND else "beneficiary"
+        return customer_side(self.direction)
 
     @property
     def counterparty_side(self) -> str:

@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import secrets
+import time
 import uuid
-from collections.abc import Sequence
+import zlib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from functools import cache, cached_property
 
+from django.conf import settings
 from django.db import connection
 from django.db import transaction as db_transaction
 from django.utils import timezone
 from django.utils.text import slugify
+from redis.exceptions import LockError
 
 from sentinel.db import execute_with_records
 from sentinel.ids import uuid7
@@ -23,7 +28,7 @@ from sentinel.redis import get_redis, redis_key
 
 from . import keyring, profile_cache
 from .choices import RiskRating, TransactionStatus
-from .models import AccountProfile, ApiKey, PartnerBank, Transaction
+from .models import AccountProfile, ApiKey, PartnerBank, Transaction, customer_side
 from .schemas import TransactionIn, validate_transaction
 
 logger = logging.getLogger(__name__)
@@ -164,19 +169,19 @@ def transactions_ingest(
     if earlier:
         rows = Transaction.objects.filter(partner=partner, external_id__in=earlier)
         stored = {row.external_id: row for row in rows}
-    created_ids = []
+    handed: list[ProfilingKey] = []
     for result in pending:
         if result.id in inserted:
             result.status = "created"
-            created_ids.append(result.id)
+            handed.append(ProfilingKey.of(result.row))
             continue
         result.stored = stored[result.row["external_id"]]
         same = result.stored.payload_hash == result.row["payload_hash"]
         result.status = "duplicate" if same else "conflict"
         result.id, result.row = result.stored.id, None
-    if created_ids and hand_over:
+    if handed and hand_over:
         # Runs at once in autocommit mode (the API), after the outer commit inside atomic().
-        db_transaction.on_commit(lambda: transactions_hand_over(created_ids), robust=True)
+        db_transaction.on_commit(lambda: transactions_hand_over(handed), robust=True)
     return results
 
 
@@ -224,58 +229,153 @@ def transaction_ingest(
     return transactions_ingest(partner=partner, payloads=[payload], hand_over=hand_over)[0]
 
 
-def transactions_hand_over(transaction_ids: list) -> None:
+def transactions_hand_over(transactions: Sequence[ProfilingKey]) -> None:
     """The seam between ingest and the workers: queue new transactions for profiling.
 
     If Redis or the broker is unreachable nothing is lost: the periodic sweep profiles
     whatever stays unprofiled.
     """
     try:
-        profile_queue_push(transaction_ids=transaction_ids)
+        profile_queue_push(transactions=transactions)
     except Exception:  # noqa: BLE001  any failure here is covered by the sweep
         logger.warning(
             "Could not queue %d transactions for profiling; the sweep will pick them up.",
-            len(transaction_ids),
+            len(transactions),
             exc_info=True,
         )
 
 
 # --- Profiling queue ---------------------------------------------------------------------------
-# Accepted ids go to a Redis list; one Celery task at a time drains it in bulk. A per-request
-# task would cost the web process a broker publish and the worker a transaction per row; this
-# way both pay per batch. The "drain scheduled" flag keeps one task queued at a time: the task
-# clears it before draining, so anything pushed later schedules the next one.
+# Accepted ids go to Redis lists, one per shard of the accounts, and one Celery task at a time
+# drains each shard in bulk. A per-request task would cost the web process a broker publish and
+# the worker a transaction per row; this way both pay per batch. Sharding by account lets
+# several worker processes profile at once without waiting on each other: two drains never
+# lock the same account, profile or alert row. They meet only on a customer whose accounts
+# fall in different shards (its row and its case), where one waits for the other's commit;
+# locks are taken in one order everywhere, so never a deadlock. The "drain scheduled" flag
+# keeps one task queued per shard: the task clears it before draining, so anything pushed
+# later schedules the next one.
 
-PROFILE_DRAIN_BATCH = 500
+PROFILE_DRAIN_BATCH = 1000
 # Waiting a moment before draining lets a burst collect into one batch (cheaper per row) while
 # keeping profiles well within two seconds of the transaction.
 PROFILE_DRAIN_DELAY_SECONDS = 0.5
 
 
-def profile_queue_push(*, transaction_ids: Sequence) -> None:
+@dataclass(frozen=True)
+class ProfilingKey:
+    """What the queue needs of a new transaction: its id, and the account that shards it."""
+
+    id: uuid.UUID
+    partner_id: int
+    account_external_id: str
+
+    @classmethod
+    def of(cls, row: Transaction | Mapping) -> ProfilingKey:
+        if isinstance(row, Transaction):
+            return cls(row.id, row.partner_id, row.account_external_id)
+        side = customer_side(row["direction"])
+        return cls(row["id"], row["partner_id"], row[f"{side}_account_id"])
+
+    @property
+    def shard(self) -> int:
+        return profile_shard(self.partner_id, self.account_external_id)
+
+
+def profile_shard(partner_id: int, account_external_id: str) -> int:
+    """The queue shard of an account: stable across processes (crc32, not ``hash``)."""
+    key = f"{partner_id}:{account_external_id}".encode()
+    return zlib.crc32(key) % settings.SENTINEL_PROFILE_SHARDS
+
+
+def profile_queue_key(shard: int) -> str:
+    return redis_key("profiling", "queue", str(shard))
+
+
+def profile_queue_length() -> int:
+    """Transaction ids waiting in every shard."""
+    pipe = get_redis().pipeline(transaction=False)
+    for shard in range(settings.SENTINEL_PROFILE_SHARDS):
+        pipe.llen(profile_queue_key(shard))
+    return sum(pipe.execute())
+
+
+def profile_queue_push(*, transactions: Sequence[ProfilingKey]) -> None:
+    by_shard: dict[int, list[str]] = {}
+    for key in transactions:
+        by_shard.setdefault(key.shard, []).append(str(key.id))
+    shards = sorted(by_shard)
+    pipe = get_redis().pipeline(transaction=False)
+    for shard in shards:
+        pipe.rpush(profile_queue_key(shard), *by_shard[shard])
+        pipe.set(_drain_scheduled_key(shard), 1, nx=True, ex=10)
+    answers = pipe.execute()
+    for shard, scheduled in zip(shards, answers[1::2], strict=True):
+        if scheduled:
+            _drain_schedule(shard)
+
+
+def _drain_scheduled_key(shard: int) -> str:
+    return redis_key("profiling", "scheduled", str(shard))
+
+
+def _drain_schedule(shard: int) -> None:
+    """Queue the shard's drain task (its "scheduled" flag is already set)."""
     from .tasks import profile_queued_transactions
 
-    redis = get_redis()
-    pipe = redis.pipeline(transaction=False)
-    pipe.rpush(redis_key("profiling", "queue"), *(str(pk) for pk in transaction_ids))
-    pipe.set(redis_key("profiling", "scheduled"), 1, nx=True, ex=10)
-    _, scheduled = pipe.execute()
-    if scheduled:
-        try:
-            profile_queued_transactions.apply_async(countdown=PROFILE_DRAIN_DELAY_SECONDS)
-        except Exception:
-            redis.delete(redis_key("profiling", "scheduled"))  # let the next push try again
-            raise
+    try:
+        profile_queued_transactions.apply_async(
+            args=(shard,), countdown=PROFILE_DRAIN_DELAY_SECONDS
+        )
+    except Exception:
+        get_redis().delete(_drain_scheduled_key(shard))  # let the next push try again
+        raise
 
 
-def profile_queue_drain() -> int:
-    """Profile everything queued; returns how many transactions were folded."""
+# One drain task spends at most this long before handing the rest to a successor, so that a
+# sustained stream never runs into the task's time limit and other tasks get their turn.
+PROFILE_DRAIN_BUDGET_SECONDS = 20
+# The lock that keeps a shard to one drain at a time outlives a crashed holder by this much.
+PROFILE_DRAIN_LOCK_SECONDS = 30
+
+
+def profile_queue_drain(*, shard: int) -> int:
+    """Profile what is queued in one shard; returns how many transactions were folded.
+
+    One drain per shard at a time: a second task for a shard that is being drained returns at
+    once, since the running drain takes what was queued. Whatever is left when the running
+    drain stops (its budget spent, or pushed as it released the shard) gets a successor task.
+    """
     redis = get_redis()
-    redis.delete(redis_key("profiling", "scheduled"))
+    redis.delete(_drain_scheduled_key(shard))
+    lock = redis.lock(redis_key("profiling", "draining", str(shard)), PROFILE_DRAIN_LOCK_SECONDS)
+    if not lock.acquire(blocking=False):
+        return 0
     folded = 0
-    while ids := redis.lpop(redis_key("profiling", "queue"), PROFILE_DRAIN_BATCH):
-        folded += account_profiles_refresh(transaction_ids=[pk.decode() for pk in ids])
+    deadline = time.monotonic() + PROFILE_DRAIN_BUDGET_SECONDS
+    try:
+        while ids := redis.lpop(profile_queue_key(shard), PROFILE_DRAIN_BATCH):
+            folded += account_profiles_refresh(transaction_ids=[pk.decode() for pk in ids])
+            lock.reacquire()
+            if time.monotonic() > deadline:
+                break
+    except LockError:  # a batch outlasted the lock; another drain may hold the shard now
+        logger.warning("Profiling shard %d: the drain lock expired during a batch.", shard)
+    finally:
+        with contextlib.suppress(LockError):
+            lock.release()
+    if redis.llen(profile_queue_key(shard)) and redis.set(
+        _drain_scheduled_key(shard), 1, nx=True, ex=10
+    ):
+        _drain_schedule(shard)
     return folded
+
+
+def profile_queues_drain() -> int:
+    """Profile everything queued in every shard, here and now (commands, tests)."""
+    return sum(
+        profile_queue_drain(shard=shard) for shard in range(settings.SENTINEL_PROFILE_SHARDS)
+    )
 
 
 # --- Account profiles --------------------------------------------------------------------------

@@ -19,9 +19,9 @@ SWEEP_BATCH = 1000
     time_limit=60,
     soft_time_limit=50,
 )
-def profile_queued_transactions() -> int:
-    """Fold queued transactions into profiles; lost ids are left to the sweep."""
-    return services.profile_queue_drain()
+def profile_queued_transactions(shard: int = 0) -> int:
+    """Fold one shard's queued transactions into profiles; lost ids are left to the sweep."""
+    return services.profile_queue_drain(shard=shard)
 
 
 @shared_task(time_limit=300, soft_time_limit=280)

@@ -11,7 +11,12 @@ from django.utils import timezone
 from sentinel.db import execute_with_records
 from transactions import profile_cache
 from transactions.models import PartnerBank, Transaction
-from transactions.services import IngestResult, transaction_ingest, transactions_hand_over
+from transactions.services import (
+    IngestResult,
+    ProfilingKey,
+    transaction_ingest,
+    transactions_hand_over,
+)
 
 from .. import engine, selectors
 from ..models import Decision, RuleFailure, RuleHit
@@ -82,7 +87,7 @@ def transaction_ingest_scored(
         decision = None
     finally:
         if new:
-            transactions_hand_over([result.id])
+            transactions_hand_over([ProfilingKey.of(result.transaction)])
     return result, decision
 
 

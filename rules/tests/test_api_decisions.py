@@ -105,8 +105,8 @@ def test_wait_true_hands_the_transaction_to_the_workers_only_once_decided(
     client = partner_client()
     seen = []
 
-    def hand_over(ids):
-        seen.append(Decision.objects.filter(pk__in=ids).count())
+    def hand_over(keys):
+        seen.append(Decision.objects.filter(pk__in=[key.id for key in keys]).count())
 
     with mock.patch("rules.services.decisions.transactions_hand_over", hand_over):
         client.post(f"{URL}?wait=true", transaction_payload(amount="12000.00"))

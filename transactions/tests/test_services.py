@@ -5,11 +5,13 @@ from __future__ import annotations
 import threading
 from datetime import timedelta
 from decimal import Decimal
+from unittest import mock
 
 import pytest
 from django.db import connection
 from django.utils import timezone
 
+from sentinel.redis import get_redis, redis_key
 from transactions import keyring, selectors, services
 from transactions.models import Account, AccountProfile, Customer, Transaction
 from transactions.profile_cache import cached_profile
@@ -314,3 +316,131 @@ def test_every_field_is_stored_as_sent():
     assert stored.occurred_at.isoformat() == "2026-03-01T08:00:00+00:00"
     assert stored.party("beneficiary") == payload["beneficiary"]
     assert (stored.mcc, stored.device_id, stored.latency_ms) == ("5812", "d-77", 182)
+
+
+# --- Profiling queue shards --------------------------------------------------------------------
+
+
+def _queued(shard: int) -> list[str]:
+    return [pk.decode() for pk in get_redis().lrange(services.profile_queue_key(shard), 0, -1)]
+
+
+@pytest.fixture
+def queue_without_draining(django_capture_on_commit_callbacks):
+    """Ingest `count` transactions of a new partner into the queue, with no drain task run."""
+
+    def queue(count: int) -> None:
+        payloads = [transaction_payload(external_id=f"t{n}") for n in range(count)]
+        with (
+            mock.patch("transactions.tasks.profile_queued_transactions.apply_async"),
+            django_capture_on_commit_callbacks(execute=True),
+        ):
+            services.transactions_ingest(partner=PartnerBankFactory(), payloads=payloads)
+
+    return queue
+
+
+@pytest.mark.django_db
+def test_hand_over_queues_each_transaction_in_its_accounts_shard(
+    settings, django_capture_on_commit_callbacks
+):
+    settings.SENTINEL_PROFILE_SHARDS = 4
+    partner = PartnerBankFactory()
+    payloads = [
+        transaction_payload(external_id=f"t{n}", originator={"account_id": f"A{n % 10}"})
+        for n in range(40)
+    ]
+    with (
+        mock.patch("transactions.tasks.profile_queued_transactions.apply_async") as schedule,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        results = services.transactions_ingest(partner=partner, payloads=payloads)
+
+    shard_of = {
+        str(r.transaction.id): services.profile_shard(partner.pk, r.transaction.account_external_id)
+        for r in results
+    }
+    queued = {shard: _queued(shard) for shard in range(4)}
+    assert sorted(pk for ids in queued.values() for pk in ids) == sorted(shard_of)
+    assert all(shard_of[pk] == shard for shard, ids in queued.items() for pk in ids)
+    assert len([ids for ids in queued.values() if ids]) > 1  # ten accounts spread out
+    # One drain task per shard that got work, each told its shard.
+    assert sorted(call.kwargs["args"] for call in schedule.call_args_list) == [
+        (shard,) for shard in range(4) if queued[shard]
+    ]
+    # The same account always lands in the same shard, whatever the process (crc32).
+    assert services.profile_shard(7, "ACC00001") == services.profile_shard(7, "ACC00001")
+
+
+@pytest.mark.django_db
+def test_a_drain_leaves_a_shard_being_drained_to_its_drain(settings, queue_without_draining):
+    settings.SENTINEL_PROFILE_SHARDS = 1
+    queue_without_draining(1)
+    holder = get_redis().lock(redis_key("profiling", "draining", "0"), 30)
+    assert holder.acquire(blocking=False)
+
+    assert services.profile_queue_drain(shard=0) == 0
+    assert len(_queued(0)) == 1  # still there for the drain that holds the shard
+
+    holder.release()
+    assert services.profile_queue_drain(shard=0) == 1
+    assert _queued(0) == []
+    assert not Transaction.objects.unprofiled().exists()
+
+
+@pytest.mark.django_db
+def test_a_drain_past_its_budget_hands_the_rest_to_a_successor(
+    settings, monkeypatch, queue_without_draining
+):
+    settings.SENTINEL_PROFILE_SHARDS = 1
+    monkeypatch.setattr(services, "PROFILE_DRAIN_BATCH", 2)
+    monkeypatch.setattr(services, "PROFILE_DRAIN_BUDGET_SECONDS", 0)
+    queue_without_draining(5)
+
+    with mock.patch("transactions.tasks.profile_queued_transactions.apply_async") as successor:
+        folded = services.profile_queue_drain(shard=0)
+
+    assert folded == 2  # one batch, then the budget was spent
+    assert len(_queued(0)) == 3
+    successor.assert_called_once_with(args=(0,), countdown=services.PROFILE_DRAIN_DELAY_SECONDS)
+    monkeypatch.setattr(services, "PROFILE_DRAIN_BUDGET_SECONDS", 20)
+    assert services.profile_queues_drain() == 3
+    assert Transaction.objects.unprofiled().count() == 0
+
+
+@pytest.mark.django_db
+def test_a_drain_whose_lock_expires_mid_batch_stops_and_leaves_the_rest_to_a_successor(
+    settings, monkeypatch, queue_without_draining
+):
+    settings.SENTINEL_PROFILE_SHARDS = 1
+    monkeypatch.setattr(services, "PROFILE_DRAIN_BATCH", 2)
+    queue_without_draining(5)
+    refresh = services.account_profiles_refresh
+
+    def slow_batch(**options):  # outlasts the lock: it expires while the batch runs
+        get_redis().delete(redis_key("profiling", "draining", "0"))
+        return refresh(**options)
+
+    monkeypatch.setattr(services, "account_profiles_refresh", slow_batch)
+    with mock.patch("transactions.tasks.profile_queued_transactions.apply_async") as successor:
+        folded = services.profile_queue_drain(shard=0)
+
+    assert folded == 2  # the batch that ran is kept; the drain stopped there
+    assert len(_queued(0)) == 3
+    successor.assert_called_once()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ingest_schedules_a_drain_per_shard_that_runs_to_the_end(settings):
+    settings.SENTINEL_PROFILE_SHARDS = 3
+    partner = PartnerBankFactory()
+    payloads = [
+        transaction_payload(external_id=f"t{n}", originator={"account_id": f"A{n}"})
+        for n in range(12)
+    ]
+
+    services.transactions_ingest(partner=partner, payloads=payloads)  # tasks run eagerly
+
+    assert not Transaction.objects.unprofiled().exists()
+    assert services.profile_queue_length() == 0
+    assert AccountProfile.objects.filter(account__partner=partner).count() == 12

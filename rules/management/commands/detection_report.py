@@ -12,7 +12,7 @@ from django.core.management.base import BaseCommand
 
 from rules.reports import AccountFigures, DetectionFigures, detection_figures, unscored_count
 from transactions.selectors import transactions_awaiting_profile
-from transactions.services import account_profiles_refresh, profile_queue_drain
+from transactions.services import account_profiles_refresh, profile_queues_drain
 
 SWEEP_BATCH = 1000
 # What the demo population must show (issue 3): planted accounts found, normal ones left alone.
@@ -80,7 +80,7 @@ class Command(BaseCommand):
 
 def _score_pending() -> int:
     """Profile and score what is queued, then what the queue lost; how many were scored."""
-    scored = profile_queue_drain()
+    scored = profile_queues_drain()
     while ids := transactions_awaiting_profile(older_than_seconds=0, limit=SWEEP_BATCH):
         folded = account_profiles_refresh(transaction_ids=ids)
         scored += folded
