@@ -1,4 +1,7 @@
-"""The append-only history of cases: one small writer per kind of step (never updated)."""
+"""The append-only history of cases: one small writer per kind of step (never updated).
+
+The system's steps on intake (opened, alerts attached, alerts updated) are built unsaved: the
+intake writes all of a scoring batch's in one statement. The others are written at once."""
 
 from __future__ import annotations
 
@@ -12,8 +15,12 @@ def _record(case: Case, actor, kind: str, **parameters) -> CaseEvent:
     return CaseEvent.objects.create(case=case, actor=actor, type=kind, parameters=parameters)
 
 
+def _unsaved(case: Case, actor, kind: str, **parameters) -> CaseEvent:
+    return CaseEvent(case=case, actor=actor, type=kind, parameters=parameters)
+
+
 def case_opened(case: Case, *, alert_ids: Iterable[int]) -> CaseEvent:
-    return _record(
+    return _unsaved(
         case,
         None,
         CaseEventType.OPENED,
@@ -25,7 +32,7 @@ def case_opened(case: Case, *, alert_ids: Iterable[int]) -> CaseEvent:
 
 
 def alerts_attached(case: Case, *, alert_ids: Iterable[int]) -> CaseEvent:
-    return _record(
+    return _unsaved(
         case,
         None,
         CaseEventType.ALERTS_ATTACHED,
@@ -37,7 +44,7 @@ def alerts_attached(case: Case, *, alert_ids: Iterable[int]) -> CaseEvent:
 
 
 def alerts_updated(case: Case, *, alert_ids: Iterable[int]) -> CaseEvent:
-    return _record(
+    return _unsaved(
         case,
         None,
         CaseEventType.ALERT_UPDATED,

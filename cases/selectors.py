@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib.auth.models import Permission
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.urls import reverse
 
 from alerts.models import Alert, AlertTransaction
@@ -27,9 +27,14 @@ def cases_with_alert_summary(cases: Sequence[Case]) -> list[Case]:
     """Set ``alert_count`` and ``rule_codes`` on each case of a page: one query in all."""
     counts: dict[int, int] = defaultdict(int)
     rules: dict[int, set[str]] = defaultdict(set)
+    # The rule code through a subquery per link: as a join, the planner misjudges how few
+    # links a page has and reads the whole alert table (15 ms at 100,000 alerts, growing).
+    code = Alert.objects.filter(pk=OuterRef("alert_id")).order_by().values("rule__code")[:1]
     rows = (
         CaseAlert.objects.filter(case_id__in=[case.pk for case in cases])
-        .values_list("case_id", "alert__rule__code")
+        .order_by()
+        .annotate(code=Subquery(code))
+        .values_list("case_id", "code")
         .annotate(n=Count("id"))
     )
     for case_id, code, n in rows:

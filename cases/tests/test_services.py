@@ -541,6 +541,34 @@ def test_an_updated_alert_and_a_new_one_of_the_same_case_in_one_call():
     assert _events(case) == ["opened", "alerts_attached", "alert_updated"]
 
 
+def test_intake_writes_a_batch_of_cases_in_a_fixed_number_of_statements(
+    django_assert_max_num_queries,
+):
+    """Scoring hands over hundreds of alerts a batch: links, history and case updates are one
+    statement each, whatever the number of cases (only a case that opens costs its insert)."""
+    partner = PartnerBankFactory()
+    alerts = [
+        f.alert(partner=partner, account=f"A{n}", customer=f"C{n}", severity="low", priority=300)
+        for n in range(12)
+    ]
+    opened = services.cases_from_alerts(alerts=alerts)
+    Alert.objects.filter(pk__in=[a.pk for a in alerts]).update(severity="high", priority=1200)
+    raised = list(Alert.objects.filter(pk__in=[a.pk for a in alerts]))
+    joining = [
+        f.alert(partner=partner, account=f"B{n}", customer=f"C{n}", severity="medium")
+        for n in range(12)
+    ]
+
+    with django_assert_max_num_queries(10):
+        changed = services.cases_from_alerts(alerts=[*raised, *joining])
+
+    assert len(opened) == len(changed) == 12
+    for case in Case.objects.filter(pk__in=[c.pk for c in opened]):
+        assert (case.severity, case.priority, case.version) == ("high", 1200, 2)
+        assert case.alert_links.count() == 2
+        assert _events(case) == ["opened", "alerts_attached", "alert_updated"]
+
+
 def test_a_further_hit_that_moves_nothing_leaves_the_case_alone():
     partner = PartnerBankFactory()
     alert = f.alert(partner=partner, account="A1", severity="high", priority=900)
