@@ -17,7 +17,7 @@ from django.db import transaction as db_transaction
 from sentinel.live import group_send_all
 
 from .models import Alert
-from .selectors import alerts_list, alerts_with_latest_links
+from .selectors import alerts_as_messages, alerts_with_latest_links
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +41,8 @@ def alerts_announce(*, created: Sequence[Alert] = (), updated: Sequence[Alert] =
 
 
 def _send(kinds: dict[int, str]) -> None:
-    alerts = alerts_with_latest_links(list(alerts_list().filter(pk__in=kinds).order_by("pk")))
+    alerts = alerts_as_messages().filter(pk__in=kinds).order_by("pk")
+    alerts = alerts_with_latest_links(list(alerts))
     broadcast([{"type": kinds[body["id"]], "alert": body} for body in alert_messages(alerts)])
 
 
@@ -69,5 +70,5 @@ def alert_messages(alerts: Sequence[Alert]) -> list[dict]:
 
 def alerts_missed(*, after_id: int) -> list[dict]:
     """What a browser that last saw ``after_id`` missed, oldest first (at most MAX_MISSED)."""
-    alerts = alerts_list().filter(pk__gt=after_id).order_by("pk")[:MAX_MISSED]
+    alerts = alerts_as_messages().filter(pk__gt=after_id).order_by("pk")[:MAX_MISSED]
     return alert_messages(alerts_with_latest_links(list(alerts)))

@@ -16,33 +16,43 @@ def alerts_list() -> QuerySet[Alert]:
     return Alert.objects.select_related("rule", "partner", "rule_version", "case_link")
 
 
+def alerts_as_messages() -> QuerySet[Alert]:
+    """Alerts with just what the contract's alert object names of their relations (rule code,
+    version number, partner slug, case id): the API list and the live frames, which render
+    hundreds a batch, skip the rules' and versions' wide rows."""
+    own = [field.name for field in Alert._meta.concrete_fields]
+    return alerts_list().only(
+        *own, "rule__code", "rule_version__number", "partner__slug", "case_link__case_id"
+    )
+
+
 # A queue row or a live frame names an alert's latest transactions, not all of them: an alert
 # can gather thousands, and re-reading and re-sending them all on every hit made each update
 # cost more than the last. ``occurrences`` counts them all; the detail lists them all.
 LISTED_TRANSACTIONS = 200
 _LATEST_LINKS = """
-SELECT a.id, l.id, l.transaction_id
+SELECT a.id, array_agg(l.transaction_id::text ORDER BY l.id)
 FROM unnest(%s::bigint[]) AS a(id)
 CROSS JOIN LATERAL (
     SELECT id, transaction_id FROM alerts_alerttransaction
     WHERE alert_id = a.id ORDER BY id DESC LIMIT %s
 ) AS l
+GROUP BY a.id
 """
 
 
 def alerts_with_latest_links(alerts: Sequence[Alert]) -> Sequence[Alert]:
-    """Give each alert ``latest_links``: its latest LISTED_TRANSACTIONS links (one query, an
-    index walk of that many rows per alert whatever the alert's size)."""
+    """Give each alert ``latest_transaction_ids``: the transactions of its latest
+    LISTED_TRANSACTIONS links, in link order (one query, an index walk of that many rows per
+    alert whatever the alert's size; plain strings, as frames and queue rows show them)."""
     by_id = {alert.pk: alert for alert in alerts}
     for alert in alerts:
-        alert.latest_links = []
+        alert.latest_transaction_ids = []
     if by_id:
         with connection.cursor() as cursor:
             cursor.execute(_LATEST_LINKS, [list(by_id), LISTED_TRANSACTIONS])
-            for alert_id, link_id, transaction_id in cursor.fetchall():
-                by_id[alert_id].latest_links.append(
-                    AlertTransaction(id=link_id, alert_id=alert_id, transaction_id=transaction_id)
-                )
+            for alert_id, transaction_ids in cursor.fetchall():
+                by_id[alert_id].latest_transaction_ids = transaction_ids
     return alerts
 
 

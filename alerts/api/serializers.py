@@ -68,10 +68,10 @@ class AlertSerializer(serializers.ModelSerializer):
     @extend_schema_field(serializers.ListField(child=serializers.UUIDField()))
     def get_transaction_ids(self, alert: Alert) -> list[str]:
         """In the order they were linked (``alerts_with_latest_links`` gives the latest ones)."""
-        links = getattr(alert, "latest_links", None)
-        if links is None:
-            links = alert.links.all()
-        links = sorted(links, key=lambda link: link.id)
+        latest = getattr(alert, "latest_transaction_ids", None)
+        if latest is not None:
+            return latest
+        links = sorted(alert.links.all(), key=lambda link: link.id)
         return [str(link.transaction_id) for link in links]
 
     @extend_schema_field(OpenApiTypes.INT)

@@ -79,7 +79,9 @@ class AlertViewSet(viewsets.ReadOnlyModelViewSet):
     lookup_value_regex = "[0-9]{1,18}"
 
     def get_queryset(self):
-        return selectors.alerts_list() if self.action == "list" else selectors.alerts_detail()
+        if self.action == "list":
+            return selectors.alerts_as_messages()
+        return selectors.alerts_detail()
 
     def paginate_queryset(self, queryset):
         page = super().paginate_queryset(queryset)

@@ -156,25 +156,48 @@ def _snoozed(by_subject: dict[Subject, list[_Hit]]) -> dict[Subject, list[_Hit]]
     return {subject: hits for subject, hits in by_subject.items() if subject not in snoozes}
 
 
+# One page per scoring commit, however many alerts it made critical: a burst (a new rule, an
+# attack on many accounts) would otherwise send on-call hundreds of emails, and queue as many
+# tasks. The email lists the first ones; the alert queue has them all.
+PAGE_LISTS_AT_MOST = 50
+
+
 def _page_on_call(touched: list[_Touched], *, created: list[Alert]) -> None:
-    """Email on-call for each alert that has just become critical (opened or raised)."""
+    """Email on-call once about the alerts that have just become critical (opened or raised)."""
     new = {alert.pk for alert in created}
-    for entry in touched:
-        alert = entry.alert
-        if alert.severity != Severity.CRITICAL or not alert.is_open:
-            continue
-        if alert.pk in new or entry.severity_before != Severity.CRITICAL:
-            on_call_notify(
-                subject=f"Critical alert #{alert.pk}: {entry.hits[-1].rule.code} on "
-                f"{alert.account_external_id}",
-                body=(
-                    f"Rule {entry.hits[-1].rule.code} hit account {alert.account_external_id} "
-                    f"(customer {alert.customer_external_id or 'unknown'}) "
-                    f"{alert.occurrences} time(s); {alert.amount_involved:,.2f} {alert.currency} "
-                    f"involved; priority {alert.priority}.\n"
-                    f"Latest: {entry.hits[-1].transaction.external_id}."
-                ),
-            )
+    paged = [
+        entry
+        for entry in touched
+        if entry.alert.severity == Severity.CRITICAL
+        and entry.alert.is_open
+        and (entry.alert.pk in new or entry.severity_before != Severity.CRITICAL)
+    ]
+    if not paged:
+        return
+    paragraphs = [_page_paragraph(entry) for entry in paged[:PAGE_LISTS_AT_MOST]]
+    if len(paged) > PAGE_LISTS_AT_MOST:
+        paragraphs.append(
+            f"...and {len(paged) - PAGE_LISTS_AT_MOST} more: see the critical alerts on the "
+            "alert queue."
+        )
+    first = paged[0]
+    subject = f"Critical alert #{first.alert.pk}: {first.hits[-1].rule.code} on " + (
+        first.alert.account_external_id
+    )
+    if len(paged) > 1:
+        subject = f"{len(paged)} critical alerts: #{first.alert.pk} and {len(paged) - 1} more"
+    on_call_notify(subject=subject, body="\n\n".join(paragraphs))
+
+
+def _page_paragraph(entry: _Touched) -> str:
+    alert, latest = entry.alert, entry.hits[-1]
+    return (
+        f"Alert #{alert.pk}: rule {latest.rule.code} hit account {alert.account_external_id} "
+        f"(customer {alert.customer_external_id or 'unknown'}) "
+        f"{alert.occurrences} time(s); {alert.amount_involved:,.2f} {alert.currency} "
+        f"involved; priority {alert.priority}.\n"
+        f"Latest: {latest.transaction.external_id}."
+    )
 
 
 def _subjects_cover(subjects: Iterable[Subject]) -> Q:

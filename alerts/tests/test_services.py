@@ -430,6 +430,27 @@ def test_a_critical_alert_emails_on_call_once(
     assert "hit account A1 (customer C1) 1 time(s)" in message.body
 
 
+def test_alerts_made_critical_in_one_commit_page_on_call_once(
+    alerts_wired, partner, mailoutbox, django_capture_on_commit_callbacks, settings, monkeypatch
+):
+    """A burst (an attack on many accounts, a new rule) pages once per scoring commit, listing
+    the alerts, not one email each."""
+    settings.SENTINEL_ON_CALL_EMAIL = "oncall@bank.example"
+    monkeypatch.setattr(hits, "PAGE_LISTS_AT_MOST", 3)
+    _rule(severity="critical", code="sanctions_hit")
+    burst = [_pay(3, originator={"account_id": f"A{n}", "customer_id": f"C{n}"}) for n in range(5)]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        ingest_and_score(partner, *burst)
+
+    (message,) = mailoutbox
+    first = Alert.objects.order_by("pk").first()
+    assert Alert.objects.count() == 5
+    assert message.subject == f"[Sentinel] 5 critical alerts: #{first.pk} and 4 more"
+    assert message.body.count("rule sanctions_hit hit account") == 3
+    assert message.body.endswith("...and 2 more: see the critical alerts on the alert queue.")
+
+
 def test_an_alert_raised_to_critical_emails_on_call(
     alerts_wired, partner, mailoutbox, django_capture_on_commit_callbacks
 ):
