@@ -8,7 +8,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from transactions.models import MinuteStat
-from transactions.monitor.aggregation import minute_stats_refresh, uuid7_floor
+from transactions.monitor.aggregation import (
+    minute_stats_rebuild,
+    minute_stats_refresh,
+    uuid7_floor,
+)
 from transactions.services import transactions_ingest
 from transactions.tasks import monitor_cycle
 from transactions.tests.factories import PartnerBankFactory, transaction_payload
@@ -68,11 +72,30 @@ def test_a_late_arrival_corrects_its_own_old_minute():
 
 def test_a_second_run_with_nothing_new_changes_nothing():
     partner = PartnerBankFactory()
-    send(partner, minute_ago(2), 5)
+    minute = minute_ago(2)
+    send(partner, minute, 5)
     minute_stats_refresh()
 
     assert minute_stats_refresh() == 0
-    assert stat(partner, minute_ago(2)).total == 5
+    assert stat(partner, minute).total == 5
+
+
+def test_a_refresh_recomputes_only_the_minutes_whose_transactions_changed():
+    partner = PartnerBankFactory()
+    earlier, later = minute_ago(5), minute_ago(3)
+    send(partner, later, 3)
+    minute_stats_refresh()
+    # A figure no recomputation would write: the minute's count of transactions is unchanged
+    MinuteStat.objects.filter(partner=partner, minute=later).update(latency_p50_ms=1)
+
+    send(partner, earlier, 1)  # the next run's overlap re-reads `later` too
+    minute_stats_refresh()
+
+    assert stat(partner, later).latency_p50_ms == 1  # same count: the same rows
+    assert stat(partner, earlier).total == 1
+    # A rebuild recomputes every minute of its range, whatever is stored
+    minute_stats_rebuild(partner_id=partner.pk, start=earlier, end=later + timedelta(minutes=1))
+    assert stat(partner, later).latency_p50_ms == 182
 
 
 def test_a_transaction_stored_in_the_millisecond_the_run_starts_is_folded_by_it():
