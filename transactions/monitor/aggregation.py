@@ -35,8 +35,9 @@ WATERMARK = "minute_stats"
 # (the later commit could otherwise write counts from an older snapshot).
 _LOCK_KEY = 0x5E47_0001
 
-# Recompute the minutes listed by the `touched` CTE (partner_id, minute) from their
-# transactions; `%(touched)s` is replaced by one of the selects below.
+# Recompute the minutes the `stale` CTE keeps of those the `touched` CTE lists (partner_id,
+# minute) from their transactions; `{touched}` and `{stale}` are filled in from the selects
+# below.
 _RECOMPUTE = """
 WITH touched AS ({touched}),
 {stale},
