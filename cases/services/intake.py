@@ -71,10 +71,14 @@ def cases_from_alerts(*, alerts: Sequence[Alert]) -> list[Case]:
                 case, opened = _case_open(subject, joining[subject])
             cases[subject] = case
             _attach(case, joining[subject], opened=opened, writes=writes)
+        linked_alerts: dict[int, list[Alert]] = {}
+        for alert in fresh:
+            if alert.pk in linked:
+                linked_alerts.setdefault(linked[alert.pk], []).append(alert)
         for case in cases.values():
             if case.pk not in updated_in:
                 continue
-            mine = [alert for alert in fresh if linked.get(alert.pk) == case.pk]
+            mine = linked_alerts[case.pk]
             before = (case.severity, case.priority, case.due_at)
             _refresh(case, mine)
             taken = _take_over(case, mine, actor=None)
