@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta, tzinfo
 
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -79,6 +79,50 @@ class AlertSerializer(serializers.ModelSerializer):
         link = getattr(alert, "case_link", None)  # reverse one-to-one kept by the cases app
         return link.case_id if link is not None else None
 
+    def to_representation(self, alert: Alert) -> dict:
+        """The fields declared above, read directly rather than by DRF's generic walk, which
+        cost ~80 us an alert: a scoring batch pushes hundreds of alerts live (alerts.live).
+        Held equal to the generic walk by the tests."""
+        zone = timezone.get_current_timezone()
+        return {
+            "id": alert.pk,
+            "status": alert.status,
+            "severity": alert.severity,
+            "score": alert.priority,
+            "priority": alert.priority,
+            "subject": {
+                "partner": alert.partner.slug,
+                "account_id": alert.account_external_id,
+                "customer_id": alert.customer_external_id or None,
+            },
+            "rule": alert.rule.code,
+            "rule_version": alert.rule_version.number,
+            "transaction_ids": self.get_transaction_ids(alert),
+            "case_id": self.get_case_id(alert),
+            "occurrences": alert.occurrences,
+            "first_seen_at": _timestamp(alert.first_seen_at, zone),
+            "last_seen_at": _timestamp(alert.last_seen_at, zone),
+            "amount_involved": _AMOUNT.to_representation(alert.amount_involved),
+            "currency": alert.currency,
+            "dismiss_reason": alert.dismiss_reason,
+            "created_at": _timestamp(alert.created_at, zone),
+            "updated_at": _timestamp(alert.updated_at, zone),
+        }
+
+
+_AMOUNT = serializers.DecimalField(
+    max_digits=Alert._meta.get_field("amount_involved").max_digits,
+    decimal_places=Alert._meta.get_field("amount_involved").decimal_places,
+)
+
+
+def _timestamp(value: datetime | None, zone: tzinfo) -> str | None:
+    """As DRF writes a datetime (ISO 8601 in the active time zone, UTC as "Z")."""
+    if value is None:
+        return None
+    text = value.astimezone(zone).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
 
 class AlertHitSerializer(serializers.ModelSerializer):
     transaction_id = serializers.UUIDField()
@@ -119,6 +163,13 @@ class AlertDetailSerializer(AlertSerializer):
     class Meta(AlertSerializer.Meta):
         fields = [*AlertSerializer.Meta.fields, "hits", "transactions", "events"]
         read_only_fields = fields
+
+    def to_representation(self, alert: Alert) -> dict:
+        data = super().to_representation(alert)
+        for name in ("hits", "transactions", "events"):
+            field = self.fields[name]
+            data[name] = field.to_representation(field.get_attribute(alert))
+        return data
 
 
 class AlertDismissSerializer(StrictInput):

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import zoneinfo
+
 import pytest
+from django.utils import timezone
+from rest_framework import serializers
 from rest_framework.test import APIClient
 
 from alerts import services
+from alerts.api.serializers import AlertDetailSerializer, AlertSerializer
 from alerts.models import Alert
+from alerts.selectors import alerts_as_messages, alerts_list, alerts_with_latest_links
 from alerts.tests.test_services import (
     ingest_and_score,
     investigator,
@@ -229,3 +235,26 @@ def test_the_admin_lists_and_shows_alerts_read_only(alerts, admin_client):
     assert page.status_code == 200
     assert b"big_amount" in page.content
     assert admin_client.get("/admin/alerts/alert/add/").status_code == 403
+
+
+@pytest.mark.parametrize("zone", ["UTC", "America/New_York"])
+def test_the_alert_object_is_what_a_generic_walk_of_its_declared_fields_writes(alerts, zone):
+    # The serializers write their fields directly (speed); DRF's own walk is the reference
+    high, low = alerts
+    Alert.objects.filter(pk=low.pk).update(
+        status="dismissed", dismiss_reason="Known payroll run.", customer_external_id=""
+    )
+    listed = alerts_with_latest_links(list(alerts_as_messages().order_by("pk")))
+    detailed = list(alerts_list().prefetch_related("links__hit__rule", "events").order_by("pk"))
+
+    with timezone.override(zoneinfo.ZoneInfo(zone)):
+        for serializer, rows in ((AlertSerializer(), listed), (AlertDetailSerializer(), detailed)):
+            for alert in rows:
+                direct = serializer.to_representation(alert)
+                generic = serializers.Serializer.to_representation(serializer, alert)
+                assert list(direct) == list(generic)
+                assert direct == generic
+    rows = AlertSerializer(listed, many=True).data  # what the comparison covered
+    assert {row["subject"]["customer_id"] for row in rows} == {None, "C1"}
+    assert {row["dismiss_reason"] for row in rows} == {"", "Known payroll run."}
+    assert all(row["case_id"] for row in rows)
