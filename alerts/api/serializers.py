@@ -155,18 +155,23 @@ class AlertEventSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+# What the detail adds to the list shape
+_DETAIL_NESTED = ("hits", "transactions", "events")
+
+
 class AlertDetailSerializer(AlertSerializer):
     hits = AlertHitSerializer(source="links", many=True, read_only=True)
     transactions = AlertTransactionSerializer(source="links", many=True, read_only=True)
     events = AlertEventSerializer(many=True, read_only=True)
 
     class Meta(AlertSerializer.Meta):
-        fields = [*AlertSerializer.Meta.fields, "hits", "transactions", "events"]
+        fields = [*AlertSerializer.Meta.fields, *_DETAIL_NESTED]
         read_only_fields = fields
 
     def to_representation(self, alert: Alert) -> dict:
+        """The list shape, then the nested lists by DRF's own fields."""
         data = super().to_representation(alert)
-        for name in ("hits", "transactions", "events"):
+        for name in _DETAIL_NESTED:
             field = self.fields[name]
             data[name] = field.to_representation(field.get_attribute(alert))
         return data

@@ -181,10 +181,12 @@ def _page_on_call(touched: list[_Touched], *, created: list[Alert]) -> None:
             "alert queue."
         )
     first = paged[0]
-    subject = f"Critical alert #{first.alert.pk}: {first.hits[-1].rule.code} on " + (
-        first.alert.account_external_id
-    )
-    if len(paged) > 1:
+    if len(paged) == 1:
+        subject = (
+            f"Critical alert #{first.alert.pk}: {first.hits[-1].rule.code} on "
+            f"{first.alert.account_external_id}"
+        )
+    else:
         subject = f"{len(paged)} critical alerts: #{first.alert.pk} and {len(paged) - 1} more"
     on_call_notify(subject=subject, body="\n\n".join(paragraphs))
 

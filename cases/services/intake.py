@@ -178,13 +178,6 @@ def _subjects_cover(subjects: Iterable[Subject]) -> Q:
     return cover
 
 
-def _subject_q(subject: Subject) -> Q:
-    partner_id, customer_id, account_id = subject
-    if customer_id:
-        return Q(partner_id=partner_id, customer_external_id=customer_id)
-    return Q(partner_id=partner_id, customer_external_id="", account_external_id=account_id)
-
-
 def _case_open(subject: Subject, alerts: list[Alert]) -> tuple[Case, bool]:
     """A new case for the subject, or (when a concurrent scorer opened one first) that one."""
     partner_id, customer_id, _ = subject
@@ -204,7 +197,12 @@ def _case_open(subject: Subject, alerts: list[Alert]) -> tuple[Case, bool]:
         with db_transaction.atomic():
             case.save(force_insert=True)
     except IntegrityError:
-        rival = Case.objects.active().filter(_subject_q(subject)).select_for_update().first()
+        rival = (
+            Case.objects.active()
+            .filter(_subjects_cover([subject]))  # exact for one subject
+            .select_for_update()
+            .first()
+        )
         if rival is None:
             raise
         return rival, False
