@@ -368,8 +368,8 @@ def test_hand_over_queues_each_transaction_in_its_accounts_shard(
     assert sorted(call.kwargs["args"] for call in schedule.call_args_list) == [
         (shard,) for shard in range(4) if queued[shard]
     ]
-    # The same account always lands in the same shard, whatever the process (crc32).
-    assert services.profile_shard(7, "ACC00001") == services.profile_shard(7, "ACC00001")
+    # The same account lands in the same shard in every process: crc32, not the salted hash()
+    assert (services.profile_shard(7, "ACC00001"), services.profile_shard(7, "ACC00002")) == (0, 2)
 
 
 @pytest.mark.django_db
