@@ -25,7 +25,6 @@ from rules.models import (
     RuleList,
 )
 from rules.services import list_entries_import
-from transactions import demo
 from transactions.services import account_profiles_refresh, transactions_ingest
 from transactions.tests.factories import PartnerBankFactory, transaction_payload
 
@@ -65,16 +64,6 @@ def test_the_high_risk_list_holds_the_fatf_black_list_and_every_entry_is_valid()
     assert "call for action" in entries["IR"]
     for value in entries:
         assert normalize_entry(default_pack.HIGH_RISK_COUNTRIES.kind, value) == value
-
-
-def test_the_demo_plants_exactly_the_typologies_the_pack_detects():
-    assert set(demo.TYPOLOGIES) == set(Typology.values)
-
-
-def test_the_demo_spells_sanctioned_parties_otherwise_yet_they_match_the_list():
-    for entry, spelled in demo.SANCTIONED_PARTIES:
-        assert spelled != entry
-        assert normalize_entry("name", spelled) == normalize_entry("name", entry)
 
 
 # --- Installed by migration ----------------------------------------------------------------------

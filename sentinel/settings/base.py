@@ -24,6 +24,9 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
+# seed_demo and demo_traffic write made-up partners, keys, users and sanctions entries: only
+# the local and test settings allow them (sentinel.demo.guard).
+SENTINEL_ALLOW_DEMO = False
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
@@ -48,6 +51,7 @@ INSTALLED_APPS = [
     "rules",
     "alerts",
     "cases",
+    "sentinel.demo",  # above every product app: it seeds them all
 ]
 
 MIDDLEWARE = [

@@ -10,6 +10,7 @@ from .base import *  # noqa: F403
 from .base import env_bool
 
 DEBUG = env_bool("DJANGO_DEBUG", True)
+SENTINEL_ALLOW_DEMO = True  # `make run` seeds the demo on first start
 SECRET_KEY = os.environ.get("SECRET_KEY") or development_key("secret_key")
 SENTINEL_ENCRYPTION_KEY = os.environ.get("SENTINEL_ENCRYPTION_KEY") or development_key(
     "encryption_key"

@@ -22,6 +22,7 @@ required("REDIS_URL")
 from .base import *  # noqa: E402, F403
 
 DEBUG = False
+SENTINEL_ALLOW_DEMO = False  # never demo data on a real database, whatever the environment says
 SECRET_KEY = required("SECRET_KEY")
 SENTINEL_ENCRYPTION_KEY = required("SENTINEL_ENCRYPTION_KEY")
 ALLOWED_HOSTS = required("ALLOWED_HOSTS").split(",")

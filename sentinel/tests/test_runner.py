@@ -145,7 +145,7 @@ def test_runner_serves_ingests_scores_and_stops_everything(tmp_path):
         "DATABASE_URL": _runner_database_url(),
         "PORT": str(port),
         "DEMO_DATA": "0",
-        "DEMO_TRAFFIC": "0",  # its own tests: transactions/tests/test_demo_stream.py
+        "DEMO_TRAFFIC": "0",  # its own tests: sentinel/demo/tests/test_stream.py
         "SENTINEL_STATE_DIR": str(tmp_path),
         "DJANGO_SETTINGS_MODULE": "sentinel.settings.local",
         "WEB_CONCURRENCY": "1",

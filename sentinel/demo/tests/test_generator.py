@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from transactions import demo
+from sentinel.demo import generator as demo
 from transactions.choices import TransactionType
 from transactions.schemas import validate_transaction
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from ..money import minor_units
+from transactions.money import minor_units
 
 # Every partner needs enough customers for its planted typologies and for p2p between peers.
 MIN_CUSTOMERS = 12

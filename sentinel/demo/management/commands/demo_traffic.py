@@ -1,7 +1,7 @@
 """``manage.py demo_traffic``: the demo partners keep sending payments, live, through the API.
 
 ``make run`` starts it once the system is healthy, so alerts arrive on the investigator's page
-while a newcomer watches. The payloads come from ``transactions.demo.stream`` (pure, seeded);
+while a newcomer watches. The payloads come from ``sentinel.demo.stream`` (pure, seeded);
 this command only holds the keys and talks HTTP: each payment is signed with its partner's key
 exactly as a partner bank signs it and POSTed to ``/api/v1/transactions/``, so the demo takes
 the whole real path (authentication, rate limit, validation, ingest, scoring, alerts).
@@ -32,9 +32,10 @@ from cryptography.fernet import InvalidToken
 from django.core.management.base import BaseCommand
 from django.db import DatabaseError, close_old_connections
 
-from transactions import demo
+from sentinel.demo import generator as demo
+from sentinel.demo.guard import refuse_unless_demo_allowed
+from sentinel.demo.stream import DEFAULT_CUSTOMERS, DEFAULT_SEED, LivePayload, live_traffic
 from transactions.api.authentication import sign
-from transactions.demo.stream import DEFAULT_CUSTOMERS, DEFAULT_SEED, LivePayload, live_traffic
 from transactions.keyring import decrypt_secret
 from transactions.models import ApiKey, PartnerBank
 from transactions.services import api_key_create, partner_create
@@ -126,6 +127,7 @@ class Command(BaseCommand):
         parser.add_argument("--seconds", type=_positive(float), help="Stop after S seconds.")
 
     def handle(self, *args, url: str, rate: float, seed: int, customers: int, **options) -> None:
+        refuse_unless_demo_allowed("demo_traffic")  # it creates partners and live API keys
         stop = threading.Event()
         restore = _stop_on_signals(stop)
         run = datetime.now(UTC).strftime("%y%m%d%H%M%S%f")[:-3]  # a fresh one per start, to the ms

@@ -343,7 +343,8 @@ def dormant_account(customer: DemoCustomer) -> str:
 
 
 # What is planted, in the order actors are handed out. The codes are the rule engine's
-# typologies (rules.choices.Typology), which this app cannot import.
+# typologies (rules.choices.Typology); plain strings keep the generator free of Django, and
+# tests/test_rules_pack.py holds the two sets equal.
 _PLANTERS: dict[str, Planter] = {
     "large_cash": _large_cash,
     "structuring": _structuring,

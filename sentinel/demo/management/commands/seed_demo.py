@@ -1,13 +1,17 @@
 """``manage.py seed_demo``: a realistic, reproducible population to explore Sentinel with.
 
-The command only orchestrates: ``transactions.demo`` generates the payloads (pure, seeded) and
-they are stored through ``transactions_ingest``, the service behind the API, so the demo data
-takes exactly the path a partner's data takes, profiling and scoring included.
+The command only orchestrates: ``sentinel.demo.generator`` makes the payloads (pure, seeded)
+and they are stored through ``transactions_ingest``, the service behind the API, so the demo
+data takes exactly the path a partner's data takes, profiling and scoring included.
 
-It seeds the whole product, so it also writes to the rule engine (``rules``, an app above this
-one): the planted sanctioned names go on the sanctions list before any payment is scored, each
-demo partner gets a (made-up) goAML registration so its cases' reports export (``cases``), and
-the planted typologies are recorded as ground-truth labels for ``detection_report``.
+It seeds the whole product, which is why the demo is an app above all the others: the planted
+sanctioned names go on the sanctions list before any payment is scored (``rules``), each demo
+partner gets a (made-up) goAML registration so its cases' reports export (``cases``), and the
+planted typologies are recorded as ground-truth labels for ``detection_report``.
+
+It refuses to run unless the settings allow demo data (``SENTINEL_ALLOW_DEMO``): made-up
+partners, staff users with a printed password and fictional sanctions entries must never reach
+a production database.
 """
 
 from __future__ import annotations
@@ -26,8 +30,12 @@ from django.db import transaction
 from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
+from cases.models import SarReportingEntity
+from rules.models import RuleList, TypologyLabel
+from rules.services import list_entries_import
 from sentinel import roles
-from transactions import demo
+from sentinel.demo import generator as demo
+from sentinel.demo.guard import refuse_unless_demo_allowed
 from transactions.models import PartnerBank, Transaction
 from transactions.services import api_key_create, partner_create, transactions_ingest
 
@@ -89,6 +97,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, seed: int, customers: int, days: int, password: str, **options) -> None:
+        refuse_unless_demo_allowed("seed_demo")
         started = time.monotonic()
         previous_end = _previous_window_end(seed)
         end = previous_end or timezone.now()
@@ -218,9 +227,6 @@ def _seed_staff(password: str) -> None:
 
 def _seed_sanctions() -> None:
     """The sanctioned parties the demo pays, on the sanctions list the default pack installs."""
-    from rules.models import RuleList
-    from rules.services import list_entries_import
-
     sanctions = RuleList.objects.filter(name="sanctions").first()
     if sanctions is None:  # deleted by an administrator: the list-hit typology finds nothing
         return
@@ -232,8 +238,6 @@ def _seed_sanctions() -> None:
 
 def _seed_sar_filers(partners: Sequence[PartnerBank]) -> None:
     """A (made-up) goAML registration per demo partner, so their cases' reports can be exported."""
-    from cases.models import SarReportingEntity
-
     for number, partner in enumerate(partners, start=1):
         SarReportingEntity.objects.get_or_create(
             partner=partner,
@@ -243,8 +247,6 @@ def _seed_sar_filers(partners: Sequence[PartnerBank]) -> None:
 
 def _seed_labels(population: demo.Population, partners: dict[str, PartnerBank]) -> int:
     """Record every planted typology as a label (idempotent); how many labels are new."""
-    from rules.models import TypologyLabel
-
     labels = [
         TypologyLabel(
             partner=partners[planted.partner],

@@ -12,11 +12,11 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from django.core.management import call_command
 
+from sentinel.demo import generator as demo
+from sentinel.demo.management.commands import demo_traffic as demo_traffic_command
+from sentinel.demo.management.commands.demo_traffic import Streamer, demo_credentials
+from sentinel.demo.stream import LIVE_KEY, LivePayload, live_traffic
 from sentinel.embedded import free_port
-from transactions import demo
-from transactions.demo.stream import LIVE_KEY, LivePayload, live_traffic
-from transactions.management.commands import demo_traffic as demo_traffic_command
-from transactions.management.commands.demo_traffic import Streamer, demo_credentials
 from transactions.models import ApiKey, PartnerBank, Transaction
 from transactions.schemas import validate_transaction
 from transactions.services import api_key_revoke
