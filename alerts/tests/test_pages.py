@@ -37,7 +37,8 @@ def test_the_page_shows_the_explanation_and_history(alert, django_assert_max_num
     assert page.status_code == 200
     html = page.content.decode()
     assert "big_amount on A1" in html
-    assert "amount = 5,000.00" in html or "5,000.00" in html
+    assert "<code>amount = 5,000.00 &gt;= 1,000</code>" in html  # why the rule fired
+    assert "<dd>5,000.00 USD</dd>" in html  # the amount involved
     assert "Created" in html and "by Sentinel" in html
 
 

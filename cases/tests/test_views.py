@@ -156,7 +156,9 @@ def test_the_case_page_shows_subject_hits_and_money_in_the_users_time_zone(score
     client.cookies["tz"] = "Asia/Tokyo"
     page = client.get(f"/cases/{scored.pk}/").content.decode()
 
-    assert "Ana Lima" not in page or "customer C1" in page
+    assert f"Case #{scored.pk}: customer C1" in page  # the subject in the title
+    subject = page.split('id="subject"', 1)[1].split("</section>", 1)[0]
+    assert 'Ana Lima <span class="muted">C1</span>' in subject  # the customer record, by name
     assert "12,500.50 USD" in page
     assert "big_amount" in page and 'class="explanation"' in page
     assert 'id="risk-rating">low<' in page
