@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "rules",
     "alerts",
     "cases",
+    "sentinel.monitoring",
 ]
 
 MIDDLEWARE = [
@@ -133,7 +134,7 @@ CELERY_BEAT_SCHEDULE = {
     # The operational monitor: fold new transactions into minute aggregates, judge the last
     # complete minute, raise/escalate/resolve operational alerts (docs/monitor.md).
     "monitor-cycle": {
-        "task": "transactions.tasks.monitor_cycle",
+        "task": "sentinel.monitoring.tasks.monitor_cycle",
         "schedule": 60.0,
     },
     "requeue-overdue-webhooks": {
@@ -219,7 +220,7 @@ SPECTACULAR_SETTINGS = {
         "SeverityEnum": "rules.choices.Severity",
         "RuleStatusEnum": "rules.choices.RuleStatus",
         "AlertStatusEnum": "alerts.choices.AlertStatus",
-        "MonitorSeverityEnum": "transactions.monitor.choices.Severity",
+        "MonitorSeverityEnum": "sentinel.monitoring.choices.HealthSeverity",
         "CaseStatusEnum": "cases.choices.CaseStatus",
         "DispositionEnum": "cases.choices.Disposition",
         "TypologyEnum": "rules.choices.Typology",
