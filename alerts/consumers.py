@@ -1,4 +1,4 @@
-"""``WS /ws/alerts/``: authenticate, join the alerts group, relay; nothing else."""
+"""``WS /ws/alerts/``: authenticate, join the staff live feed, relay; nothing else."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from urllib.parse import parse_qsl
 
 from asgiref.sync import async_to_sync
 from channels.generic.websocket import JsonWebsocketConsumer
+
+from sentinel.live import live_feed_group
 
 from . import live
 
@@ -17,8 +19,10 @@ MAX_FRAME_BYTES = 4096  # a resume message is a few dozen bytes
 VIEW_PERMISSION = "alerts.view_alert"
 
 
-class AlertConsumer(JsonWebsocketConsumer):
-    """Staff with the alert permission receive every new or changed alert.
+class LiveFeedConsumer(JsonWebsocketConsumer):
+    """The staff live feed: staff with the alert permission receive every frame broadcast to
+    it (``sentinel.live.broadcast``): new and changed alerts, case changes and operational
+    alerts of the monitor, relayed as they are.
 
     A reconnecting browser passes the last alert id it saw (``?after=<id>``, or a
     ``{"type": "resume", "after": <id>}`` message) and first receives what it missed.
@@ -34,7 +38,7 @@ class AlertConsumer(JsonWebsocketConsumer):
         if not (user.is_staff and user.has_perm(VIEW_PERMISSION)):
             self.close(code=CLOSE_FORBIDDEN)
             return
-        self.group = live.group_name()
+        self.group = live_feed_group()
         async_to_sync(self.channel_layer.group_add)(self.group, self.channel_name)
         after = _alert_id(_query(self.scope).get("after"))
         if after is not None:
@@ -76,7 +80,8 @@ class AlertConsumer(JsonWebsocketConsumer):
         self.send_json({"type": "error", "error": {"code": code, "message": message}})
 
     def frames_message(self, event: dict) -> None:
-        """Frames from ``live.broadcast`` (alerts, cases, the monitor), relayed as they are."""
+        """Frames from ``sentinel.live.broadcast`` (alerts, cases, the monitor), relayed as
+        they are."""
         for frame in event["frames"]:
             self.send_json(frame)
 

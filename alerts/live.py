@@ -1,9 +1,9 @@
-"""Live push of alerts over websockets: the group staff connections join, and what is sent.
+"""Live push of alerts over websockets: what is sent on the staff live feed.
 
 Services call ``alerts_announce`` inside their transaction; the message leaves after the
-commit, so nobody is told about an alert that was rolled back. A failure to reach the channel
-layer is logged and never undoes the alert: a reconnecting browser catches up from the
-database (``alerts_missed``).
+commit (``sentinel.live.broadcast``), so nobody is told about an alert that was rolled back. A
+failure to reach the channel layer is logged and never undoes the alert: a reconnecting
+browser catches up from the database (``alerts_missed``).
 """
 
 from __future__ import annotations
@@ -11,10 +11,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from django.conf import settings
 from django.db import transaction as db_transaction
 
-from sentinel.live import group_send_all
+from sentinel.live import broadcast
 
 from .models import Alert
 from .selectors import alerts_as_messages, alerts_with_latest_links
@@ -23,13 +22,6 @@ logger = logging.getLogger(__name__)
 
 CREATED, UPDATED = "alert.created", "alert.updated"
 MAX_MISSED = 500
-FRAMES_PER_MESSAGE = 100
-
-
-def group_name() -> str:
-    """Every staff connection allowed to see alerts joins this group (one per deployment)."""
-    prefix = getattr(settings, "SENTINEL_REDIS_PREFIX", "sentinel")
-    return f"{prefix}.alerts".replace(":", ".")
 
 
 def alerts_announce(*, created: Sequence[Alert] = (), updated: Sequence[Alert] = ()) -> None:
@@ -44,20 +36,6 @@ def _send(kinds: dict[int, str]) -> None:
     alerts = alerts_as_messages().filter(pk__in=kinds).order_by("pk")
     alerts = alerts_with_latest_links(list(alerts))
     broadcast([{"type": kinds[body["id"]], "alert": body} for body in alert_messages(alerts)])
-
-
-def broadcast(frames: Sequence[dict]) -> None:
-    """Send websocket frames to every connected staff browser, in order.
-
-    Frames travel FRAMES_PER_MESSAGE to a channel-layer message (the consumer relays each
-    one): the layer costs a few Redis round trips per message, whatever it carries."""
-    group = group_name()
-    group_send_all(
-        [
-            (group, {"type": "frames.message", "frames": list(frames[i : i + FRAMES_PER_MESSAGE])})
-            for i in range(0, len(frames), FRAMES_PER_MESSAGE)
-        ]
-    )
 
 
 def alert_messages(alerts: Sequence[Alert]) -> list[dict]:

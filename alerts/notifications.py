@@ -1,21 +1,7 @@
-"""Email to the on-call address, for what cannot wait for someone to look at the feed.
+"""The on-call notifier lives in ``sentinel.notifications`` (the monitor pages on-call too,
+and must not import alerts). ``services/hits.py`` still imports it from here; once that import
+reads ``from sentinel.notifications import on_call_notify``, this module goes."""
 
-Mail leaves from a Celery worker after the commit, so a slow or broken mail server never holds
-up scoring, and nothing is sent about work that was rolled back.
-"""
+from sentinel.notifications import on_call_notify
 
-from __future__ import annotations
-
-from django.conf import settings
-from django.db import transaction as db_transaction
-
-
-def on_call_notify(*, subject: str, body: str) -> None:
-    """Queue an email to SENTINEL_ON_CALL_EMAIL once the current transaction commits."""
-    if not settings.SENTINEL_ON_CALL_EMAIL:
-        return
-    from .tasks import send_on_call_email
-
-    db_transaction.on_commit(
-        lambda: send_on_call_email.delay(subject=subject[:200], body=body), robust=True
-    )
+__all__ = ["on_call_notify"]

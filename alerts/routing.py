@@ -1,7 +1,7 @@
 from django.urls import path
 
-from .consumers import AlertConsumer
+from .consumers import LiveFeedConsumer
 
 websocket_urlpatterns = [
-    path("ws/alerts/", AlertConsumer.as_asgi()),
+    path("ws/alerts/", LiveFeedConsumer.as_asgi()),
 ]

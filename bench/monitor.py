@@ -75,9 +75,8 @@ def measure() -> MonitorResult:
     from django.db import connections
     from django.utils import timezone
 
-    from transactions.monitor.aggregation import minute_stats_refresh
-    from transactions.monitor.analysis import floor_minute
-    from transactions.monitor.services import monitor_evaluate
+    from sentinel.monitoring.analysis import floor_minute
+    from sentinel.monitoring.services import minute_stats_refresh, monitor_evaluate
 
     started = time.perf_counter()
     partners, last_minute, rows = _seed()
@@ -115,8 +114,9 @@ def _seed():
     from django.db import connection, transaction
     from django.utils import timezone
 
-    from transactions.models import MinuteStat, PartnerBank
-    from transactions.monitor.analysis import MINUTE, floor_minute
+    from sentinel.monitoring.analysis import MINUTE, floor_minute
+    from sentinel.monitoring.models import MinuteStat
+    from transactions.models import PartnerBank
 
     partners = []
     for index in range(PARTNERS):
@@ -141,7 +141,7 @@ def _seed():
     )
     now = timezone.now()
     with transaction.atomic(), connection.cursor() as cursor:
-        with cursor.cursor.copy(f"COPY transactions_minutestat ({columns}) FROM STDIN") as copy:
+        with cursor.cursor.copy(f"COPY monitoring_minutestat ({columns}) FROM STDIN") as copy:
             for index, partner in enumerate(partners):
                 incident = index < INCIDENT_PARTNERS
                 for i in range(minutes):
@@ -160,7 +160,7 @@ def _seed():
                             reversed_, total, p95 * 0.6, p95, now,
                         )
                     )  # fmt: skip
-        cursor.execute("ANALYZE transactions_minutestat")
+        cursor.execute("ANALYZE monitoring_minutestat")
     return partners, last, PARTNERS * minutes
 
 

@@ -2,8 +2,9 @@
 
 Services call ``cases_announce`` inside their transaction; ``{"type": "case.updated",
 "case": {...}}`` leaves after the commit, so nobody hears of a change that was rolled back.
-It travels with the alert frames (``alerts.live.broadcast``). A failure to reach the channel
-layer is logged by ``on_commit(robust=True)`` and never undoes the change.
+It travels with the alert frames on the staff live feed (``sentinel.live.broadcast``). A
+failure to reach the channel layer is logged by ``on_commit(robust=True)`` and never undoes
+the change.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Iterable
 
 from django.db import transaction as db_transaction
 
-from alerts.live import broadcast
+from sentinel.live import broadcast
 
 from .models import Case
 

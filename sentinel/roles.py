@@ -120,16 +120,16 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
 }
 
 
-# The operational monitor (transactions.monitor, docs/monitor.md): every staff role reads the
+# The operational monitor (sentinel.monitoring, docs/monitor.md): every staff role reads the
 # dashboard, GET /api/v1/monitor and operational alerts; officers and administrators tune how
 # each partner's traffic is judged.
 _READ_MONITOR = [
-    "transactions.view_minutestat",
-    "transactions.view_operationalalert",
-    "transactions.view_operationalalertevent",
-    "transactions.view_monitorsettings",
+    "monitoring.view_minutestat",
+    "monitoring.view_operationalalert",
+    "monitoring.view_operationalalertevent",
+    "monitoring.view_monitorsettings",
 ]
-_TUNE_MONITOR = ["transactions.add_monitorsettings", "transactions.change_monitorsettings"]
+_TUNE_MONITOR = ["monitoring.add_monitorsettings", "monitoring.change_monitorsettings"]
 for _role in GROUPS:
     ROLE_PERMISSIONS[_role] = [*ROLE_PERMISSIONS[_role], *_READ_MONITOR]
 for _role in (COMPLIANCE_OFFICER, ADMINISTRATOR):

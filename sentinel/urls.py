@@ -13,6 +13,7 @@ api_v1 = [
     path("", include("rules.api.urls")),
     path("", include("alerts.api.urls")),
     path("", include("cases.api.urls")),
+    path("", include("sentinel.monitoring.api.urls")),
 ]
 
 urlpatterns = [
@@ -22,7 +23,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("cases/", include("cases.urls")),
     path("alerts/", include("alerts.urls")),
-    path("monitor/", include("transactions.monitor.urls")),
+    path("monitor/", include("sentinel.monitoring.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

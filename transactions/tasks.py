@@ -36,13 +36,3 @@ def sweep_unprofiled_transactions() -> int:
         if folded == 0:  # the rest are locked by a worker right now
             break
     return total
-
-
-@shared_task(time_limit=55, soft_time_limit=50)
-def monitor_cycle() -> dict:
-    """The operational monitor's minute (beat, every 60 s): fold new transactions into
-    minute aggregates, judge the last complete minute, track operational alerts."""
-    from .monitor.services import monitor_cycle_run
-
-    result = monitor_cycle_run()
-    return {"minute": result.minute.isoformat(), "events": len(result.events)}

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "rules",
     "alerts",
     "cases",
+    "sentinel.monitoring",
     "sentinel.demo",  # above every product app: it seeds them all
 ]
 
@@ -137,7 +138,7 @@ CELERY_BEAT_SCHEDULE = {
     # The operational monitor: fold new transactions into minute aggregates, judge the last
     # complete minute, raise/escalate/resolve operational alerts (docs/monitor.md).
     "monitor-cycle": {
-        "task": "transactions.tasks.monitor_cycle",
+        "task": "sentinel.monitoring.tasks.monitor_cycle",
         "schedule": 60.0,
     },
     "requeue-overdue-webhooks": {
@@ -223,7 +224,7 @@ SPECTACULAR_SETTINGS = {
         "SeverityEnum": "rules.choices.Severity",
         "RuleStatusEnum": "rules.choices.RuleStatus",
         "AlertStatusEnum": "alerts.choices.AlertStatus",
-        "MonitorSeverityEnum": "transactions.monitor.choices.Severity",
+        "MonitorSeverityEnum": "sentinel.monitoring.choices.HealthSeverity",
         "CaseStatusEnum": "cases.choices.CaseStatus",
         "DispositionEnum": "cases.choices.Disposition",
         "TypologyEnum": "rules.choices.Typology",

@@ -49,3 +49,35 @@ def test_a_layer_that_does_not_answer_in_time_is_an_error(monkeypatch):
     monkeypatch.setattr(live, "SEND_TIMEOUT_SECONDS", 0.1)
     with pytest.raises(TimeoutError):
         live.group_send_all([(GROUP, {"type": "t"})])
+
+
+def test_the_live_feed_is_one_group_per_deployment(settings):
+    settings.SENTINEL_REDIS_PREFIX = "bank-a:prod"
+    assert live.live_feed_group() == "bank-a.prod.alerts"  # channel groups refuse ":"
+
+
+def test_a_broadcast_reaches_the_live_feed_in_order_a_hundred_frames_a_message(monkeypatch):
+    # Given a connection on the live feed
+    layer = get_channel_layer()
+    channel = async_to_sync(layer.new_channel)()
+    async_to_sync(layer.group_add)(live.live_feed_group(), channel)
+    try:
+        # When 150 frames are broadcast
+        live.broadcast([{"type": "t", "n": n} for n in range(150)])
+
+        async def receive_two():
+            return [await layer.receive(channel) for _ in range(2)]
+
+        first, second = async_to_sync(receive_two)()
+    finally:
+        async_to_sync(layer.group_discard)(live.live_feed_group(), channel)
+
+    # Then they arrive as two relay messages, in order
+    assert first["type"] == second["type"] == "frames.message"
+    assert [frame["n"] for frame in first["frames"]] == list(range(100))
+    assert [frame["n"] for frame in second["frames"]] == list(range(100, 150))
+
+
+def test_broadcasting_nothing_sends_nothing(monkeypatch):
+    monkeypatch.setattr(live, "_background_loop", lambda: pytest.fail("nothing to send"))
+    live.broadcast([])

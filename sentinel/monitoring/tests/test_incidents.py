@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 from django.core import mail
 
-from transactions.models import MonitorSettings, OperationalAlert, OperationalAlertEvent
-from transactions.monitor import live, services
-from transactions.monitor.analysis import analyse
-from transactions.monitor.choices import BaselineMethod, Metric, Severity
-from transactions.monitor.report import monitor_report
-from transactions.monitor.selectors import Config, SeriesKey
+from sentinel.monitoring import live, services
+from sentinel.monitoring.analysis import analyse
+from sentinel.monitoring.choices import BaselineMethod, HealthSeverity, Metric
+from sentinel.monitoring.models import MonitorSettings, OperationalAlert, OperationalAlertEvent
+from sentinel.monitoring.report import monitor_report
+from sentinel.monitoring.selectors import Config, SeriesKey
 from transactions.tests.factories import PartnerBankFactory
 
 from .helpers import MINUTE, T0, seed_history
@@ -21,7 +21,7 @@ DAY = 24 * 60
 
 @pytest.fixture
 def pushed(monkeypatch) -> list[dict]:
-    """Frames the monitor sends to the alerts websocket group."""
+    """Frames the monitor sends to the staff live feed."""
     frames: list[dict] = []
     monkeypatch.setattr(live, "_send", frames.append)
     return frames
@@ -62,11 +62,11 @@ def test_a_60_minute_acquirer_outage_raises_one_alert_escalates_it_and_resolves_
     assert alert.persistence_minutes >= 60
     history = [(e.type, e.severity, e.minute) for e in OperationalAlertEvent.objects.order_by("id")]
     assert history == [
-        ("raised", Severity.INFO, T0 + 14 * MINUTE),
-        ("escalated", Severity.WARNING, T0 + 29 * MINUTE),
-        ("escalated", Severity.CRITICAL, T0 + 44 * MINUTE),
-        ("escalated", Severity.SEVERE, T0 + 59 * MINUTE),
-        ("resolved", Severity.SEVERE, T0 + 60 * MINUTE),
+        ("raised", HealthSeverity.INFO, T0 + 14 * MINUTE),
+        ("escalated", HealthSeverity.WARNING, T0 + 29 * MINUTE),
+        ("escalated", HealthSeverity.CRITICAL, T0 + 44 * MINUTE),
+        ("escalated", HealthSeverity.SEVERE, T0 + 59 * MINUTE),
+        ("resolved", HealthSeverity.SEVERE, T0 + 60 * MINUTE),
     ]
     assert len(events) == 5
     # The alert names the failing acquirer

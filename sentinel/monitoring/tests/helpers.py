@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 from django.contrib.auth.models import Group, User
 from django.utils import timezone
 
+from sentinel.monitoring.models import MinuteStat
 from sentinel.roles import INVESTIGATOR
-from transactions.models import MinuteStat
 
 MINUTE = timedelta(minutes=1)
 # A fixed "now" for seeded histories: whole minutes, well in the past.

@@ -6,10 +6,11 @@ from __future__ import annotations
 import math
 from datetime import datetime
 
-from transactions.models import MinuteStat, PartnerBank
+from transactions.models import PartnerBank
 
 from . import selectors
 from .analysis import METRICS, MINUTE, Analysis, metric_point
+from .models import MinuteStat
 from .persistence import anomalous
 from .report import iso
 from .selectors import Row, SeriesKey

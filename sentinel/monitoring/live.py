@@ -1,11 +1,9 @@
-"""The seam from the monitor to the alerts app: live push and on-call email.
+"""Live push and on-call email of operational alerts.
 
-``transactions`` sits below ``alerts`` (docs: dependencies point one way), so this is the one
-module of the monitor that reaches up, lazily, the way ingest reaches the rule engine.
-
-Live push reuses the alerts websocket (``alerts.live.broadcast``): an operational alert
-arrives as ``{"type": "monitor.alert", "alert": {...}}``. Sent after
-the commit; a failure to reach the channel layer is logged and never undoes the alert.
+Live push uses the staff live feed (``sentinel.live.broadcast``, the group the ``ws/alerts/``
+consumer relays): an operational alert arrives as ``{"type": "monitor.alert", "alert":
+{...}}``. Sent after the commit; a failure to reach the channel layer is logged and never
+undoes the alert. CRITICAL and worse go to on-call by email (``sentinel.notifications``).
 """
 
 from __future__ import annotations
@@ -14,21 +12,22 @@ import logging
 
 from django.db import transaction as db_transaction
 
-from transactions.models import OperationalAlert, OperationalAlertEvent
+from sentinel.live import broadcast
+from sentinel.notifications import on_call_notify
 
-from .choices import SEVERITY_RANK, OperationalAlertEventType, Severity
+from .choices import HEALTH_SEVERITY_RANK, HealthSeverity, OperationalAlertEventType
+from .models import OperationalAlert, OperationalAlertEvent
+from .report import iso
 
 logger = logging.getLogger(__name__)
 
 MONITOR_ALERT = "monitor.alert"
 # Email from this severity up (and when such an alert resolves).
-EMAIL_FROM = Severity.CRITICAL
+EMAIL_FROM = HealthSeverity.CRITICAL
 
 
 def operational_alert_message(*, alert: OperationalAlert, event: OperationalAlertEvent) -> dict:
     """The frame's ``alert`` object (docs/api.md § Operational monitor)."""
-    from .report import iso
-
     return {
         "id": alert.pk,
         "kind": "operational",
@@ -52,15 +51,11 @@ def operational_alert_announce(*, alert: OperationalAlert, event: OperationalAle
     CRITICAL or worse (or such an alert resolves), once the transaction commits."""
     message = operational_alert_message(alert=alert, event=event)
     db_transaction.on_commit(lambda: _send(message), robust=True)
-    if SEVERITY_RANK[alert.severity] >= SEVERITY_RANK[EMAIL_FROM]:
-        from alerts.notifications import on_call_notify
-
+    if HEALTH_SEVERITY_RANK[alert.severity] >= HEALTH_SEVERITY_RANK[EMAIL_FROM]:
         on_call_notify(subject=_subject(alert, event), body=_body(alert, event))
 
 
 def _send(message: dict) -> None:
-    from alerts.live import broadcast
-
     try:
         broadcast([{"type": MONITOR_ALERT, "alert": message}])
     except Exception:  # noqa: BLE001  browsers catch up from the page; the alert stands

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from .choices import Severity
+from .choices import HealthSeverity
 
 
 @dataclass(frozen=True)
@@ -24,16 +24,16 @@ class Steps:
     critical: int = 45
     severe: int = 60
 
-    def severity(self, minutes: int) -> Severity:
+    def severity(self, minutes: int) -> HealthSeverity:
         if minutes >= self.severe:
-            return Severity.SEVERE
+            return HealthSeverity.SEVERE
         if minutes >= self.critical:
-            return Severity.CRITICAL
+            return HealthSeverity.CRITICAL
         if minutes >= self.warning:
-            return Severity.WARNING
+            return HealthSeverity.WARNING
         if minutes >= self.info:
-            return Severity.INFO
-        return Severity.HEALTHY
+            return HealthSeverity.INFO
+        return HealthSeverity.HEALTHY
 
 
 @dataclass(frozen=True)

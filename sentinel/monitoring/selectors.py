@@ -18,15 +18,10 @@ from django.db import connection
 from django.db import transaction as db_transaction
 from django.db.models import QuerySet, Sum
 
-from transactions.models import (
-    MinuteStat,
-    MonitorSettings,
-    OperationalAlert,
-    OperationalAlertEvent,
-    PartnerBank,
-)
+from transactions.models import PartnerBank
 
 from .choices import BaselineMethod, Metric, OperationalAlertStatus
+from .models import MinuteStat, MonitorSettings, OperationalAlert, OperationalAlertEvent
 from .persistence import Steps
 from .thresholds import Moments
 
@@ -123,7 +118,7 @@ CROSS JOIN LATERAL (
         sum(m.failed)::int AS failed, sum(m.denied)::int AS denied,
         sum(m.reversed)::int AS reversed, sum(m.latency_count)::int AS latency_count,
         max(m.latency_p50_ms) AS p50, max(m.latency_p95_ms) AS p95
-    FROM transactions_minutestat m
+    FROM monitoring_minutestat m
     WHERE m.partner_id = ANY(w.partners) AND m.dimension = w.dimension AND m.value = w.value
         AND m.minute >= w.start AND m.minute < w.stop
     GROUP BY m.minute
@@ -165,7 +160,7 @@ CROSS JOIN LATERAL (
     SELECT m.minute, sum(m.total) AS total, sum(m.failed) AS failed, sum(m.denied) AS denied,
         sum(m.reversed) AS reversed, sum(m.latency_count) AS latency_count,
         max(m.latency_p95_ms) AS p95
-    FROM transactions_minutestat m
+    FROM monitoring_minutestat m
     WHERE m.partner_id = ANY(w.partners) AND m.dimension = w.dimension AND m.value = w.value
         AND m.minute >= w.start AND m.minute < w.stop
     GROUP BY m.minute

@@ -16,7 +16,7 @@ from .report import section
 from .selectors import SeriesKey
 from .timing import MinuteError, resolve_minute
 
-VIEW_PERMISSION = "transactions.view_minutestat"
+VIEW_PERMISSION = "monitoring.view_minutestat"
 
 
 def _dashboard(request) -> dict:

@@ -6,25 +6,25 @@ default for staff)."""
 from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import serializers
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from sentinel.api.exceptions import InvalidInput
+from transactions.api.authentication import PartnerPrincipal, partner_of
+from transactions.api.serializers import ErrorSerializer
+from transactions.api.throttling import PartnerRateThrottle
 from transactions.models import PartnerBank
-from transactions.monitor import selectors
-from transactions.monitor.choices import Dimension, Metric, Severity
-from transactions.monitor.report import iso, monitor_report, partners_summary
-from transactions.monitor.timing import MinuteError, resolve_minute
 
-from .authentication import PartnerPrincipal, partner_of
-from .serializers import ErrorSerializer
-from .throttling import PartnerRateThrottle
+from .. import selectors
+from ..choices import Dimension
+from ..report import iso, monitor_report, partners_summary
+from ..timing import MinuteError, resolve_minute
+from .serializers import MonitorReportSerializer
 
 ALL = "all"
-VIEW_PERMISSION = "transactions.view_minutestat"
+VIEW_PERMISSION = "monitoring.view_minutestat"
 
 
 class IsPartnerOrMonitorViewer(BasePermission):
@@ -35,78 +35,6 @@ class IsPartnerOrMonitorViewer(BasePermission):
         if isinstance(user, PartnerPrincipal):
             return True
         return bool(user and user.is_authenticated and user.has_perm(VIEW_PERMISSION))
-
-
-# --- Schema only: the view answers the report document (transactions.monitor.report) ---
-
-
-class _Metrics(serializers.Serializer):
-    total = serializers.IntegerField()
-    approved = serializers.IntegerField()
-    failed = serializers.IntegerField()
-    denied = serializers.IntegerField()
-    reversed = serializers.IntegerField()
-    failed_rate = serializers.FloatField(allow_null=True)
-    denied_rate = serializers.FloatField(allow_null=True)
-    reversed_rate = serializers.FloatField(allow_null=True)
-    latency_count = serializers.IntegerField()
-    latency_p50_ms = serializers.FloatField(allow_null=True)
-    latency_p95_ms = serializers.FloatField(allow_null=True)
-
-
-class _Threshold(serializers.Serializer):
-    value = serializers.FloatField(
-        allow_null=True, help_text="mean + sigmas × σ (at least the floor margin)."
-    )
-    mean = serializers.FloatField(allow_null=True)
-    stddev = serializers.FloatField(allow_null=True)
-    method = serializers.CharField()
-    baseline_minutes = serializers.IntegerField()
-    reason = serializers.CharField(allow_null=True, help_text="Why there is no threshold.")
-
-
-class _Persistence(serializers.Serializer):
-    consecutive_minutes = serializers.IntegerField()
-    severity = serializers.ChoiceField(choices=Severity.choices)
-    above_threshold = serializers.BooleanField()
-    since = serializers.DateTimeField(allow_null=True)
-    reason = serializers.CharField(allow_null=True)
-
-
-def _per_metric(name: str, child: type[serializers.Serializer]) -> serializers.Serializer:
-    fields = {metric: child() for metric in Metric.values}
-    return type(name, (serializers.Serializer,), fields)()
-
-
-class MonitorSectionSerializer(serializers.Serializer):
-    severity = serializers.ChoiceField(choices=Severity.choices)
-    metrics = _Metrics()
-    thresholds = _per_metric("MonitorThresholds", _Threshold)
-    persistence_analysis = _per_metric("MonitorPersistence", _Persistence)
-
-
-class _DimensionValue(MonitorSectionSerializer):
-    value = serializers.CharField()
-
-
-class _DimensionBreakdown(serializers.Serializer):
-    name = serializers.ChoiceField(choices=Dimension.values)
-    values = _DimensionValue(many=True)
-
-
-class _PartnerSummary(serializers.Serializer):
-    partner = serializers.CharField()
-    severity = serializers.ChoiceField(choices=Severity.choices)
-    persistence_analysis = _per_metric("MonitorPartnerPersistence", _Persistence)
-
-
-class MonitorReportSerializer(MonitorSectionSerializer):
-    partner = serializers.CharField(help_text='The partner\'s slug, or "all".')
-    current_minute = serializers.DateTimeField()
-    settings = serializers.DictField()
-    dimension = _DimensionBreakdown(required=False)
-    partners = _PartnerSummary(many=True, required=False, help_text='Only for "all".')
-    open_alerts = serializers.ListField(child=serializers.DictField(), required=False)
 
 
 ERROR = OpenApiResponse(ErrorSerializer, description="See docs/api.md § Errors.")

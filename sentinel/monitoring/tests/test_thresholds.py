@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from transactions.monitor import thresholds
-from transactions.monitor.choices import Metric, Severity
-from transactions.monitor.persistence import Point, Steps, anomalous, run_length
-from transactions.monitor.thresholds import Moments
+from sentinel.monitoring import thresholds
+from sentinel.monitoring.choices import HealthSeverity, Metric
+from sentinel.monitoring.persistence import Point, Steps, anomalous, run_length
+from sentinel.monitoring.thresholds import Moments
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -76,14 +76,14 @@ def test_ewma_span_covers_what_still_weighs():
 @pytest.mark.parametrize(
     ("minutes", "severity"),
     [
-        (0, Severity.HEALTHY),
-        (14, Severity.HEALTHY),
-        (15, Severity.INFO),
-        (30, Severity.WARNING),
-        (45, Severity.CRITICAL),
-        (59, Severity.CRITICAL),
-        (60, Severity.SEVERE),
-        (600, Severity.SEVERE),
+        (0, HealthSeverity.HEALTHY),
+        (14, HealthSeverity.HEALTHY),
+        (15, HealthSeverity.INFO),
+        (30, HealthSeverity.WARNING),
+        (45, HealthSeverity.CRITICAL),
+        (59, HealthSeverity.CRITICAL),
+        (60, HealthSeverity.SEVERE),
+        (600, HealthSeverity.SEVERE),
     ],
 )
 def test_severity_follows_persistence(minutes, severity):
@@ -91,7 +91,7 @@ def test_severity_follows_persistence(minutes, severity):
 
 
 def test_steps_are_configurable():
-    assert Steps(5, 10, 20, 30).severity(10) == Severity.WARNING
+    assert Steps(5, 10, 20, 30).severity(10) == HealthSeverity.WARNING
 
 
 def _points(values: list[tuple[float | None, int]]) -> list[Point]:

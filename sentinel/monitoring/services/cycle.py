@@ -15,24 +15,20 @@ from datetime import datetime
 from django.db import transaction as db_transaction
 from django.utils import timezone
 
-from transactions.models import (
-    MinuteStat,
-    OperationalAlert,
-    OperationalAlertEvent,
-    PartnerBank,
-)
+from transactions.models import PartnerBank
 
-from . import selectors
-from .aggregation import minute_stats_refresh
-from .analysis import MINUTE, MetricState, analyse, floor_minute, metric_point
-from .choices import (
-    SEVERITY_RANK,
+from .. import selectors
+from ..analysis import MINUTE, MetricState, analyse, floor_minute, metric_point
+from ..choices import (
+    HEALTH_SEVERITY_RANK,
+    HealthSeverity,
     OperationalAlertEventType,
     OperationalAlertStatus,
-    Severity,
 )
-from .live import operational_alert_announce
-from .selectors import Row, SeriesKey
+from ..live import operational_alert_announce
+from ..models import MinuteStat, OperationalAlert, OperationalAlertEvent
+from ..selectors import Row, SeriesKey
+from .aggregation import minute_stats_refresh
 
 # Dimension values named in an alert, per dimension.
 DETAIL_TOP = 3
@@ -94,14 +90,14 @@ def operational_alert_track(
 ) -> OperationalAlertEvent | None:
     """Raise, escalate, keep or resolve the metric's alert; the event written, if any."""
     if alert is None:
-        if state.severity == Severity.HEALTHY:
+        if state.severity == HealthSeverity.HEALTHY:
             return None
         return operational_alert_raise(partner=partner, metric=metric, state=state, minute=minute)
     if minute <= alert.last_minute:
         return None  # already judged: a retried cycle or an older replay
     if not state.above_threshold:
         return operational_alert_resolve(alert=alert, state=state, minute=minute)
-    if SEVERITY_RANK[state.severity] > SEVERITY_RANK[alert.severity]:
+    if HEALTH_SEVERITY_RANK[state.severity] > HEALTH_SEVERITY_RANK[alert.severity]:
         return operational_alert_escalate(alert=alert, state=state, minute=minute)
     _follow(alert, state, minute)
     alert.save(update_fields=["last_minute", "persistence_minutes", "value", "threshold"])

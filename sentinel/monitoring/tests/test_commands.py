@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from transactions.models import MinuteStat, Transaction
+from sentinel.monitoring.models import MinuteStat
+from transactions.models import Transaction
 from transactions.tests.factories import PartnerBankFactory
 
 pytestmark = pytest.mark.django_db

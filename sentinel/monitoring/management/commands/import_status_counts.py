@@ -13,13 +13,13 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from transactions.models import PartnerBank
-from transactions.monitor.replay import (
+from sentinel.monitoring.services.replay import (
     ReplayError,
     parse_counts,
     parse_mapping,
     transactions_replay,
 )
+from transactions.models import PartnerBank
 
 
 class Command(BaseCommand):

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from . import selectors, thresholds
-from .choices import SEVERITY_RANK, BaselineMethod, Metric, Severity
+from .choices import HEALTH_SEVERITY_RANK, BaselineMethod, HealthSeverity, Metric
 from .persistence import Point, run_length
 from .selectors import Config, Row, SeriesKey
 from .thresholds import Threshold
@@ -38,7 +38,7 @@ class MetricState:
     threshold: Threshold
     consecutive_minutes: int = 0
     since: datetime | None = None
-    severity: str = Severity.HEALTHY
+    severity: str = HealthSeverity.HEALTHY
     reason: str | None = None
     bar_at: Callable[[datetime], float | None] = field(default=lambda minute: None, repr=False)
 
@@ -62,8 +62,8 @@ class Analysis:
     def severity(self) -> str:
         return max(
             (state.severity for state in self.states.values()),
-            key=SEVERITY_RANK.__getitem__,
-            default=Severity.HEALTHY,
+            key=HEALTH_SEVERITY_RANK.__getitem__,
+            default=HealthSeverity.HEALTHY,
         )
 
 

@@ -7,14 +7,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from transactions.models import MinuteStat
-from transactions.monitor.aggregation import (
+from sentinel.monitoring.models import MinuteStat
+from sentinel.monitoring.services.aggregation import (
     minute_stats_rebuild,
     minute_stats_refresh,
     uuid7_floor,
 )
+from sentinel.monitoring.tasks import monitor_cycle
 from transactions.services import transactions_ingest
-from transactions.tasks import monitor_cycle
 from transactions.tests.factories import PartnerBankFactory, transaction_payload
 
 pytestmark = pytest.mark.django_db

@@ -23,7 +23,7 @@ class Metric(models.TextChoices):
     LATENCY_P95 = "latency_p95_ms", "Latency p95 (ms)"
 
 
-class Severity(models.TextChoices):
+class HealthSeverity(models.TextChoices):
     """How long a metric has stayed above its threshold, in the issue's words (upper case)."""
 
     HEALTHY = "HEALTHY", "Healthy"
@@ -33,7 +33,7 @@ class Severity(models.TextChoices):
     SEVERE = "SEVERE", "Severe"
 
 
-SEVERITY_RANK = {severity: rank for rank, severity in enumerate(Severity.values)}
+HEALTH_SEVERITY_RANK = {severity: rank for rank, severity in enumerate(HealthSeverity.values)}
 
 
 class BaselineMethod(models.TextChoices):

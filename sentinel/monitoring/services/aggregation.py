@@ -28,7 +28,7 @@ from django.db import connection
 from django.db import transaction as db_transaction
 from django.utils import timezone
 
-from transactions.models import MonitorWatermark
+from ..models import MonitorWatermark
 
 WATERMARK = "minute_stats"
 # One key for every writer of MinuteStat, so two recomputations of a minute never interleave
@@ -75,7 +75,7 @@ grouped AS (
         (t.partner_id, k.minute, t.acquirer),
         (t.partner_id, k.minute, t.card_type))
 )
-INSERT INTO transactions_minutestat AS s (
+INSERT INTO monitoring_minutestat AS s (
     partner_id, minute, dimension, value, total, approved, failed, denied, reversed,
     latency_count, latency_p50_ms, latency_p95_ms, updated_at)
 SELECT partner_id, minute, dimension, value, total, approved, failed, denied, reversed,
@@ -101,7 +101,7 @@ WHERE (s.total, s.latency_count, s.latency_p95_ms, s.latency_p50_ms)
 _STALE_ONLY = """stale AS (
     SELECT k.partner_id, k.minute FROM touched k
     WHERE (
-        SELECT s.total FROM transactions_minutestat s
+        SELECT s.total FROM monitoring_minutestat s
         WHERE s.partner_id = k.partner_id AND s.dimension = '' AND s.value = ''
             AND s.minute = k.minute
     ) IS DISTINCT FROM (

@@ -7,10 +7,10 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
+from sentinel.monitoring.choices import Dimension
+from sentinel.monitoring.report import monitor_report
+from sentinel.monitoring.timing import MinuteError, resolve_minute
 from transactions.models import PartnerBank
-from transactions.monitor.choices import Dimension
-from transactions.monitor.report import monitor_report
-from transactions.monitor.timing import MinuteError, resolve_minute
 
 
 class Command(BaseCommand):

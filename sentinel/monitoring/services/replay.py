@@ -18,6 +18,7 @@ import csv
 import hashlib
 import io
 import os
+import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -258,9 +259,7 @@ def _records(partner: PartnerBank, rows: list[CountRow], now: datetime, currency
             )
 
 
-def _uuid7_at(moment: datetime):
-    import uuid
-
+def _uuid7_at(moment: datetime) -> uuid.UUID:
     unix_ms = int(moment.timestamp() * 1000)
     rand = int.from_bytes(os.urandom(10), "big")
     value = (

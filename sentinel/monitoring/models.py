@@ -1,0 +1,239 @@
+"""The operational monitor's tables (docs/monitor.md): per-minute aggregates of each partner's
+traffic, how each partner is judged, and operational alerts with their append-only history.
+
+The tables were created by ``transactions`` and moved here by renaming them (migration 0001):
+their foreign keys to ``transactions.PartnerBank`` are unchanged.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import F, Q
+
+from transactions.models import PartnerBank
+
+from .choices import (
+    BaselineMethod,
+    Dimension,
+    HealthSeverity,
+    Metric,
+    OperationalAlertEventType,
+    OperationalAlertStatus,
+)
+
+
+class MinuteStat(models.Model):
+    """One minute of a partner's traffic: its whole traffic (``dimension`` and ``value`` empty)
+    or the part of it with one value of a dimension (e.g. acquirer "acq-2").
+
+    Rebuilt from the minute's transactions whenever one arrives for it, so a late arrival
+    corrects its own minute (services.aggregation); never edited by people.
+    """
+
+    # No index of its own: minutestat_unique starts with it.
+    partner = models.ForeignKey(
+        PartnerBank, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    minute = models.DateTimeField(help_text="Start of the minute (UTC), by occurred_at.")
+    dimension = models.CharField(max_length=16, choices=Dimension.choices, blank=True)
+    value = models.CharField(max_length=64, blank=True)
+    total = models.PositiveIntegerField()
+    approved = models.PositiveIntegerField()
+    failed = models.PositiveIntegerField()
+    denied = models.PositiveIntegerField()
+    reversed = models.PositiveIntegerField()
+    latency_count = models.PositiveIntegerField(
+        default=0, help_text="Transactions of the minute that reported latency_ms."
+    )
+    latency_p50_ms = models.FloatField(null=True, blank=True)
+    latency_p95_ms = models.FloatField(null=True, blank=True)
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "minute statistic"
+        constraints = [
+            # Also the index every read uses: one series, a range of minutes.
+            models.UniqueConstraint(
+                fields=["partner", "dimension", "value", "minute"], name="minutestat_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(total=F("approved") + F("failed") + F("denied") + F("reversed")),
+                name="minutestat_statuses_add_up",
+            ),
+            models.CheckConstraint(
+                condition=Q(latency_count__lte=F("total")), name="minutestat_latency_count"
+            ),
+            models.CheckConstraint(
+                condition=(Q(dimension="") & Q(value=""))
+                | (Q(dimension__in=Dimension.values) & ~Q(value="")),
+                name="minutestat_dimension_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        scope = f" {self.dimension}={self.value}" if self.dimension else ""
+        return f"{self.partner_id}{scope} {self.minute:%Y-%m-%d %H:%M}: {self.total}"
+
+
+class MonitorSettings(models.Model):
+    """How one partner's traffic is judged; partners without a row get the defaults."""
+
+    partner = models.OneToOneField(
+        PartnerBank, on_delete=models.CASCADE, primary_key=True, related_name="monitor_settings"
+    )
+    baseline_method = models.CharField(
+        max_length=12, choices=BaselineMethod.choices, default=BaselineMethod.TRAILING
+    )
+    baseline_days = models.PositiveSmallIntegerField(
+        default=7, help_text="Days of history before the judged minutes that form the baseline."
+    )
+    sigmas = models.FloatField(default=3.0, help_text="Threshold = mean + sigmas × σ.")
+    ewma_alpha = models.FloatField(
+        default=0.02, help_text="Weight of the newest minute in the EWMA baseline (0 to 1)."
+    )
+    min_volume = models.PositiveIntegerField(
+        default=20,
+        help_text="Minutes with fewer transactions are neither judged nor part of the baseline.",
+    )
+    min_baseline_minutes = models.PositiveIntegerField(
+        default=120, help_text="Below this many usable baseline minutes a metric is not judged."
+    )
+    info_minutes = models.PositiveSmallIntegerField(default=15)
+    warning_minutes = models.PositiveSmallIntegerField(default=30)
+    critical_minutes = models.PositiveSmallIntegerField(default=45)
+    severe_minutes = models.PositiveSmallIntegerField(default=60)
+    is_enabled = models.BooleanField(default=True, help_text="Raise operational alerts.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "monitor settings"
+        verbose_name_plural = "monitor settings"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(baseline_method__in=BaselineMethod.values),
+                name="monitorsettings_method_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(baseline_days__gte=1) & Q(baseline_days__lte=90),
+                name="monitorsettings_baseline_days_range",
+            ),
+            models.CheckConstraint(condition=Q(sigmas__gt=0), name="monitorsettings_sigmas_gt_0"),
+            models.CheckConstraint(
+                condition=Q(ewma_alpha__gt=0) & Q(ewma_alpha__lte=1),
+                name="monitorsettings_alpha_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(info_minutes__gte=1)
+                & Q(warning_minutes__gt=F("info_minutes"))
+                & Q(critical_minutes__gt=F("warning_minutes"))
+                & Q(severe_minutes__gt=F("critical_minutes"))
+                & Q(severe_minutes__lte=360),
+                name="monitorsettings_severity_steps_rise",
+                violation_error_message=(
+                    "Persistence minutes must rise: info < warning < critical < severe ≤ 360."
+                ),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Monitor settings of {self.partner}"
+
+
+class MonitorWatermark(models.Model):
+    """How far the aggregation has read new transactions (by id, which is time-ordered)."""
+
+    name = models.CharField(max_length=32, primary_key=True)
+    position = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name} at {self.position:%Y-%m-%d %H:%M:%S}"
+
+
+class OperationalAlertQuerySet(models.QuerySet):
+    def open(self) -> OperationalAlertQuerySet:
+        return self.filter(status=OperationalAlertStatus.OPEN)
+
+
+class OperationalAlert(models.Model):
+    """A metric of a partner's traffic that stayed above its threshold: raised when its
+    severity first rises above HEALTHY, escalated as it grows, resolved when the metric is back
+    below the threshold. Its history is in OperationalAlertEvent."""
+
+    partner = models.ForeignKey(
+        PartnerBank, on_delete=models.PROTECT, related_name="operational_alerts"
+    )
+    metric = models.CharField(max_length=16, choices=Metric.choices)
+    status = models.CharField(
+        max_length=10,
+        choices=OperationalAlertStatus.choices,
+        default=OperationalAlertStatus.OPEN,
+    )
+    severity = models.CharField(max_length=10, choices=HealthSeverity.choices)
+    started_minute = models.DateTimeField(help_text="First minute above the threshold.")
+    last_minute = models.DateTimeField(help_text="Latest minute judged while open.")
+    persistence_minutes = models.PositiveIntegerField()
+    value = models.FloatField(null=True, blank=True)
+    threshold = models.FloatField(null=True, blank=True)
+    detail = models.JSONField(
+        default=dict, blank=True, help_text="The dimension values that stood out, when raised."
+    )
+    opened_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    objects = OperationalAlertQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-opened_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["partner", "metric"],
+                condition=Q(status=OperationalAlertStatus.OPEN),
+                name="operationalalert_one_open_per_metric",
+            ),
+            models.CheckConstraint(
+                condition=Q(metric__in=Metric.values), name="operationalalert_metric_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(severity__in=HealthSeverity.values)
+                & ~Q(severity=HealthSeverity.HEALTHY),
+                name="operationalalert_severity_valid",
+            ),
+            models.CheckConstraint(
+                condition=(Q(status=OperationalAlertStatus.OPEN) & Q(resolved_at__isnull=True))
+                | (Q(status=OperationalAlertStatus.RESOLVED) & Q(resolved_at__isnull=False)),
+                name="operationalalert_resolved_at_iff_resolved",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["partner", "-opened_at"], name="opalert_partner_opened"),
+            models.Index(fields=["status", "-opened_at"], name="opalert_status_opened"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.severity} {self.metric} at {self.partner}"
+
+
+class OperationalAlertEvent(models.Model):
+    """Append-only history of an operational alert: raised, each escalation, resolved."""
+
+    alert = models.ForeignKey(OperationalAlert, on_delete=models.PROTECT, related_name="events")
+    type = models.CharField(max_length=10, choices=OperationalAlertEventType.choices)
+    severity = models.CharField(max_length=10, choices=HealthSeverity.choices)
+    minute = models.DateTimeField()
+    persistence_minutes = models.PositiveIntegerField()
+    value = models.FloatField(null=True, blank=True)
+    threshold = models.FloatField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["alert", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(type__in=OperationalAlertEventType.values),
+                name="opalertevent_type_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.alert_id} {self.type} {self.severity}"

@@ -1,0 +1,33 @@
+"""Writes of the operational monitor: every change to its tables goes through one of these.
+
+- ``aggregation``: MinuteStat rows recomputed from the minutes' transactions;
+- ``cycle``: the monitoring cycle and the operational alerts it raises, escalates, resolves;
+- ``replay``: per-minute status counts stored as historical transactions.
+"""
+
+from .aggregation import minute_stats_rebuild, minute_stats_refresh
+from .cycle import (
+    CycleResult,
+    monitor_cycle_run,
+    monitor_evaluate,
+    operational_alert_escalate,
+    operational_alert_raise,
+    operational_alert_resolve,
+    operational_alert_track,
+)
+from .replay import ReplayError, ReplayResult, transactions_replay
+
+__all__ = [
+    "CycleResult",
+    "ReplayError",
+    "ReplayResult",
+    "minute_stats_rebuild",
+    "minute_stats_refresh",
+    "monitor_cycle_run",
+    "monitor_evaluate",
+    "operational_alert_escalate",
+    "operational_alert_raise",
+    "operational_alert_resolve",
+    "operational_alert_track",
+    "transactions_replay",
+]
