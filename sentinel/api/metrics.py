@@ -13,16 +13,18 @@ from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
-from prometheus_client import CONTENT_TYPE_LATEST
 
 from sentinel.api.exceptions import error_body
 from sentinel.metrics_scrape import exposition
+
+# The classic text format, which generate_latest writes and every Prometheus version reads.
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 
 @never_cache
 @require_GET
 def metrics(request):
-    return scraper_refusal(request) or HttpResponse(exposition(), content_type=CONTENT_TYPE_LATEST)
+    return scraper_refusal(request) or HttpResponse(exposition(), content_type=CONTENT_TYPE)
 
 
 def scraper_refusal(request) -> JsonResponse | None:
