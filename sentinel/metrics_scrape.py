@@ -21,6 +21,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
@@ -45,6 +46,9 @@ logger = logging.getLogger(__name__)
 COUNT_CAP = 100_000
 # No probe query may hold a connection longer than this; a slow one fails its probe only.
 PROBE_STATEMENT_TIMEOUT_MS = 2000
+# How long a probe waits for a database connection; Django would wait out the pool's own
+# timeout (10 s), as long as Prometheus' default scrape timeout.
+PROBE_CONNECT_TIMEOUT_SECONDS = 2.0
 
 
 def profiling_queues() -> Iterable[Metric]:
@@ -132,19 +136,32 @@ def webhook_outbox() -> Iterable[Metric]:
     ]
 
 
+@dataclass(frozen=True)
+class Probe:
+    """A reading taken at scrape time: ``read`` returns metric families from ``source``."""
+
+    source: str
+    read: Callable[[], Iterable[Metric]]
+
+
 # Every probe, by the name its ok flag carries. A new backlog (the pipeline's dead letters, for
 # one) is a function returning metric families, added here: nothing else changes.
-PROBES: dict[str, Callable[[], Iterable[Metric]]] = {
-    "profiling_queues": profiling_queues,
-    "unprofiled_transactions": unprofiled_transactions,
-    "webhook_outbox": webhook_outbox,
+PROBES: dict[str, Probe] = {
+    "profiling_queues": Probe("redis", profiling_queues),
+    "unprofiled_transactions": Probe("database", unprofiled_transactions),
+    "webhook_outbox": Probe("database", webhook_outbox),
 }
 
 
 class SystemStateCollector:
-    """Runs every probe at collection time; a probe that raises is reported, never raised."""
+    """Runs every probe at collection time; a probe that raises is reported, never raised.
 
-    def __init__(self, probes: dict[str, Callable[[], Iterable[Metric]]] | None = None):
+    Once a probe of a source has failed, the other probes of that source are not tried in this
+    scrape: with PostgreSQL down each one would wait out the connection pool's timeout (10 s),
+    and the scrape must answer within Prometheus' own timeout.
+    """
+
+    def __init__(self, probes: dict[str, Probe] | None = None):
         self.probes = PROBES if probes is None else probes
 
     def collect(self) -> Iterable[Metric]:
@@ -158,19 +175,27 @@ class SystemStateCollector:
             "Time the probe took during this scrape.",
             labels=["probe"],
         )
+        failed_sources: set[str] = set()
         for name, probe in self.probes.items():
             started = time.perf_counter()
-            try:
-                families, succeeded = list(probe()), True  # all or nothing: no half a probe
-            except Exception:  # any failure of a source is what the ok flag is for
-                logger.warning("Metrics probe %s failed.", name, exc_info=True)
+            families = self._read(name, probe) if probe.source not in failed_sources else None
+            if families is None:
+                failed_sources.add(probe.source)
                 SCRAPE_PROBE_ERRORS.labels(probe=name).inc()
-                families, succeeded = [], False
-            ok.add_metric([name], 1.0 if succeeded else 0.0)
+            ok.add_metric([name], 0.0 if families is None else 1.0)
             duration.add_metric([name], time.perf_counter() - started)
-            yield from families
+            yield from families or []
         yield ok
         yield duration
+
+    @staticmethod
+    def _read(name: str, probe: Probe) -> list[Metric] | None:
+        """The probe's families, all or nothing; None when it failed."""
+        try:
+            return list(probe.read())
+        except Exception:  # any failure of a source is what the ok flag is for
+            logger.warning("Metrics probe %s failed.", name, exc_info=True)
+            return None
 
 
 class _ThisProcess:
@@ -221,10 +246,20 @@ def _alive(pid: int) -> bool:
 @contextmanager
 def _bounded_queries() -> Iterator[None]:
     """One transaction with a statement timeout, so a probe's queries cannot hang the scrape."""
+    _connect_within(PROBE_CONNECT_TIMEOUT_SECONDS)
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute(f"SET LOCAL statement_timeout = {int(PROBE_STATEMENT_TIMEOUT_MS)}")
         yield
+
+
+def _connect_within(seconds: float) -> None:
+    """Raise (psycopg_pool.PoolTimeout) if the pool has no connection to give within
+    ``seconds``; the connection is handed back at once, for Django to take it up."""
+    pool = connection.pool
+    if connection.connection is None and pool is not None:
+        pool.open()  # as Django's own connect does first; a no-op once open
+        pool.putconn(pool.getconn(timeout=seconds))
 
 
 def _bounded_count(queryset: QuerySet) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -396,6 +397,49 @@ def test_a_redis_outage_still_answers_with_the_probe_flagged(client, no_token, r
     # and the failure is counted, so a failure between scrapes is not lost
     errors = ("sentinel_scrape_probe_errors_total", (("probe", "profiling_queues"),))
     assert samples(client.get(URL).content)[errors] > before.get(errors, 0.0)
+
+
+DATABASE_OUTAGE_SCRAPE = """
+import json, time, django
+django.setup()
+from sentinel.metrics_scrape import exposition
+started = time.monotonic()
+body = exposition().decode()
+print(json.dumps({"seconds": time.monotonic() - started, "body": body}))
+"""
+
+
+def test_a_database_outage_answers_within_one_connect_timeout(tmp_path):
+    # Given a web process whose PostgreSQL does not answer (nothing listens on its port)
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://postgres@127.0.0.1:{closed_port()}/sentinel",
+        "DJANGO_SETTINGS_MODULE": "sentinel.settings.local",
+        "SENTINEL_STATE_DIR": str(tmp_path),
+    }
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+
+    # When it answers a scrape
+    result = subprocess.run(
+        [sys.executable, "-c", DATABASE_OUTAGE_SCRAPE],
+        cwd=PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    # Then both database probes are flagged after one short wait, not one pool timeout each
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout.strip().splitlines()[-1])
+    budget = metrics_scrape.PROBE_CONNECT_TIMEOUT_SECONDS
+    assert budget <= answer["seconds"] < 2 * budget
+    scraped = samples(answer["body"].encode())
+    for probe in ("unprofiled_transactions", "webhook_outbox"):
+        assert scraped[("sentinel_scrape_probe_ok", (("probe", probe),))] == 0
+        assert scraped[("sentinel_scrape_probe_errors_total", (("probe", probe),))] == 1
+    # and Redis, which is up, is still read
+    assert scraped[("sentinel_scrape_probe_ok", (("probe", "profiling_queues"),))] == 1
 
 
 def test_a_corrupt_queue_entry_fails_only_its_probe(client, no_token):
