@@ -8,6 +8,7 @@ from urllib.parse import parse_qsl
 from asgiref.sync import async_to_sync
 from channels.generic.websocket import JsonWebsocketConsumer
 
+from sentinel import metrics
 from sentinel.live import live_feed_group
 
 from . import live
@@ -39,6 +40,7 @@ class LiveFeedConsumer(JsonWebsocketConsumer):
             self.close(code=CLOSE_FORBIDDEN)
             return
         self.group = live_feed_group()
+        metrics.websocket_opened()  # disconnect() takes it back whenever a group is set
         async_to_sync(self.channel_layer.group_add)(self.group, self.channel_name)
         after = _alert_id(_query(self.scope).get("after"))
         if after is not None:
@@ -47,6 +49,7 @@ class LiveFeedConsumer(JsonWebsocketConsumer):
     def disconnect(self, code: int) -> None:
         group = getattr(self, "group", None)
         if group:
+            metrics.websocket_closed()
             async_to_sync(self.channel_layer.group_discard)(group, self.channel_name)
 
     def receive(self, text_data=None, bytes_data=None, **kwargs) -> None:

@@ -8,6 +8,7 @@ beat inherit the URLs through the environment.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -32,6 +33,7 @@ def main() -> int:
     embedded.redis_url()
     manage("migrate", "--noinput")
     seed_demo_once()
+    prepare_metrics_dir()
 
     processes = start_services(port)
     stop = install_signal_handlers()
@@ -67,6 +69,23 @@ def seed_demo_once() -> None:
     say("loading demo data (first start only)")
     manage("seed_demo", "--seed", "7", "--password", DEMO_PASSWORD)
     marker.write_text(time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+
+
+def prepare_metrics_dir() -> Path:
+    """Where every process of this run keeps its Prometheus values (prometheus_client's
+    multiprocess mode), read and summed by whichever web worker answers GET /metrics.
+
+    Wiped at each start: the values of a previous run's processes are not this run's. An
+    operator's own PROMETHEUS_MULTIPROC_DIR is used as it is, never wiped.
+    """
+    if configured := os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        Path(configured).mkdir(parents=True, exist_ok=True)
+        return Path(configured)
+    path = embedded.state_dir() / "prometheus"
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir()
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(path)
+    return path
 
 
 def start_services(port: int) -> dict[str, subprocess.Popen]:

@@ -245,6 +245,10 @@ SENTINEL_ENCRYPTION_KEY = os.environ.get("SENTINEL_ENCRYPTION_KEY", "")
 # so one that commits later than a newer one is still counted (docs/monitor.md).
 SENTINEL_MONITOR_OVERLAP_SECONDS = int(os.environ.get("SENTINEL_MONITOR_OVERLAP_SECONDS", "120"))
 
+# GET /metrics (docs/operations.md): scrapers send `Authorization: Bearer <token>`. Unset, only
+# loopback clients are served (development); production refuses to start without it.
+SENTINEL_METRICS_TOKEN = os.environ.get("SENTINEL_METRICS_TOKEN", "").strip()
+
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "sentinel@localhost")
 # Critical alerts (rule and operational) are emailed here; empty switches the email off.

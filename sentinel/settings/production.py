@@ -26,6 +26,9 @@ SENTINEL_ALLOW_DEMO = False  # never demo data on a real database, whatever the 
 SECRET_KEY = required("SECRET_KEY")
 SENTINEL_ENCRYPTION_KEY = required("SENTINEL_ENCRYPTION_KEY")
 ALLOWED_HOSTS = required("ALLOWED_HOSTS").split(",")
+# Behind a reverse proxy on the same host every client looks like loopback, so production
+# serves /metrics only to holders of the token.
+SENTINEL_METRICS_TOKEN = required("SENTINEL_METRICS_TOKEN")
 
 SENTINEL_STATIC_FROM_ROOT = True  # run `manage.py collectstatic` when deploying
 STORAGES = {
@@ -40,5 +43,7 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# Probes and scrapers often speak plain HTTP to the app port; redirecting a scrape to HTTPS
+# would not protect its token (already sent) and only break it.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")

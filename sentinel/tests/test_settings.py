@@ -20,6 +20,7 @@ PRODUCTION = "sentinel.settings.production"
 SCRUBBED = (
     "SECRET_KEY",
     "SENTINEL_ENCRYPTION_KEY",
+    "SENTINEL_METRICS_TOKEN",
     "ALLOWED_HOSTS",
     "DATABASE_URL",
     "REDIS_URL",
@@ -37,6 +38,7 @@ def production_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
         DJANGO_SETTINGS_MODULE=PRODUCTION,
         SECRET_KEY=secrets.token_urlsafe(64),
         SENTINEL_ENCRYPTION_KEY=Fernet.generate_key().decode(),
+        SENTINEL_METRICS_TOKEN=secrets.token_urlsafe(32),
         ALLOWED_HOSTS="sentinel.example.com",
         # The services of this test run (the embedded servers' URLs if it started them).
         DATABASE_URL=embedded.database_url(),
@@ -62,7 +64,14 @@ def run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str
 
 @pytest.mark.parametrize(
     "missing",
-    ["SECRET_KEY", "SENTINEL_ENCRYPTION_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL"],
+    [
+        "SECRET_KEY",
+        "SENTINEL_ENCRYPTION_KEY",
+        "SENTINEL_METRICS_TOKEN",
+        "ALLOWED_HOSTS",
+        "DATABASE_URL",
+        "REDIS_URL",
+    ],
 )
 def test_production_refuses_to_start_without_a_required_variable(tmp_path, missing):
     # Given a production environment that lacks one required variable
