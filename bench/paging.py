@@ -46,11 +46,13 @@ class PagingResult:
     seed_seconds: float
     milliseconds: list[float] = field(default_factory=list)
     sql_milliseconds: list[float] = field(default_factory=list)
+    cpu_milliseconds: list[float] = field(default_factory=list)
     queries_per_page: list[int] = field(default_factory=list)
     rows_seen: int = 0
     distinct_rows: int = 0
     drf_milliseconds: list[float] = field(default_factory=list)
     drf_rows_seen: int = 0
+    load_average: float = 0.0
     drf_distinct_rows: int = 0
     problems: list[str] = field(default_factory=list)
 
@@ -69,6 +71,9 @@ class PagingResult:
             "last_ms": round(timings[-1], 1),
             "first_10_median_ms": round(statistics.median(timings[:10]), 1),
             "last_10_median_ms": round(statistics.median(timings[-10:]), 1),
+            "cpu_first_ms": round(self.cpu_milliseconds[0], 1),
+            "cpu_median_ms": round(statistics.median(self.cpu_milliseconds), 1),
+            "cpu_last_ms": round(self.cpu_milliseconds[-1], 1),
             "sql_first_ms": round(self.sql_milliseconds[0], 1),
             "sql_median_ms": round(statistics.median(self.sql_milliseconds), 1),
             "sql_max_ms": round(max(self.sql_milliseconds), 1),
@@ -96,6 +101,9 @@ class PagingResult:
             f"  of which SQL: first {s['sql_first_ms']} ms, median {s['sql_median_ms']} ms, "
             f"max {s['sql_max_ms']} ms, last {s['sql_last_ms']} ms (the rest is the ORM's rows "
             "and the serializer, the same at any depth)",
+            f"  this process's CPU per page: first {s['cpu_first_ms']} ms, median "
+            f"{s['cpu_median_ms']} ms, last {s['cpu_last_ms']} ms (wall time above includes "
+            f"waiting for a core: load average {self.load_average:.1f} on {os.cpu_count()} cores)",
         ]
         if self.drf_milliseconds:
             shown = ", ".join(
@@ -179,9 +187,10 @@ def _walk(client: _SignedClient, result: PagingResult) -> None:
     seen: set[str] = set()
     while link:
         with CaptureQueriesContext(connection) as captured:
-            begin = time.perf_counter()
+            begin, cpu = time.perf_counter(), time.process_time()
             response = client.get(link)
             result.milliseconds.append((time.perf_counter() - begin) * 1000)
+            result.cpu_milliseconds.append((time.process_time() - cpu) * 1000)
         if response.status_code != 200:
             result.problems.append(f"{link} answered {response.status_code}")
             return
@@ -195,6 +204,7 @@ def _walk(client: _SignedClient, result: PagingResult) -> None:
         seen.update(ids)
         link = body["next"] and _path(body["next"])
     result.distinct_rows = len(seen)
+    result.load_average = os.getloadavg()[0]
     if result.rows_seen != TRANSACTIONS or result.distinct_rows != TRANSACTIONS:
         result.problems.append(
             f"read {result.rows_seen:,} rows, {result.distinct_rows:,} distinct, "
