@@ -55,8 +55,13 @@ class Key:
 
 @dataclass(frozen=True)
 class Cursor:
+    """A position: the rows strictly beyond ``values`` in the direction of travel, or from
+    them on when ``inclusive`` (the way back from an empty page, whose neighbour ends on
+    the row at the position itself)."""
+
     values: tuple
     reverse: bool
+    inclusive: bool = False
 
 
 class RowComparison(Expression):
@@ -68,7 +73,7 @@ class RowComparison(Expression):
 
     def __init__(self, columns: list, operator: str, values: list):
         super().__init__()
-        if operator not in ("<", ">"):
+        if operator not in ("<", ">", "<=", ">="):
             raise ValueError(f"Unsupported row comparison {operator!r}")
         self.columns, self.operator, self.values = list(columns), operator, list(values)
 
@@ -183,18 +188,20 @@ class CursorPagination(BasePagination):
 
     def decode_cursor(self, request, keys: list[Key]) -> Cursor | None:
         encoded = request.query_params.get(self.cursor_query_param)
-        if encoded is None:
+        if not encoded:  # absent, or empty as in ?cursor= (DRF's first page too)
             return None
         try:
             payload = signing.Signer(salt=CURSOR_SALT).unsign_object(encoded)
         except (signing.BadSignature, ValueError, UnicodeError):
             raise _bad_cursor(BAD_CURSOR) from None
-        if not isinstance(payload, dict) or set(payload) != {"o", "v", "r"}:
+        if not isinstance(payload, dict) or set(payload) != {"o", "v", "r", "i"}:
             raise _bad_cursor(BAD_CURSOR)
         if payload["o"] != [key.term() for key in keys]:
             raise _bad_cursor(OTHER_ORDERING)
-        values, reverse = payload["v"], payload["r"]
-        if not isinstance(values, list) or len(values) != len(keys) or reverse not in (0, 1):
+        values, reverse, inclusive = payload["v"], payload["r"], payload["i"]
+        if not isinstance(values, list) or len(values) != len(keys):
+            raise _bad_cursor(BAD_CURSOR)
+        if reverse not in (0, 1) or inclusive not in (0, 1):
             raise _bad_cursor(BAD_CURSOR)
         try:
             parsed = tuple(
@@ -204,13 +211,14 @@ class CursorPagination(BasePagination):
             raise _bad_cursor(BAD_CURSOR) from None
         if any(value is None for value in parsed):
             raise _bad_cursor(BAD_CURSOR)
-        return Cursor(parsed, bool(reverse))
+        return Cursor(parsed, bool(reverse), bool(inclusive))
 
     def encode_cursor(self, keys: list[Key], cursor: Cursor) -> str:
         payload = {
             "o": [key.term() for key in keys],
             "v": [_plain(value) for value in cursor.values],
             "r": int(cursor.reverse),
+            "i": int(cursor.inclusive),
         }
         token = signing.Signer(salt=CURSOR_SALT).sign_object(payload)
         return replace_query_param(self._base_url(), self.cursor_query_param, token)
@@ -227,8 +235,10 @@ class CursorPagination(BasePagination):
         if page:
             first = Cursor(_values(page[0], keys), reverse=True)
             last = Cursor(_values(page[-1], keys), reverse=False)
-        elif cursor is not None:  # read past the end (or the start): point back the way we came
-            first = last = Cursor(cursor.values, reverse=not cursor.reverse)
+        elif cursor is not None:
+            # Nothing beyond the position (rows removed since the link was made): point back
+            # the way we came, to the page that ends on the row at the position itself.
+            first = last = Cursor(cursor.values, reverse=not cursor.reverse, inclusive=True)
         else:
             return None, None
         if cursor is None:
@@ -289,6 +299,8 @@ def _beyond(keys: list[Key], cursor: Cursor) -> list[Q]:
     conditions = []
     for start, end in reversed(runs):
         operator = "<" if keys[start].descending != cursor.reverse else ">"
+        if cursor.inclusive and end == len(keys):  # only the deepest run may hold the row
+            operator += "="
         run = list(zip(keys[start:end], cursor.values[start:end], strict=True))
         beyond = RowComparison(
             [F(key.field.attname) for key, _ in run],

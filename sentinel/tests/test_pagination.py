@@ -88,6 +88,16 @@ def test_a_mixed_ordering_reads_the_rest_of_the_tie_first_then_beyond_it():
     assert '("cases_case"."priority") > (900)' in where(higher)
 
 
+def test_the_way_back_from_an_empty_page_includes_the_row_at_the_position():
+    keys = _paginator().keys_for(Case.objects.all())  # -priority, due_at, id
+    due = datetime(2026, 12, 1, tzinfo=UTC)
+
+    tie, higher = _beyond(keys, Cursor((900, due, 42), reverse=True, inclusive=True))
+
+    assert '("cases_case"."due_at", "cases_case"."id") <=' in str(Case.objects.filter(tie).query)
+    assert '("cases_case"."priority") > (900)' in str(Case.objects.filter(higher).query)
+
+
 def _request(query: dict | None = None) -> Request:
     return Request(APIRequestFactory().get("/api/v1/transactions/", query or {}))
 
@@ -98,16 +108,17 @@ def test_a_cursor_round_trips_its_values_exactly():
     keys = paginator.keys_for(Transaction.objects.all())
     position = (datetime(2026, 11, 20, 9, 0, 0, 123456, tzinfo=UTC), uuid.uuid4())
 
-    link = paginator.encode_cursor(keys, Cursor(position, reverse=True))
+    link = paginator.encode_cursor(keys, Cursor(position, reverse=True, inclusive=True))
     query = parse_qs(urlsplit(link).query)
     decoded = paginator.decode_cursor(_request({"cursor": query["cursor"][0]}), keys)
 
     assert query["type"] == ["p2p"]
-    assert decoded == Cursor(position, reverse=True)
+    assert decoded == Cursor(position, reverse=True, inclusive=True)
 
 
 def test_a_cursor_signed_for_another_purpose_is_refused():
-    forged = signing.Signer().sign_object({"o": ["-occurred_at", "-id"], "v": [], "r": 0})
+    payload = {"o": ["-occurred_at", "-id"], "v": [], "r": 0, "i": 0}
+    forged = signing.Signer().sign_object(payload)
     paginator = _paginator(("-occurred_at", "-id"))
     keys = paginator.keys_for(Transaction.objects.all())
 

@@ -143,7 +143,7 @@ def test_page_size_keeps_the_old_bounds(partner_client):
 
 @pytest.mark.parametrize(
     "cursor",
-    ["", "abc", "not:a:cursor", "eyJvIjpbXX0:bad-signature", "%00", "🙂"],
+    ["abc", "not:a:cursor", "eyJvIjpbXX0:bad-signature", "%00", "🙂"],
 )
 def test_a_malformed_cursor_answers_400_in_the_error_shape(partner_client, cursor):
     client = partner_client()
@@ -156,6 +156,39 @@ def test_a_malformed_cursor_answers_400_in_the_error_shape(partner_client, curso
     assert error["code"] == "invalid"
     assert list(error["fields"]) == ["cursor"]
     assert "cursor" in error["message"]
+
+
+def test_an_empty_cursor_is_the_first_page_as_before(partner_client):
+    client = partner_client()
+    _store(client.partner, 3)
+
+    response = client.get(URL, {"cursor": "", "page_size": 2})
+
+    assert response.status_code == 200
+    assert [row["id"] for row in response.json()["results"]] == _newest_first(client.partner)[:2]
+
+
+def test_a_page_emptied_since_its_link_was_made_leads_back_to_the_whole_page_before(
+    partner_client,
+):
+    # Given a link to the third page of 12 transactions in one second, 5 a page
+    client = partner_client()
+    _store(client.partner, 12)
+    first = client.get(URL, {"page_size": 5}).json()
+    second = client.get(_path(first["next"])).json()
+    # When the two transactions of that page are gone before it is read
+    Transaction.objects.filter(pk__in=_newest_first(client.partner)[10:]).delete()
+    emptied = client.get(_path(second["next"])).json()
+
+    # Then the page is empty, has no next, and its previous link gives the second page whole,
+    # the row the cursor pointed at included
+    assert (emptied["results"], emptied["next"]) == ([], None)
+    back = client.get(_path(emptied["previous"])).json()
+    assert [row["id"] for row in back["results"]] == [row["id"] for row in second["results"]]
+    assert [row["id"] for row in client.get(_path(back["previous"])).json()["results"]] == [
+        row["id"] for row in first["results"]
+    ]
+    assert client.get(_path(back["next"])).json()["results"] == []
 
 
 @pytest.mark.parametrize(
