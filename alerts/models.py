@@ -124,7 +124,8 @@ class Alert(models.Model):
                 fields=["rule", "partner", "account_external_id", "-last_seen_at"],
                 name="alert_subject_recent",
             ),
-            models.Index(fields=["-priority", "-last_seen_at"], name="alert_queue"),
+            # With the id, the list's keyset is one range of it however many alerts tie.
+            models.Index(fields=["-priority", "-last_seen_at", "-id"], name="alert_queue_id"),
             models.Index(fields=["partner", "account_external_id"], name="alert_subject"),
         ]
 

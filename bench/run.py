@@ -15,7 +15,8 @@ worker and the ASGI server and measures:
 
 Before the servers start it also renders the case queue page with 10,000 open cases and
 100,000 alerts in this process (bench/cases.py): server time and SQL queries per page, and
-times one operational-monitor cycle over 20 partners x 90 days of minutes (bench/monitor.py).
+times one operational-monitor cycle over 20 partners x 90 days of minutes (bench/monitor.py),
+and pages through 100,000 transactions that share one second, 500 a page (bench/paging.py).
 Their set-up writes millions of rows, so the database is then vacuumed and checkpointed: left
 to autovacuum, that work fell into the server phases and tripled the `?wait=true` p99.
 
@@ -48,6 +49,7 @@ from urllib.parse import urlsplit
 from bench import alerts, batch, cpu, pipeline, report, scoring, services, single, wait
 from bench import cases as case_queue
 from bench import monitor as monitor_cycle
+from bench import paging as keyset_paging
 from sentinel import embedded
 
 UVICORN_OPTIONS = ["--workers", "2", "--loop", "uvloop", "--http", "httptools"]
@@ -102,6 +104,8 @@ def main() -> int:
     case_queue_result = case_queue.measure()
     _say("Measuring one operational-monitor cycle (20 partners x 90 days), in process...")
     monitor_result = monitor_cycle.measure()
+    _say("Measuring keyset paging: 100,000 transactions in one second, 500 a page, in process...")
+    paging_result = keyset_paging.measure()
     _say("Vacuuming and checkpointing, so the set-up's writes settle before the servers start...")
     settle_seconds = services.settle_database()
     uvicorn_options = shlex.split(os.environ.get("BENCH_UVICORN_OPTIONS", "")) or UVICORN_OPTIONS
@@ -208,6 +212,7 @@ def main() -> int:
     report.emit(document, results)
     case_queue.emit(case_queue_result)  # also bench/results/cases.json
     monitor_cycle.emit(monitor_result)  # also bench/results/monitor.json
+    keyset_paging.emit(paging_result)  # also bench/results/paging.json
     return 0 if document["valid"] else 1
 
 

@@ -321,7 +321,9 @@ class Transaction(models.Model):
                 fields=["partner", "beneficiary_account_id", "occurred_at"],
                 name="tx_partner_beneficiary_time",
             ),
-            models.Index(fields=["partner", "occurred_at"], name="tx_partner_time"),
+            # The list's keyset, (occurred_at, id) newest first, is one range of this index
+            # however many transactions share a second (sentinel/api/pagination.py).
+            models.Index(fields=["partner", "occurred_at", "id"], name="tx_partner_time_id"),
             models.Index(
                 fields=["received_at"],
                 name="tx_unprofiled",

@@ -12,14 +12,14 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, permissions, viewsets
 from rest_framework.decorators import action
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from cases import downloads, selectors, services
 from cases.filtersets import CaseFilterSet
 from cases.permissions import Action, can
-from sentinel.api.exceptions import Conflict
+from sentinel.api.exceptions import Conflict, InvalidInput
+from sentinel.api.pagination import CursorPagination
 from transactions.api.serializers import ErrorSerializer
 
 from . import serializers as s
@@ -34,12 +34,22 @@ class CanSeeCases(permissions.BasePermission):
         return can(request.user, Action.VIEW)
 
 
-class CasePages(PageNumberPagination):
-    """Numbered pages, so the FilterSet's ``ordering`` is honoured as on the queue page."""
+PAGE_NUMBERS_GONE = "Cases are paged by cursor: follow the next and previous links."
 
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 500
+
+class CasePages(CursorPagination):
+    """Keyset pages on the queryset's own ordering, so the FilterSet's ``ordering`` (or the
+    queue's default: highest priority, then earliest due) is honoured, with the id as
+    tie-breaker. ``count`` stays, as clients of the numbered pages read it; ``page`` numbers
+    answer 400 rather than a silent first page a client would loop on."""
+
+    ordering = None
+    with_count = True
+
+    def paginate_queryset(self, queryset, request, view=None):
+        if "page" in request.query_params:
+            raise InvalidInput({"page": [PAGE_NUMBERS_GONE]}, message=PAGE_NUMBERS_GONE)
+        return super().paginate_queryset(queryset, request, view)
 
 
 ERROR = OpenApiResponse(ErrorSerializer, description="See docs/api.md § Errors.")
