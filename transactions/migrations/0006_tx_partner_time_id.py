@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ("transactions", "0004_transaction_partner_index_covered"),
+        ("transactions", "0005_monitor_moves_to_monitoring"),
     ]
 
     operations = [
