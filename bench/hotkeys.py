@@ -1,0 +1,223 @@
+"""Rolling aggregates under hot keys: the longest single Redis call when a few hundred accounts
+each make about 500 transactions within a minute (a settlement account, a card-testing attack).
+
+Records and computes the default rule pack's aggregate specs, as the scoring worker does (one
+``aggregates_record_and_compute`` Lua call per batch of 1,000, each event asking only for the
+specs of the rules in its scope), for 200,000 transactions over 400 accounts whose event times
+fall within one minute, arriving shuffled. Times each Lua call on its own (the request is built
+beforehand, so the figure is what Redis blocks for plus one round trip) and reports the longest,
+p50 and p99, and events/s over the whole run including building and decoding nothing else.
+
+The script runs on a client of its own without the 1 s socket timeout scoring uses, so a slow
+script is measured rather than abandoned. ``BENCH_HOTKEYS_BASELINE=<git revision>`` also runs
+that revision's ``store.lua`` on the same workload (same request, fresh keys) and checks that
+both answer identically; ``BENCH_HOTKEYS_TRANSACTIONS`` scales the workload down (the baseline
+before the fix took seconds per call).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import subprocess
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+TRANSACTIONS = 200_000
+ACCOUNTS = 400
+SPREAD_SECONDS = 60
+BATCH = 1000
+TARGET_MS = 50.0
+_TYPES = (
+    ("card_payment", 40),
+    ("transfer", 25),
+    ("p2p", 12),
+    ("ach", 8),
+    ("wire", 4),
+    ("cash_withdrawal", 5),
+    ("cash_deposit", 4),
+    ("refund", 2),
+)
+_INBOUND = {"cash_deposit", "refund"}
+
+
+@dataclass
+class HotKeysRun:
+    """One store script's figures over the workload."""
+
+    label: str
+    calls_ms: list[float] = field(default_factory=list)
+    seconds: float = 0.0
+    transactions: int = 0
+
+    @property
+    def longest_ms(self) -> float:
+        return max(self.calls_ms, default=0.0)
+
+    def percentile_ms(self, fraction: float) -> float:
+        ordered = sorted(self.calls_ms)
+        return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] if ordered else 0.0
+
+    @property
+    def per_second(self) -> float:
+        return self.transactions / self.seconds if self.seconds else 0.0
+
+    def summary(self) -> str:
+        return (
+            f"{self.label}: {len(self.calls_ms)} calls of up to {BATCH:,} events; longest "
+            f"{self.longest_ms:.1f} ms, p50 {self.percentile_ms(0.5):.1f} ms, p99 "
+            f"{self.percentile_ms(0.99):.1f} ms; {self.per_second:,.0f} events/s "
+            f"(target: longest <= {TARGET_MS:.0f} ms)"
+        )
+
+
+@dataclass
+class HotKeysResult:
+    runs: list[HotKeysRun]
+    specs: int
+    problems: list[str] = field(default_factory=list)
+
+
+def measure(
+    *,
+    partner_id: int,
+    count: int | None = None,
+    baseline: str | None = None,
+) -> HotKeysResult:
+    """Run the workload through the current store script (and the baseline's, if asked)."""
+    import redis
+    from django.conf import settings
+
+    from rules.aggregates import store
+
+    count = count or int(os.environ.get("BENCH_HOTKEYS_TRANSACTIONS", TRANSACTIONS))
+    baseline = baseline or os.environ.get("BENCH_HOTKEYS_BASELINE") or None
+    specs, scopes = _pack_specs()
+    events = _events(partner_id, count)
+    position = {spec: index for index, spec in enumerate(specs)}
+    requests = []
+    for start in range(0, len(events), BATCH):
+        chunk = events[start : start + BATCH]
+        wanted = [sorted(position[s] for s in scopes[event.type]) for event in chunk]
+        requests.append(store._request(chunk, specs, "both", wanted))
+    client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=600)
+    scripts = [("current store.lua", Path(store.__file__).with_name("store.lua").read_text())]
+    if baseline:
+        scripts.append((f"store.lua at {baseline}", _script_at(baseline)))
+    result = HotKeysResult(runs=[], specs=len(specs))
+    answers = []
+    for label, source in scripts:
+        script = client.register_script(source)
+        store.aggregates_drop(partner_id=partner_id)
+        run = HotKeysRun(label=label, transactions=len(events))
+        out = []
+        began = time.perf_counter()
+        for keys, argument in requests:
+            called = time.perf_counter()
+            out.append(script(keys=keys, args=[argument], client=client))
+            run.calls_ms.append((time.perf_counter() - called) * 1000)
+        run.seconds = time.perf_counter() - began
+        result.runs.append(run)
+        answers.append(out)
+    store.aggregates_drop(partner_id=partner_id)
+    if len(answers) == 2:
+        differing = sum(1 for a, b in zip(*answers, strict=True) if a != b)
+        if differing:
+            result.problems.append(f"{differing} calls answered differently from the baseline")
+    return result
+
+
+def emit(result: HotKeysResult) -> None:
+    print(f"Hot keys ({ACCOUNTS} accounts x ~{TRANSACTIONS // ACCOUNTS} events within a minute, "
+          f"{result.specs} default-pack specs):")
+    for run in result.runs:
+        print(f"  {run.summary()}")
+    for problem in result.problems:
+        print(f"  PROBLEM: {problem}")
+
+
+def _pack_specs():
+    """The default pack's aggregate specs, and per transaction type those its rules in scope
+    need (as ``engine.RuleSet.specs_for`` chooses them)."""
+    from rules.default_pack import PACK
+    from rules.expressions import compile_expression
+
+    specs: dict = {}
+    compiled = [(rule, compile_expression(rule.expression).aggregates) for rule in PACK]
+    for _, aggregates in compiled:
+        specs.update(dict.fromkeys(aggregates))
+    scopes = {
+        name: frozenset().union(
+            *(
+                aggregates
+                for rule, aggregates in compiled
+                if not rule.transaction_types or name in rule.transaction_types
+            )
+        )
+        for name, _ in _TYPES
+    }
+    return tuple(specs), scopes
+
+
+def _events(partner_id: int, count: int) -> list:
+    """`count` events over ACCOUNTS accounts within SPREAD_SECONDS, in shuffled arrival order."""
+    from rules.aggregates import AggregateEvent
+
+    rng = random.Random("hotkeys")
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=5)
+    names = [name for name, _ in _TYPES]
+    weights = [weight for _, weight in _TYPES]
+    events = []
+    for n in range(count):
+        account = rng.randrange(ACCOUNTS)
+        type_ = rng.choices(names, weights)[0]
+        counterparty = f"EXT{rng.randrange(20_000):06d}" if rng.random() < 0.7 else "MERCH01"
+        device = f"dev-{account}-{rng.randrange(3)}"
+        ip = f"10.0.{account % 50}.{rng.randrange(4)}"
+        events.append(
+            AggregateEvent(
+                id=f"hot-{n}",
+                partner_id=partner_id,
+                occurred_at=start + timedelta(milliseconds=rng.randrange(SPREAD_SECONDS * 1000)),
+                amount=Decimal(rng.randrange(1, 5_000_00)).scaleb(-2),
+                currency="USD" if rng.random() < 0.9 else "EUR",
+                type=type_,
+                direction="inbound" if type_ in _INBOUND else "outbound",
+                status="approved" if rng.random() < 0.9 else rng.choice(("denied", "failed")),
+                channel=rng.choice(("mobile", "web", "pos", "api")),
+                keys={
+                    "account": f"HOT{account:04d}",
+                    "customer": f"HOTC{account:04d}",
+                    "counterparty": counterparty,
+                    "device": device,
+                    "ip": ip,
+                },
+                counterparty=counterparty,
+                counterparty_country=rng.choice(("US", "GB", "SG")),
+                device=device,
+                ip=ip,
+            )
+        )
+    return events
+
+
+def _script_at(revision: str) -> str:
+    root = Path(__file__).resolve().parent.parent
+    return subprocess.run(
+        ["git", "show", f"{revision}:rules/aggregates/store.lua"],
+        cwd=root,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sentinel.settings.local")
+    import django
+
+    django.setup()
+    emit(measure(partner_id=int(os.environ.get("BENCH_HOTKEYS_PARTNER", "999999"))))
