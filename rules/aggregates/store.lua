@@ -11,8 +11,10 @@
 --   s     specs: [function, kind, range_ms, window_ms, field, types, directions, statuses,
 --         channels]; range_ms is how far back the function reads (0: days_since_previous)
 --   ret   retention in ms; ttl expiry of a set in seconds, per key kind (KEY_KINDS order)
+--   budget (optional, "both" only) the most members computing may read in this call
 -- Returns, when computing, #e * #s values joined by ";", event by event, specs in order; an
--- empty value is "no value" (None).
+-- empty value is "no value" (None). Over budget, "both" records but does not compute: it
+-- returns "!" and the members each key (in KEYS order) would have read, joined by ",".
 -- Amounts are summed in two limbs (amount = hi * 10^8 + lo) so every sum stays an integer below
 -- 2^53, exact in a Lua double, up to about 9 million transactions per window.
 
@@ -439,7 +441,7 @@ local function read(key, floor, ceiling)
   return { fields = fields, scores = scores, n = n, floor = floor }
 end
 
-local function compute_all()
+local function compute_all(budget)
   local by_kind = {}
   for j, spec in ipairs(specs) do
     local s = {
@@ -512,6 +514,23 @@ local function compute_all()
     end
   end
 
+  -- Over budget: answer how many members each key would read instead of reading them, so
+  -- the caller computes in smaller calls (the events are recorded already).
+  if budget then
+    local counts, total = {}, 0
+    for k = 1, #KEYS do
+      local span = spans[k]
+      counts[k] = 0
+      if span ~= nil and span[1] then
+        counts[k] = redis.call("ZCOUNT", KEYS[k], "(" .. int(span[1]), int(span[2]))
+        total = total + counts[k]
+      end
+    end
+    if total > budget then
+      return "!" .. table.concat(counts, ",")
+    end
+  end
+
   local nothing = { fields = {}, scores = {}, n = 0 }
   local by_time = function(a, b)
     return a.t < b.t
@@ -541,7 +560,7 @@ if mode == "record" then
   return ""
 elseif mode == "both" then
   record(true)
-  return compute_all()
+  return compute_all(request.budget)
 elseif mode == "preview" then
   record(false)
   local out = compute_all()
