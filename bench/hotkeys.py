@@ -17,6 +17,7 @@ before the fix took seconds per call).
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import shutil
@@ -32,6 +33,7 @@ ACCOUNTS = 400
 SPREAD_SECONDS = 60
 BATCH = 1000
 TARGET_MS = 50.0
+RESULTS = Path(__file__).resolve().parent / "results" / "hotkeys.json"
 _TYPES = (
     ("card_payment", 40),
     ("transfer", 25),
@@ -51,6 +53,9 @@ class HotKeysRun:
 
     label: str
     calls_ms: list[float] = field(default_factory=list)
+    # Redis' own CPU time per call, when it runs on this machine: unlike wall time, it does
+    # not grow while Redis waits for a core others' work holds.
+    cpu_ms: list[float] = field(default_factory=list)
     seconds: float = 0.0
     transactions: int = 0
 
@@ -58,8 +63,8 @@ class HotKeysRun:
     def longest_ms(self) -> float:
         return max(self.calls_ms, default=0.0)
 
-    def percentile_ms(self, fraction: float) -> float:
-        ordered = sorted(self.calls_ms)
+    def percentile_ms(self, fraction: float, *, cpu: bool = False) -> float:
+        ordered = sorted(self.cpu_ms if cpu else self.calls_ms)
         return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] if ordered else 0.0
 
     @property
@@ -67,12 +72,19 @@ class HotKeysRun:
         return self.transactions / self.seconds if self.seconds else 0.0
 
     def summary(self) -> str:
+        cpu = (
+            f"; Redis CPU per call: longest {max(self.cpu_ms):.1f} ms, p50 "
+            f"{self.percentile_ms(0.5, cpu=True):.1f} ms, p99 "
+            f"{self.percentile_ms(0.99, cpu=True):.1f} ms"
+            if self.cpu_ms
+            else ""
+        )
         return (
             f"{self.label}: {len(self.calls_ms)} Redis calls for "
             f"{-(-self.transactions // BATCH)} batches of {BATCH:,}; longest "
             f"{self.longest_ms:.1f} ms, p50 {self.percentile_ms(0.5):.1f} ms, p99 "
             f"{self.percentile_ms(0.99):.1f} ms; {self.per_second:,.0f} events/s "
-            f"(target: longest <= {TARGET_MS:.0f} ms)"
+            f"(target: longest <= {TARGET_MS:.0f} ms){cpu}"
         )
 
 
@@ -80,7 +92,34 @@ class HotKeysRun:
 class HotKeysResult:
     runs: list[HotKeysRun]
     specs: int
+    # Wall ms Redis took for a bare Lua loop of 10 million additions (about 50 ms on an idle
+    # core): how much the figures are inflated by others' load on the box.
+    lua_loop_ms: float = 0.0
     problems: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {
+            "workload": f"{TRANSACTIONS:,} events over {ACCOUNTS} accounts within "
+            f"{SPREAD_SECONDS} s, batches of {BATCH:,}, {self.specs} default-pack specs",
+            "lua_loop_ms": round(self.lua_loop_ms, 1),
+            "runs": [
+                {
+                    "label": run.label,
+                    "transactions": run.transactions,
+                    "redis_calls": len(run.calls_ms),
+                    "longest_call_ms": round(run.longest_ms, 1),
+                    "p50_call_ms": round(run.percentile_ms(0.5), 1),
+                    "p99_call_ms": round(run.percentile_ms(0.99), 1),
+                    "events_per_second": round(run.per_second),
+                    "longest_call_redis_cpu_ms": round(max(run.cpu_ms, default=0.0), 1),
+                    "p50_call_redis_cpu_ms": round(run.percentile_ms(0.5, cpu=True), 1),
+                    "p99_call_redis_cpu_ms": round(run.percentile_ms(0.99, cpu=True), 1),
+                    "target_longest_ms": TARGET_MS,
+                }
+                for run in self.runs
+            ],
+            "problems": self.problems,
+        }
 
 
 def measure(
@@ -105,13 +144,13 @@ def measure(
     scripts = [("current store", Path(store.__file__).with_name("store.lua").read_text())]
     if baseline:
         scripts.append((f"store.lua at {baseline}", _script_at(baseline)))
-    result = HotKeysResult(runs=[], specs=len(specs))
+    result = HotKeysResult(runs=[], specs=len(specs), lua_loop_ms=_lua_loop_ms(client))
     answers = []
     original = store._script
     try:
         for label, source in scripts:
             run = HotKeysRun(label=label, transactions=len(events))
-            timed = _Timed(client.register_script(source), client, run.calls_ms)
+            timed = _Timed(client.register_script(source), client, run, _redis_pid(client))
             store._script = lambda timed=timed: timed
             store.aggregates_drop(partner_id=partner_id)
             began = time.perf_counter()
@@ -136,22 +175,48 @@ def measure(
 class _Timed:
     """The store's script, run on the bench's client and timed call by call."""
 
-    def __init__(self, script, client, calls_ms: list[float]):
-        self.script, self.client, self.calls_ms = script, client, calls_ms
+    def __init__(self, script, client, run: HotKeysRun, pid: int | None):
+        self.script, self.client, self.run, self.pid = script, client, run, pid
 
     def __call__(self, *, keys, args):
+        cpu = _cpu_ns(self.pid)
         began = time.perf_counter()
         try:
             return self.script(keys=keys, args=args, client=self.client)
         finally:
-            self.calls_ms.append((time.perf_counter() - began) * 1000)
+            self.run.calls_ms.append((time.perf_counter() - began) * 1000)
+            if cpu is not None:
+                self.run.cpu_ms.append((_cpu_ns(self.pid) - cpu) / 1e6)
+
+
+def _redis_pid(client) -> int | None:
+    """Redis' pid when it runs here (its main thread runs the scripts)."""
+    try:
+        pid = int(client.info("server")["process_id"])
+    except (KeyError, ValueError):
+        return None
+    return pid if _cpu_ns(pid) is not None else None
+
+
+def _cpu_ns(pid: int | None) -> int | None:
+    """Nanoseconds the process' main thread has run on a core (its first schedstat field)."""
+    if pid is None:
+        return None
+    try:
+        return int(Path(f"/proc/{pid}/schedstat").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def emit(result: HotKeysResult) -> None:
+    """Print the figures and write them to bench/results/hotkeys.json."""
+    RESULTS.parent.mkdir(exist_ok=True)
+    RESULTS.write_text(json.dumps(result.as_dict(), indent=2) + "\n")
     print(
         f"Hot keys ({ACCOUNTS} accounts x ~{TRANSACTIONS // ACCOUNTS} events within a minute, "
         f"{result.specs} default-pack specs):"
     )
+    print(f"  Redis ran a bare 10-million-step Lua loop in {result.lua_loop_ms:.0f} ms (~50 idle)")
     for run in result.runs:
         print(f"  {run.summary()}")
     for problem in result.problems:
@@ -221,6 +286,12 @@ def _events(partner_id: int, count: int) -> list:
             )
         )
     return events
+
+
+def _lua_loop_ms(client) -> float:
+    began = time.perf_counter()
+    client.eval("local x = 0 for i = 1, 10000000 do x = x + i end return 0", 0)
+    return (time.perf_counter() - began) * 1000
 
 
 def _script_at(revision: str) -> str:

@@ -133,13 +133,13 @@ local function first_above(scores, lo, hi, bound)
   return lo
 end
 
--- A window function: `state()` makes a fresh state; `enter(state, p, x)` and
+-- A window function: `state(s)` makes a fresh state for spec s; `enter(state, p, x)` and
 -- `leave(state, p, x)` see each matching member (its fields and index) as it enters the window
 -- (score <= t) and as it leaves it (score <= t - window), in index order; `value(state, job)`
 -- answers an event. Leaving happens in the order of entering, so a queue suffices for extremes.
 local function slide(fn, r, s, jobs, out)
   local fields, scores, n, any, window = r.fields, r.scores, r.n, s.any, s.window
-  local state = fn.state()
+  local state = fn.state(s)
   local enter, leave, value = fn.enter, fn.leave, fn.value
   local top = first_above(scores, 1, n + 1, jobs[1].t - window)
   local bottom, matched = top, {}
@@ -278,11 +278,10 @@ window_functions.max = extreme(1)
 window_functions.min = extreme(-1)
 
 window_functions.distinct = {
-  state = function()
-    return { seen = {}, c = 0 }
+  state = function(s)
+    return { seen = {}, c = 0, field = s.field }
   end,
   enter = function(state, p)
-    -- The field is the spec's; `slide` passes it through the state (set below).
     local value = p[state.field]
     if value ~= "" then
       local seen = state.seen
@@ -313,19 +312,6 @@ local sweep = {}
 
 for name, fn in pairs(window_functions) do
   sweep[name] = function(r, s, jobs, out)
-    if name == "distinct" then
-      local state_of = fn.state
-      fn = {
-        state = function()
-          local state = state_of()
-          state.field = s.field
-          return state
-        end,
-        enter = fn.enter,
-        leave = fn.leave,
-        value = fn.value,
-      }
-    end
     slide(fn, r, s, jobs, out)
   end
 end
@@ -382,11 +368,13 @@ function sweep.new_counterparties(r, s, jobs, out)
   end
 end
 
--- The latest matching member at or below `below` (a ZRANGE bound), paging down from it.
+-- The latest matching member at or below `below` (a ZRANGE bound), paging down from it (a
+-- short first page: without filters the first member is the answer).
 local function latest_below(key, s, below, t)
   local offset = 0
   while true do
-    local page = redis.call("ZREVRANGEBYSCORE", key, below, "-inf", "WITHSCORES", "LIMIT", offset, 100)
+    local size = offset == 0 and 10 or 100
+    local page = redis.call("ZREVRANGEBYSCORE", key, below, "-inf", "WITHSCORES", "LIMIT", offset, size)
     if #page == 0 then
       return false
     end
@@ -401,10 +389,11 @@ local function latest_below(key, s, below, t)
 end
 
 -- The latest matching member strictly before t: the last one passed in the sweep, else the
--- latest older than what was read (paged, once per bound: it is the same for every later t).
+-- latest at or below the read's floor (which lies below every t of the key's events), paged
+-- once for all of them.
 function sweep.days_since_previous(r, s, jobs, out, key)
   local fields, scores, n, any = r.fields, r.scores, r.n, s.any
-  local x, latest, paged = 1, nil, {}
+  local x, latest, older = 1, nil, nil
   for _, job in ipairs(jobs) do
     local t = job.t
     while x <= n and scores[x] < t do
@@ -415,16 +404,10 @@ function sweep.days_since_previous(r, s, jobs, out, key)
     end
     local previous = latest
     if previous == nil then
-      -- Everything read below t was passed: what is older is at or below the read's floor
-      -- (or, with nothing read for t, strictly below t).
-      local below = (r.floor ~= nil and r.floor < t) and int(r.floor) or ("(" .. int(t))
-      previous = paged[below]
-      if previous == nil then
-        previous = latest_below(key, s, below, t)
-        if below:sub(1, 1) ~= "(" then
-          paged[below] = previous
-        end
+      if older == nil then
+        older = latest_below(key, s, int(r.floor), t)
       end
+      previous = older
     end
     out[job.slot + s.j] = previous and int(t - previous) or ""
   end
@@ -498,16 +481,14 @@ local function compute_all(budget)
             on_key[k] = list
           end
           list[#list + 1] = { t = e[1], slot = (i - 1) * width, currency = e[3], wanted = wanted }
-          -- The floor is set by the events that read back (days_since_previous alone pages
-          -- instead), the ceiling by all of them: the sweep must see every member below t.
+          -- days_since_previous reads from just below t (then pages further down, once per
+          -- key: the floor is below every t of the key's events).
+          range = math.max(range, 1)
           local span = spans[k]
           if span == nil then
-            span = { false, e[1] }
-            spans[k] = span
-          end
-          span[2] = math.max(span[2], e[1])
-          if range > 0 then
-            span[1] = span[1] and math.min(span[1], e[1] - range) or (e[1] - range)
+            spans[k] = { e[1] - range, e[1] }
+          else
+            span[1], span[2] = math.min(span[1], e[1] - range), math.max(span[2], e[1])
           end
         end
       end
@@ -521,7 +502,7 @@ local function compute_all(budget)
     for k = 1, #KEYS do
       local span = spans[k]
       counts[k] = 0
-      if span ~= nil and span[1] then
+      if span ~= nil then
         counts[k] = redis.call("ZCOUNT", KEYS[k], "(" .. int(span[1]), int(span[2]))
         total = total + counts[k]
       end
@@ -531,14 +512,12 @@ local function compute_all(budget)
     end
   end
 
-  local nothing = { fields = {}, scores = {}, n = 0 }
   local by_time = function(a, b)
     return a.t < b.t
   end
   for k, list in pairs(on_key) do
     table.sort(list, by_time)
-    local span = spans[k]
-    local r = span[1] and read(KEYS[k], span[1], span[2]) or nothing
+    local r = read(KEYS[k], spans[k][1], spans[k][2])
     for _, s in ipairs(by_kind[list.kind]) do
       local jobs = {}
       for _, item in ipairs(list) do

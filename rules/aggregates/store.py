@@ -37,7 +37,7 @@ DORMANCY_MEMORY_DAYS = 400
 _LONG_LIVED_KINDS = frozenset({"account", "customer"})
 REBUILD_CHUNK = 1000
 # Members a record-and-compute call may read before it computes in parts (see read_budget).
-READ_BUDGET = 10_000
+READ_BUDGET = 5_000
 # Bump when the member layout changes (and run rebuild_aggregates).
 FORMAT = "v1"
 SEPARATOR = "\x1f"
