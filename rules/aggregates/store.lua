@@ -38,12 +38,21 @@ local added = {} -- [KEYS index] = members this call added (for "preview" to tak
 local function record(trim)
   local newest = {} -- [KEYS index] = the latest score this call added to it
   local kind_of = {} -- [KEYS index] = position of its key kind
+  local pairs_of = {} -- [KEYS index] = score, member, score, member... to add in one ZADD
   for _, e in ipairs(events) do
     local score = int(e[1])
     for kind, k in ipairs(e[4]) do
       if k > 0 then
         kind_of[k] = kind
-        if redis.call("ZADD", KEYS[k], score, e[2]) == 1 then
+        if trim then
+          local list = pairs_of[k]
+          if list == nil then
+            pairs_of[k] = { score, e[2] }
+          else
+            list[#list + 1], list[#list + 2] = score, e[2]
+          end
+        elseif redis.call("ZADD", KEYS[k], score, e[2]) == 1 then
+          -- One by one when previewing, to know which members to take back.
           added[k] = added[k] or {}
           table.insert(added[k], e[2])
         end
@@ -53,6 +62,11 @@ local function record(trim)
   end
   if not trim then
     return
+  end
+  for k, list in pairs(pairs_of) do
+    for first = 1, #list, 1000 do
+      redis.call("ZADD", KEYS[k], unpack(list, first, math.min(first + 999, #list)))
+    end
   end
   for k, latest in pairs(newest) do
     -- Keep what is younger than retention before the newest member, plus the newest older one
