@@ -2,7 +2,8 @@
 
 One sorted set per (partner, key kind, key value): score = occurred_at in epoch milliseconds,
 member = the event's fields joined by "\\x1f" (see ``_member``). All the work happens in one Lua
-script (``store.lua``) per call, so a batch costs one round trip whatever its size.
+script (``store.lua``) per call, so a batch costs one round trip whatever its size, unless its
+reads would block Redis too long (see ``read_budget``).
 """
 
 from __future__ import annotations
@@ -83,8 +84,9 @@ def _ttl_seconds(kind: str) -> int:
 def read_budget() -> int:
     """The most members one record-and-compute call reads before it computes in parts.
 
-    Computing costs Redis about a microsecond or two per member read, and the script blocks
-    Redis while it runs: a batch touching hundreds of busy keys would block it for seconds.
+    Computing costs Redis several microseconds per member read (fetching, parsing, sweeping;
+    measured by bench/hotkeys.py), and the script blocks Redis while it runs: a batch touching
+    hundreds of keys with hundreds of members each would block it for a second or more.
     """
     return int(getattr(settings, "SENTINEL_AGGREGATE_READ_BUDGET", READ_BUDGET))
 
@@ -117,9 +119,11 @@ def aggregates_record_and_compute(
     *,
     wanted: Sequence[Collection[AggregateSpec]] | None = None,
 ) -> list[dict[AggregateSpec, object]]:
-    """Record the events, then compute every spec for each, atomically in one round trip.
+    """Record the events, then compute every spec for each, in one atomic round trip mostly.
 
     All the events are recorded before any is computed, so those of one batch see each other.
+    When computing would read more than ``read_budget()`` members (busy keys), the call only
+    records, and the values are computed in several smaller calls (see ``_compute_in_parts``).
     ``wanted``, one collection per event, limits what is computed for it (the specs of the
     rules in its scope); its results then hold only those specs.
     """
