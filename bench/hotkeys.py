@@ -12,7 +12,7 @@ The script runs on a client of its own without the 1 s socket timeout scoring us
 script is measured rather than abandoned. ``BENCH_HOTKEYS_BASELINE=<git revision>`` also runs
 that revision's ``store.lua`` on the same workload (same request, fresh keys) and checks that
 both answer identically; ``BENCH_HOTKEYS_TRANSACTIONS`` scales the workload down (the baseline
-before the fix took seconds per call).
+before the fix took seconds per call), ``BENCH_HOTKEYS_BATCH`` sets the batch size.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from pathlib import Path
 TRANSACTIONS = 200_000
 ACCOUNTS = 400
 SPREAD_SECONDS = 60
-BATCH = 1000
+BATCH = int(os.environ.get("BENCH_HOTKEYS_BATCH", 1000))
 TARGET_MS = 50.0
 RESULTS = Path(__file__).resolve().parent / "results" / "hotkeys.json"
 _TYPES = (
