@@ -81,6 +81,20 @@ def _hot_specs(rng: random.Random) -> list[AggregateSpec]:
     return list(dict.fromkeys(specs))
 
 
+@pytest.fixture
+def store_calls(monkeypatch) -> list[str]:
+    """The modes of the store's Redis calls during the test (a spy on the real function)."""
+    modes: list[str] = []
+    real = store._run
+
+    def run(events, specs, mode, *args, **kwargs):
+        modes.append(mode)
+        return real(events, specs, mode, *args, **kwargs)
+
+    monkeypatch.setattr(store, "_run", run)
+    return modes
+
+
 def _assert_equal_to_sql(history, values, specs) -> None:
     for tx, computed in zip(history, values, strict=True):
         for aggregate in specs:
@@ -93,7 +107,7 @@ def _assert_equal_to_sql(history, values, specs) -> None:
 
 
 @pytest.mark.parametrize(("seed", "budget"), [(1, None), (2, 30), (3, 30)])
-def test_a_hot_key_batch_equals_sql_whole_or_in_parts(settings, seed, budget):
+def test_a_hot_key_batch_equals_sql_whole_or_in_parts(settings, store_calls, seed, budget):
     # Given a stored burst of 100 transactions, most on one account, part of it recorded
     # earlier and the rest arriving shuffled in one batch where each event wants some specs
     if budget is not None:
@@ -112,7 +126,7 @@ def test_a_hot_key_batch_equals_sql_whole_or_in_parts(settings, seed, budget):
         wanted = [set(rng.sample(specs, rng.randint(1, len(specs) // 3))) for _ in batch]
 
         # When the batch is recorded and computed in one call
-        calls = _counting_calls()
+        store_calls.clear()
         values = aggregates_record_and_compute(
             [event_from_transaction(tx) for tx in batch], specs, wanted=wanted
         )
@@ -121,32 +135,13 @@ def test_a_hot_key_batch_equals_sql_whole_or_in_parts(settings, seed, budget):
         # read budget made the call compute in parts
         assert [set(computed) for computed in values] == wanted
         _assert_equal_to_sql(batch, values, specs)
-        assert (len(calls) > 2) if budget is not None else (len(calls) == 1)
+        if budget is None:
+            assert store_calls == ["both"]
+        else:
+            assert store_calls[0] == "both"
+            assert store_calls[1:] == ["compute"] * (len(store_calls) - 1)
+            assert len(store_calls) > 2
         db_transaction.set_rollback(True)
-
-
-_SPIED: list[list[str]] = []
-
-
-def _counting_calls() -> list[str]:
-    """The modes of the store's Redis calls from now on (a spy on the real function)."""
-    modes: list[str] = []
-    _SPIED.append(modes)
-    return modes
-
-
-@pytest.fixture(autouse=True)
-def _spy_on_calls(monkeypatch):
-    real = store._run
-
-    def run(events, specs, mode, *args, **kwargs):
-        for modes in _SPIED:
-            modes.append(mode)
-        return real(events, specs, mode, *args, **kwargs)
-
-    monkeypatch.setattr(store, "_run", run)
-    yield
-    _SPIED.clear()
 
 
 def test_days_since_previous_alone_sees_members_after_the_others_reads():
