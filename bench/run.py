@@ -13,7 +13,9 @@ worker and the ASGI server and measures:
 4. single signed POSTs replayed by wrk (bench/single.lua), every one a new transaction;
 5. batches of 1,000 new transactions over keep-alive connections.
 
-Before the servers start it also renders the case queue page with 10,000 open cases and
+Right after scoring it times the aggregates' Redis calls when 400 accounts each make 500
+transactions within a minute (bench/hotkeys.py). Before the servers start it also renders the
+case queue page with 10,000 open cases and
 100,000 alerts in this process (bench/cases.py): server time and SQL queries per page, and
 times one operational-monitor cycle over 20 partners x 90 days of minutes (bench/monitor.py),
 and pages through 100,000 transactions that share one second, 500 a page (bench/paging.py).
@@ -46,7 +48,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from bench import alerts, batch, cpu, pipeline, report, scoring, services, single, wait
+from bench import alerts, batch, cpu, hotkeys, pipeline, report, scoring, services, single, wait
 from bench import cases as case_queue
 from bench import monitor as monitor_cycle
 from bench import paging as keyset_paging
@@ -100,6 +102,8 @@ def main() -> int:
     partner_id, credentials = _create_credentials("make bench")
     _say("Measuring the default rule pack in this process, pinned to one core...")
     scoring_result = scoring.measure(partner_id=partner_id)
+    _say("Measuring rolling aggregates under hot keys (400 accounts x 500 events a minute)...")
+    hotkeys_result = hotkeys.measure(partner_id=partner_id)
     _say("Measuring the case queue page (10,000 open cases, 100,000 alerts), in process...")
     case_queue_result = case_queue.measure()
     _say("Measuring one operational-monitor cycle (20 partners x 90 days), in process...")
@@ -211,6 +215,7 @@ def main() -> int:
     )
     report.emit(document, results)
     case_queue.emit(case_queue_result)  # also bench/results/cases.json
+    hotkeys.emit(hotkeys_result)  # also bench/results/hotkeys.json
     monitor_cycle.emit(monitor_result)  # also bench/results/monitor.json
     keyset_paging.emit(paging_result)  # also bench/results/paging.json
     return 0 if document["valid"] else 1

@@ -34,10 +34,14 @@ Values longer than 8 characters (device ids, IPs, names) are stored as 48-bit di
 distinct count could in theory merge two values (odds about 1e-11 for 100 values). Sums are
 exact up to about 9 million transactions per window (two-limb integers in Lua doubles).
 
-Cost: computing reads each key's members over the longest range its specs need (35 days for
-new_counterparties), once per call, so it grows with the members of the busiest keys; a hot key
-(a merchant counterparty, a carrier-grade NAT address) with a long-window spec is expensive, and
-the Lua script blocks Redis while it runs.
+Cost: a call reads each key it computes for once, over the longest range its specs need (35
+days for new_counterparties), then answers all the call's events on that key with one sweep per
+spec in time order: O(members read + events) per key and spec, however many of the call's events
+share the key. Reading costs Redis a few microseconds per member and the Lua script blocks Redis
+while it runs, so a record-and-compute call whose reads would pass a budget
+(``SENTINEL_AGGREGATE_READ_BUDGET`` members, default 5,000) records its events, then computes
+in smaller calls that each read a busy key once (an account in a burst, with its events). A
+single key with more members than the budget still costs one call in proportion to its size.
 """
 
 from .events import AggregateEvent, event_from_transaction, normalise_name

@@ -11,8 +11,10 @@
 --   s     specs: [function, kind, range_ms, window_ms, field, types, directions, statuses,
 --         channels]; range_ms is how far back the function reads (0: days_since_previous)
 --   ret   retention in ms; ttl expiry of a set in seconds, per key kind (KEY_KINDS order)
+--   budget (optional, "both" only) the most members computing may read in this call
 -- Returns, when computing, #e * #s values joined by ";", event by event, specs in order; an
--- empty value is "no value" (None).
+-- empty value is "no value" (None). Over budget, "both" records but does not compute: it
+-- returns "!" and the members each key (in KEYS order) would have read, joined by ",".
 -- Amounts are summed in two limbs (amount = hi * 10^8 + lo) so every sum stays an integer below
 -- 2^53, exact in a Lua double, up to about 9 million transactions per window.
 
@@ -36,12 +38,21 @@ local added = {} -- [KEYS index] = members this call added (for "preview" to tak
 local function record(trim)
   local newest = {} -- [KEYS index] = the latest score this call added to it
   local kind_of = {} -- [KEYS index] = position of its key kind
+  local pairs_of = {} -- [KEYS index] = score, member, score, member... to add in one ZADD
   for _, e in ipairs(events) do
     local score = int(e[1])
     for kind, k in ipairs(e[4]) do
       if k > 0 then
         kind_of[k] = kind
-        if redis.call("ZADD", KEYS[k], score, e[2]) == 1 then
+        if trim then
+          local list = pairs_of[k]
+          if list == nil then
+            pairs_of[k] = { score, e[2] }
+          else
+            list[#list + 1], list[#list + 2] = score, e[2]
+          end
+        elseif redis.call("ZADD", KEYS[k], score, e[2]) == 1 then
+          -- One by one when previewing, to know which members to take back.
           added[k] = added[k] or {}
           table.insert(added[k], e[2])
         end
@@ -51,6 +62,11 @@ local function record(trim)
   end
   if not trim then
     return
+  end
+  for k, list in pairs(pairs_of) do
+    for first = 1, #list, 1000 do
+      redis.call("ZADD", KEYS[k], unpack(list, first, math.min(first + 999, #list)))
+    end
   end
   for k, latest in pairs(newest) do
     -- Keep what is younger than retention before the newest member, plus the newest older one
@@ -111,141 +127,303 @@ local function matches(s, p)
     and (s.channels == nil or s.channels[p[CHANNEL]])
 end
 
--- First index of the event's slice whose score is above `from` (scores ascend), memoised per
--- event and bound; w.last + 1 when there is none.
-local function first_after(w, from)
-  local found = w.starts[from]
-  if found == nil then
-    local lo, hi, scores = w.first, w.last + 1, w.scores
-    while lo < hi do
-      local mid = math.floor((lo + hi) / 2)
-      if scores[mid] > from then
-        hi = mid
-      else
-        lo = mid + 1
+-- Each key is read once per call. Then, for each of its specs, one sweep in time order answers
+-- all the call's events on that key: the members enter a sliding window as its end passes
+-- them and leave it as its start does, and running state (counts, two-limb sums, a monotonic
+-- queue for extremes, per-value counters for distinct values) answers each event in O(1). A
+-- key's cost is O(members read + its events) per spec, however many events of the call it
+-- carries (it was O(members x events): a hot key's batch went quadratic).
+
+-- First index in [lo, hi) whose score is above `bound` (scores ascend); hi when there is none.
+local function first_above(scores, lo, hi, bound)
+  while lo < hi do
+    local mid = math.floor((lo + hi) / 2)
+    if scores[mid] > bound then
+      hi = mid
+    else
+      lo = mid + 1
+    end
+  end
+  return lo
+end
+
+-- A window function: `state(s)` makes a fresh state for spec s; `enter(state, p, x)` and
+-- `leave(state, p, x)` see each matching member (its fields and index) as it enters the window
+-- (score <= t) and as it leaves it (score <= t - window), in index order; `value(state, job)`
+-- answers an event. Leaving happens in the order of entering, so a queue suffices for extremes.
+local function slide(fn, r, s, jobs, out)
+  local fields, scores, n, any, window = r.fields, r.scores, r.n, s.any, s.window
+  local state = fn.state(s)
+  local enter, leave, value = fn.enter, fn.leave, fn.value
+  local top = first_above(scores, 1, n + 1, jobs[1].t - window)
+  local bottom, matched = top, {}
+  for _, job in ipairs(jobs) do
+    local t = job.t
+    while top <= n and scores[top] <= t do
+      local p = fields[top]
+      if any or matches(s, p) then
+        matched[top] = true
+        enter(state, p, top)
       end
+      top = top + 1
     end
-    found = lo
-    w.starts[from] = found
+    local edge = t - window
+    while bottom < top and scores[bottom] <= edge do
+      if matched[bottom] then
+        leave(state, fields[bottom], bottom)
+      end
+      bottom = bottom + 1
+    end
+    out[job.slot + s.j] = value(state, job, s)
   end
-  return found
 end
 
-local compute = {}
+local window_functions = {}
 
-function compute.count(s, w)
-  local from = first_after(w, w.t - s.window)
-  if s.any then
-    return w.last - from + 1
-  end
-  local fields, c = w.fields, 0
-  for x = from, w.last do
-    if matches(s, fields[x]) then
-      c = c + 1
-    end
-  end
-  return c
+window_functions.count = {
+  state = function()
+    return { c = 0 }
+  end,
+  enter = function(state)
+    state.c = state.c + 1
+  end,
+  leave = function(state)
+    state.c = state.c - 1
+  end,
+  value = function(state)
+    return int(state.c)
+  end,
+}
+
+-- Per currency: the two limbs' sums and the count (integers, so subtracting stays exact).
+local function sums_state()
+  return {}
 end
 
-local function total(s, w)
-  local fields, currency, any, hi, lo, c = w.fields, w.currency, s.any, 0, 0, 0
-  for x = first_after(w, w.t - s.window), w.last do
-    local p = fields[x]
-    if p[CURRENCY] == currency and (any or matches(s, p)) then
-      hi, lo, c = hi + p[HI], lo + p[LO], c + 1
-    end
+local function sums_enter(state, p)
+  local currency = p[CURRENCY]
+  local total = state[currency]
+  if total == nil then
+    state[currency] = { p[HI], p[LO], 1 }
+  else
+    total[1], total[2], total[3] = total[1] + p[HI], total[2] + p[LO], total[3] + 1
   end
-  return hi, lo, c
 end
 
--- The largest (sign 1) or smallest (sign -1) amount, as its digits.
-local function extreme(s, w, sign)
-  local fields, currency, any, best, best_hi, best_lo = w.fields, w.currency, s.any, nil, 0, 0
-  for x = first_after(w, w.t - s.window), w.last do
-    local p = fields[x]
-    if p[CURRENCY] == currency and (any or matches(s, p)) then
+local function sums_leave(state, p)
+  local total = state[p[CURRENCY]]
+  total[1], total[2], total[3] = total[1] - p[HI], total[2] - p[LO], total[3] - 1
+end
+
+window_functions.sum = {
+  state = sums_state,
+  enter = sums_enter,
+  leave = sums_leave,
+  value = function(state, job)
+    local total = state[job.currency]
+    if total == nil then
+      return "0,0"
+    end
+    return int(total[1]) .. "," .. int(total[2])
+  end,
+}
+
+window_functions.avg = {
+  state = sums_state,
+  enter = sums_enter,
+  leave = sums_leave,
+  value = function(state, job)
+    local total = state[job.currency]
+    if total == nil or total[3] == 0 then
+      return ""
+    end
+    return int(total[1]) .. "," .. int(total[2]) .. "," .. int(total[3])
+  end,
+}
+
+-- The largest (sign 1) or smallest (sign -1) amount per currency: a queue of member indexes
+-- whose amounts decrease (for max) from head to tail; the head is the answer.
+local function extreme(sign)
+  return {
+    state = function()
+      return {}
+    end,
+    enter = function(state, p, x)
+      local currency = p[CURRENCY]
+      local queue = state[currency]
+      if queue == nil then
+        queue = { head = 1, tail = 0 }
+        state[currency] = queue
+      end
       local hi, lo = p[HI] * sign, p[LO] * sign
-      if best == nil or hi > best_hi or (hi == best_hi and lo > best_lo) then
-        best, best_hi, best_lo = p, hi, lo
+      local tail = queue.tail
+      while tail >= queue.head do
+        local q = queue[tail]
+        local q_hi, q_lo = q[HI] * sign, q[LO] * sign
+        if q_hi > hi or (q_hi == hi and q_lo > lo) then
+          break
+        end
+        queue[tail] = nil
+        tail = tail - 1
+      end
+      tail = tail + 1
+      queue[tail], queue.tail = p, tail
+      queue[-tail] = x -- the member's index, to know when it leaves
+    end,
+    leave = function(state, p, x)
+      local queue = state[p[CURRENCY]]
+      local head = queue.head
+      if head <= queue.tail and queue[-head] == x then
+        queue[head], queue[-head] = nil, nil
+        queue.head = head + 1
+      end
+    end,
+    value = function(state, job)
+      local queue = state[job.currency]
+      if queue == nil or queue.head > queue.tail then
+        return ""
+      end
+      return queue[queue.head][AMOUNT]
+    end,
+  }
+end
+
+window_functions.max = extreme(1)
+window_functions.min = extreme(-1)
+
+window_functions.distinct = {
+  state = function(s)
+    return { seen = {}, c = 0, field = s.field }
+  end,
+  enter = function(state, p)
+    local value = p[state.field]
+    if value ~= "" then
+      local seen = state.seen
+      local times = (seen[value] or 0) + 1
+      seen[value] = times
+      if times == 1 then
+        state.c = state.c + 1
       end
     end
-  end
-  return best ~= nil and best[AMOUNT]
-end
-
-function compute.sum(s, w)
-  local hi, lo = total(s, w)
-  return int(hi) .. "," .. int(lo)
-end
-
-function compute.avg(s, w)
-  local hi, lo, c = total(s, w)
-  return c > 0 and (int(hi) .. "," .. int(lo) .. "," .. c)
-end
-
-function compute.max(s, w)
-  return extreme(s, w, 1)
-end
-
-function compute.min(s, w)
-  return extreme(s, w, -1)
-end
-
-function compute.distinct(s, w)
-  local fields, field, any, seen, c = w.fields, s.field, s.any, {}, 0
-  for x = first_after(w, w.t - s.window), w.last do
-    local p = fields[x]
-    if any or matches(s, p) then
-      local value = p[field]
-      if value ~= "" and not seen[value] then
-        seen[value], c = true, c + 1
+  end,
+  leave = function(state, p)
+    local value = p[state.field]
+    if value ~= "" then
+      local seen = state.seen
+      local times = seen[value] - 1
+      seen[value] = times
+      if times == 0 then
+        state.c = state.c - 1
       end
     end
+  end,
+  value = function(state)
+    return int(state.c)
+  end,
+}
+
+local sweep = {}
+
+for name, fn in pairs(window_functions) do
+  sweep[name] = function(r, s, jobs, out)
+    slide(fn, r, s, jobs, out)
   end
-  return c
 end
 
-function compute.new_counterparties(s, w)
-  -- Scores ascend, so the first sighting of a counterparty is its earliest in the look-back.
-  local fields, any, seen, c = w.fields, s.any, {}, 0
-  local inside = first_after(w, w.t - s.window)
-  for x = first_after(w, w.t - s.range), w.last do
-    local p = fields[x]
-    if any or matches(s, p) then
+-- A counterparty is new at t when it appears (matching) in the window (t - window, t] and not
+-- in the older part of the look-back (t - range, t - window]: three pointers, per-value
+-- counters for both parts, and the number of values in the window and not in the older part.
+function sweep.new_counterparties(r, s, jobs, out)
+  local fields, scores, n, any = r.fields, r.scores, r.n, s.any
+  local window, range = s.window, s.range
+  local top = first_above(scores, 1, n + 1, jobs[1].t - range)
+  local middle, bottom = top, top
+  local inside, older, c, matched = {}, {}, 0, {}
+  for _, job in ipairs(jobs) do
+    local t = job.t
+    while top <= n and scores[top] <= t do
+      local p = fields[top]
       local value = p[COUNTERPARTY]
-      if value ~= "" and not seen[value] then
-        seen[value] = true
-        if x >= inside then
+      if value ~= "" and (any or matches(s, p)) then
+        matched[top] = value
+        local times = (inside[value] or 0) + 1
+        inside[value] = times
+        if times == 1 and (older[value] or 0) == 0 then
           c = c + 1
         end
       end
+      top = top + 1
     end
+    local edge = t - window
+    while middle < top and scores[middle] <= edge do
+      local value = matched[middle]
+      if value then
+        local times, before = inside[value] - 1, older[value] or 0
+        inside[value], older[value] = times, before + 1
+        if before == 0 then
+          c = c - 1 -- it was in the window and not older; now it is older
+        end
+      end
+      middle = middle + 1
+    end
+    local horizon = t - range
+    while bottom < middle and scores[bottom] <= horizon do
+      local value = matched[bottom]
+      if value then
+        local before = older[value] - 1
+        older[value] = before
+        if before == 0 and (inside[value] or 0) > 0 then
+          c = c + 1
+        end
+      end
+      bottom = bottom + 1
+    end
+    out[job.slot + s.j] = int(c)
   end
-  return c
 end
 
-function compute.days_since_previous(s, w)
-  -- Members before the slice are older still: keep going down through what was read.
-  for x = first_after(w, w.t - 1) - 1, 1, -1 do
-    if s.any or matches(s, w.fields[x]) then
-      return w.t - w.scores[x]
-    end
-  end
-  -- Then page back through what is older than the read.
-  local below = w.floor and int(w.floor) or ("(" .. int(w.t))
+-- The latest matching member at or below `below` (a ZRANGE bound), paging down from it (a
+-- short first page: without filters the first member is the answer).
+local function latest_below(key, s, below, t)
   local offset = 0
   while true do
-    local page = redis.call("ZREVRANGEBYSCORE", w.key, below, "-inf", "WITHSCORES", "LIMIT", offset, 100)
+    local size = offset == 0 and 10 or 100
+    local page = redis.call("ZREVRANGEBYSCORE", key, below, "-inf", "WITHSCORES", "LIMIT", offset, size)
     if #page == 0 then
       return false
     end
     for x = 1, #page, 2 do
       local score = tonumber(page[x + 1])
-      if score < w.t and matches(s, parse(page[x])) then
-        return w.t - score
+      if score < t and matches(s, parse(page[x])) then
+        return score
       end
     end
     offset = offset + #page / 2
+  end
+end
+
+-- The latest matching member strictly before t: the last one passed in the sweep, else the
+-- latest at or below the read's floor (which lies below every t of the key's events), paged
+-- once for all of them.
+function sweep.days_since_previous(r, s, jobs, out, key)
+  local fields, scores, n, any = r.fields, r.scores, r.n, s.any
+  local x, latest, older = 1, nil, nil
+  for _, job in ipairs(jobs) do
+    local t = job.t
+    while x <= n and scores[x] < t do
+      if any or matches(s, fields[x]) then
+        latest = scores[x]
+      end
+      x = x + 1
+    end
+    local previous = latest
+    if previous == nil then
+      if older == nil then
+        older = latest_below(key, s, int(r.floor), t)
+      end
+      previous = older
+    end
+    out[job.slot + s.j] = previous and int(t - previous) or ""
   end
 end
 
@@ -260,26 +438,12 @@ local function read(key, floor, ceiling)
   return { fields = fields, scores = scores, n = n, floor = floor }
 end
 
--- Last index whose score is at most t.
-local function last_until(scores, n, t)
-  local lo, hi = 1, n + 1
-  while lo < hi do
-    local mid = math.floor((lo + hi) / 2)
-    if scores[mid] > t then
-      hi = mid
-    else
-      lo = mid + 1
-    end
-  end
-  return lo - 1
-end
-
-local function compute_all()
+local function compute_all(budget)
   local by_kind = {}
   for j, spec in ipairs(specs) do
     local s = {
       j = j,
-      fn = compute[spec[1]],
+      sweep = sweep[spec[1]],
       range = spec[3],
       window = spec[4],
       field = spec[5],
@@ -291,76 +455,92 @@ local function compute_all()
     s.any = s.types == nil and s.directions == nil and s.statuses == nil and s.channels == nil
     local group = by_kind[spec[2]]
     if group == nil then
-      group = { range = 0, specs = {} }
+      group = {}
       by_kind[spec[2]] = group
     end
-    table.insert(group.specs, s)
-    group.range = math.max(group.range, s.range)
+    table.insert(group, s)
   end
 
-  -- What each event asks of each key kind: the specs it wants and how far back they read.
-  local asks = {}
-  for i, e in ipairs(events) do
-    local wanted = e[5] and set_of(e[5])
-    local per_kind = {}
-    for kind, group in pairs(by_kind) do
-      local chosen, range = {}, 0
-      for _, s in ipairs(group.specs) do
-        if wanted == nil or wanted[s.j] then
-          table.insert(chosen, s)
-          range = math.max(range, s.range)
-        end
-      end
-      per_kind[kind] = { specs = chosen, range = range }
-    end
-    asks[i] = per_kind
-  end
-
-  -- Each key is read once per call, over the union of its events' ranges (hot keys such as a
-  -- shared device or a merchant counterparty repeat within a batch).
-  local spans = {}
-  for i, e in ipairs(events) do
-    for kind, ask in pairs(asks[i]) do
-      local k = e[4][kind]
-      if k > 0 and ask.range > 0 then
-        local span = spans[k]
-        if span == nil then
-          spans[k] = { e[1] - ask.range, e[1] }
-        else
-          span[1], span[2] = math.min(span[1], e[1] - ask.range), math.max(span[2], e[1])
-        end
-      end
-    end
-  end
-  local reads, nothing = {}, { fields = {}, scores = {}, n = 0 }
-
-  local out, width = {}, #specs
+  local width = #specs
+  local out = {}
   for i = 1, #events * width do
     out[i] = ""
   end
+
+  -- Each key's events (those that want one of its kind's specs), and the span its reads need:
+  -- a key is read once per call, over the union of its events' ranges (hot keys such as an
+  -- account in a burst, a shared device or a merchant counterparty repeat within a batch).
+  local on_key, spans = {}, {}
   for i, e in ipairs(events) do
-    local base, t = (i - 1) * width, e[1]
-    for kind, ask in pairs(asks[i]) do
+    local wanted = nil
+    if e[5] then
+      wanted = {}
+      for _, j in ipairs(e[5]) do
+        wanted[j] = true
+      end
+    end
+    for kind, group in pairs(by_kind) do
       local k = e[4][kind]
-      if k > 0 and #ask.specs > 0 then
-        local r = nothing
-        if ask.range > 0 then
-          r = reads[k]
-          if r == nil then
-            r = read(KEYS[k], spans[k][1], spans[k][2])
-            reads[k] = r
+      if k > 0 then
+        local asked, range = false, 0
+        for _, s in ipairs(group) do
+          if wanted == nil or wanted[s.j] then
+            asked, range = true, math.max(range, s.range)
           end
         end
-        local w = {
-          t = t, currency = e[3], key = KEYS[k], floor = r.floor, fields = r.fields,
-          scores = r.scores, first = 1, last = last_until(r.scores, r.n, t), starts = {},
-        }
-        w.first = first_after(w, t - ask.range)
-        w.starts = {}
-        for _, s in ipairs(ask.specs) do
-          local value = s.fn(s, w)
-          out[base + s.j] = value == false and "" or (type(value) == "number" and int(value) or value)
+        if asked then
+          local list = on_key[k]
+          if list == nil then
+            list = { kind = kind }
+            on_key[k] = list
+          end
+          list[#list + 1] = { t = e[1], slot = (i - 1) * width, currency = e[3], wanted = wanted }
+          -- days_since_previous reads from just below t (then pages further down, once per
+          -- key: the floor is below every t of the key's events).
+          range = math.max(range, 1)
+          local span = spans[k]
+          if span == nil then
+            spans[k] = { e[1] - range, e[1] }
+          else
+            span[1], span[2] = math.min(span[1], e[1] - range), math.max(span[2], e[1])
+          end
         end
+      end
+    end
+  end
+
+  -- Over budget: answer how many members each key would read instead of reading them, so
+  -- the caller computes in smaller calls (the events are recorded already).
+  if budget then
+    local counts, total = {}, 0
+    for k = 1, #KEYS do
+      local span = spans[k]
+      counts[k] = 0
+      if span ~= nil then
+        counts[k] = redis.call("ZCOUNT", KEYS[k], "(" .. int(span[1]), int(span[2]))
+        total = total + counts[k]
+      end
+    end
+    if total > budget then
+      return "!" .. table.concat(counts, ",")
+    end
+  end
+
+  local by_time = function(a, b)
+    return a.t < b.t
+  end
+  for k, list in pairs(on_key) do
+    table.sort(list, by_time)
+    local r = read(KEYS[k], spans[k][1], spans[k][2])
+    for _, s in ipairs(by_kind[list.kind]) do
+      local jobs = {}
+      for _, item in ipairs(list) do
+        if item.wanted == nil or item.wanted[s.j] then
+          jobs[#jobs + 1] = item
+        end
+      end
+      if #jobs > 0 then
+        s.sweep(r, s, jobs, out, KEYS[k])
       end
     end
   end
@@ -373,7 +553,7 @@ if mode == "record" then
   return ""
 elseif mode == "both" then
   record(true)
-  return compute_all()
+  return compute_all(request.budget)
 elseif mode == "preview" then
   record(false)
   local out = compute_all()

@@ -2,7 +2,8 @@
 
 One sorted set per (partner, key kind, key value): score = occurred_at in epoch milliseconds,
 member = the event's fields joined by "\\x1f" (see ``_member``). All the work happens in one Lua
-script (``store.lua``) per call, so a batch costs one round trip whatever its size.
+script (``store.lua``) per call, so a batch costs one round trip whatever its size, unless its
+reads would block Redis too long (see ``read_budget``).
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ EXPIRE_MARGIN_DAYS = 7
 DORMANCY_MEMORY_DAYS = 400
 _LONG_LIVED_KINDS = frozenset({"account", "customer"})
 REBUILD_CHUNK = 1000
+# Members a record-and-compute call may read before it computes in parts (see read_budget).
+READ_BUDGET = 5_000
 # Bump when the member layout changes (and run rebuild_aggregates).
 FORMAT = "v1"
 SEPARATOR = "\x1f"
@@ -78,6 +81,16 @@ def _ttl_seconds(kind: str) -> int:
     return days * 86_400
 
 
+def read_budget() -> int:
+    """The most members one record-and-compute call reads before it computes in parts.
+
+    Computing costs Redis several microseconds per member read (fetching, parsing, sweeping;
+    measured by bench/hotkeys.py), and the script blocks Redis while it runs: a batch touching
+    hundreds of keys with hundreds of members each would block it for a second or more.
+    """
+    return int(getattr(settings, "SENTINEL_AGGREGATE_READ_BUDGET", READ_BUDGET))
+
+
 def retention_days() -> int:
     """Days of history kept per key; never less than the longest window."""
     configured = getattr(settings, "SENTINEL_AGGREGATE_RETENTION_DAYS", 35)
@@ -106,9 +119,11 @@ def aggregates_record_and_compute(
     *,
     wanted: Sequence[Collection[AggregateSpec]] | None = None,
 ) -> list[dict[AggregateSpec, object]]:
-    """Record the events, then compute every spec for each, atomically in one round trip.
+    """Record the events, then compute every spec for each, in one atomic round trip mostly.
 
     All the events are recorded before any is computed, so those of one batch see each other.
+    When computing would read more than ``read_budget()`` members (busy keys), the call only
+    records, and the values are computed in several smaller calls (see ``_compute_in_parts``).
     ``wanted``, one collection per event, limits what is computed for it (the specs of the
     rules in its scope); its results then hold only those specs.
     """
@@ -273,19 +288,16 @@ def _request(
     specs: Sequence[AggregateSpec],
     mode: str,
     wanted: Sequence[list[int]] | None = None,
+    budget: int | None = None,
 ) -> tuple[list[str], str]:
     keys: dict[str, int] = {}
     rows = []
     prefix = _key_prefix()
     for position, event in enumerate(events):
-        indexes = []
-        for kind in KEY_KINDS:
-            value = event.keys.get(kind)
-            if value is None:
-                indexes.append(0)
-            else:
-                key = f"{prefix}{event.partner_id}:{kind}:{value}"
-                indexes.append(keys.setdefault(key, len(keys) + 1))
+        indexes = [
+            0 if key is None else keys.setdefault(key, len(keys) + 1)
+            for key in _event_keys(event, prefix)
+        ]
         member = _member(event) if mode != "compute" else ""
         row = [epoch_ms(event.occurred_at), member, event.currency, indexes]
         if wanted is not None:
@@ -299,7 +311,18 @@ def _request(
         "ret": retention_ms,
         "ttl": [_ttl_seconds(kind) for kind in KEY_KINDS],
     }
+    if budget is not None:
+        request["budget"] = budget
     return list(keys), json.dumps(request, separators=(",", ":"))
+
+
+def _event_keys(event: AggregateEvent, prefix: str) -> list[str | None]:
+    """The event's set keys in KEY_KINDS order, None for a kind it has no value for."""
+    return [
+        None if value is None else f"{prefix}{event.partner_id}:{kind}:{value}"
+        for kind in KEY_KINDS
+        for value in (event.keys.get(kind),)
+    ]
 
 
 @cache
@@ -313,9 +336,10 @@ def _run(
     specs: Sequence[AggregateSpec],
     mode: str,
     wanted: Sequence[list[int]] | None = None,
-) -> bytes:
-    keys, argument = _request(events, specs, mode, wanted)
-    return _script()(keys=keys, args=[argument])
+    budget: int | None = None,
+) -> tuple[list[str], bytes]:
+    keys, argument = _request(events, specs, mode, wanted, budget)
+    return keys, _script()(keys=keys, args=[argument])
 
 
 def _results(
@@ -334,8 +358,16 @@ def _results(
         if wanted is None
         else [sorted(position[spec] for spec in subset) for subset in wanted]
     )
-    flat = _run(events, specs, mode, None if wanted is None else chosen).split(b";")
+    subsets = None if wanted is None else chosen
+    budget = read_budget() if mode == "both" else None
+    keys, raw = _run(events, specs, mode, subsets, budget)
     width = len(specs)
+    if raw.startswith(b"!"):
+        flat = _compute_in_parts(
+            events, specs, subsets, dict(zip(keys, _counts(raw), strict=True)), budget
+        )
+    else:
+        flat = raw.split(b";")
     results = []
     for index, event in enumerate(events):
         exponent = minor_units(event.currency)
@@ -344,6 +376,72 @@ def _results(
             {specs[j]: _decode(specs[j].function, flat[base + j], exponent) for j in chosen[index]}
         )
     return results
+
+
+def _counts(raw: bytes) -> list[int]:
+    return [int(count) for count in raw[1:].split(b",")]
+
+
+def _compute_in_parts(
+    events: Sequence[AggregateEvent],
+    specs: tuple[AggregateSpec, ...],
+    subsets: Sequence[list[int]] | None,
+    members: dict[str, int],
+    budget: int,
+) -> list[bytes]:
+    """Compute recorded events in calls that each read about ``budget`` members at most.
+
+    Each call is atomic, not the whole: a concurrent writer's events may be seen by some of
+    the parts and not others, as they would by the next batch. The results are the same as
+    one call's otherwise.
+    """
+    width = len(specs)
+    flat: list[bytes] = [b""] * (len(events) * width)
+    for part in _parts(events, members, budget):
+        chosen = None if subsets is None else [subsets[position] for position in part]
+        _, raw = _run([events[position] for position in part], specs, "compute", chosen)
+        values = raw.split(b";")
+        for index, position in enumerate(part):
+            flat[position * width : (position + 1) * width] = values[
+                index * width : (index + 1) * width
+            ]
+    return flat
+
+
+def _parts(
+    events: Sequence[AggregateEvent], members: dict[str, int], budget: int
+) -> list[list[int]]:
+    """Event positions per call, so that the members a call reads (each key's once) stay
+    within ``budget`` where they can.
+
+    Events go in groups by the key that reads the most of them (an account in a burst), and a
+    group is never cut: its key is read once, by one call. A group over budget on its own gets
+    a call of its own, which reads that key and no more (it cannot do with less).
+    """
+    prefix = _key_prefix()
+    groups: dict[str, tuple[list[int], set[str]]] = {}
+    for position, event in enumerate(events):
+        read = [key for key in _event_keys(event, prefix) if key is not None and members.get(key)]
+        heaviest = max(read, key=members.__getitem__, default="")
+        positions, keys = groups.setdefault(heaviest, ([], set()))
+        positions.append(position)
+        keys.update(read)
+    parts: list[list[int]] = []
+    current: list[int] = []
+    seen: set[str] = set()
+    spent = 0
+    for positions, keys in groups.values():
+        extra = sum(members[key] for key in keys - seen)
+        if current and spent + extra > budget:
+            parts.append(current)
+            current, seen, spent = [], set(), 0
+            extra = sum(members[key] for key in keys)
+        current.extend(positions)
+        seen.update(keys)
+        spent += extra
+    if current:
+        parts.append(current)
+    return parts
 
 
 # --- Decoding --------------------------------------------------------------------------------
