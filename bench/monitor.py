@@ -185,7 +185,7 @@ def _fresh_minute(partners, minute) -> None:
             }
             for i in range(PER_MINUTE)
         ]
-        transactions_ingest(partner=partner, payloads=payloads, hand_over=False)
+        transactions_ingest(partner=partner, payloads=payloads)
 
 
 if __name__ == "__main__":

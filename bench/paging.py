@@ -217,7 +217,6 @@ def _walk_drf_cursor(client: _SignedClient, result: PagingResult) -> None:
     from unittest import mock
 
     from rest_framework.pagination import CursorPagination
-
     from transactions.api.views import TransactionViewSet
 
     class DrfNewestFirst(CursorPagination):
@@ -279,7 +278,7 @@ def _seed(partner) -> None:
     while batch := [
         {**payload, "occurred_at": occurred_at} for payload in islice(stream, INSERT_BATCH)
     ]:
-        results = transactions_ingest(partner=partner, payloads=batch, hand_over=False)
+        results = transactions_ingest(partner=partner, payloads=batch)
         if {result.status for result in results} != {"created"}:
             raise RuntimeError("the bench's transactions were not all created")
 

@@ -266,8 +266,8 @@ def wait_until_idle(limit_seconds: float, *, since: float) -> float:
     seconds), so a phase starts with the worker idle instead of chewing on an earlier phase's
     backlog; seconds waited. Stops early when the queue is empty and nothing moves any more:
     ids lost by a failed task wait for the periodic sweep, which the bench does not run."""
+    from sentinel.pipeline.queue import queue_length
     from transactions.models import Transaction
-    from transactions.services import profile_queue_length
 
     pending = Transaction.objects.unprofiled().filter(
         received_at__gte=datetime.fromtimestamp(since, UTC)
@@ -280,7 +280,7 @@ def wait_until_idle(limit_seconds: float, *, since: float) -> float:
             break
         if left != last:
             unchanged_since, last = time.perf_counter(), left
-        queued = profile_queue_length()
+        queued = queue_length()
         if not queued and time.perf_counter() - unchanged_since > 3:
             break
         time.sleep(0.5)
@@ -288,39 +288,21 @@ def wait_until_idle(limit_seconds: float, *, since: float) -> float:
 
 
 def forget_queued(partner_ids: list[int]) -> int:
-    """Drop the ids of these partners' transactions from the profiling queue, once the worker
-    is stopped, so the next run does not start by chewing on this run's backlog (it would
-    share the CPUs with the first phase). They stay unprofiled: bench data, which the
-    periodic sweep profiles wherever beat runs. Returns how many were dropped."""
-    import redis as redis_client
+    """Drop these partners' lists from the profiling queue, once the worker is stopped, so
+    the next run does not start by chewing on this run's backlog (it would share the CPUs
+    with the first phase). Their transactions stay unprocessed: bench data, which the periodic
+    sweep processes wherever beat runs. Returns how many ids were dropped."""
     from django.conf import settings
 
+    from sentinel.pipeline.queue import partner_queue_key, shard_partners_key
     from sentinel.redis import get_redis
-    from transactions.models import Transaction
-    from transactions.services import profile_queue_key
 
-    ours = {
-        str(pk).encode()
-        for pk in Transaction.objects.unprofiled()
-        .filter(partner_id__in=partner_ids)
-        .values_list("id", flat=True)
-    }
+    redis = get_redis()
     dropped = 0
-    with get_redis().pipeline() as pipe:
-        for shard in range(settings.SENTINEL_PROFILE_SHARDS):
-            key = profile_queue_key(shard)
-            while True:
-                try:
-                    pipe.watch(key)  # anything pushed meanwhile (a dev server) is kept
-                    queued = pipe.lrange(key, 0, -1)
-                    keep = [pk for pk in queued if pk not in ours]
-                    pipe.multi()
-                    pipe.delete(key)
-                    if keep:
-                        pipe.rpush(key, *keep)
-                    pipe.execute()
-                    dropped += len(queued) - len(keep)
-                    break
-                except redis_client.WatchError:
-                    continue
+    for shard in range(settings.SENTINEL_PROFILE_SHARDS):
+        for partner_id in partner_ids:
+            key = partner_queue_key(shard, partner_id)
+            dropped += redis.llen(key)
+            redis.delete(key)
+            redis.srem(shard_partners_key(shard), partner_id)
     return dropped

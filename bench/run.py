@@ -319,10 +319,10 @@ def _profiling_queue() -> int | None:
     """Transaction ids waiting for the profiling worker (earlier runs', a dev server's)."""
     import redis
 
-    from transactions.services import profile_queue_length
+    from sentinel.pipeline.queue import queue_length
 
     try:
-        return profile_queue_length()
+        return queue_length()
     except redis.RedisError:
         return None
 

@@ -25,6 +25,9 @@ from typing import Any, Literal
 from django.db.models import Case, CharField, Count, F, Q, Sum, When
 from django.urls import NoReverseMatch, reverse
 
+from transactions.models import Account, Transaction
+from transactions.money import format_amount
+
 NodeKind = Literal["account", "customer", "device", "ip", "counterparty"]
 EdgeKind = Literal["transfer", "shared_device", "shared_ip", "shared_counterparty", "owns"]
 DEFAULT_LIMIT = 200
@@ -99,7 +102,6 @@ def node_id(kind: str, key: str) -> str:
 
 class _Builder:
     def __init__(self, partner, since: datetime | None, limit: int):
-        from transactions.models import Transaction
 
         self.partner = partner
         self.limit = limit
@@ -162,7 +164,6 @@ class _Builder:
 
     def classify(self, keys: Iterable[str]) -> None:
         """Which account ids are the partner's own accounts (one query)."""
-        from transactions.models import Account
 
         unknown = {
             k for k in keys if k and k not in self.partner_accounts and k not in self.outside
@@ -283,7 +284,6 @@ def linked_entities(
     link (default: the admin page of the account or customer); pass one that prefers the node's
     open case.
     """
-    from transactions.models import Account
 
     builder = _Builder(partner, since, limit)
     if customer_external_id:
@@ -420,7 +420,6 @@ def _mark_shared_counterparties(builder: _Builder) -> None:
 
 
 def _money(amount: Decimal, currency: str) -> str:
-    from transactions.money import format_amount
 
     return format_amount(amount, currency)
 

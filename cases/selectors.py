@@ -12,6 +12,7 @@ from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.urls import reverse
 
 from alerts.models import Alert, AlertTransaction
+from rules.choices import Typology
 from transactions.models import Account, Customer, Transaction
 
 from .models import Case, CaseAlert, CaseEvent, CaseNote, SuspiciousActivityReport
@@ -167,7 +168,6 @@ def case_sar(case: Case) -> dict | None:
     report = SuspiciousActivityReport.objects.filter(case=case).select_related("updated_by").first()
     if report is None:
         return None
-    from rules.choices import Typology
 
     document = SarDocument.from_dict(report.document)
     chosen = {indicator.typology for indicator in document.indicators}

@@ -14,15 +14,14 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from decimal import Decimal
 
 from django.db import transaction as db_transaction
 
 from sentinel.redis import get_redis, redis_key
-from transactions.models import Transaction
+from transactions.models import PartnerBank, Transaction
 
-from .aggregates import AggregateSpec, aggregates_record_and_compute, event_from_transaction
+from .aggregates import AggregateSpec
 from .choices import (
     DECISION_RANK,
     RUNNING_STATUSES,
@@ -31,6 +30,8 @@ from .choices import (
     RuleStatus,
 )
 from .expressions import CompiledExpression, EvaluationContext, RuleRuntimeError, compile_expression
+from .features import FeatureBatch, FeatureValues, features_compute, providers_needed
+from .features.profile import profile_fields
 from .lists import ListSnapshot
 
 logger = logging.getLogger(__name__)
@@ -60,6 +61,7 @@ class RunningRule:
     typologies: tuple[str, ...]
     suppression_seconds: int
     expression: CompiledExpression
+    providers: frozenset[str] = frozenset()  # the feature providers its expression reads
 
     def applies_to(self, partner_id: int, type_: str) -> bool:
         return (not self.partner_ids or partner_id in self.partner_ids) and (
@@ -123,6 +125,7 @@ class Evaluation:
     hits: list[tuple[RunningRule, str]]  # (rule, explanation), live and shadow
     failures: list[tuple[RunningRule, str]]
     evaluated: int
+    degraded: frozenset[str] = frozenset()  # providers that failed: decided without them
 
     @property
     def live_hits(self) -> list[tuple[RunningRule, str]]:
@@ -132,7 +135,7 @@ class Evaluation:
         """The contract's decision object, as rules.selectors.decision_payload gives it once
         stored (live hits only, highest score first)."""
         hits = sorted(self.live_hits, key=lambda hit: (-hit[0].score, hit[0].code))
-        return {
+        payload = {
             "outcome": self.outcome,
             "score": self.score,
             "hits": [
@@ -145,6 +148,9 @@ class Evaluation:
                 for rule, explanation in hits
             ],
         }
+        if self.degraded:
+            payload["degraded"] = sorted(self.degraded)
+        return payload
 
 
 # --- Loading and caching the running rules ----------------------------------------------------
@@ -196,6 +202,7 @@ def running_rule(version, *, code: str, shadow: bool) -> RunningRule:
         typologies=tuple(version.typologies),
         suppression_seconds=version.suppression_seconds,
         expression=compiled,
+        providers=providers_needed(fields=compiled.fields, aggregates=compiled.aggregates),
     )
 
 
@@ -261,40 +268,85 @@ def evaluate_transactions(
     *,
     profiles: Mapping[tuple[int, str], dict | None],
     ruleset: RuleSet | None = None,
+    in_request: bool = False,
 ) -> list[Evaluation]:
-    """Record the transactions in the rolling aggregates and run the rules on each.
+    """Compute the batch's features (every provider, rules.features) and run the rules on
+    each transaction: the *features* and *rules* stages of the pipeline in one call.
 
     ``profiles`` maps (partner id, customer-side account id) to the cached profile dict.
     """
     ruleset = ruleset or current_ruleset()
-    events = [event_from_transaction(tx) for tx in transactions]
-    values = aggregates_record_and_compute(
-        events,
-        ruleset.specs,
-        wanted=[ruleset.specs_for(tx.partner_id, tx.type) for tx in transactions],
+    features = batch_features(
+        transactions, profiles=profiles, ruleset=ruleset, in_request=in_request
     )
+    return evaluate_batch(transactions, features=features, ruleset=ruleset)
+
+
+def batch_features(
+    transactions: Sequence[Transaction],
+    *,
+    profiles: Mapping[tuple[int, str], dict | None],
+    ruleset: RuleSet,
+    in_request: bool = False,
+) -> FeatureValues:
+    """Every feature provider's values for the batch, with the aggregate specs the rules in
+    each transaction's scope want."""
+    return features_compute(
+        FeatureBatch(
+            transactions=transactions,
+            profiles=profiles,
+            specs=ruleset.specs,
+            wanted=[ruleset.specs_for(tx.partner_id, tx.type) for tx in transactions],
+        ),
+        in_request=in_request,
+    )
+
+
+def evaluate_batch(
+    transactions: Sequence[Transaction], *, features: FeatureValues, ruleset: RuleSet
+) -> list[Evaluation]:
+    """Run the rules on each transaction with the features the providers computed."""
+    unavailable = features.failed | features.skipped
     return [
         evaluate_one(
             tx,
             ruleset=ruleset,
             context=EvaluationContext(
-                fields=transaction_fields(
-                    tx, profiles.get((tx.partner_id, tx.account_external_id))
-                ),
+                fields={**transaction_fields(tx), **provided},
                 aggregates=aggregate_values,
                 lists=ruleset.lists,
             ),
+            unavailable=unavailable,
+            degraded=features.failed,
         )
-        for tx, aggregate_values in zip(transactions, values, strict=True)
+        for tx, provided, aggregate_values in zip(
+            transactions, features.fields, features.aggregates, strict=True
+        )
     ]
 
 
-def evaluate_one(tx: Transaction, *, ruleset: RuleSet, context: EvaluationContext) -> Evaluation:
-    """Run every rule in scope; a rule that fails is recorded and counted as not hit."""
+def evaluate_one(
+    tx: Transaction,
+    *,
+    ruleset: RuleSet,
+    context: EvaluationContext,
+    unavailable: frozenset[str] = frozenset(),
+    degraded: frozenset[str] = frozenset(),
+) -> Evaluation:
+    """Run every rule in scope; a rule that fails is recorded and counted as not hit.
+
+    A rule reading a provider in ``unavailable`` is not run: it fails when the provider failed
+    (``degraded``), and is left out when the provider may not run here (``?wait=true``)."""
     hits: list[tuple[RunningRule, str]] = []
     failures: list[tuple[RunningRule, str]] = []
     rules = ruleset.rules_for(tx.partner_id, tx.type)
     for rule in rules:
+        if missing := rule.providers & unavailable:
+            if missing & degraded:
+                failures.append(
+                    (rule, f"feature provider unavailable: {', '.join(sorted(missing & degraded))}")
+                )
+            continue
         try:
             if not rule.expression.evaluate(context):
                 continue
@@ -312,11 +364,17 @@ def evaluate_one(tx: Transaction, *, ruleset: RuleSet, context: EvaluationContex
         hits=hits,
         failures=failures,
         evaluated=len(rules),
+        degraded=degraded & frozenset().union(*(rule.providers for rule in rules)),
     )
 
 
-def transaction_fields(tx: Transaction, profile: dict | None) -> dict[str, object]:
-    """The values an expression can name (see rules.expressions.FIELDS)."""
+_OWN_ONLY = object()
+
+
+def transaction_fields(tx: Transaction, profile: object = _OWN_ONLY) -> dict[str, object]:
+    """The transaction's own fields (rules.expressions.FIELDS); given a profile (a dict, or
+    None for an account not profiled yet), the profile's fields too, for the back-tests and
+    "try it", which build their own context."""
     customer_side, counterparty_side = tx.customer_side, tx.counterparty_side
     occurred_at = tx.occurred_at
     fields: dict[str, object] = {
@@ -345,7 +403,8 @@ def transaction_fields(tx: Transaction, profile: dict | None) -> dict[str, objec
     ):
         for name in ("account_id", "customer_id", "name", "country", "bank"):
             fields[f"{alias}.{name}"] = getattr(tx, f"{side}_{name}")
-    fields.update(_profile_fields(profile, occurred_at))
+    if profile is not _OWN_ONLY:
+        fields.update(profile_fields(profile, occurred_at))
     return fields
 
 
@@ -353,8 +412,6 @@ def _partner_slug(partner_id: int) -> str:
     """Slugs never change, and partners are few: one query per new partner per process."""
     slug = _partner_slugs.get(partner_id)
     if slug is None:
-        from transactions.models import PartnerBank
-
         slug = _partner_slugs[partner_id] = (
             PartnerBank.objects.filter(pk=partner_id).values_list("slug", flat=True).first() or ""
         )
@@ -362,31 +419,3 @@ def _partner_slug(partner_id: int) -> str:
 
 
 _partner_slugs: dict[int, str] = {}
-
-
-def _profile_fields(profile: dict | None, occurred_at: datetime) -> dict[str, object]:
-    if profile is None:
-        return {
-            "profile.transaction_count": Decimal(0),
-            "profile.days_since_first_seen": Decimal(0),
-            "profile.risk_rating": "low",
-            "profile.single_transaction_limit": None,
-            "profile.daily_limit": None,
-            "profile.countries": frozenset(),
-            "profile.devices": frozenset(),
-        }
-    first_seen = datetime.fromisoformat(profile["first_seen_at"])
-    days = max(0.0, (occurred_at - first_seen).total_seconds() / 86400)
-    return {
-        "profile.transaction_count": Decimal(profile["transaction_count"]),
-        "profile.days_since_first_seen": Decimal(f"{days:.4f}"),
-        "profile.risk_rating": profile["risk_rating"],
-        "profile.single_transaction_limit": _decimal(profile["single_transaction_limit"]),
-        "profile.daily_limit": _decimal(profile["daily_limit"]),
-        "profile.countries": frozenset(profile["countries"]),
-        "profile.devices": frozenset(profile["devices"]),
-    }
-
-
-def _decimal(value: str | None) -> Decimal | None:
-    return None if value is None else Decimal(value)

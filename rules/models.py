@@ -266,6 +266,9 @@ class Decision(models.Model):
     decided_at = models.DateTimeField()
     rules_evaluated = models.PositiveSmallIntegerField(default=0)
     rules_failed = models.PositiveSmallIntegerField(default=0)
+    # Feature providers that failed for this transaction: the decision was made without them
+    # (their rules are among rules_failed).
+    degraded = ArrayField(models.CharField(max_length=40), default=list, blank=True)
 
     class Meta:
         constraints = [

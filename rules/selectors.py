@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 
 from django.db.models import Count, Prefetch, Q
 from django.utils import timezone
 
+from transactions.models import Transaction
+
+from . import engine
+from .engine import Evaluation
 from .models import Decision, RuleFailure, RuleHit
 
 
@@ -34,7 +39,7 @@ def decision_payload(decision: Decision) -> dict:
             .select_related("rule", "rule_version")
             .order_by("-score", "rule__code")
         )
-    return {
+    payload = {
         "outcome": decision.outcome,
         "score": decision.score,
         "hits": [
@@ -47,6 +52,42 @@ def decision_payload(decision: Decision) -> dict:
             for hit in hits
         ],
     }
+    if decision.degraded:
+        payload["degraded"] = sorted(decision.degraded)
+    return payload
+
+
+def evaluations_stored(*, transactions: Sequence[Transaction]) -> list[Evaluation]:
+    """The stored decisions of these transactions as evaluations (those without one are left
+    out): what the pipeline's later stages need of a decision made earlier, by ``?wait=true``.
+    Failures are not reloaded: they were stored with the decision."""
+    by_id = {tx.id: tx for tx in transactions}
+    decisions = Decision.objects.filter(pk__in=by_id).prefetch_related(
+        Prefetch(
+            "hits",
+            queryset=RuleHit.objects.select_related("rule", "rule_version")
+            .prefetch_related("rule_version__partners")
+            .order_by("-score", "rule__code"),
+        )
+    )
+    return [
+        Evaluation(
+            transaction=by_id[decision.pk],
+            outcome=decision.outcome,
+            score=decision.score,
+            hits=[
+                (
+                    engine.running_rule(hit.rule_version, code=hit.rule.code, shadow=hit.shadow),
+                    hit.explanation,
+                )
+                for hit in decision.hits.all()
+            ],
+            failures=[],
+            evaluated=decision.rules_evaluated,
+            degraded=frozenset(decision.degraded),
+        )
+        for decision in decisions
+    ]
 
 
 def rule_hit_counts(*, rule_ids: list[int]) -> dict[int, dict[str, int]]:

@@ -18,3 +18,8 @@ def uuid7() -> uuid.UUID:
     rand_b = rand & ((1 << 62) - 1)
     value = (unix_ms & ((1 << 48) - 1)) << 80 | 0x7 << 76 | rand_a << 64 | 0b10 << 62 | rand_b
     return uuid.UUID(int=value)
+
+
+def uuid7_time(value: uuid.UUID) -> float:
+    """When a uuid7 was made, in Unix seconds (millisecond precision)."""
+    return (value.int >> 80) / 1000

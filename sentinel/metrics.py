@@ -26,7 +26,7 @@ disable_created_metrics()
 
 # The scoring pipeline's stages, in order. A stage outside this list is refused: label values
 # are series, and a typo should fail a test rather than start a new series in production.
-STAGES = ("profile", "features", "rules", "decision", "alerts", "cases", "notify")
+STAGES = ("claim", "profile", "features", "rules", "decision", "alerts", "cases", "notify")
 # Decision outcomes (rules.choices.DecisionOutcome), pre-created so rate() starts from zero.
 OUTCOMES = ("allow", "review", "block")
 
@@ -83,6 +83,10 @@ SCRAPE_PROBE_ERRORS = Counter(
 )
 # livesum: the clients connected to live processes; a dead process's share is dropped
 # (metrics_scrape.forget_dead_processes), so a crashed worker's clients do not linger.
+DEAD_LETTERS = Counter(
+    "sentinel_dead_letters",
+    "Transactions the pipeline set aside after they failed on their own (admin: dead letters).",
+)
 WEBSOCKET_CLIENTS = Gauge(
     "sentinel_websocket_clients",
     "Staff websocket connections open on /ws/alerts/.",
@@ -131,6 +135,10 @@ def count_provider_failure(provider: str, count: int = 1) -> None:
 
 def count_rule_failure(rule: str, count: int = 1) -> None:
     RULE_FAILURES.labels(rule=rule).inc(count)
+
+
+def count_dead_letter() -> None:
+    DEAD_LETTERS.inc()
 
 
 def websocket_opened() -> None:

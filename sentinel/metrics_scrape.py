@@ -18,13 +18,11 @@ import logging
 import os
 import re
 import time
-import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -35,9 +33,9 @@ from prometheus_client.multiprocess import MultiProcessCollector, mark_process_d
 from alerts.choices import DeliveryState
 from alerts.models import WebhookDelivery
 from sentinel.metrics import SCRAPE_PROBE_ERRORS
-from sentinel.redis import get_redis
+from sentinel.pipeline.models import DeadLetter
+from sentinel.pipeline.queue import queue_backlog
 from transactions.models import Transaction
-from transactions.services import profile_queue_key
 
 logger = logging.getLogger(__name__)
 
@@ -52,17 +50,8 @@ PROBE_CONNECT_TIMEOUT_SECONDS = 2.0
 
 
 def profiling_queues() -> Iterable[Metric]:
-    """Ids waiting in each Redis profiling shard, and how long the oldest has waited.
-
-    Ids are uuid7 (sentinel/ids.py), so the head of each list carries its own creation time.
-    """
-    shards = range(settings.SENTINEL_PROFILE_SHARDS)
-    pipe = get_redis().pipeline(transaction=False)
-    for shard in shards:
-        pipe.llen(profile_queue_key(shard))
-        pipe.lindex(profile_queue_key(shard), 0)
-    answers = pipe.execute()
-    now = time.time()
+    """Ids waiting in each profiling shard (Redis; every partner's list in it), and how long
+    the oldest has waited: ids are uuid7 (sentinel/ids.py), so each carries its own time."""
     backlog = GaugeMetricFamily(
         "sentinel_profiling_backlog",
         "Transaction ids waiting in a profiling queue shard (Redis).",
@@ -73,18 +62,24 @@ def profiling_queues() -> Iterable[Metric]:
         "Age of the oldest id waiting in a profiling queue shard; 0 when the shard is empty.",
         labels=["shard"],
     )
-    for shard, length, head in zip(shards, answers[::2], answers[1::2], strict=True):
-        backlog.add_metric([str(shard)], length)
-        oldest.add_metric([str(shard)], _age_of_uuid7(head, now) if head else 0.0)
+    for shard in queue_backlog():
+        backlog.add_metric([str(shard.shard)], shard.waiting)
+        oldest.add_metric([str(shard.shard)], shard.oldest_age_seconds)
     return [backlog, oldest]
 
 
-def _age_of_uuid7(raw: bytes, now: float) -> float:
-    """Seconds since a uuid7 was made (its top 48 bits are Unix milliseconds)."""
-    value = uuid.UUID(raw.decode())
-    if value.version != 7:
-        raise ValueError(f"{value} in a profiling queue is not a uuid7.")
-    return max(0.0, now - (value.int >> 80) / 1000)
+def dead_letters() -> Iterable[Metric]:
+    """Transactions the pipeline set aside, waiting for someone to retry them (the partial
+    index ``deadletter_waiting`` keeps this cheap)."""
+    with _bounded_queries():
+        count = _bounded_count(DeadLetter.objects.waiting())
+    return [
+        _gauge(
+            "sentinel_dead_letters_waiting",
+            "Transactions set aside by the pipeline and not yet retried successfully.",
+            count,
+        )
+    ]
 
 
 def unprofiled_transactions() -> Iterable[Metric]:
@@ -150,6 +145,7 @@ PROBES: dict[str, Probe] = {
     "profiling_queues": Probe("redis", profiling_queues),
     "unprofiled_transactions": Probe("database", unprofiled_transactions),
     "webhook_outbox": Probe("database", webhook_outbox),
+    "dead_letters": Probe("database", dead_letters),
 }
 
 

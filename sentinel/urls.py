@@ -10,7 +10,7 @@ admin.site.site_header = "Sentinel administration"
 admin.site.site_title = "Sentinel"
 
 api_v1 = [
-    path("", include("transactions.api.urls")),
+    path("", include("sentinel.pipeline.api.urls")),
     path("", include("rules.api.urls")),
     path("", include("alerts.api.urls")),
     path("", include("cases.api.urls")),

@@ -4,36 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.db.models import QuerySet
 from django.utils import timezone
 
 from . import profile_cache
-from .models import AccountProfile, PartnerBank, Transaction
-
-
-def transactions_visible_to(*, partner: PartnerBank | None, user=None) -> QuerySet[Transaction]:
-    """A partner sees its own transactions; staff with the view permission see every partner's."""
-    from rules.selectors import live_hits_prefetch  # the API shows decisions with transactions
-
-    queryset = Transaction.objects.select_related("partner", "decision").prefetch_related(
-        live_hits_prefetch("decision__")
-    )
-    if partner is not None:
-        return queryset.filter(partner=partner)
-    if user is not None and user.has_perm("transactions.view_transaction"):
-        return queryset
-    return queryset.none()
-
-
-def transactions_awaiting_profile(*, older_than_seconds: int, limit: int) -> list:
-    """Ids of accepted transactions whose profiling task never ran (lost or still queued)."""
-    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
-    return list(
-        Transaction.objects.unprofiled()
-        .filter(received_at__lt=cutoff)
-        .order_by("received_at")
-        .values_list("id", flat=True)[:limit]
-    )
+from .models import AccountProfile, PartnerBank
 
 
 def account_profile_get(*, partner_id: int, account_external_id: str) -> dict | None:

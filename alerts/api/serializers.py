@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, tzinfo
+from datetime import timedelta
 
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -19,7 +19,7 @@ from alerts.models import (
     Snooze,
 )
 from rules.models import Rule
-from sentinel.api.serializers import StrictInput
+from sentinel.api.serializers import StrictInput, drf_timestamp
 from transactions.models import PartnerBank
 
 
@@ -100,13 +100,13 @@ class AlertSerializer(serializers.ModelSerializer):
             "transaction_ids": self.get_transaction_ids(alert),
             "case_id": self.get_case_id(alert),
             "occurrences": alert.occurrences,
-            "first_seen_at": _timestamp(alert.first_seen_at, zone),
-            "last_seen_at": _timestamp(alert.last_seen_at, zone),
+            "first_seen_at": drf_timestamp(alert.first_seen_at, zone),
+            "last_seen_at": drf_timestamp(alert.last_seen_at, zone),
             "amount_involved": _AMOUNT.to_representation(alert.amount_involved),
             "currency": alert.currency,
             "dismiss_reason": alert.dismiss_reason,
-            "created_at": _timestamp(alert.created_at, zone),
-            "updated_at": _timestamp(alert.updated_at, zone),
+            "created_at": drf_timestamp(alert.created_at, zone),
+            "updated_at": drf_timestamp(alert.updated_at, zone),
         }
 
 
@@ -114,14 +114,6 @@ _AMOUNT = serializers.DecimalField(
     max_digits=Alert._meta.get_field("amount_involved").max_digits,
     decimal_places=Alert._meta.get_field("amount_involved").decimal_places,
 )
-
-
-def _timestamp(value: datetime | None, zone: tzinfo) -> str | None:
-    """As DRF writes a datetime (ISO 8601 in the active time zone, UTC as "Z")."""
-    if value is None:
-        return None
-    text = value.astimezone(zone).isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 class AlertHitSerializer(serializers.ModelSerializer):

@@ -1,7 +1,7 @@
 """Alert services: every write to alerts goes through one of these functions."""
 
-from .actions import AlertStateError, alert_acknowledge, alert_dismiss
-from .hits import AlertChanges, alerts_from_hits
+from .actions import AlertStateError, alert_acknowledge, alert_dismiss, alerts_move_into_case
+from .hits import AlertChanges, alerts_from_hits, alerts_page_on_call
 from .snoozes import SnoozeStateError, snooze_create, snooze_lift
 from .webhooks import (
     webhook_deliver,
@@ -16,6 +16,8 @@ __all__ = [
     "alert_acknowledge",
     "alert_dismiss",
     "alerts_from_hits",
+    "alerts_move_into_case",
+    "alerts_page_on_call",
     "SnoozeStateError",
     "snooze_create",
     "snooze_lift",

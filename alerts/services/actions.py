@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from django.core.exceptions import ValidationError
 from django.db import transaction as db_transaction
+from django.utils import timezone
 
 from .. import live
-from ..choices import AlertEventType, AlertStatus
+from ..choices import OPEN_STATUSES, AlertEventType, AlertStatus
 from ..models import MAX_DISMISS_REASON, Alert, AlertEvent
 from .permissions import require
 
@@ -59,3 +62,32 @@ def _alert_save(alert: Alert, actor, kind: str, parameters: dict) -> None:
     alert.save(update_fields=["status", "dismiss_reason", "updated_at"])
     AlertEvent.objects.create(alert=alert, actor=actor, type=kind, parameters=parameters)
     live.alerts_announce(updated=[alert])
+
+
+def alerts_move_into_case(*, alerts: Sequence[Alert], case_id: int, actor) -> list[Alert]:
+    """The open ones among these (locked) alerts are now worked in case ``case_id``: status
+    ``in_case``, an event each by ``actor`` (None: the system), announced after the commit.
+    Called by the cases app when an investigation starts or an alert joins one under way;
+    returns the alerts it moved."""
+    moved = [alert for alert in alerts if alert.status in OPEN_STATUSES]
+    if not moved:
+        return []
+    AlertEvent.objects.bulk_create(
+        AlertEvent(
+            alert=alert,
+            actor=actor,
+            type=AlertEventType.UPDATED,
+            parameters={
+                "status": {"from": alert.status, "to": AlertStatus.IN_CASE},
+                "case_id": case_id,
+            },
+        )
+        for alert in moved
+    )
+    Alert.objects.filter(pk__in=[alert.pk for alert in moved]).update(
+        status=AlertStatus.IN_CASE, updated_at=timezone.now()
+    )
+    for alert in moved:
+        alert.status = AlertStatus.IN_CASE
+    live.alerts_announce(updated=moved)
+    return moved

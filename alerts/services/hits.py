@@ -29,6 +29,7 @@ from rules.choices import SEVERITY_RANK, Severity
 from rules.engine import Evaluation, RunningRule
 from rules.models import RuleHit
 from sentinel.db import execute_with_records
+from sentinel.notifications import on_call_notify
 from transactions.choices import RiskRating
 from transactions.models import Account, Transaction
 
@@ -43,7 +44,6 @@ from ..models import (
     alert_priority,
     escalated_severity,
 )
-from ..notifications import on_call_notify
 
 Subject = tuple[int, int, str]  # (rule id, partner id, customer-side account id)
 
@@ -54,6 +54,8 @@ class AlertChanges:
 
     created: list[Alert] = field(default_factory=list)
     updated: list[Alert] = field(default_factory=list)
+    # Every alert touched, with its severity before the call: what on-call paging reads.
+    touched: list[_Touched] = field(default_factory=list, repr=False)
 
     @property
     def alerts(self) -> list[Alert]:
@@ -104,11 +106,8 @@ def alerts_from_hits(*, evaluations: Sequence[Evaluation]) -> AlertChanges:
                 rating=ratings.get(subject[1:], (RiskRating.LOW, "")),
             )
         _store(touched, changes)
+        changes.touched = touched
         live.alerts_announce(created=changes.created, updated=changes.updated)
-        _page_on_call(touched, created=changes.created)
-        from cases.services import cases_from_alerts  # the one seam up to cases (lazy import)
-
-        cases_from_alerts(alerts=changes.alerts)
     return changes
 
 
@@ -162,12 +161,13 @@ def _snoozed(by_subject: dict[Subject, list[_Hit]]) -> dict[Subject, list[_Hit]]
 PAGE_LISTS_AT_MOST = 50
 
 
-def _page_on_call(touched: list[_Touched], *, created: list[Alert]) -> None:
-    """Email on-call once about the alerts that have just become critical (opened or raised)."""
-    new = {alert.pk for alert in created}
+def alerts_page_on_call(*, changes: AlertChanges) -> None:
+    """Email on-call once, after the commit, about the alerts that have just become critical
+    (opened or raised): the pipeline's *notify* stage."""
+    new = {alert.pk for alert in changes.created}
     paged = [
         entry
-        for entry in touched
+        for entry in changes.touched
         if entry.alert.severity == Severity.CRITICAL
         and entry.alert.is_open
         and (entry.alert.pk in new or entry.severity_before != Severity.CRITICAL)

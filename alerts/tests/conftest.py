@@ -5,18 +5,18 @@ from __future__ import annotations
 import pytest
 
 from alerts import services
+from sentinel.pipeline import stages
 
 
 @pytest.fixture
 def alerts_wired(monkeypatch) -> list:
-    """Records every batch of evaluations the scoring seam (rules.services.decisions) hands
-    to alerts_from_hits."""
+    """Records every batch of evaluations the pipeline's alerts stage hands to
+    alerts_from_hits."""
     batches: list = []
-    original = services.alerts_from_hits
 
     def recording(*, evaluations):
         batches.append(list(evaluations))
-        return original(evaluations=evaluations)
+        return services.alerts_from_hits(evaluations=evaluations)
 
-    monkeypatch.setattr(services, "alerts_from_hits", recording)
+    monkeypatch.setattr(stages, "alerts_from_hits", recording)
     return batches

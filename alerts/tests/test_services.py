@@ -23,9 +23,11 @@ from alerts.models import Alert, AlertEvent, AlertTransaction
 from alerts.services import hits
 from rules.choices import RuleStatus
 from rules.tests import factories
+from sentinel.pipeline import stages
+from sentinel.pipeline.orchestrator import transactions_process
 from sentinel.roles import INVESTIGATOR
 from transactions.models import AccountProfile, Transaction
-from transactions.services import account_profiles_refresh, transactions_ingest
+from transactions.services import transactions_ingest
 from transactions.tests.factories import PartnerBankFactory, transaction_payload
 
 _numbers = itertools.count(1)
@@ -58,7 +60,7 @@ def ingest_and_score(partner, *payloads) -> list:
     """Ingest, profile and score, as the workers do; the transaction ids."""
     results = transactions_ingest(partner=partner, payloads=list(payloads))
     ids = [result.id for result in results]
-    account_profiles_refresh(transaction_ids=ids)
+    transactions_process(transaction_ids=ids)
     return ids
 
 
@@ -267,10 +269,12 @@ def test_a_rival_opening_the_alert_first_is_updated_instead(alerts_wired, partne
 def test_two_workers_racing_for_one_subject_make_one_alert(monkeypatch):
     """Worker A opens the alert and holds its transaction; worker B, seeing no open alert,
     blocks on the one-open constraint, then updates A's alert once A commits."""
-    # Given two scored batches whose alerts the seam did not raise
+    # Given two scored batches whose alerts the pipeline did not raise
     batches: list = []
     monkeypatch.setattr(
-        services, "alerts_from_hits", lambda *, evaluations: batches.append(evaluations)
+        stages,
+        "alerts_from_hits",
+        lambda *, evaluations: batches.append(evaluations) or services.AlertChanges(),
     )
     partner = PartnerBankFactory()
     _rule()

@@ -20,6 +20,10 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
+from rules.choices import Typology
+from transactions.models import Account as AccountRow
+from transactions.models import Customer, Transaction
+
 from .document import (
     Account,
     Entity,
@@ -174,8 +178,6 @@ def sar_source_from_transactions(
     partner's clients. ``options`` go to SarSource (``report_code``, ``fx_rates``,
     ``currency_code_local``, ``submission_date``, ``title``).
     """
-    from transactions.models import Account as AccountRow
-    from transactions.models import Customer, Transaction
 
     customer = (
         Customer.objects.filter(partner=partner, external_id=customer_external_id)
@@ -268,7 +270,6 @@ def indicators_for(typologies: Sequence[str], entity: ReportingEntity) -> list[I
 
 
 def _indicators(typologies: Sequence[str], entity: ReportingEntity) -> list[Indicator]:
-    from rules.choices import Typology
 
     labels = dict(Typology.choices)
     seen: list[Indicator] = []

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 
 from lxml import etree
 
+from transactions.money import CURRENCIES
+
 if TYPE_CHECKING:
     from .document import SarDocument
 
@@ -96,7 +98,6 @@ def validate_json(data: bytes) -> None:
 
 def document_problems(doc: SarDocument) -> list[str]:
     """What a filing needs that the document lacks, in the investigator's words."""
-    from transactions.money import CURRENCIES
 
     from .document import REPORT_CODES, SUBMISSION_CODES
 

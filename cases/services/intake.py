@@ -1,8 +1,9 @@
 """Alerts into cases: each alert joins its subject's active case, or opens one.
 
 The subject is the alert's customer (partner + customer id), or its account when the alert
-names no customer. Called by ``alerts.services.alerts_from_hits`` (the one seam from alerts to
-cases) inside the scoring transaction, so an alert and its case exist together or not at all.
+names no customer. The pipeline's *cases* stage calls ``cases_from_alerts`` inside the scoring
+transaction, right after the *alerts* stage, so an alert and its case exist together or not at
+all. Alerts change only through alerts services (``alerts_move_into_case``).
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ from django.db import transaction as db_transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from alerts.choices import OPEN_STATUSES, AlertEventType, AlertStatus
-from alerts.live import alerts_announce
-from alerts.models import Alert, AlertEvent
+from alerts.choices import OPEN_STATUSES
+from alerts.models import Alert
+from alerts.services import alerts_move_into_case
 from rules.choices import SEVERITY_RANK, Severity
 from sentinel.db import execute_with_records
 
@@ -251,24 +252,6 @@ def alerts_take_over(*, case: Case, actor) -> list[int]:
 def _take_over(case: Case, alerts: list[Alert], *, actor, started: bool = False) -> list[int]:
     if case.status == CaseStatus.OPEN and not started:
         return []
-    taken = [alert for alert in alerts if alert.status in OPEN_STATUSES]
-    if not taken:
-        return []
-    AlertEvent.objects.bulk_create(
-        AlertEvent(
-            alert=alert,
-            actor=actor,
-            type=AlertEventType.UPDATED,
-            parameters={
-                "status": {"from": alert.status, "to": AlertStatus.IN_CASE},
-                "case_id": case.pk,
-            },
-        )
-        for alert in taken
-    )
-    ids = [alert.pk for alert in taken]
-    Alert.objects.filter(pk__in=ids).update(status=AlertStatus.IN_CASE, updated_at=timezone.now())
-    for alert in taken:
-        alert.status = AlertStatus.IN_CASE
-    alerts_announce(updated=taken)
-    return ids
+    return [
+        alert.pk for alert in alerts_move_into_case(alerts=alerts, case_id=case.pk, actor=actor)
+    ]

@@ -16,9 +16,10 @@ from cases.models import Case, CaseAlert, Team, sla_due_at
 from cases.services import cases_from_alerts
 from rules.models import Rule
 from rules.tests import factories as rule_factories
+from sentinel.pipeline.orchestrator import transactions_process
 from sentinel.roles import ADMINISTRATOR, COMPLIANCE_OFFICER, INVESTIGATOR, SENIOR_INVESTIGATOR
 from transactions.models import PartnerBank
-from transactions.services import account_profiles_refresh, transactions_ingest
+from transactions.services import transactions_ingest
 from transactions.tests.factories import PartnerBankFactory, transaction_payload
 
 _numbers = itertools.count(1)
@@ -114,7 +115,7 @@ def ingest_and_score(partner: PartnerBank, *payloads: dict) -> list:
     """Ingest, profile and score, as the workers do (alerts, then cases, follow)."""
     results = transactions_ingest(partner=partner, payloads=list(payloads))
     ids = [result.id for result in results]
-    account_profiles_refresh(transaction_ids=ids)
+    transactions_process(transaction_ids=ids)
     return ids
 
 

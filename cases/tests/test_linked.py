@@ -8,6 +8,7 @@ import pytest
 from django.urls import reverse
 
 from cases.linked import linked_entities, linked_graph_json
+from sentinel.pipeline.orchestrator import transactions_process
 from transactions import services
 from transactions.models import Account, Customer
 from transactions.tests.factories import PartnerBankFactory, transaction_payload
@@ -33,9 +34,9 @@ def pay(partner, source, target, *, amount="100.00", device=None, ip=None, curre
         device_id=device or f"dev-{source}-{number}",
         ip_address=ip or f"198.51.100.{number}",
     )
-    result = services.transaction_ingest(partner=partner, payload=payload, hand_over=False)
+    result = services.transaction_ingest(partner=partner, payload=payload)
     assert result.status == "created", result.errors
-    services.account_profiles_refresh(transaction_ids=[result.id])
+    transactions_process(transaction_ids=[result.id])
 
 
 @pytest.fixture

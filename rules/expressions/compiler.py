@@ -40,6 +40,7 @@ from .language import (
     MAX_ROUND_DIGITS,
     MAX_SOURCE_CHARS,
     MAX_STRING_CHARS,
+    NAMESPACES,
     NULL,
     NUMBER,
     NUMBERS,
@@ -82,8 +83,11 @@ _HELPERS = {
     "_startswith": str.startswith,
     "_len": len,
 }
-_NAMES = (*FIELDS, *LITERAL_NAMES)
 _OPENING, _CLOSING = "([{", ")]}"
+
+
+def _first_field_of(namespace: str) -> str:
+    return next(name for name in FIELDS if name.startswith(f"{namespace}."))
 
 
 def compile_expression(source: str) -> CompiledExpression:
@@ -292,19 +296,22 @@ class _Translator:
             return ast.Constant(None), NULL
         if name in FIELDS:
             return self._field(node, name)
-        if name in PARTIES or name == "profile":
-            example = "profile.risk_rating" if name == "profile" else f"{name}.country"
+        if name in NAMESPACES:
+            example = f"{name}.country" if name in PARTIES else _first_field_of(name)
             raise self.error(node, f"'{name}' has fields; name one, such as {example}")
         if name in FUNCTION_NAMES:
             raise self.error(node, f"'{name}' is a function; call it with ( )")
-        raise self.error(node, f"unknown field '{name}'{_did_you_mean(name, _NAMES)}")
+        raise self.error(
+            node, f"unknown field '{name}'{_did_you_mean(name, (*FIELDS, *LITERAL_NAMES))}"
+        )
 
     def _visit_Attribute(self, node: ast.Attribute) -> tuple[ast.expr, str]:
         owner = node.value
-        if not isinstance(owner, ast.Name) or (owner.id not in PARTIES and owner.id != "profile"):
+        if not isinstance(owner, ast.Name) or owner.id not in NAMESPACES:
+            owners = [*PARTIES, *sorted(NAMESPACES - set(PARTIES))]
             raise self.error(
                 node,
-                f"only {', '.join(PARTIES)} and profile have fields (e.g. counterparty.country)",
+                f"only {', '.join(owners)} have fields (e.g. counterparty.country)",
             )
         name = f"{owner.id}.{node.attr}"
         if name not in FIELDS:

@@ -9,7 +9,7 @@ import ast
 import re
 
 from rules.aggregates import FUNCTIONS as AGGREGATE_FUNCTIONS
-from transactions.choices import Channel, Direction, RiskRating, TransactionStatus, TransactionType
+from transactions.choices import Channel, Direction, TransactionStatus, TransactionType
 
 NUMBER, STRING, BOOL, LIST = "number", "string", "bool", "list"
 # Types only literals have: a list of numbers after ``in``, and ``null`` beside ``==``/``!=``.
@@ -50,18 +50,9 @@ _FIELDS = (
         for party, party_doc in PARTIES.items()
         for name, doc in PARTY_FIELDS.items()
     ),
-    ("profile.transaction_count", NUMBER, "transactions seen on the customer's account so far"),
-    ("profile.days_since_first_seen", NUMBER, "days since the account was first seen"),
-    (
-        "profile.single_transaction_limit",
-        NUMBER,
-        "the account's single-transaction limit (may be empty)",
-    ),
-    ("profile.daily_limit", NUMBER, "the account's daily limit (may be empty)"),
-    ("profile.risk_rating", STRING, "the customer's risk rating: low, medium or high"),
-    ("profile.countries", LIST, "counterparty countries usually seen on the account"),
-    ("profile.devices", LIST, "devices usually seen on the account"),
 )
+# The transaction's own fields. Feature providers (rules.features) add theirs at start-up
+# through ``register_field``: the profile's, and every detection family's after it.
 FIELDS: dict[str, str] = {name: type_ for name, type_, _ in _FIELDS}
 FIELD_DOCS: dict[str, str] = {name: doc for name, _, doc in _FIELDS}
 # Fields with a closed set of values: a literal compared with them is checked at compile time.
@@ -70,8 +61,26 @@ ENUM_FIELDS: dict[str, tuple[str, ...]] = {
     "status": tuple(TransactionStatus.values),
     "direction": tuple(Direction.values),
     "channel": tuple(Channel.values),
-    "profile.risk_rating": tuple(RiskRating.values),
 }
+# Names written ``owner.field``: the parties, and each provider's namespace ("profile").
+NAMESPACES: set[str] = set(PARTIES)
+_FIELD_NAME = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")
+
+
+def register_field(name: str, type_: str, doc: str, *, choices: tuple[str, ...] = ()) -> None:
+    """Make a provider's field (``namespace.name``) a name expressions may use."""
+    if not _FIELD_NAME.match(name):
+        raise ValueError(f"feature {name!r} must be written namespace.name in lower case")
+    if type_ not in (NUMBER, STRING, BOOL, LIST):
+        raise ValueError(f"feature {name!r} has an unknown type {type_!r}")
+    namespace = name.split(".", 1)[0]
+    if name in FIELDS and FIELDS[name] != type_ or namespace in PARTIES:
+        raise ValueError(f"feature {name!r} clashes with a field the language already has")
+    FIELDS[name], FIELD_DOCS[name] = type_, doc
+    NAMESPACES.add(namespace)
+    if choices:
+        ENUM_FIELDS[name] = tuple(choices)
+
 
 AMOUNT_FUNCTIONS = ("sum", "avg", "max", "min")
 # keyword -> (AggregateSpec attribute, allowed values)

@@ -1,12 +1,7 @@
 """Writes of the rule engine, one module per concern; import them from here."""
 
 from .backtests import TryResult, backtest_request, backtest_run, rule_try
-from .decisions import (
-    decisions_store,
-    transaction_ingest_scored,
-    transaction_score_now,
-    transactions_score,
-)
+from .decisions import decisions_store
 from .lists import ListImport, list_entries_import, list_entry_normalize
 from .rules import (
     APPROVE_PERMISSION,
@@ -43,8 +38,5 @@ __all__ = [
     "rule_status_change",
     "rule_version_create",
     "rule_version_restore",
-    "transaction_ingest_scored",
-    "transaction_score_now",
-    "transactions_score",
     "version_text",
 ]

@@ -10,7 +10,8 @@ from django.test import Client
 from rules.choices import BacktestState, ChangeState, RuleStatus
 from rules.models import Backtest, Rule, RuleList
 from rules.tests import factories
-from transactions.services import account_profiles_refresh, transactions_ingest
+from sentinel.pipeline.orchestrator import transactions_process
+from transactions.services import transactions_ingest
 from transactions.tests.factories import PartnerBankFactory, transaction_payload
 
 pytestmark = pytest.mark.django_db
@@ -152,7 +153,7 @@ def test_a_backtest_reports_hits_over_stored_traffic():
         for amount in ("5000.00", "20.00", "1500.00")
     ]
     ids = [r.id for r in transactions_ingest(partner=partner, payloads=payloads)]
-    account_profiles_refresh(transaction_ids=ids)
+    transactions_process(transaction_ids=ids)
 
     alice = _client_for(alice_user)
     response = alice.post(

@@ -25,7 +25,8 @@ from rules.models import (
     RuleList,
 )
 from rules.services import list_entries_import
-from transactions.services import account_profiles_refresh, transactions_ingest
+from sentinel.pipeline.orchestrator import transactions_process
+from transactions.services import transactions_ingest
 from transactions.tests.factories import PartnerBankFactory, transaction_payload
 
 CUSTOMER = {
@@ -293,7 +294,7 @@ def _score(partner, payloads: list[dict]) -> list:
     results = transactions_ingest(partner=partner, payloads=payloads)
     assert [result.status for result in results] == ["created"] * len(payloads), results
     ids = [result.id for result in results]
-    account_profiles_refresh(transaction_ids=ids)
+    transactions_process(transaction_ids=ids)
     return ids
 
 

@@ -11,7 +11,8 @@ from django.core.management import call_command
 from rules import engine, reports
 from rules.choices import RuleStatus, Typology
 from rules.models import Rule, TypologyLabel
-from transactions.services import account_profiles_refresh, transactions_ingest
+from sentinel.pipeline.orchestrator import transactions_process
+from transactions.services import transactions_ingest
 from transactions.tests.factories import PartnerBankFactory, transaction_payload
 
 pytestmark = pytest.mark.django_db
@@ -72,7 +73,7 @@ def population():
         _p2p("E-normal"),
     ]
     results = transactions_ingest(partner=partner, payloads=payloads)
-    account_profiles_refresh(transaction_ids=[result.id for result in results])
+    transactions_process(transaction_ids=[result.id for result in results])
     return partner
 
 
@@ -99,7 +100,7 @@ def test_shadow_hits_never_count(population):
     partner = PartnerBankFactory()
     _label(partner, "F-cash", Typology.LARGE_CASH)
     results = transactions_ingest(partner=partner, payloads=[_cash_deposit("F-cash", "50000.00")])
-    account_profiles_refresh(transaction_ids=[results[0].id])
+    transactions_process(transaction_ids=[results[0].id])
 
     figures = {row.typology: row for row in reports.detection_report()}
 

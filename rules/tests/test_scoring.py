@@ -10,8 +10,9 @@ from rules import engine, services
 from rules.choices import RuleStatus
 from rules.models import Decision, Rule, RuleFailure, RuleHit
 from rules.tests import factories
+from sentinel.pipeline.orchestrator import transactions_process
 from sentinel.redis import get_redis, redis_key
-from transactions.services import account_profiles_refresh, transactions_ingest
+from transactions.services import transactions_ingest
 from transactions.tests.factories import PartnerBankFactory, transaction_payload
 
 pytestmark = pytest.mark.django_db
@@ -20,7 +21,7 @@ pytestmark = pytest.mark.django_db
 def _ingest_and_process(partner, *payloads):
     results = transactions_ingest(partner=partner, payloads=list(payloads))
     ids = [result.id for result in results]
-    account_profiles_refresh(transaction_ids=ids)
+    transactions_process(transaction_ids=ids)
     return ids
 
 
@@ -99,8 +100,9 @@ def test_scoring_twice_leaves_one_decision():
     (tx_id,) = _ingest_and_process(partner, transaction_payload())
     tx = Decision.objects.get(pk=tx_id).transaction
 
-    services.transactions_score(transactions=[tx], profiles={})
-    services.transaction_score_now(transaction=tx)
+    evaluations = engine.evaluate_transactions([tx], profiles={})
+    services.decisions_store(evaluations)
+    services.decisions_store(evaluations)
 
     assert Decision.objects.filter(pk=tx_id).count() == 1
     assert RuleHit.objects.filter(decision_id=tx_id).count() == 1

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
+from sentinel.timestamps import iso_utc
 from transactions.money import minor_units
 
 # Every partner needs enough customers for its planted typologies and for p2p between peers.
@@ -276,7 +277,7 @@ def _moments_within(
 
 
 def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return iso_utc(moment, timespec="seconds")
 
 
 def _status(rng: random.Random, failures: tuple[float, float, float]) -> str:

@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
+from sentinel.timestamps import iso_utc
 from transactions.models import PartnerBank
 
 from . import selectors
@@ -31,7 +32,7 @@ MAX_DIMENSION_VALUES = 20
 
 
 def iso(moment: datetime | None) -> str | None:
-    return None if moment is None else moment.isoformat().replace("+00:00", "Z")
+    return None if moment is None else iso_utc(moment)
 
 
 def _rounded(value: float | None, digits: int = 6) -> float | None:

@@ -8,6 +8,8 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from sentinel.timestamps import iso_utc
+
 from . import selectors
 from .analysis import analyse
 from .choices import Metric
@@ -80,7 +82,7 @@ def monitor_data(request):
     return JsonResponse(
         {
             "partner": context["partner"].slug,
-            "current_minute": context["at"].isoformat().replace("+00:00", "Z"),
+            "current_minute": iso_utc(context["at"]),
             **context["report"],
             "charts": context["charts"],
             "open_alerts": [

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "alerts",
     "cases",
     "sentinel.monitoring",
+    "sentinel.pipeline",
     "sentinel.demo",  # above every product app: it seeds them all
 ]
 
@@ -132,7 +133,7 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "profile-unprocessed-transactions": {
-        "task": "transactions.tasks.sweep_unprofiled_transactions",
+        "task": "sentinel.pipeline.tasks.sweep_unprocessed_transactions",
         "schedule": 30.0,
     },
     # The operational monitor: fold new transactions into minute aggregates, judge the last
@@ -238,8 +239,17 @@ SENTINEL_PROFILE_SWEEP_AFTER_SECONDS = 30
 # Profiling queues, sharded by account (transactions.services): up to this many worker
 # processes profile and score at once. Changing it leaves ids in the old shards to the sweep.
 SENTINEL_PROFILE_SHARDS = int(os.environ.get("SENTINEL_PROFILE_SHARDS", "2"))
+# Feature providers (rules.features): each makes a family of per-transaction values available
+# to the rule language. A new detection family is one module plus one line here.
+SENTINEL_FEATURE_PROVIDERS = [
+    "rules.features.profile.ProfileFeatures",
+    "rules.features.aggregates.AggregateFeatures",
+]
 # How far back rolling aggregates keep events (rule windows are at most 31 days).
 SENTINEL_AGGREGATE_RETENTION_DAYS = int(os.environ.get("SENTINEL_AGGREGATE_RETENTION_DAYS", "35"))
+# A rolling-aggregate call that would read more members than this (hot accounts) records its
+# events, then computes in smaller calls that each read a busy key once (rules.aggregates).
+SENTINEL_AGGREGATE_READ_BUDGET = int(os.environ.get("SENTINEL_AGGREGATE_READ_BUDGET", "5000"))
 SENTINEL_ENCRYPTION_KEY = os.environ.get("SENTINEL_ENCRYPTION_KEY", "")
 # Operational monitor: how far back each aggregation run re-reads already-seen transactions,
 # so one that commits later than a newer one is still counted (docs/monitor.md).

@@ -4,16 +4,24 @@ from __future__ import annotations
 
 import pytest
 from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from channels.layers import channel_layers
 
 from sentinel import live
 
 GROUP = "sentinel-tests-live"
 
 
+def _own_layer():
+    """A channel layer of the test's own to listen on: the process's shared one may still hold
+    a receive begun on another test's event loop (a consumer under test), which channels_redis
+    refuses to mix with a new loop. Sending still goes through the shared one, as in
+    production."""
+    return channel_layers.make_backend("default")
+
+
 @pytest.fixture
 def listener():
-    layer = get_channel_layer()
+    layer = _own_layer()
     channel = async_to_sync(layer.new_channel)()
     async_to_sync(layer.group_add)(GROUP, channel)
     yield layer, channel
@@ -58,7 +66,7 @@ def test_the_live_feed_is_one_group_per_deployment(settings):
 
 def test_a_broadcast_reaches_the_live_feed_in_order_a_hundred_frames_a_message(monkeypatch):
     # Given a connection on the live feed
-    layer = get_channel_layer()
+    layer = _own_layer()
     channel = async_to_sync(layer.new_channel)()
     async_to_sync(layer.group_add)(live.live_feed_group(), channel)
     try:

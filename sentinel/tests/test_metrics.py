@@ -25,10 +25,13 @@ from alerts.models import WebhookDelivery, WebhookEndpoint
 from alerts.tests.test_consumers import _connect, _cookie_for
 from alerts.tests.test_services import investigator
 from sentinel import metrics, metrics_scrape, runner
+from sentinel.pipeline import queue
+from sentinel.pipeline.orchestrator import dead_letter_record
+from sentinel.pipeline.queue import QueuedTransaction, partner_queue_key, shard_partners_key
 from sentinel.redis import get_redis
 from sentinel.tests.test_health import closed_port
 from transactions.models import Transaction
-from transactions.services import ProfilingKey, profile_queue_key, transaction_ingest
+from transactions.services import transaction_ingest
 from transactions.tests.factories import PartnerBankFactory, transaction_payload
 
 URL = "/metrics"
@@ -74,7 +77,7 @@ def no_token(settings):
 @pytest.fixture
 def redis_unreachable(monkeypatch):
     dead = redis.Redis(host="127.0.0.1", port=closed_port(), retry=Retry(NoBackoff(), 0))
-    monkeypatch.setattr(metrics_scrape, "get_redis", lambda: dead)
+    monkeypatch.setattr(queue, "get_redis", lambda: dead)
 
 
 # --- Who may scrape ----------------------------------------------------------------------------
@@ -294,10 +297,27 @@ def test_websocket_clients_count_staff_connections_while_they_are_open():
 # --- Backlogs read at scrape time --------------------------------------------------------------
 
 
+def queued(shard: int, partner_id: int, *ids) -> None:
+    """Ids waiting in a partner's list of a shard, as the queue keeps them (no drain runs)."""
+    get_redis().rpush(partner_queue_key(shard, partner_id), *(str(pk) for pk in ids))
+    get_redis().sadd(shard_partners_key(shard), partner_id)
+
+
+def test_dead_letters_waiting_are_counted(client, no_token):
+    partner = PartnerBankFactory()
+    (result,) = [transaction_ingest(partner=partner, payload=transaction_payload())]
+    dead_letter_record(transaction_id=result.id, error=ValueError("cannot fold"))
+
+    scraped = scrape(client)
+
+    assert scraped[("sentinel_dead_letters_waiting", ())] == 1
+    assert scraped[("sentinel_dead_letters_total", ())] >= 1
+
+
 def test_the_profiling_backlog_counts_queued_ids_per_shard_with_the_oldest_age(client, no_token):
     # Given shard 1 holds three ids, the first made 90 s ago; shard 0 is empty
     oldest, newer = uuid7_made(90), uuid7_made(5)
-    get_redis().rpush(profile_queue_key(1), str(oldest), str(newer), str(uuid7_made(1)))
+    queued(1, 7, oldest, newer, uuid7_made(1))
 
     scraped = scrape(client)
 
@@ -312,13 +332,10 @@ def test_the_profiling_backlog_counts_queued_ids_per_shard_with_the_oldest_age(c
 def test_the_backlog_follows_ingested_transactions_to_their_shard(client, no_token):
     # Given two stored transactions whose keys sit in their account's shard, not yet drained
     partner = PartnerBankFactory()
-    stored = [
-        transaction_ingest(partner=partner, payload=transaction_payload(), hand_over=False)
-        for _ in range(2)
-    ]
-    keys = [ProfilingKey.of(Transaction.objects.get(pk=result.id)) for result in stored]
+    stored = [transaction_ingest(partner=partner, payload=transaction_payload()) for _ in range(2)]
+    keys = [QueuedTransaction.of(Transaction.objects.get(pk=result.id)) for result in stored]
     for key in keys:
-        get_redis().rpush(profile_queue_key(key.shard), str(key.id))
+        queued(key.shard, key.partner_id, key.id)
 
     scraped = scrape(client)
 
@@ -331,8 +348,8 @@ def test_the_backlog_follows_ingested_transactions_to_their_shard(client, no_tok
 
 def test_unprofiled_age_reads_from_the_oldest_received(client, no_token):
     partner = PartnerBankFactory()
-    first = transaction_ingest(partner=partner, payload=transaction_payload(), hand_over=False)
-    transaction_ingest(partner=partner, payload=transaction_payload(), hand_over=False)
+    first = transaction_ingest(partner=partner, payload=transaction_payload())
+    transaction_ingest(partner=partner, payload=transaction_payload())
     Transaction.objects.filter(pk=first.id).update(
         received_at=timezone.now() - timedelta(minutes=10)
     )
@@ -358,7 +375,7 @@ def test_the_webhook_outbox_counts_pending_deliveries_and_the_most_overdue(clien
         (DeliveryState.DEAD, None, None),
     ]
     for state, due, delivered in states:
-        tx = transaction_ingest(partner=partner, payload=transaction_payload(), hand_over=False)
+        tx = transaction_ingest(partner=partner, payload=transaction_payload())
         WebhookDelivery.objects.create(
             endpoint=endpoint,
             transaction_id=tx.id,
@@ -443,7 +460,7 @@ def test_a_database_outage_answers_within_one_connect_timeout(tmp_path):
 
 
 def test_a_corrupt_queue_entry_fails_only_its_probe(client, no_token):
-    get_redis().rpush(profile_queue_key(0), "not-a-uuid")
+    queued(0, 7, "not-a-uuid")
 
     scraped = scrape(client)
 

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from django.contrib.auth.models import Group
 
+from sentinel.pipeline.orchestrator import transactions_accept
 from transactions import keyring, services
 from transactions.models import AccountProfile, ApiKey
 from transactions.profile_cache import cached_profile
@@ -88,7 +89,7 @@ def test_revoke_action_revokes_selected_keys(client, administrator):
 @pytest.mark.django_db(transaction=True)
 def test_profile_edit_in_the_admin_drops_the_cached_copy(client, administrator):
     partner = PartnerBankFactory()
-    services.transaction_ingest(partner=partner, payload=transaction_payload())
+    transactions_accept(partner=partner, payloads=[transaction_payload()])
     profile = AccountProfile.objects.get()
     assert cached_profile(partner.pk, "A1") is not None
     prefix = "profile-0-"  # noqa: S105

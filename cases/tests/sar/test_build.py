@@ -15,6 +15,7 @@ from cases.sar import (
     sar_to_pdf,
     sar_to_xml,
 )
+from sentinel.pipeline.orchestrator import transactions_process
 from transactions import services
 from transactions.tests.factories import PartnerBankFactory, transaction_payload
 
@@ -22,11 +23,9 @@ pytestmark = pytest.mark.django_db
 
 
 def ingest(partner, **overrides):
-    result = services.transaction_ingest(
-        partner=partner, payload=transaction_payload(**overrides), hand_over=False
-    )
+    result = services.transaction_ingest(partner=partner, payload=transaction_payload(**overrides))
     assert result.status == "created", result.errors
-    services.account_profiles_refresh(transaction_ids=[result.id])
+    transactions_process(transaction_ids=[result.id])
     return result.id
 
 

@@ -32,7 +32,7 @@ def send(partner, minute: datetime, count: int, **fields) -> None:
         transaction_payload(occurred_at=(minute + timedelta(seconds=i % 60)).isoformat(), **fields)
         for i in range(count)
     ]
-    transactions_ingest(partner=partner, payloads=payloads, hand_over=False)
+    transactions_ingest(partner=partner, payloads=payloads)
 
 
 def stat(partner, minute, dimension="", value="") -> MinuteStat:

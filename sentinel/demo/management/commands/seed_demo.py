@@ -1,7 +1,7 @@
 """``manage.py seed_demo``: a realistic, reproducible population to explore Sentinel with.
 
 The command only orchestrates: ``sentinel.demo.generator`` makes the payloads (pure, seeded)
-and they are stored through ``transactions_ingest``, the service behind the API, so the demo
+and they are stored through ``transactions_accept``, the service behind the API, so the demo
 data takes exactly the path a partner's data takes, profiling and scoring included.
 
 It seeds the whole product, which is why the demo is an app above all the others: the planted
@@ -36,8 +36,9 @@ from rules.services import list_entries_import
 from sentinel import roles
 from sentinel.demo import generator as demo
 from sentinel.demo.guard import refuse_unless_demo_allowed
+from sentinel.pipeline.orchestrator import transactions_accept
 from transactions.models import PartnerBank, Transaction
-from transactions.services import api_key_create, partner_create, transactions_ingest
+from transactions.services import api_key_create, partner_create
 
 BATCH_SIZE = 1000  # the batch endpoint's limit: the demo ingests the way a partner would
 # (username, group, superuser)
@@ -265,7 +266,7 @@ def _ingest(partner: PartnerBank, payloads: list[dict]) -> Counter[str]:
     """Store payloads in batches, as a partner would; returns how many ended in each status."""
     counts: Counter[str] = Counter()
     for offset in range(0, len(payloads), BATCH_SIZE):
-        results = transactions_ingest(
+        results = transactions_accept(
             partner=partner, payloads=payloads[offset : offset + BATCH_SIZE]
         )
         counts.update(result.status for result in results)

@@ -7,9 +7,9 @@ from unittest import mock
 import pytest
 
 from rules.choices import RuleStatus
-from rules.models import Decision
+from rules.models import Decision, RuleFailure
 from rules.tests import factories
-from transactions.services import account_profiles_refresh
+from sentinel.pipeline.orchestrator import transactions_process
 from transactions.tests.factories import transaction_payload
 
 URL = "/api/v1/transactions/"
@@ -67,7 +67,7 @@ def test_the_detail_shows_pending_then_the_decision(partner_client, large_amount
     detail = client.get(f"{URL}{created['id']}/").json()
     assert (detail["scoring"], detail["decision"]) == ("pending", None)
 
-    account_profiles_refresh(transaction_ids=[created["id"]])
+    transactions_process(transaction_ids=[created["id"]])
 
     detail = client.get(f"{URL}{created['id']}/").json()
     assert detail["scoring"] == "done"
@@ -108,7 +108,7 @@ def test_wait_true_hands_the_transaction_to_the_workers_only_once_decided(
     def hand_over(keys):
         seen.append(Decision.objects.filter(pk__in=[key.id for key in keys]).count())
 
-    with mock.patch("rules.services.decisions.transactions_hand_over", hand_over):
+    with mock.patch("sentinel.pipeline.orchestrator.transactions_hand_over", hand_over):
         client.post(f"{URL}?wait=true", transaction_payload(amount="12000.00"))
 
     assert seen == [1]
@@ -119,10 +119,8 @@ def test_wait_true_answers_pending_when_scoring_fails_and_keeps_the_transaction(
 ):
     client = partner_client()
     with (
-        mock.patch(
-            "rules.engine.aggregates_record_and_compute", side_effect=ConnectionError("down")
-        ),
-        mock.patch("rules.services.decisions.transactions_hand_over") as hand_over,
+        mock.patch("sentinel.pipeline.stages.decisions_store", side_effect=ConnectionError("down")),
+        mock.patch("sentinel.pipeline.orchestrator.transactions_hand_over") as hand_over,
     ):
         response = client.post(f"{URL}?wait=true", transaction_payload(amount="12000.00"))
 
@@ -132,3 +130,30 @@ def test_wait_true_answers_pending_when_scoring_fails_and_keeps_the_transaction(
     assert "decision" not in body
     hand_over.assert_called_once()
     assert not Decision.objects.filter(pk=body["id"]).exists()
+
+
+def test_wait_true_decides_without_a_failing_provider_and_says_so(partner_client):
+    """Given a rule on an aggregate and one on the amount, when the aggregates' Redis call
+    fails, the decision is still made from the amount rule, names the missing provider, and
+    the aggregate rule is recorded as failed for the transaction."""
+    client = partner_client()
+    factories.only_these_rules(
+        factories.rule(code="large_amount", expression="amount >= 10000", outcome="review"),
+        factories.rule(code="busy", expression='count(by="account", within="1h") > 5'),
+    )
+    with mock.patch(
+        "rules.features.aggregates.aggregates_record_and_compute",
+        side_effect=ConnectionError("down"),
+    ):
+        response = client.post(f"{URL}?wait=true", transaction_payload(amount="12000.00"))
+
+    body = response.json()
+    assert body["scoring"] == "done"
+    assert body["decision"]["outcome"] == "review"
+    assert body["decision"]["degraded"] == ["aggregates"]
+    assert [hit["rule"] for hit in body["decision"]["hits"]] == ["large_amount"]
+    (failure,) = RuleFailure.objects.filter(transaction_id=body["id"])
+    assert failure.rule.code == "busy"
+    assert "feature provider unavailable: aggregates" in failure.message
+    detail = client.get(f"{URL}{body['id']}/").json()
+    assert detail["decision"]["degraded"] == ["aggregates"]

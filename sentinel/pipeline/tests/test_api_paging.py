@@ -28,7 +28,7 @@ def _at(moment: datetime) -> str:
 def _store(partner, count: int, *, at: datetime = BURST, **fields) -> None:
     """``count`` transactions stamped with the same second (a batch file, a burst)."""
     payloads = [transaction_payload(occurred_at=_at(at), **fields) for _ in range(count)]
-    results = transactions_ingest(partner=partner, payloads=payloads, hand_over=False)
+    results = transactions_ingest(partner=partner, payloads=payloads)
     assert {result.status for result in results} == {"created"}
 
 

@@ -1,5 +1,5 @@
-"""The partner ingest API: thin views over transactions.services (and, for ``?wait=true``,
-rules.services, which scores in the request)."""
+"""The partner transaction API: the pipeline's entrance. Thin views over the orchestrator
+(accepting, and deciding in the request for ``?wait=true``) and the transaction reads."""
 
 from __future__ import annotations
 
@@ -15,22 +15,22 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from rules import services as rule_services
 from sentinel.api.exceptions import Conflict, InvalidInput
 from sentinel.api.pagination import CursorPagination
-from transactions import selectors, services
+from sentinel.timestamps import iso_utc
+from transactions.api.authentication import partner_of
+from transactions.api.permissions import IsPartner, IsPartnerOrTransactionViewer
+from transactions.api.serializers import ErrorSerializer
+from transactions.api.throttling import PartnerRateThrottle
 from transactions.filtersets import TransactionFilterSet
 from transactions.schemas import TransactionIn
 
-from .authentication import partner_of
-from .permissions import IsPartner, IsPartnerOrTransactionViewer
+from .. import orchestrator, selectors
 from .serializers import (
     BatchResultSerializer,
-    ErrorSerializer,
     TransactionAcceptedSerializer,
     TransactionSerializer,
 )
-from .throttling import PartnerRateThrottle
 
 MAX_BATCH = 1000
 ERROR = OpenApiResponse(ErrorSerializer, description="See docs/api.md § Errors.")
@@ -85,11 +85,11 @@ class TransactionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         partner = partner_of(request)
         decision = None
         if wait:
-            result, decision = rule_services.transaction_ingest_scored(
+            result, decision = orchestrator.transaction_decide_now(
                 partner=partner, payload=request.data
             )
         else:
-            result = services.transaction_ingest(partner=partner, payload=request.data)
+            (result,) = orchestrator.transactions_accept(partner=partner, payloads=[request.data])
         if result.status == "invalid":
             raise InvalidInput(result.errors)
         if result.status == "conflict":
@@ -102,7 +102,7 @@ class TransactionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         body = {
             "id": str(result.id),
             "external_id": result.row["external_id"],
-            "received_at": result.row["received_at"].isoformat().replace("+00:00", "Z"),
+            "received_at": iso_utc(result.row["received_at"]),
             "scoring": "pending" if decision is None else "done",
         }
         if decision is not None:
@@ -127,7 +127,7 @@ class TransactionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     @action(detail=False, methods=["post"])
     def batch(self, request):
         items = _batch_items(request.data)
-        results = services.transactions_ingest(partner=partner_of(request), payloads=items)
+        results = orchestrator.transactions_accept(partner=partner_of(request), payloads=items)
         counts = dict.fromkeys(("created", "duplicate", "conflict", "invalid"), 0)
         rows = []
         for index, result in enumerate(results):

@@ -11,10 +11,9 @@ import json
 from django.core.management.base import BaseCommand
 
 from rules.reports import AccountFigures, DetectionFigures, detection_figures, unscored_count
-from transactions.selectors import transactions_awaiting_profile
-from transactions.services import account_profiles_refresh, profile_queues_drain
 
-SWEEP_BATCH = 1000
+from ...orchestrator import transactions_queued_process
+
 # What the demo population must show (issue 3): planted accounts found, normal ones left alone.
 TARGET_DETECTED = 0.90
 TARGET_NORMAL_HIT = 0.02
@@ -79,14 +78,8 @@ class Command(BaseCommand):
 
 
 def _score_pending() -> int:
-    """Profile and score what is queued, then what the queue lost; how many were scored."""
-    scored = profile_queues_drain()
-    while ids := transactions_awaiting_profile(older_than_seconds=0, limit=SWEEP_BATCH):
-        folded = account_profiles_refresh(transaction_ids=ids)
-        scored += folded
-        if folded == 0:  # the rest are locked by a worker right now
-            break
-    return scored
+    """Run the pipeline on what is queued, then on what the queue lost; how many."""
+    return transactions_queued_process()
 
 
 def _target_met(figures: DetectionFigures) -> bool:

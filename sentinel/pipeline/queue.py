@@ -1,0 +1,156 @@
+"""The profiling queue: accepted transactions waiting for the pipeline, kept in Redis.
+
+Accepted ids go to Redis lists, sharded by account, and one Celery task at a time drains each
+shard in bulk (a task per transaction would cost a broker publish per request and a database
+transaction per row). Sharding by account lets several worker processes run the pipeline at
+once without waiting on each other: two drains never lock the same account, profile or alert
+row. Within a shard each partner has a list of its own and the drain takes the partners in
+turn, so one partner's flood or hot accounts slow that partner, never another.
+
+The "drain scheduled" flag keeps one task queued per shard: the task clears it before
+draining, so anything pushed later schedules the next one. Whatever never reaches a list
+(Redis or the broker down) is found by the sweep (``tasks.sweep_unprocessed_transactions``).
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+import zlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from celery import current_app
+from django.conf import settings
+
+from sentinel.ids import uuid7_time
+from sentinel.redis import get_redis, redis_key
+from transactions.models import Transaction, customer_side
+
+# Waiting a moment before draining lets a burst collect into one batch (cheaper per row) while
+# keeping decisions well within two seconds of the transaction.
+DRAIN_DELAY_SECONDS = 0.5
+DRAIN_TASK = "sentinel.pipeline.tasks.drain_profiling_shard"
+
+
+@dataclass(frozen=True)
+class QueuedTransaction:
+    """What the queue needs of an accepted transaction: its id, and the account that shards
+    it (with its partner, whose turn it waits for)."""
+
+    id: uuid.UUID
+    partner_id: int
+    account_external_id: str
+
+    @classmethod
+    def of(cls, row: Transaction | Mapping) -> QueuedTransaction:
+        if isinstance(row, Transaction):
+            return cls(row.id, row.partner_id, row.account_external_id)
+        side = customer_side(row["direction"])
+        return cls(row["id"], row["partner_id"], row[f"{side}_account_id"])
+
+    @property
+    def shard(self) -> int:
+        return queue_shard(self.partner_id, self.account_external_id)
+
+
+def queue_shard(partner_id: int, account_external_id: str) -> int:
+    """The queue shard of an account: stable across processes (crc32, not ``hash``)."""
+    key = f"{partner_id}:{account_external_id}".encode()
+    return zlib.crc32(key) % settings.SENTINEL_PROFILE_SHARDS
+
+
+def partner_queue_key(shard: int, partner_id: int) -> str:
+    return redis_key("profiling", "queue", shard, partner_id)
+
+
+def shard_partners_key(shard: int) -> str:
+    """The partners with transactions waiting in a shard."""
+    return redis_key("profiling", "partners", shard)
+
+
+def drain_scheduled_key(shard: int) -> str:
+    return redis_key("profiling", "scheduled", shard)
+
+
+def queue_push(*, transactions: Sequence[QueuedTransaction]) -> None:
+    """Queue accepted transactions and make sure each shard they fall in has a drain coming."""
+    by_list: dict[tuple[int, int], list[str]] = {}
+    for item in transactions:
+        by_list.setdefault((item.shard, item.partner_id), []).append(str(item.id))
+    shards = sorted({shard for shard, _ in by_list})
+    pipe = get_redis().pipeline(transaction=False)
+    for (shard, partner_id), ids in sorted(by_list.items()):
+        pipe.rpush(partner_queue_key(shard, partner_id), *ids)
+        pipe.sadd(shard_partners_key(shard), partner_id)
+    for shard in shards:
+        pipe.set(drain_scheduled_key(shard), 1, nx=True, ex=10)
+    answers = pipe.execute()
+    for shard, scheduled in zip(shards, answers[-len(shards) :], strict=True):
+        if scheduled:
+            drain_schedule(shard)
+
+
+def drain_schedule(shard: int) -> None:
+    """Queue the shard's drain task (its "scheduled" flag is already set)."""
+    try:
+        current_app.tasks[DRAIN_TASK].apply_async(args=(shard,), countdown=DRAIN_DELAY_SECONDS)
+    except Exception:
+        get_redis().delete(drain_scheduled_key(shard))  # let the next push try again
+        raise
+
+
+def queue_partners(shard: int) -> list[int]:
+    return sorted(int(member) for member in get_redis().smembers(shard_partners_key(shard)))
+
+
+def queue_pop(*, shard: int, partner_id: int, count: int) -> list[str]:
+    """Up to ``count`` ids of one partner's turn; a partner with nothing left leaves the turn
+    (and comes back if a push raced the check)."""
+    redis = get_redis()
+    key = partner_queue_key(shard, partner_id)
+    ids = redis.lpop(key, count)
+    if ids:
+        return [pk.decode() for pk in ids]
+    redis.srem(shard_partners_key(shard), partner_id)
+    if redis.llen(key):
+        redis.sadd(shard_partners_key(shard), partner_id)
+    return []
+
+
+def queue_has_work(shard: int) -> bool:
+    return any(
+        get_redis().llen(partner_queue_key(shard, partner_id))
+        for partner_id in queue_partners(shard)
+    )
+
+
+@dataclass(frozen=True)
+class ShardBacklog:
+    shard: int
+    waiting: int
+    oldest_age_seconds: float  # of the oldest id at the head of a partner's list; 0 when empty
+
+
+def queue_backlog() -> list[ShardBacklog]:
+    """Per shard: how many ids wait, and how long the oldest has (ids are uuid7: their time
+    is when they were accepted). For /metrics and the bench."""
+    redis = get_redis()
+    backlog = []
+    now = time.time()
+    for shard in range(settings.SENTINEL_PROFILE_SHARDS):
+        partners = queue_partners(shard)
+        pipe = redis.pipeline(transaction=False)
+        for partner_id in partners:
+            pipe.llen(partner_queue_key(shard, partner_id))
+            pipe.lindex(partner_queue_key(shard, partner_id), 0)
+        answers = pipe.execute()
+        lengths, heads = answers[0::2], [head for head in answers[1::2] if head]
+        oldest = min((uuid7_time(uuid.UUID(head.decode())) for head in heads), default=now)
+        backlog.append(ShardBacklog(shard, sum(lengths), max(0.0, now - oldest)))
+    return backlog
+
+
+def queue_length() -> int:
+    """Transaction ids waiting in every shard."""
+    return sum(shard.waiting for shard in queue_backlog())

@@ -1,0 +1,94 @@
+"""The pipeline's stages, in the order a batch goes through them (orchestrator.py).
+
+Each stage is one step on a batch: it takes what the previous one gave and returns what the
+next one needs. Stages own nothing but their step: the orchestrator owns the database
+transaction, retries and the order. Each calls the service of the app that owns the step, so
+the apps below never call up: transactions ← rules ← alerts ← cases, with the pipeline above.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from alerts.services import (
+    AlertChanges,
+    alerts_from_hits,
+    alerts_page_on_call,
+    webhooks_for_decisions,
+)
+from cases.models import Case
+from cases.services import cases_from_alerts
+from rules import engine
+from rules.engine import Evaluation, RuleSet
+from rules.features import FeatureValues
+from rules.selectors import evaluations_stored
+from rules.services import decisions_store
+from sentinel import metrics
+from transactions.models import Transaction
+from transactions.services import account_profiles_fold, transactions_claim_unprofiled
+
+Profiles = dict[tuple[int, str], dict | None]
+
+
+def claim(transaction_ids: Sequence) -> list[Transaction]:
+    """The batch: those of these transactions not processed yet, locked for this run."""
+    return transactions_claim_unprofiled(transaction_ids=transaction_ids)
+
+
+def profile(batch: Sequence[Transaction]) -> Profiles:
+    """Fold the batch into its customers, accounts and account profiles."""
+    return account_profiles_fold(transactions=batch)
+
+
+def undecided(batch: Sequence[Transaction]) -> tuple[list[Transaction], list[Evaluation]]:
+    """Split the batch: transactions still to score, and the decisions ``?wait=true`` already
+    made for the others (which still go through alerts, cases and notify)."""
+    earlier = evaluations_stored(transactions=batch)
+    decided = {evaluation.transaction.id for evaluation in earlier}
+    return [tx for tx in batch if tx.id not in decided], earlier
+
+
+def features(
+    batch: Sequence[Transaction], profiles: Profiles, ruleset: RuleSet, *, in_request: bool
+) -> FeatureValues:
+    """Every feature provider's values for the batch (profile fields, rolling aggregates and
+    whatever detection families are configured); a failing provider is left out."""
+    return engine.batch_features(batch, profiles=profiles, ruleset=ruleset, in_request=in_request)
+
+
+def rules(
+    batch: Sequence[Transaction], values: FeatureValues, ruleset: RuleSet
+) -> list[Evaluation]:
+    """Run the rules in scope on each transaction."""
+    return engine.evaluate_batch(batch, features=values, ruleset=ruleset)
+
+
+def decision(evaluations: Sequence[Evaluation]) -> list[Evaluation]:
+    """Store the decisions with their hits and failures; the evaluations whose decision this
+    call stored (a concurrent ``?wait=true`` may have stored one first)."""
+    stored = decisions_store(evaluations)
+    mine = [evaluation for evaluation in evaluations if evaluation.transaction.id in stored]
+    metrics.count_decisions(evaluation.outcome for evaluation in mine)
+    for evaluation in mine:
+        for rule, _ in evaluation.failures:
+            metrics.count_rule_failure(rule.code)
+    return mine
+
+
+def alerts(evaluations: Sequence[Evaluation]) -> AlertChanges:
+    """Open or update de-duplicated alerts for the live hits (announced after the commit)."""
+    return alerts_from_hits(evaluations=evaluations)
+
+
+def cases(changes: AlertChanges) -> list[Case]:
+    """Take the new and changed alerts into their subjects' cases."""
+    return cases_from_alerts(alerts=changes.alerts)
+
+
+def notify(evaluations: Sequence[Evaluation], changes: AlertChanges) -> None:
+    """What leaves the system, after the commit: partner webhooks for review and block
+    decisions (outbox rows written now, delivered by a task with retries) and the on-call
+    email. Live pushes to investigators leave after the commit from the alert and case
+    services themselves."""
+    webhooks_for_decisions(evaluations=evaluations)
+    alerts_page_on_call(changes=changes)

@@ -1,0 +1,40 @@
+"""Celery interfaces to the pipeline: take ids, call the orchestrator, nothing more."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.conf import settings
+from django.db import OperationalError
+
+from . import orchestrator, selectors
+
+SWEEP_BATCH = 1000
+
+
+@shared_task(
+    name="sentinel.pipeline.tasks.drain_profiling_shard",
+    acks_late=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=5,
+    time_limit=60,
+    soft_time_limit=50,
+)
+def drain_profiling_shard(shard: int = 0) -> int:
+    """Run the pipeline on one shard's queued transactions; lost ids are left to the sweep."""
+    return orchestrator.profiling_shard_drain(shard=shard)
+
+
+@shared_task(time_limit=300, soft_time_limit=280)
+def sweep_unprocessed_transactions() -> int:
+    """Run the pipeline on what a lost task left behind, so nothing accepted stays
+    unprocessed (dead letters excepted: they wait for someone to retry them)."""
+    total = 0
+    while ids := selectors.transactions_to_sweep(
+        older_than_seconds=settings.SENTINEL_PROFILE_SWEEP_AFTER_SECONDS, limit=SWEEP_BATCH
+    ):
+        processed = orchestrator.transactions_process_resilient(transaction_ids=ids)
+        total += processed
+        if processed == 0:  # the rest are claimed by a worker right now, or set aside
+            break
+    return total

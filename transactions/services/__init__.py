@@ -1,0 +1,29 @@
+"""Writes of the transactions app, one module per concern; import them from here.
+
+- ``partners``: partner banks and their API keys.
+- ``ingest``: validating and storing accepted transactions, exactly once.
+- ``profiles``: claiming accepted transactions and folding them into account profiles.
+"""
+
+from .ingest import IngestResult, transaction_build, transaction_ingest, transactions_ingest
+from .partners import api_key_create, api_key_revoke, partner_create
+from .profiles import (
+    PROFILE_TOP_N,
+    account_profile_update,
+    account_profiles_fold,
+    transactions_claim_unprofiled,
+)
+
+__all__ = [
+    "PROFILE_TOP_N",
+    "IngestResult",
+    "account_profile_update",
+    "account_profiles_fold",
+    "api_key_create",
+    "api_key_revoke",
+    "partner_create",
+    "transaction_build",
+    "transaction_ingest",
+    "transactions_claim_unprofiled",
+    "transactions_ingest",
+]
