@@ -9,13 +9,18 @@ PIP_FLAGS := --disable-pip-version-check --quiet
 run: $(VENV)/.installed
 	$(PY) -m sentinel.runner
 
+# The layers (pyproject: [tool.importlinter]) and lint are checked first: a backwards import
+# between apps fails the run.
 test: $(VENV)/.installed-dev browser
+	$(VENV)/bin/lint-imports --no-cache
+	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -n 2 --dist loadgroup
 
 bench: $(VENV)/.installed-dev wrk
 	$(PY) -m bench.run
 
 lint: $(VENV)/.installed-dev
+	$(VENV)/bin/lint-imports --no-cache
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
