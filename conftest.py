@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import time
+from pathlib import Path
 
 import pytest
 from rest_framework.test import APIClient
@@ -80,6 +82,26 @@ def partner_client(db):
     return make
 
 
+# --- Shared data: ../shared/data beside the checkout (external data sets, never copied in) ---
+
+SHARED_DATA = Path(__file__).resolve().parent.parent / "shared" / "data"
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() == "true"
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """``../shared/data`` relative to the checkout; skip without it, except under CI=true,
+    where its absence is a failure (CI lays shared/ beside the clone)."""
+    if SHARED_DATA.is_dir():
+        return SHARED_DATA
+    if _in_ci():
+        pytest.fail(f"CI=true but {SHARED_DATA} is missing.", pytrace=False)
+    pytest.skip(f"{SHARED_DATA} is not present beside the checkout")
+
+
 # --- Browser tests: Playwright driving Debian's Chromium (never `playwright install`) ---
 
 CHROMIUM = "/usr/bin/chromium"
@@ -89,11 +111,9 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 @pytest.fixture(scope="session")
 def chromium_executable() -> str:
     """Path of Debian's Chromium; skip without it, except under CI=true where that is a failure."""
-    import os
-
     if os.access(CHROMIUM, os.X_OK):
         return CHROMIUM
-    if os.environ.get("CI", "").strip().lower() == "true":
+    if _in_ci():
         pytest.fail(
             f"CI=true but {CHROMIUM} is missing: browser tests must run in CI. "
             "Install it with `apt-get install chromium` (or `make browser` as root).",

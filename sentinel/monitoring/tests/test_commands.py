@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -14,9 +13,6 @@ from transactions.models import Transaction
 from transactions.tests.factories import PartnerBankFactory
 
 pytestmark = pytest.mark.django_db
-SHARED_CSV = Path("/work/shared/data/status_counts.csv")
-if not SHARED_CSV.exists():
-    SHARED_CSV = Path(__file__).resolve().parents[4] / "shared" / "data" / "status_counts.csv"
 
 
 def write(tmp_path, text: str) -> str:
@@ -108,13 +104,12 @@ def test_unknown_partner_is_refused(tmp_path):
         call_command("import_status_counts", write(tmp_path, GOOD), partner="nobody")
 
 
-@pytest.mark.skipif(not SHARED_CSV.exists(), reason="shared data not present")
-def test_the_shared_three_days_are_healthy_at_the_last_minute(partner_client):
+def test_the_shared_three_days_are_healthy_at_the_last_minute(partner_client, shared_data):
     # Given the three days of card traffic replayed for a partner
     client = partner_client("Replay Bank")
     call_command(
         "import_status_counts",
-        str(SHARED_CSV),
+        str(shared_data / "status_counts.csv"),
         partner=client.partner.slug,
         mappings=["backend_reversed=reversed", "refunded=approved:refund"],
         stdout=io.StringIO(),
