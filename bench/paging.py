@@ -217,6 +217,7 @@ def _walk_drf_cursor(client: _SignedClient, result: PagingResult) -> None:
     from unittest import mock
 
     from rest_framework.pagination import CursorPagination
+
     from transactions.api.views import TransactionViewSet
 
     class DrfNewestFirst(CursorPagination):

@@ -60,10 +60,12 @@ def _amount(rng: random.Random) -> str:
     return f"{min(rng.lognormvariate(4.5, 1.4), 250_000.0) + 0.01:.2f}"
 
 
-def transaction(rng: random.Random, external_id: str, now: datetime) -> dict:
-    """One valid contract payload with a unique external_id."""
+def transaction(
+    rng: random.Random, external_id: str, now: datetime, *, accounts: int = ACCOUNTS
+) -> dict:
+    """One valid contract payload with a unique external_id, for one of `accounts` customers."""
     tx_type = rng.choices([name for name, _ in TYPES], weights=[w for _, w in TYPES])[0]
-    customer = _account(rng.randrange(ACCOUNTS))
+    customer = _account(rng.randrange(accounts))
     counterparty = _counterparty(rng)
     inbound = tx_type in INBOUND_TYPES
     payload = {
@@ -89,15 +91,16 @@ def transaction(rng: random.Random, external_id: str, now: datetime) -> dict:
     return payload
 
 
-def transactions(prefix: str, count: int, seed: str) -> Iterator[dict]:
-    """`count` payloads whose external_ids start with `prefix` (unique per phase and partner).
+def transactions(prefix: str, count: int, seed: str, *, accounts: int = ACCOUNTS) -> Iterator[dict]:
+    """`count` payloads whose external_ids start with `prefix` (unique per phase and partner),
+    over `accounts` customer accounts (counterparties come from a larger pool).
 
     Seeded, so two runs send comparable traffic.
     """
     rng = random.Random(seed)
     now = datetime.now(UTC)
     for number in range(count):
-        yield transaction(rng, f"{prefix}-{number:07d}", now)
+        yield transaction(rng, f"{prefix}-{number:07d}", now, accounts=accounts)
 
 
 def encode(payload: object) -> bytes:

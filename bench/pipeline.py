@@ -19,6 +19,7 @@ import http.client
 import json
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -69,8 +70,10 @@ class PipelineResult:
 
 
 @dataclass
-class _Sender:
-    """The schedule the connections share, and what they saw."""
+class Sender:
+    """The schedule the connections share, and what they saw: batch `i` is due at
+    `start + i * interval`; sending holds while more than `backlog_cap` accepted transactions
+    wait for a decision (as last polled into `decided`), and stops at `deadline`."""
 
     batches: list[tuple[bytes, dict[str, str]]]
     interval: float
@@ -122,27 +125,21 @@ def measure(
     cpu_groups: dict[str, int | None],
 ) -> PipelineResult:
     count = int(rate * seconds) // batch_size
-    sender = _Sender(
-        _signed_batches(count, batch_size, credentials), batch_size / rate, backlog_cap
+    items = payloads.transactions("e2e", count * batch_size, seed="e2e")
+    sender = Sender(
+        signed_batches(items, count, batch_size, credentials), batch_size / rate, backlog_cap
     )
-    threads = [
-        threading.Thread(target=_send_all, args=(host, port, sender), daemon=True)
-        for _ in range(connections)
-    ]
-    sender.start = time.perf_counter() + 0.2
-    sender.deadline = sender.start + seconds
-    for thread in threads:
-        thread.start()
+    threads = start_sending(host, port, sender, connections=connections, seconds=seconds)
     samples: list[tuple[float, int]] = []
     with cpu.usage(cpu_groups) as usage:
         while any(thread.is_alive() for thread in threads):
-            sender.decided = _decided(partner_id)
+            sender.decided = decided_count(partner_id)
             samples.append((time.perf_counter() - sender.start, sender.decided))
             time.sleep(POLL_SECONDS)
         for thread in threads:
             thread.join()
         end = sender.finished - sender.start
-        samples.append((time.perf_counter() - sender.start, _decided(partner_id)))
+        samples.append((time.perf_counter() - sender.start, decided_count(partner_id)))
     window_decisions = samples[-1][1] - samples[0][1]
     backlog = sender.accepted - samples[-1][1]
     drain_seconds = _drain(partner_id, sender, samples, drain_limit_seconds)
@@ -160,7 +157,7 @@ def measure(
         held_seconds=sender.held / connections,
         drain_seconds=drain_seconds,
         decided=samples[-1][1],
-        lag_ms=_lag_ms(partner_id),
+        lag_ms=lag_ms(partner_id),
         samples=samples,
         problems=list(sender.problems),
     )
@@ -170,10 +167,11 @@ def measure(
     return result
 
 
-def _signed_batches(
-    count: int, size: int, credentials: tuple[str, str]
+def signed_batches(
+    items: Iterator[dict], count: int, size: int, credentials: tuple[str, str]
 ) -> list[tuple[bytes, dict[str, str]]]:
-    items = payloads.transactions("e2e", count * size, seed="e2e")
+    """`count` batch bodies of `size` payloads drawn from `items`, each with its signature
+    headers (signed now: the server's 300 s window is far longer than a phase)."""
     batches = []
     for _ in range(count):
         body = payloads.encode({"transactions": [next(items) for _ in range(size)]})
@@ -181,7 +179,24 @@ def _signed_batches(
     return batches
 
 
-def _send_all(host: str, port: int, sender: _Sender) -> None:
+def start_sending(
+    host: str, port: int, sender: Sender, *, connections: int, seconds: float
+) -> list[threading.Thread]:
+    """Send `sender`'s batches on schedule over `connections` keep-alive connections, one
+    thread each, starting in 0.2 s; batches not sent within `seconds` are not sent. The threads
+    end when every batch is answered (or the deadline passed)."""
+    threads = [
+        threading.Thread(target=_send_all, args=(host, port, sender), daemon=True)
+        for _ in range(connections)
+    ]
+    sender.start = time.perf_counter() + 0.2
+    sender.deadline = sender.start + seconds
+    for thread in threads:
+        thread.start()
+    return threads
+
+
+def _send_all(host: str, port: int, sender: Sender) -> None:
     connection = http.client.HTTPConnection(host, port, timeout=60)
     try:
         while (index := sender.take()) is not None:
@@ -208,21 +223,22 @@ def _send_all(host: str, port: int, sender: _Sender) -> None:
         connection.close()
 
 
-def _decided(partner_id: int) -> int:
+def decided_count(partner_id: int) -> int:
+    """Decisions stored so far for the partner's transactions."""
     from rules.models import Decision
 
     return Decision.objects.filter(partner_id=partner_id).count()
 
 
 def _drain(
-    partner_id: int, sender: _Sender, samples: list[tuple[float, int]], limit: float
+    partner_id: int, sender: Sender, samples: list[tuple[float, int]], limit: float
 ) -> float | None:
     """Poll until every accepted transaction is decided (or `limit` passes); seconds it took
     after the last batch was answered."""
     deadline = time.perf_counter() + limit
     while samples[-1][1] < sender.accepted and time.perf_counter() < deadline:
         time.sleep(POLL_SECONDS)
-        samples.append((time.perf_counter() - sender.start, _decided(partner_id)))
+        samples.append((time.perf_counter() - sender.start, decided_count(partner_id)))
     if samples[-1][1] < sender.accepted:
         return None
     return max(0.0, samples[-1][0] - (sender.finished - sender.start))
@@ -238,7 +254,7 @@ def _steady(samples: list[tuple[float, int]], warmup: float, end: float) -> tupl
     return t1 - t0, n1 - n0
 
 
-def _lag_ms(partner_id: int) -> dict[str, float | None]:
+def lag_ms(partner_id: int) -> dict[str, float | None]:
     """Accepted (received_at) to decision stored (decided_at), over the partner's decisions."""
     from django.db import connection
 
