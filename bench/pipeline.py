@@ -206,21 +206,35 @@ def _send_all(host: str, port: int, sender: Sender) -> None:
                 break
             late = time.perf_counter() - due > 0.1
             body, headers = sender.batches[index]
-            connection.request("POST", PATH, body=body, headers=headers)
-            response = connection.getresponse()
-            answer = response.read()
+            try:
+                status, answer = _post(connection, body, headers)
+            except (BrokenPipeError, ConnectionResetError, http.client.RemoteDisconnected):
+                # The server closed the connection after it idled past uvicorn's keep-alive
+                # timeout (5 s: batches due further apart than that). Again on a new one: a
+                # transaction it did store comes back "duplicate", not counted twice.
+                connection.close()
+                connection = http.client.HTTPConnection(host, port, timeout=60)
+                status, answer = _post(connection, body, headers)
             with sender.lock:
                 sender.sent += 1
                 sender.late += late
                 sender.finished = max(sender.finished, time.perf_counter())
-                if response.status == 200:
+                if status == 200:
                     sender.accepted += json.loads(answer)["created"]
                 else:
-                    sender.problems.append(f"batch answered {response.status}: {answer[:200]!r}")
+                    sender.problems.append(f"batch answered {status}: {answer[:200]!r}")
     except Exception as exc:  # reported, not raised: a thread's traceback would be lost
         sender.problems.append(f"connection failed: {type(exc).__name__}: {exc}")
     finally:
         connection.close()
+
+
+def _post(
+    connection: http.client.HTTPConnection, body: bytes, headers: dict[str, str]
+) -> tuple[int, bytes]:
+    connection.request("POST", PATH, body=body, headers=headers)
+    response = connection.getresponse()
+    return response.status, response.read()
 
 
 def decided_count(partner_id: int) -> int:

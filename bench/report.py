@@ -10,8 +10,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench import hot_accounts
 from bench.alerts import AlertLatencyResult
 from bench.batch import BatchResult
+from bench.hot_accounts import HotAccountsResult
 from bench.pipeline import PipelineResult
 from bench.scoring import ScoringResult
 from bench.single import WrkResult
@@ -32,11 +34,20 @@ class Results:
     wait: WaitResult
     pipeline: PipelineResult | None
     alerts: AlertLatencyResult | None = None
+    hot_accounts: HotAccountsResult | None = None  # None: skipped (BENCH_HOT_ACCOUNTS=0)
     log_problems: list[str] = field(default_factory=list)  # read from the servers' logs
 
     @property
     def problems(self) -> list[str]:
-        phases = (self.single, self.batch, self.scoring, self.wait, self.pipeline, self.alerts)
+        phases = (
+            self.single,
+            self.batch,
+            self.scoring,
+            self.wait,
+            self.pipeline,
+            self.alerts,
+            self.hot_accounts,
+        )
         found = [problem for phase in phases if phase is not None for problem in phase.problems]
         return found + self.log_problems
 
@@ -112,9 +123,38 @@ def targets(results: Results) -> list[Target]:
                 "ms",
             )
         )
+    if (hot := results.hot_accounts) is not None:
+        goals += _hot_account_targets(hot)
     p99 = wait.percentile(0.99)  # None when nothing was answered: a miss, not a pass
     goals.append(
         Target("?wait=true p99, 100 req/s", float("inf") if p99 is None else p99, 50, False, "ms")
+    )
+    return goals
+
+
+def _hot_account_targets(hot: HotAccountsResult) -> list[Target]:
+    """Every transaction decided; the longest Redis call (reported: SLOWLOG only logs what
+    took over its threshold, so none logged is 0 ms); the other partner's p99 lag."""
+    goals = [Target("hot accounts decided", hot.decided_share, 100, True, "%")]
+    if hot.redis.unavailable is None:
+        goals.append(
+            Target(
+                "longest Redis call",
+                hot.redis.longest_ms,
+                hot_accounts.TARGET_REDIS_MS,
+                False,
+                "ms",
+            )
+        )
+    p99 = hot.probe.lag_ms.get("p99")
+    goals.append(
+        Target(
+            "other partner lag p99",
+            float("inf") if p99 is None else p99,
+            hot_accounts.TARGET_PROBE_P99_MS,
+            False,
+            "ms",
+        )
     )
     return goals
 
@@ -161,6 +201,9 @@ def build(
         "wait": _wait(results.wait),
         "pipeline": None if results.pipeline is None else _pipeline(results.pipeline),
         "alerts": None if results.alerts is None else _alerts(results.alerts),
+        "hot_accounts": None
+        if results.hot_accounts is None
+        else hot_accounts.document(results.hot_accounts),
         "celery_backlog_tasks": backlog,
         "targets": {
             goal.label: {
@@ -318,6 +361,8 @@ def render(document: dict, results: Results) -> str:
         *_alert_lines(document["alerts"], c),
         "",
         *_pipeline_lines(document["pipeline"], c),
+        "",
+        *hot_accounts.lines(document["hot_accounts"], c),
         "",
         "Targets",
         *(goal.line() for goal in targets(results)),

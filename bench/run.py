@@ -10,8 +10,11 @@ worker and the ASGI server and measures:
    websocket, under 200 transactions/s of background traffic (bench/alerts.py);
 3. sustained scoring, accepted to decision stored, with batches offered at a fixed rate for a
    partner of its own (bench/pipeline.py);
-4. single signed POSTs replayed by wrk (bench/single.lua), every one a new transaction;
-5. batches of 1,000 new transactions over keep-alive connections.
+4. hot accounts: 200,000 transactions over 400 accounts offered within a minute by a partner
+   of its own, every one awaited to its decision, with the longest Redis call (SLOWLOG) and
+   another partner's lag at 20 tx/s meanwhile (bench/hot_accounts.py);
+5. single signed POSTs replayed by wrk (bench/single.lua), every one a new transaction;
+6. batches of 1,000 new transactions over keep-alive connections.
 
 Right after scoring it times the aggregates' Redis calls when 400 accounts each make 500
 transactions within a minute (bench/hotkeys.py). Before the servers start it also renders the
@@ -22,7 +25,7 @@ and pages through 100,000 transactions that share one second, 500 a page (bench/
 Their set-up writes millions of rows, so the database is then vacuumed and checkpointed: left
 to autovacuum, that work fell into the server phases and tripled the `?wait=true` p99.
 
-Scoring goes first, while the worker is idle; phases 2, 3 and 4 start once it has caught up
+Scoring goes first, while the worker is idle; phases 2 to 5 start once it has caught up
 with what the previous phase left (bounded wait).
 
 Figures go to stdout and bench/results/latest.json. The exit status is 1 when any request
@@ -32,7 +35,8 @@ Knobs for comparing configurations (defaults are the fastest measured on the 2-c
 BENCH_SECONDS (measured wrk run, default 20), BENCH_UVICORN_OPTIONS (replaces the worker, loop
 and HTTP options), BENCH_CELERY_WORKER=0 (measure without the profiling worker; phase 2 then
 measures nothing), BENCH_WORKER_CONCURRENCY (default 1), BENCH_E2E_RATE (transactions/s
-offered in phase 2, default 2,500).
+offered in phase 3, default 2,500), BENCH_HOT_ACCOUNTS=0 (skip phase 4),
+BENCH_HOT_ACCOUNTS_TRANSACTIONS (its size, default 200,000).
 """
 
 from __future__ import annotations
@@ -48,7 +52,19 @@ from contextlib import ExitStack
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from bench import alerts, batch, cpu, hotkeys, pipeline, report, scoring, services, single, wait
+from bench import (
+    alerts,
+    batch,
+    cpu,
+    hot_accounts,
+    hotkeys,
+    pipeline,
+    report,
+    scoring,
+    services,
+    single,
+    wait,
+)
 from bench import cases as case_queue
 from bench import monitor as monitor_cycle
 from bench import paging as keyset_paging
@@ -173,6 +189,23 @@ def main() -> int:
                 **pipeline_load,
             )
             waited += _wait_for_worker(with_worker, run_started)
+        hot_result = None
+        if with_worker and hot_accounts.enabled():
+            _say(f"Measuring hot accounts: {hot_accounts.describe()}...")
+            hot_partner, hot_credentials = _create_credentials("make bench hot accounts")
+            probe_partner, probe_credentials = _create_credentials("make bench other partner")
+            partner_ids += [hot_partner, probe_partner]
+            hot_result = hot_accounts.measure(
+                address.hostname,
+                address.port,
+                hot_credentials,
+                hot_partner,
+                probe_credentials,
+                probe_partner,
+                transactions=hot_accounts.transactions(),
+                cpu_groups=cpu_groups,
+            )
+            waited += _wait_for_worker(with_worker, run_started)
         _say(f"Measuring single POSTs for {single_load['warmup_seconds']} + {seconds} s...")
         single_result = single.measure(
             f"{base_url}/api/v1/transactions/",
@@ -199,7 +232,8 @@ def main() -> int:
     configuration["database_settled"] = f"{settle_seconds:.0f} s of VACUUM (ANALYZE), CHECKPOINT"
     configuration["worker_catch_up"] = (
         f"{leftovers_seconds:.0f} s for tasks earlier runs left queued, then {waited:.0f} s "
-        "waited for the worker before the alert, sustained-scoring and single phases"
+        "waited for the worker before the alert, sustained-scoring, hot-accounts and single "
+        "phases"
     )
     results = report.Results(
         single=single_result,
@@ -208,6 +242,7 @@ def main() -> int:
         wait=wait_result,
         pipeline=pipeline_result,
         alerts=alerts_result,
+        hot_accounts=hot_result,
         log_problems=_log_problems(),
     )
     document = report.build(
@@ -362,6 +397,7 @@ def _configuration(
         f"in batches of {pipeline_load['batch_size']} over {pipeline_load['connections']} "
         f"connections; steady window after {pipeline_load['warmup_seconds']} s; drain at most "
         f"{pipeline_load['drain_limit_seconds']} s",
+        "hot_accounts_load": hot_accounts.describe(),
     }
 
 
