@@ -194,7 +194,7 @@ def measure(
     result.decided = pipeline.decided_count(partner_id)
     result.dead_letters = _dead_letters(partner_id)
     if result.all_decided:
-        result.decide_seconds = _last_decided_at(partner_id) - started_epoch
+        result.decide_seconds = _last_done_at(partner_id) - started_epoch
     result.lag_ms = pipeline.lag_ms(partner_id)
     result.probe = ProbeResult(
         PROBE_RATE,
@@ -226,13 +226,21 @@ def _dead_letters(partner_id: int) -> int:
     return DeadLetter.objects.waiting().filter(partner_id=partner_id).count()
 
 
-def _last_decided_at(partner_id: int) -> float:
+def _last_done_at(partner_id: int) -> float:
+    """When the pipeline was last finished with one of the partner's transactions (epoch
+    seconds): its last decision, or its last dead letter if that came later."""
     from django.db.models import Max
 
     from rules.models import Decision
+    from sentinel.pipeline.models import DeadLetter
 
-    last = Decision.objects.filter(partner_id=partner_id).aggregate(last=Max("decided_at"))
-    return last["last"].timestamp()
+    times = [
+        Decision.objects.filter(partner_id=partner_id).aggregate(last=Max("decided_at"))["last"],
+        DeadLetter.objects.waiting()
+        .filter(partner_id=partner_id)
+        .aggregate(last=Max("last_failed_at"))["last"],
+    ]
+    return max(moment.timestamp() for moment in times if moment is not None)
 
 
 @contextmanager
@@ -245,27 +253,27 @@ def slow_log(threshold_us: int) -> Iterator[SlowCalls]:
 
     calls = SlowCalls(threshold_us)
     client = redis.Redis.from_url(os.environ["REDIS_URL"])
-    settings = ("slowlog-log-slower-than", "slowlog-max-len")
+    previous: dict[str, str] = {}
     try:
-        previous = {name: client.config_get(name)[name] for name in settings}
+        for name in ("slowlog-log-slower-than", "slowlog-max-len"):
+            previous[name] = client.config_get(name)[name]
         client.config_set("slowlog-log-slower-than", threshold_us)
-        client.config_set("slowlog-max-len", max(SLOWLOG_ENTRIES, int(previous[settings[1]])))
+        client.config_set("slowlog-max-len", max(SLOWLOG_ENTRIES, int(previous[name])))
         client.slowlog_reset()
     except (redis.RedisError, KeyError) as exc:
         calls.unavailable = f"{type(exc).__name__}: {exc}"
-        previous = {}
     try:
         yield calls
     finally:
-        if previous:
-            try:
+        try:
+            if calls.unavailable is None:
                 calls.record(client.slowlog_get(SLOWLOG_ENTRIES), client.slowlog_len())
-            except redis.RedisError as exc:
-                calls.unavailable = f"{type(exc).__name__}: {exc}"
-            finally:
-                for name, value in previous.items():
-                    client.config_set(name, value)
-        client.close()
+        except redis.RedisError as exc:
+            calls.unavailable = f"{type(exc).__name__}: {exc}"
+        finally:
+            for name, value in previous.items():  # what could be read is put back
+                client.config_set(name, value)
+            client.close()
 
 
 def _text(command: bytes | str) -> str:
