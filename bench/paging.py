@@ -218,7 +218,7 @@ def _walk_drf_cursor(client: _SignedClient, result: PagingResult) -> None:
 
     from rest_framework.pagination import CursorPagination
 
-    from transactions.api.views import TransactionViewSet
+    from sentinel.pipeline.api.views import TransactionViewSet
 
     class DrfNewestFirst(CursorPagination):
         ordering = ("-occurred_at", "-id")
