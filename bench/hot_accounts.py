@@ -25,6 +25,7 @@ scales it (the minute, the 400 accounts and the other partner's 20 tx/s stay). O
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import time
 from collections.abc import Iterator
@@ -389,6 +390,7 @@ def main() -> int:
 
     from bench import run, services
 
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))  # servers stopped
     _, data_pids = run._start_data_services()
     env = services.server_env()
     services.migrate(env)
