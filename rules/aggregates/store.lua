@@ -11,10 +11,11 @@
 --   s     specs: [function, kind, range_ms, window_ms, field, types, directions, statuses,
 --         channels]; range_ms is how far back the function reads (0: days_since_previous)
 --   ret   retention in ms; ttl expiry of a set in seconds, per key kind (KEY_KINDS order)
---   budget (optional, "both" only) the most members computing may read in this call
+--   budget (optional, "both" and "compute") the most members computing may read in this call
 -- Returns, when computing, #e * #s values joined by ";", event by event, specs in order; an
--- empty value is "no value" (None). Over budget, "both" records but does not compute: it
--- returns "!" and the members each key (in KEYS order) would have read, joined by ",".
+-- empty value is "no value" (None). Over budget, "both" records but does not compute (nor does
+-- "compute"): it returns "!" and the members each key (in KEYS order) would have read, joined
+-- by ",".
 -- Amounts are summed in two limbs (amount = hi * 10^8 + lo) so every sum stays an integer below
 -- 2^53, exact in a Lua double, up to about 9 million transactions per window.
 
@@ -560,4 +561,4 @@ elseif mode == "preview" then
   undo()
   return out
 end
-return compute_all()
+return compute_all(request.budget)

@@ -144,6 +144,34 @@ def test_a_hot_key_batch_equals_sql_whole_or_in_parts(settings, store_calls, see
         db_transaction.set_rollback(True)
 
 
+def test_a_batch_larger_than_a_record_call_is_recorded_in_chunks_then_computed(
+    monkeypatch, store_calls
+):
+    # Given a stored burst of 100 transactions, 30 recorded earlier, and calls that record at
+    # most 25 events each
+    monkeypatch.setattr(store, "RECORD_CHUNK", 25)
+    rng = random.Random(4)
+    partner = PartnerBankFactory()
+    specs = _hot_specs(rng)
+    with db_transaction.atomic():
+        history = Transaction.objects.bulk_create(
+            [Transaction(**_row(partner, **row)) for row in _hot_rows(rng, 100)]
+        )
+        rng.shuffle(history)
+        record(*history[:30])
+        batch = history[30:]
+
+        # When the other 70 arrive in one batch
+        store_calls.clear()
+        values = aggregates_record_and_compute([event_from_transaction(tx) for tx in batch], specs)
+
+        # Then they are recorded in three calls before any is computed, and every value still
+        # equals the SQL reference (each event sees the whole batch)
+        assert store_calls == ["record", "record", "record", "compute"]
+        _assert_equal_to_sql(batch, values, specs)
+        db_transaction.set_rollback(True)
+
+
 def test_days_since_previous_alone_sees_members_after_the_others_reads():
     # Given an account's transfer at t, a wire 30 minutes later and a card payment an hour
     # later, the card payment wanting only the time since the previous transaction
