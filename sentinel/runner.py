@@ -2,7 +2,8 @@
 
 This process owns the embedded PostgreSQL and Redis (when DATABASE_URL / REDIS_URL are unset),
 so they live exactly as long as the system does; the web server, the Celery worker and Celery
-beat inherit the URLs through the environment.
+beat inherit the URLs through the environment. It supervises them: one that dies is restarted
+after a back-off (sentinel/supervision.py) while the others go on.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import urllib.request
 from pathlib import Path
 
 from sentinel import embedded
+from sentinel.supervision import Service, Supervisor
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -35,22 +37,24 @@ def main() -> int:
     seed_demo_once()
     prepare_metrics_dir()
 
-    processes = start_services(port)
+    supervisor = Supervisor(services(port), cwd=ROOT, say=say)
+    supervisor.start_all()
     stop = install_signal_handlers()
     optional: dict[str, subprocess.Popen] = {}  # nice to have: if one stops, the rest runs on
     try:
-        if wait_until_healthy(port, processes, stop):
+        if wait_until_healthy(port, supervisor, stop):
             optional = start_demo_traffic(port)
             announce(port)
         while not stop["requested"]:
-            if dead := [name for name, proc in processes.items() if proc.poll() is not None]:
-                say(f"{', '.join(dead)} stopped unexpectedly; shutting everything down")
-                return 1
+            supervisor.check()
             forget_stopped(optional)
             time.sleep(0.5)
         return 0
     finally:
-        stop_services({**optional, **processes})  # the demo traffic first, the server last
+        say("stopping")
+        stop_services(optional)  # the demo traffic first, then beat, the worker, the server
+        supervisor.stop_all(STOP_GRACE_SECONDS)
+        say("stopped")
 
 
 def say(message: str) -> None:
@@ -88,7 +92,7 @@ def prepare_metrics_dir() -> Path:
     return path
 
 
-def start_services(port: int) -> dict[str, subprocess.Popen]:
+def services(port: int) -> list[Service]:
     web_workers = os.environ.get("WEB_CONCURRENCY", "2")
     commands = {
         "web": [
@@ -116,14 +120,10 @@ def start_services(port: int) -> dict[str, subprocess.Popen]:
         ],
         "beat": [str(BIN / "celery"), "-A", "sentinel", "beat", "--loglevel", "INFO"],
     }
-    return {
-        name: subprocess.Popen(  # noqa: PLW1509
-            command,
-            cwd=ROOT,
-            preexec_fn=_background if name == "worker" else _die_with_parent,
-        )
+    return [
+        Service(name, command, preexec=_background if name == "worker" else _die_with_parent)
         for name, command in commands.items()
-    }
+    ]
 
 
 def start_demo_traffic(port: int) -> dict[str, subprocess.Popen]:
@@ -176,11 +176,10 @@ def install_signal_handlers() -> dict[str, bool]:
     return stop
 
 
-def wait_until_healthy(port: int, processes: dict, stop: dict, timeout: float = 120) -> bool:
+def wait_until_healthy(port: int, supervisor: Supervisor, stop: dict, timeout: float = 120) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and not stop["requested"]:
-        if any(proc.poll() is not None for proc in processes.values()):
-            return False
+        supervisor.check()
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as reply:
                 if reply.status == 200:
@@ -211,7 +210,6 @@ def announce(port: int) -> None:
 
 def stop_services(processes: dict[str, subprocess.Popen]) -> None:
     """SIGTERM everyone, wait for a clean exit, then SIGKILL stragglers."""
-    say("stopping")
     for proc in processes.values():
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)
@@ -222,7 +220,6 @@ def stop_services(processes: dict[str, subprocess.Popen]) -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-    say("stopped")
 
 
 if __name__ == "__main__":

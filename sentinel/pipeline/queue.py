@@ -100,6 +100,24 @@ def drain_schedule(shard: int) -> None:
         raise
 
 
+def queue_resume() -> int:
+    """Give every shard with work a drain, and forget the other shards' "scheduled" flags;
+    how many drains were queued.
+
+    Run when a worker starts: a worker that died (kill -9, out of memory) may have taken the
+    drains it had reserved with it, and their flags would keep pushes from scheduling new ones
+    until they expire. A drain too many costs nothing (the shard's lock turns it away).
+    """
+    redis = get_redis()
+    scheduled = 0
+    for shard in range(settings.SENTINEL_PROFILE_SHARDS):
+        redis.delete(drain_scheduled_key(shard))
+        if queue_has_work(shard) and redis.set(drain_scheduled_key(shard), 1, nx=True, ex=10):
+            drain_schedule(shard)
+            scheduled += 1
+    return scheduled
+
+
 def queue_partners(shard: int) -> list[int]:
     return sorted(int(member) for member in get_redis().smembers(shard_partners_key(shard)))
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from celery import shared_task
+from celery.signals import worker_ready
 from django.conf import settings
 from django.db import OperationalError
 
-from . import orchestrator, selectors
+from . import orchestrator, queue, selectors
 
 SWEEP_BATCH = 1000
 
@@ -38,3 +39,9 @@ def sweep_unprocessed_transactions() -> int:
         if processed == 0:  # the rest are claimed by a worker right now, or set aside
             break
     return total
+
+
+@worker_ready.connect
+def resume_queued_work(**kwargs) -> None:
+    """A worker starting after a crash picks up the queue where the dead one left it."""
+    queue.queue_resume()

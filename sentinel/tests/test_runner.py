@@ -129,6 +129,23 @@ def _children(pid: int) -> set[int]:
     return {int(line) for line in out.split()}
 
 
+def _child_running(pid: int, role: str) -> int | None:
+    """The runner's child process whose command line names ``role`` (celery's "worker" or
+    "beat"), if one runs."""
+    for child in _children(pid):
+        try:
+            argv = Path(f"/proc/{child}/cmdline").read_bytes().split(b"\0")
+        except FileNotFoundError:
+            continue
+        if role.encode() in argv and _alive(child):
+            return child
+    return None
+
+
+def _log(tmp_path: Path) -> bytes:
+    return (tmp_path / "runner.log").read_bytes()
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -198,6 +215,20 @@ def test_runner_serves_ingests_scores_and_stops_everything(tmp_path):
         # When an officer pauses it, it stops within 2 seconds
         _manage_shell(env, _PAUSE, probe)
         assert _wait_for(lambda: not web_applies(), 2, runner, interval=0.1)
+
+        # When the worker's main process and beat are killed (kill -9)
+        worker, beat = _child_running(runner.pid, "worker"), _child_running(runner.pid, "beat")
+        os.kill(worker, signal.SIGKILL)
+        os.kill(beat, signal.SIGKILL)
+
+        # Then the runner keeps going: both come back, and a new transaction is decided
+        assert _wait_for(
+            lambda: _child_running(runner.pid, "worker") not in (None, worker), 10, runner
+        )
+        assert _wait_for(lambda: _child_running(runner.pid, "beat") not in (None, beat), 10, runner)
+        after = _post(base, credentials, transaction_payload())
+        assert _wait_for(lambda: _decided(env, after["id"]), 30, runner)
+        assert b"worker stopped unexpectedly (killed by SIGKILL)" in _log(tmp_path)
 
         # And SIGTERM stops the runner and every process it started
         children = _children(runner.pid)

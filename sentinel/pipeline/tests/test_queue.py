@@ -8,8 +8,10 @@ from decimal import Decimal
 from unittest import mock
 
 import pytest
+from celery.signals import worker_ready
 from django.utils import timezone
 
+from rules.models import Decision
 from sentinel.pipeline import orchestrator, queue
 from sentinel.pipeline.tasks import sweep_unprocessed_transactions
 from sentinel.redis import get_redis, redis_key
@@ -337,3 +339,22 @@ def test_ingest_schedules_a_drain_per_shard_that_runs_to_the_end(settings):
     assert not Transaction.objects.unprofiled().exists()
     assert queue.queue_length() == 0
     assert AccountProfile.objects.filter(account__partner=partner).count() == 12
+
+
+@pytest.mark.django_db
+def test_a_starting_worker_drains_what_a_dead_worker_left_queued(settings, queue_without_draining):
+    # Given transactions queued in two shards whose drains were scheduled, then died with
+    # their worker (kill -9): the "scheduled" flags are still set, so a push adds no drain
+    settings.SENTINEL_PROFILE_SHARDS = 2
+    queue_without_draining(6)
+    for shard in range(2):
+        get_redis().set(queue.drain_scheduled_key(shard), 1, ex=10)
+    assert sum(len(_queued(shard)) for shard in range(2)) == 6
+
+    # When a worker starts
+    worker_ready.send(sender=None)
+
+    # Then each shard with work got a drain (run eagerly here) and nothing is left undecided
+    assert [_queued(shard) for shard in range(2)] == [[], []]
+    assert not Transaction.objects.unprofiled().exists()
+    assert Decision.objects.count() == 6
