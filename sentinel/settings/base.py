@@ -235,7 +235,9 @@ SPECTACULAR_SETTINGS = {
 # --- Sentinel ---
 SENTINEL_SIGNATURE_WINDOW_SECONDS = 300
 SENTINEL_DEFAULT_RATE_LIMIT_PER_MINUTE = int(os.environ.get("SENTINEL_RATE_LIMIT", "60000"))
-SENTINEL_PROFILE_SWEEP_AFTER_SECONDS = 30
+SENTINEL_PROFILE_SWEEP_AFTER_SECONDS = int(
+    os.environ.get("SENTINEL_PROFILE_SWEEP_AFTER_SECONDS", "30")
+)
 # Profiling queues, sharded by account (transactions.services): up to this many worker
 # processes profile and score at once. Changing it leaves ids in the old shards to the sweep.
 SENTINEL_PROFILE_SHARDS = int(os.environ.get("SENTINEL_PROFILE_SHARDS", "2"))
