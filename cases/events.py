@@ -99,13 +99,25 @@ def tagged(case: Case, actor, *, added: list[str], removed: list[str]) -> CaseEv
     return _record(case, actor, CaseEventType.TAGGED, added=added, removed=removed)
 
 
-def closure_proposed(case: Case, actor, *, disposition: str, reason: str) -> CaseEvent:
+def closure_proposed(
+    case: Case, actor, *, disposition: str, reason: str, sar_sha256: str = ""
+) -> CaseEvent:
+    extra = {"sar_sha256": sar_sha256} if sar_sha256 else {}
     return _record(
-        case, actor, CaseEventType.CLOSURE_PROPOSED, disposition=disposition, reason=reason
+        case,
+        actor,
+        CaseEventType.CLOSURE_PROPOSED,
+        disposition=disposition,
+        reason=reason,
+        **extra,
     )
 
 
-def closure_approved(case: Case, actor, *, proposer, comment: str) -> CaseEvent:
+def closure_approved(
+    case: Case, actor, *, proposer, comment: str, sar_sha256: str = ""
+) -> CaseEvent:
+    """With a SAR, the hash of the export the approver approved goes into the history."""
+    extra = {"sar_sha256": sar_sha256} if sar_sha256 else {}
     return _record(
         case,
         actor,
@@ -113,6 +125,7 @@ def closure_approved(case: Case, actor, *, proposer, comment: str) -> CaseEvent:
         disposition=case.disposition,
         proposed_by=proposer.username,
         comment=comment,
+        **extra,
     )
 
 

@@ -69,6 +69,8 @@ class ApproveForm(VersionForm):
         max_length=MAX_NOTE_LENGTH,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+    # The SAR export the approver was shown (a hidden field of the page), for a SAR closure.
+    sar_sha256 = forms.RegexField(regex=r"^[0-9a-f]{64}$", required=False)
 
 
 class SendBackForm(VersionForm):

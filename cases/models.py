@@ -150,6 +150,9 @@ class Case(models.Model):
         related_name="+",
     )
     closure_reason = models.TextField(blank=True, max_length=MAX_NOTE_LENGTH)
+    # The SHA-256 of the goAML XML export a "SAR filed" closure was proposed with: the
+    # approver approves that file, and no other (cases.services.workflow).
+    proposed_sar_sha256 = models.CharField(max_length=64, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(default=timezone.now)
@@ -196,6 +199,15 @@ class Case(models.Model):
                     & Q(proposed_disposition="")
                 ),
                 name="case_pending_has_proposal",
+            ),
+            models.CheckConstraint(
+                condition=Q(proposed_sar_sha256="")
+                | (
+                    Q(status=CaseStatus.PENDING_APPROVAL)
+                    & Q(proposed_disposition=Disposition.SAR_FILED)
+                    & Q(proposed_sar_sha256__regex=r"^[0-9a-f]{64}$")
+                ),
+                name="case_pinned_sar_only_while_pending",
             ),
             models.CheckConstraint(condition=Q(version__gte=1), name="case_version_positive"),
             models.UniqueConstraint(

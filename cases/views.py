@@ -244,7 +244,11 @@ ACTIONS: dict[str, tuple[type, Callable, str]] = {
     "approve": (
         ApproveForm,
         lambda case, user, data: services.case_approve_closure(
-            case=case, actor=user, comment=data["comment"], **_version(data)
+            case=case,
+            actor=user,
+            comment=data["comment"],
+            sar_sha256=data["sar_sha256"] or None,
+            **_version(data),
         ),
         "Closure approved: the case is closed.",
     ),

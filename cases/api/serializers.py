@@ -140,6 +140,7 @@ class CaseDetailSerializer(CaseSerializer):
             *CaseSerializer.Meta.fields,
             "proposed_by",
             "proposed_disposition",
+            "proposed_sar_sha256",
             "closure_reason",
             "alerts",
             "transactions",
@@ -199,6 +200,9 @@ class ProposeClosureInput(VersionInput):
 
 class ApproveInput(VersionInput):
     comment = serializers.CharField(max_length=MAX_NOTE_LENGTH, required=False, allow_blank=True)
+    # For a SAR closure: the SHA-256 of the XML export the approver reviewed (the case's
+    # proposed_sar_sha256); approval is refused if it is not the one proposed.
+    sar_sha256 = serializers.RegexField(r"^[0-9a-f]{64}$", required=False)
 
 
 class SendBackInput(VersionInput):

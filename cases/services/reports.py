@@ -19,7 +19,8 @@ from django.utils import timezone
 from rules.choices import Typology
 
 from .. import events, selectors
-from ..exceptions import CaseStateError
+from ..choices import CaseStatus
+from ..exceptions import CasePermissionError, CaseStateError
 from ..models import Case, SarFile, SuspiciousActivityReport
 from ..permissions import Action, require
 from ..sar import (
@@ -46,7 +47,7 @@ def sar_draft(*, case: Case, actor) -> SuspiciousActivityReport:
         existing = SuspiciousActivityReport.objects.filter(case=case).first()
         if existing is not None:
             return existing
-        _require_active(case)
+        _require_sar_writable(case, actor)
         document = _prefilled(case, actor)
         now = timezone.now()
         report = SuspiciousActivityReport.objects.create(
@@ -62,6 +63,22 @@ def sar_draft(*, case: Case, actor) -> SuspiciousActivityReport:
         )
         _save(case)
     return report
+
+
+def _require_sar_writable(case: Case, actor) -> None:
+    """Only the assignee writes the report, and not while its closure awaits approval (the
+    approver approves the file proposed, which must not change under them)."""
+    _require_active(case)
+    if case.status == CaseStatus.PENDING_APPROVAL:
+        raise CaseStateError(
+            f"Case #{case.pk}'s SAR is frozen while its closure awaits approval; ask the "
+            "approver to send it back to change it.",
+            code="sar_frozen",
+        )
+    if case.assignee_id != actor.pk:
+        raise CasePermissionError(
+            f"Only the assignee of case #{case.pk} writes its suspicious-activity report."
+        )
 
 
 def _report_locked(case: Case) -> SuspiciousActivityReport:
@@ -113,7 +130,7 @@ def sar_edit(
         raise ValidationError(errors)
     with db_transaction.atomic():
         case = _locked(case, expected_version)
-        _require_active(case)
+        _require_sar_writable(case, actor)
         report = _report_locked(case)
         document = SarDocument.from_dict(report.document)
         changed = [
@@ -143,7 +160,7 @@ def sar_export(*, case: Case, actor) -> list[SarFile]:
     require(actor, Action.REPORT)
     with db_transaction.atomic():
         case = _locked(case, None)
-        _require_active(case)
+        _require_sar_writable(case, actor)
         report = _report_locked(case)
         document = SarDocument.from_dict(report.document)
         # The filer as registered now, and the person exporting it as the reporting person.

@@ -2,6 +2,8 @@
 
 Four eyes: closing as ``sar_filed``, or closing a critical case, waits in pending_approval until
 a senior investigator other than the proposer approves it (or sends it back with a comment).
+A SAR closure pins the export it was proposed with; the report is frozen while it waits, and
+whoever drafted, edited or exported the report cannot approve it.
 """
 
 from __future__ import annotations
@@ -16,9 +18,9 @@ from django.utils import timezone
 from rules.choices import Severity
 
 from .. import events, live
-from ..choices import CaseStatus, Disposition
+from ..choices import CaseEventType, CaseStatus, Disposition, SarFormat
 from ..exceptions import CaseConflict, CasePermissionError, CaseStateError
-from ..models import MAX_NOTE_LENGTH, Case, SarFile, Team
+from ..models import MAX_NOTE_LENGTH, Case, CaseEvent, SarFile, Team
 from ..permissions import Action, can, require
 from .intake import alerts_take_over
 
@@ -254,12 +256,23 @@ def case_propose_closure(
                 "SAR filed.",
                 code="no_sar",
             )
-        events.closure_proposed(case, actor, disposition=disposition, reason=reason)
+        pinned = _latest_sar_xml(case) if disposition == Disposition.SAR_FILED else ""
+        events.closure_proposed(
+            case, actor, disposition=disposition, reason=reason, sar_sha256=pinned
+        )
         case.closure_reason = reason
         if closure_needs_approval(case, disposition):
             case.proposed_by, case.proposed_disposition = actor, disposition
+            case.proposed_sar_sha256 = pinned
             _set_status(case, actor, CaseStatus.PENDING_APPROVAL)
-            _save(case, "status", "proposed_by", "proposed_disposition", "closure_reason")
+            _save(
+                case,
+                "status",
+                "proposed_by",
+                "proposed_disposition",
+                "proposed_sar_sha256",
+                "closure_reason",
+            )
         else:
             _close(case, actor, disposition)
     return case
@@ -269,9 +282,52 @@ def _sar_exported(case: Case) -> bool:
     return SarFile.objects.filter(report__case=case).exists()
 
 
+def _latest_sar_xml(case: Case) -> str:
+    """The SHA-256 of the case's latest goAML XML export ("" when none): the file filed."""
+    latest = (
+        SarFile.objects.filter(report__case=case, format=SarFormat.XML)
+        .order_by("-created_at", "-pk")
+        .values_list("sha256", flat=True)
+        .first()
+    )
+    return latest or ""
+
+
+def _require_sar_approvable(case: Case, actor, reviewed_sha256: str | None) -> str:
+    """Four eyes on a SAR: the approver approves the very export that was proposed, and
+    had no hand in it. Returns the approved export's hash."""
+    pinned = case.proposed_sar_sha256
+    if _latest_sar_xml(case) != pinned:
+        raise CaseStateError(
+            f"Case #{case.pk}'s SAR was exported again after the closure was proposed; "
+            "send the closure back.",
+            code="sar_changed",
+        )
+    if reviewed_sha256 is not None and reviewed_sha256 != pinned:
+        raise CaseStateError(
+            f"You reviewed the SAR export {reviewed_sha256[:12]}…, but the closure was proposed "
+            f"with {pinned[:12]}…; reload the case and review the proposed file.",
+            code="sar_changed",
+        )
+    authored = CaseEvent.objects.filter(
+        case=case,
+        actor=actor,
+        type__in=[
+            CaseEventType.SAR_DRAFTED,
+            CaseEventType.SAR_EDITED,
+            CaseEventType.SAR_EXPORTED,
+        ],
+    )
+    if authored.exists():
+        raise CasePermissionError(
+            "You drafted, edited or exported this SAR: another senior investigator must approve it."
+        )
+    return pinned
+
+
 def _close(case: Case, actor, disposition: str) -> None:
     case.disposition, case.closed_at = disposition, timezone.now()
-    case.proposed_by, case.proposed_disposition = None, ""
+    case.proposed_by, case.proposed_disposition, case.proposed_sar_sha256 = None, "", ""
     _set_status(case, actor, CaseStatus.CLOSED)
     events.closed(case, actor, reason=case.closure_reason)
     _save(
@@ -281,6 +337,7 @@ def _close(case: Case, actor, disposition: str) -> None:
         "closed_at",
         "proposed_by",
         "proposed_disposition",
+        "proposed_sar_sha256",
         "closure_reason",
     )
 
@@ -299,17 +356,29 @@ def _pending(case: Case, actor, verb: str) -> None:
 
 
 def case_approve_closure(
-    *, case: Case, actor, comment: str = "", expected_version: int | None = None
+    *,
+    case: Case,
+    actor,
+    comment: str = "",
+    sar_sha256: str | None = None,
+    expected_version: int | None = None,
 ) -> Case:
-    """A senior investigator other than the proposer closes the case as proposed."""
+    """A senior investigator other than the proposer closes the case as proposed. For a SAR,
+    ``sar_sha256`` is the export the approver reviewed (the page sends it); it must be the
+    one proposed, and the approver must not have drafted, edited or exported the report."""
     require(actor, Action.APPROVE_CLOSURE)
     comment = (comment or "").strip()[:MAX_NOTE_LENGTH]
     with db_transaction.atomic():
         case = _locked(case, expected_version)
         _pending(case, actor, "approve")
         proposer, disposition = case.proposed_by, case.proposed_disposition
+        approved_sar = ""
+        if disposition == Disposition.SAR_FILED:
+            approved_sar = _require_sar_approvable(case, actor, sar_sha256)
         case.disposition = disposition
-        events.closure_approved(case, actor, proposer=proposer, comment=comment)
+        events.closure_approved(
+            case, actor, proposer=proposer, comment=comment, sar_sha256=approved_sar
+        )
         _close(case, actor, disposition)
     return case
 
@@ -323,8 +392,16 @@ def case_send_back(*, case: Case, actor, comment: str, expected_version: int | N
         _pending(case, actor, "send back")
         events.sent_back(case, actor, disposition=case.proposed_disposition, comment=comment)
         case.proposed_by, case.proposed_disposition, case.closure_reason = None, "", ""
+        case.proposed_sar_sha256 = ""
         _set_status(case, actor, CaseStatus.INVESTIGATING)
-        _save(case, "status", "proposed_by", "proposed_disposition", "closure_reason")
+        _save(
+            case,
+            "status",
+            "proposed_by",
+            "proposed_disposition",
+            "proposed_sar_sha256",
+            "closure_reason",
+        )
     return case
 
 

@@ -63,8 +63,9 @@ def _request(action: str, user):
         return "post", f"/api/v1/cases/{f.case().pk}/assign/", body, "json"
     if action == "approve_closure":
         return "post", f"/api/v1/cases/{_pending().pk}/approve/", {}, "json"
-    if action == "report":
-        return "post", f"/api/v1/cases/{f.case().pk}/sar/draft/", {}, "json"
+    if action == "report":  # the assignee writes the case's report
+        case = f.case(status=CaseStatus.INVESTIGATING, assignee=user)
+        return "post", f"/api/v1/cases/{case.pk}/sar/draft/", {}, "json"
     if action == "send_back":
         body = {"comment": "More evidence."}
         return "post", f"/api/v1/cases/{_pending().pk}/send-back/", body, "json"

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 from django.db import transaction as db_transaction
 from django.test import Client
+from rest_framework.test import APIClient
 
 from cases import services
 from cases.choices import CaseEventType
@@ -194,3 +195,112 @@ def test_the_api_drafts_edits_exports_and_downloads(case):
     download = api.get(f"{base}files/{xml['id']}/")
     content = b"".join(download.streaming_content)
     assert hashlib.sha256(content).hexdigest() == xml["sha256"]
+
+
+@pytest.fixture
+def proposed(case):
+    """The case's SAR written and exported by its assignee, and its closure as "SAR filed"
+    proposed: it waits for a senior investigator's approval."""
+    f.exported_sar(case)
+    return services.case_propose_closure(
+        case=case, actor=case.assignee, disposition="sar_filed", reason="Structuring."
+    )
+
+
+def _xml_hash(case) -> str:
+    return SarFile.objects.filter(report__case=case, format="xml").latest("created_at").sha256
+
+
+def test_a_sar_closure_pins_its_export_and_the_approval_records_the_hash(proposed):
+    pinned = _xml_hash(proposed)
+    assert proposed.proposed_sar_sha256 == pinned
+
+    closed = services.case_approve_closure(case=proposed, actor=f.senior(), sar_sha256=pinned)
+
+    assert closed.disposition == "sar_filed" and closed.proposed_sar_sha256 == ""
+    approval = CaseEvent.objects.get(case=closed, type=CaseEventType.CLOSURE_APPROVED)
+    assert approval.parameters["sar_sha256"] == pinned
+    proposal = CaseEvent.objects.get(case=closed, type=CaseEventType.CLOSURE_PROPOSED)
+    assert proposal.parameters["sar_sha256"] == pinned
+
+
+def test_the_sar_is_frozen_while_its_closure_awaits_approval(proposed):
+    # Neither the assignee nor the would-be approver may edit or re-export it
+    for actor in (proposed.assignee, f.senior()):
+        with pytest.raises((CaseStateError, CasePermissionError)):
+            services.sar_edit(case=proposed, actor=actor, reason="Changed.", action="")
+        with pytest.raises((CaseStateError, CasePermissionError)):
+            services.sar_export(case=proposed, actor=actor)
+    with pytest.raises(CaseStateError, match="frozen"):
+        services.sar_edit(case=proposed, actor=proposed.assignee, reason="Changed.", action="")
+    assert SarFile.objects.filter(report__case=proposed).count() == 3  # one export, untouched
+
+
+def test_only_the_assignee_writes_the_report(case):
+    colleague = f.senior()
+    with pytest.raises(CasePermissionError, match="Only the assignee"):
+        services.sar_draft(case=case, actor=colleague)
+    services.sar_draft(case=case, actor=case.assignee)
+    with pytest.raises(CasePermissionError, match="Only the assignee"):
+        services.sar_edit(case=case, actor=colleague, reason="Mine now.", action="")
+    with pytest.raises(CasePermissionError, match="Only the assignee"):
+        services.sar_export(case=case, actor=colleague)
+    assert not CaseEvent.objects.filter(case=case, actor=colleague).exists()
+
+
+def test_approval_of_another_export_than_the_one_proposed_is_refused(proposed):
+    with pytest.raises(CaseStateError, match="reviewed the SAR export"):
+        services.case_approve_closure(case=proposed, actor=f.senior(), sar_sha256="0" * 64)
+    proposed.refresh_from_db()
+    assert proposed.status == "pending_approval"
+
+
+def test_a_sar_exported_again_after_the_proposal_cannot_be_approved(proposed):
+    # Given the export was replaced behind the workflow's back (a row written directly)
+    first = SarFile.objects.filter(report__case=proposed, format="xml").get()
+    SarFile.objects.create(
+        report=first.report,
+        format="xml",
+        filename="replaced.xml",
+        size=1,
+        sha256="f" * 64,
+        file=first.file.name,
+        created_by=proposed.assignee,
+    )
+
+    # Then no one can approve the closure: the file filed is not the one proposed
+    with pytest.raises(CaseStateError, match="exported again"):
+        services.case_approve_closure(case=proposed, actor=f.senior())
+
+
+def test_whoever_wrote_or_exported_the_sar_cannot_approve_it(case):
+    # Given a senior investigator wrote and exported the report as its assignee, then the
+    # case went to an investigator who proposed closing it as SAR filed
+    writer = f.senior()
+    case = services.case_assign(case=case, assignee=writer, actor=writer)
+    f.exported_sar(case)
+    proposer = f.investigator()
+    case = services.case_assign(case=case, assignee=proposer, actor=writer)
+    case = services.case_propose_closure(
+        case=case, actor=proposer, disposition="sar_filed", reason="Structuring."
+    )
+
+    # When the writer tries to approve it, they are refused; another senior may
+    with pytest.raises(CasePermissionError, match="drafted, edited or exported"):
+        services.case_approve_closure(case=case, actor=writer, sar_sha256=_xml_hash(case))
+    closed = services.case_approve_closure(case=case, actor=f.senior())
+    assert closed.status == "closed"
+
+
+def test_the_api_approves_only_the_proposed_export(proposed):
+    client = APIClient()
+    client.force_authenticate(f.senior())
+    url = f"/api/v1/cases/{proposed.pk}/approve/"
+
+    assert client.post(url, {"sar_sha256": "not-a-hash"}, format="json").status_code == 400
+    refused = client.post(url, {"sar_sha256": "a" * 64}, format="json")
+    assert refused.status_code == 409, refused.content
+    detail = client.get(f"/api/v1/cases/{proposed.pk}/").json()
+    assert detail["proposed_sar_sha256"] == _xml_hash(proposed)
+    approved = client.post(url, {"sar_sha256": detail["proposed_sar_sha256"]}, format="json")
+    assert approved.status_code == 200 and approved.json()["status"] == "closed"

@@ -253,6 +253,27 @@ def test_the_whole_workflow_through_the_pages():
     assert history.count('data-event-type="closure_approved"') == 1
 
 
+def test_the_approver_sees_and_approves_the_pinned_sar_export_on_the_page():
+    # Given a closure as SAR filed proposed with the case's one export
+    proposer = f.senior()
+    pending = f.case(status=CaseStatus.INVESTIGATING, assignee=proposer)
+    pending = f.exported_sar(pending)
+    pending = services.case_propose_closure(
+        case=pending, actor=proposer, disposition="sar_filed", reason="Layering."
+    )
+    approver = _logged_in(f.senior())
+
+    # When another senior investigator opens the case, the page names the file they approve
+    page = approver.get(f"/cases/{pending.pk}/").content.decode()
+    assert f'name="sar_sha256" value="{pending.proposed_sar_sha256}"' in page
+
+    # And approving another file is refused; approving the one shown closes the case
+    other = approver.post(f"/cases/{pending.pk}/approve/", {"sar_sha256": "b" * 64})
+    assert other.status_code == 409 and "reviewed the SAR export" in other.content.decode()
+    approver.post(f"/cases/{pending.pk}/approve/", {"sar_sha256": pending.proposed_sar_sha256})
+    assert Case.objects.get(pk=pending.pk).disposition == "sar_filed"
+
+
 # --- Attachments -------------------------------------------------------------------------------
 
 
