@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from rules.choices import SEVERITY_RANK, Severity
 from rules.models import Rule, RuleHit, RuleVersion
+from sentinel.history import AppendOnlyModel
 from transactions.choices import RiskRating
 from transactions.models import PartnerBank, Transaction
 
@@ -161,10 +162,11 @@ class AlertTransaction(models.Model):
         return f"{self.transaction_id} in alert #{self.alert_id}"
 
 
-class AlertEvent(models.Model):
-    """One change of an alert, by a person or (actor empty) by the system. Never edited."""
+class AlertEvent(AppendOnlyModel):
+    """One change of an alert, by a person or (actor empty) by the system. Never edited or
+    deleted (sentinel.history); an alert with history cannot be deleted either."""
 
-    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="events")
+    alert = models.ForeignKey(Alert, on_delete=models.PROTECT, related_name="events")
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

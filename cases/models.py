@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from alerts.models import Alert
 from rules.choices import Severity
+from sentinel.history import AppendOnlyModel
 from transactions.models import PartnerBank
 
 from .choices import (
@@ -281,20 +282,7 @@ class CaseAlert(models.Model):
         return f"alert #{self.alert_id} in case #{self.case_id}"
 
 
-class AppendOnly(models.Model):
-    """A row that is written once and never changed: the database refuses updates and deletes
-    (trigger in migration 0002), and so does ``save`` on a stored row."""
-
-    class Meta:
-        abstract = True
-
-    def save(self, *args, **kwargs) -> None:
-        if self.pk is not None and not self._state.adding:
-            raise TypeError(f"{type(self).__name__} rows are append-only.")
-        super().save(*args, **kwargs)
-
-
-class CaseEvent(AppendOnly):
+class CaseEvent(AppendOnlyModel):
     """One step in a case's history, by a person or (actor empty) by the system."""
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
@@ -318,7 +306,7 @@ class CaseEvent(AppendOnly):
         return f"{self.type} on case #{self.case_id}"
 
 
-class CaseNote(AppendOnly):
+class CaseNote(AppendOnlyModel):
     """An investigator's note in markdown (rendered sanitised); notes are never edited."""
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="notes")
@@ -340,7 +328,7 @@ def _attachment_path(attachment: CaseAttachment, filename: str) -> str:
     return f"case-{attachment.case_id}/{attachment.sha256[:16]}-{filename}"
 
 
-class CaseAttachment(AppendOnly):
+class CaseAttachment(AppendOnlyModel):
     """Evidence file of a case, stored outside the web root (see ``AttachmentStorage``)."""
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="attachments")
@@ -425,8 +413,8 @@ def _sar_path(sar_file: SarFile, filename: str) -> str:
     return f"case-{sar_file.report.case_id}/sar/{sar_file.sha256[:16]}-{filename}"
 
 
-class SarFile(AppendOnly):
-    """One exported SAR file; never changed (the database refuses), a new export adds more."""
+class SarFile(AppendOnlyModel):
+    """One exported SAR file; never changed (sentinel.history), a new export adds more."""
 
     report = models.ForeignKey(
         SuspiciousActivityReport, on_delete=models.PROTECT, related_name="files"

@@ -8,6 +8,7 @@ from django.core.validators import MaxValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q
 
+from sentinel.history import AppendOnlyModel
 from transactions.choices import TransactionType
 from transactions.models import PartnerBank, Transaction
 
@@ -68,10 +69,15 @@ class Rule(models.Model):
         return self.code
 
 
-class RuleVersion(models.Model):
-    """One immutable state of a rule: what it checks, how bad a hit is, where it applies."""
+class RuleVersion(AppendOnlyModel):
+    """One immutable state of a rule: what it checks, how bad a hit is, where it applies.
 
-    rule = models.ForeignKey(Rule, on_delete=models.CASCADE, related_name="versions")
+    Append-only (sentinel.history), its partner scope included: a rule with versions, their
+    author and the version one was restored from cannot be deleted (PROTECT), since removing
+    them would rewrite what a past decision was made by. Deactivate a user instead.
+    """
+
+    rule = models.ForeignKey(Rule, on_delete=models.PROTECT, related_name="versions")
     number = models.PositiveIntegerField()
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
@@ -99,7 +105,7 @@ class RuleVersion(models.Model):
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,
         related_name="+",
         help_text="Empty for versions installed with Sentinel.",
     )
@@ -107,7 +113,7 @@ class RuleVersion(models.Model):
     comment = models.TextField(blank=True, help_text="Why this version was made.")
     diff = models.TextField(blank=True, help_text="Unified diff from the previous version.")
     restored_from = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
 
     class Meta:

@@ -135,6 +135,10 @@ for _role in GROUPS:
 for _role in (COMPLIANCE_OFFICER, ADMINISTRATOR):
     ROLE_PERMISSIONS[_role] = [*ROLE_PERMISSIONS[_role], *_TUNE_MONITOR]
 
+# The audit trail (sentinel.audit, docs/security.md): compliance officers and administrators.
+for _role in (COMPLIANCE_OFFICER, ADMINISTRATOR):
+    ROLE_PERMISSIONS[_role] = [*ROLE_PERMISSIONS[_role], "audit.view_auditevent"]
+
 
 def sync_group_permissions(sender=None, using: str = "default", **kwargs) -> None:
     from django.contrib.auth.models import Group, Permission

@@ -26,6 +26,7 @@ urlpatterns = [
     path("cases/", include("cases.urls")),
     path("alerts/", include("alerts.urls")),
     path("monitor/", include("sentinel.monitoring.urls")),
+    path("audit/", include("sentinel.audit.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

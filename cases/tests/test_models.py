@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from cases.choices import CaseStatus
 from cases.models import Case, CaseEvent, CaseNote
+from sentinel.history import AppendOnlyError
 
 from . import factories as f
 
@@ -57,5 +58,5 @@ def test_history_and_notes_cannot_be_changed_or_deleted():
     _refused(lambda: CaseEvent.objects.filter(pk=event.pk).update(type="closed"))
     _refused(lambda: CaseEvent.objects.filter(pk=event.pk).delete())
     _refused(lambda: CaseNote.objects.filter(pk=note.pk).update(body="edited"))
-    with pytest.raises(TypeError, match="append-only"):
+    with pytest.raises(AppendOnlyError, match="append-only"):
         note.save()

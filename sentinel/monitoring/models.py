@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import F, Q
 
+from sentinel.history import AppendOnlyModel
 from transactions.models import PartnerBank
 
 from .choices import (
@@ -214,7 +215,7 @@ class OperationalAlert(models.Model):
         return f"{self.severity} {self.metric} at {self.partner}"
 
 
-class OperationalAlertEvent(models.Model):
+class OperationalAlertEvent(AppendOnlyModel):
     """Append-only history of an operational alert: raised, each escalation, resolved."""
 
     alert = models.ForeignKey(OperationalAlert, on_delete=models.PROTECT, related_name="events")

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "cases",
     "sentinel.monitoring",
     "sentinel.pipeline",
+    "sentinel.audit",  # reads no app: its triggers name the audited tables
     "sentinel.demo",  # above every product app: it seeds them all
 ]
 
@@ -63,6 +64,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Who acts, for the audit trigger; every 403 into the audit trail (docs/security.md).
+    "sentinel.audit.middleware.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
