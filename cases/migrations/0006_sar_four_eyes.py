@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("cases", "0004_suspicious_activity_reports"),
+        ("cases", "0005_history_shared_trigger"),
         ("transactions", "0006_tx_partner_time_id"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
