@@ -82,7 +82,7 @@ class RuleForm(forms.ModelForm):
                     self.initial.setdefault(name, getattr(version, name))
             self.initial.setdefault("partners", list(version.partners.all()))
             self.initial.setdefault("suppression", format_window(version.suppression_seconds))
-        if self.instance.pk:
+        if self.instance.pk and "code" in self.fields:  # absent on a view-only page
             self.fields["code"].disabled = True
 
     def clean_expression(self) -> str:

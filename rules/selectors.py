@@ -6,13 +6,16 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 from django.db.models import Count, Prefetch, Q
+from django.http import Http404
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from transactions.models import Transaction
 
 from . import engine
+from .choices import ChangeState
 from .engine import Evaluation
-from .models import Decision, RuleFailure, RuleHit
+from .models import Backtest, Decision, Rule, RuleFailure, RuleHit, RuleList, RuleVersion
 
 
 def live_hits_prefetch(prefix: str = "") -> Prefetch:
@@ -118,3 +121,42 @@ def rule_hit_counts(*, rule_ids: list[int]) -> dict[int, dict[str, int]]:
         }
         for rule_id in rule_ids
     }
+
+
+def rule_workshop(*, rule: Rule) -> dict:
+    """What the rule's admin page shows under the form: versions, the pending request, the
+    status history, recent back-tests and hit counts."""
+    return {
+        "versions": rule.versions.select_related("author", "restored_from").order_by("-number"),
+        "pending_change": rule.changes.filter(state=ChangeState.PENDING)
+        .select_related("version", "requested_by")
+        .first(),
+        "changes": rule.changes.exclude(state=ChangeState.PENDING).select_related(
+            "version", "requested_by", "decided_by"
+        )[:20],
+        "backtests": Backtest.objects.filter(rule_version__rule=rule).select_related(
+            "rule_version", "partner"
+        )[:10],
+        "hit_counts": rule_hit_counts(rule_ids=[rule.pk])[rule.pk],
+    }
+
+
+def rule_version_chosen(*, rule: Rule, version_id: str | None) -> RuleVersion:
+    """The rule's version named by ``?version=`` (the one in effect without it); Http404 for
+    anything that is not one of this rule's versions."""
+    if version_id in (None, ""):
+        return rule.version
+    if not str(version_id).isdigit():
+        raise Http404("No such version.")
+    return get_object_or_404(RuleVersion, pk=int(version_id), rule=rule)
+
+
+def backtest_get(*, backtest_id: int) -> Backtest:
+    return get_object_or_404(
+        Backtest.objects.select_related("rule_version__rule", "partner"), pk=backtest_id
+    )
+
+
+def list_entries_rows(*, rule_list: RuleList) -> list[tuple[str, str]]:
+    """The list's entries as (value, note), in matching order: what the CSV export holds."""
+    return list(rule_list.entries.order_by("normalized").values_list("value", "note"))
