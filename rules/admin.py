@@ -15,8 +15,8 @@ from django.utils.html import format_html
 from sentinel.admin import ReadOnlyAdmin
 
 from . import services
-from .choices import ChangeState, RuleStatus
-from .forms import ListEntryForm, RuleForm
+from .choices import ChangeKind, ChangeState, RuleStatus
+from .forms import DecisionThresholdsForm, ListEntryForm, ListEntryFormSet, RuleForm
 from .models import (
     Backtest,
     Decision,
@@ -31,7 +31,7 @@ from .models import (
     TypologyLabel,
 )
 from .urls import list_urlpatterns, rule_urlpatterns
-from .views import rule_page_context
+from .views import change_requests_context, rule_page_context
 
 _STATUS_COLOURS = {
     RuleStatus.DRAFT: "#6b7280",
@@ -184,8 +184,9 @@ class RuleAdmin(admin.ModelAdmin):
 @admin.register(RuleChange)
 class RuleChangeAdmin(ReadOnlyAdmin):
     list_display = [
-        "rule",
-        "version",
+        "subject",
+        "kind",
+        "summary",
         "target_status",
         "state",
         "requested_by",
@@ -193,9 +194,23 @@ class RuleChangeAdmin(ReadOnlyAdmin):
         "decided_by",
         "decided_at",
     ]
-    list_filter = ["state", "target_status"]
-    list_select_related = ["rule", "version", "requested_by", "decided_by"]
-    search_fields = ["rule__code", "comment", "decision_comment"]
+    list_filter = ["state", "kind", "target_status"]
+    list_select_related = ["rule", "rule_list", "version", "requested_by", "decided_by"]
+    search_fields = ["rule__code", "rule_list__name", "comment", "decision_comment"]
+
+    @admin.display(description="About")
+    def subject(self, obj: RuleChange):
+        """A link to the page where the request is approved or rejected."""
+        if obj.kind == ChangeKind.LIST:
+            url, text = (
+                reverse("admin:rules_rulelist_change", args=[obj.rule_list_id]),
+                obj.rule_list,
+            )
+        elif obj.kind == ChangeKind.THRESHOLDS:
+            url, text = reverse("admin:rules_decisionthresholds_change", args=[1]), "thresholds"
+        else:
+            url, text = reverse("admin:rules_rule_change", args=[obj.rule_id]), obj.rule
+        return format_html('<a href="{}">{}</a>', url, text)
 
 
 @admin.register(RuleVersion)
@@ -209,6 +224,7 @@ class RuleVersionAdmin(ReadOnlyAdmin):
 class ListEntryInline(admin.TabularInline):
     model = ListEntry
     form = ListEntryForm
+    formset = ListEntryFormSet
     fields = ["value", "normalized", "note", "added_at"]
     readonly_fields = ["normalized", "added_at"]
     extra = 1
@@ -234,11 +250,16 @@ class RuleListAdmin(admin.ModelAdmin):
     def get_inlines(self, request, obj):
         return [ListEntryInline] if obj else []
 
-    def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
-        from . import engine
-
-        engine.rules_changed()
+    def save_formset(self, request, form, formset, change):
+        entries = formset.save(commit=False)
+        pending = services.list_entries_edit(
+            rule_list=form.instance,
+            actor=request.user,
+            added=[entry for entry in entries if entry.pk is None],
+            noted=[entry for entry in entries if entry.pk is not None],
+            removed=formset.deleted_objects,
+        )
+        _pending_notice(request, pending)
 
     def has_delete_permission(self, request, obj=None):
         return False  # rules may refer to it; empty it instead
@@ -247,16 +268,25 @@ class RuleListAdmin(admin.ModelAdmin):
         return [*list_urlpatterns(self.admin_site), *super().get_urls()]
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        extra_context = {
-            **(extra_context or {}),
-            "import_url": reverse("admin:rules_rulelist_import", args=[object_id]),
-            "export_url": reverse("admin:rules_rulelist_export", args=[object_id]),
-        }
+        rule_list = self.get_object(request, object_id)
+        if rule_list is not None:
+            extra_context = {
+                **(extra_context or {}),
+                **change_requests_context(request, rule_list=rule_list),
+                "import_url": reverse("admin:rules_rulelist_import", args=[rule_list.pk]),
+                "export_url": reverse("admin:rules_rulelist_export", args=[rule_list.pk]),
+            }
         return super().change_view(request, object_id, form_url, extra_context)
+
+    def message_user(self, request, message, level=messages.INFO, *args, **kwargs):
+        if level == messages.SUCCESS and getattr(request, "rules_pending", None):
+            return  # "changed successfully" would hide that the change waits for approval
+        super().message_user(request, message, level, *args, **kwargs)
 
 
 @admin.register(DecisionThresholds)
 class DecisionThresholdsAdmin(admin.ModelAdmin):
+    form = DecisionThresholdsForm
     list_display = ["review_score", "block_score", "updated_at"]
 
     def has_add_permission(self, request):
@@ -266,8 +296,28 @@ class DecisionThresholdsAdmin(admin.ModelAdmin):
         return False
 
     def save_model(self, request, obj, form, change):
-        services.decision_thresholds_update(
-            review_score=obj.review_score, block_score=obj.block_score
+        pending = services.decision_thresholds_update(
+            review_score=obj.review_score, block_score=obj.block_score, actor=request.user
+        )
+        _pending_notice(request, pending)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {**(extra_context or {}), **change_requests_context(request)}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def message_user(self, request, message, level=messages.INFO, *args, **kwargs):
+        if level == messages.SUCCESS and getattr(request, "rules_pending", None):
+            return  # "changed successfully" would hide that the change waits for approval
+        super().message_user(request, message, level, *args, **kwargs)
+
+
+def _pending_notice(request, change: RuleChange | None) -> None:
+    if change is not None and change.state == ChangeState.PENDING:
+        request.rules_pending = change
+        messages.warning(
+            request,
+            f"Requested: {change.summary}. It takes effect when another compliance officer "
+            "approves it.",
         )
 
 

@@ -13,9 +13,19 @@ from django.utils import timezone
 from transactions.models import Transaction
 
 from . import engine
-from .choices import ChangeState
+from .choices import ChangeKind, ChangeState, RuleStatus
 from .engine import Evaluation
-from .models import Backtest, Decision, Rule, RuleFailure, RuleHit, RuleList, RuleVersion
+from .models import (
+    Backtest,
+    Decision,
+    DecisionThresholds,
+    Rule,
+    RuleChange,
+    RuleFailure,
+    RuleHit,
+    RuleList,
+    RuleVersion,
+)
 
 
 def live_hits_prefetch(prefix: str = "") -> Prefetch:
@@ -128,12 +138,8 @@ def rule_workshop(*, rule: Rule) -> dict:
     status history, recent back-tests and hit counts."""
     return {
         "versions": rule.versions.select_related("author", "restored_from").order_by("-number"),
-        "pending_change": rule.changes.filter(state=ChangeState.PENDING)
-        .select_related("version", "requested_by")
-        .first(),
-        "changes": rule.changes.exclude(state=ChangeState.PENDING).select_related(
-            "version", "requested_by", "decided_by"
-        )[:20],
+        "pending_change": change_pending(rule=rule),
+        "changes": changes_decided(rule=rule),
         "backtests": Backtest.objects.filter(rule_version__rule=rule).select_related(
             "rule_version", "partner"
         )[:10],
@@ -160,3 +166,61 @@ def backtest_get(*, backtest_id: int) -> Backtest:
 def list_entries_rows(*, rule_list: RuleList) -> list[tuple[str, str]]:
     """The list's entries as (value, note), in matching order: what the CSV export holds."""
     return list(rule_list.entries.order_by("normalized").values_list("value", "note"))
+
+
+# --- Change requests -----------------------------------------------------------------------------
+
+
+def change_pending(
+    *, rule: Rule | None = None, rule_list: RuleList | None = None, kind: str = ChangeKind.RULE
+) -> RuleChange | None:
+    """The request awaiting approval for this rule, this list, or the thresholds."""
+    pending = RuleChange.objects.filter(state=ChangeState.PENDING).select_related(
+        "version", "requested_by", "rule", "rule_list"
+    )
+    if rule is not None:
+        return pending.filter(rule=rule).first()
+    if rule_list is not None:
+        return pending.filter(rule_list=rule_list).first()
+    return pending.filter(kind=kind).first()
+
+
+def changes_decided(
+    *, rule: Rule | None = None, rule_list: RuleList | None = None, kind: str = ChangeKind.RULE
+) -> list[RuleChange]:
+    """The latest decided changes (the history shown on the rule, list or thresholds page)."""
+    decided = RuleChange.objects.exclude(state=ChangeState.PENDING).select_related(
+        "version", "requested_by", "decided_by"
+    )
+    if rule is not None:
+        decided = decided.filter(rule=rule)
+    elif rule_list is not None:
+        decided = decided.filter(rule_list=rule_list)
+    else:
+        decided = decided.filter(kind=kind)
+    return list(decided[:20])
+
+
+def rule_editors_since_live(*, rule: Rule) -> set[int]:
+    """Ids of the officers who wrote a version of this rule since it was last live: versions
+    after the one in effect when it is live, else versions made after it last went live (all
+    of them if it never did)."""
+    versions = rule.versions.all()
+    if rule.status == RuleStatus.LIVE and rule.version_id:
+        versions = versions.filter(number__gt=rule.version.number)
+    else:
+        went_live = (
+            rule.changes.filter(state=ChangeState.APPROVED, target_status=RuleStatus.LIVE)
+            .order_by("-decided_at")
+            .first()
+        )
+        if went_live is not None:
+            versions = versions.filter(created_at__gt=went_live.decided_at)
+    return set(versions.exclude(author=None).values_list("author_id", flat=True))
+
+
+def thresholds_scores(thresholds: DecisionThresholds | None = None) -> dict[str, int]:
+    """The scores in effect (the model's defaults when the row is missing)."""
+    thresholds = thresholds or DecisionThresholds.objects.filter(pk=1).first()
+    thresholds = thresholds or DecisionThresholds(pk=1)
+    return {"review_score": thresholds.review_score, "block_score": thresholds.block_score}

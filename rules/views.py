@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from . import selectors, services
-from .choices import ChangeState, RuleStatus
+from .choices import ChangeKind, ChangeState, RuleStatus
 from .expressions import ExpressionError, compile_expression
 from .forms import BacktestForm, DecisionForm, ListImportForm, StatusChangeForm, TryForm
 from .models import Rule, RuleChange, RuleList, RuleVersion
@@ -53,16 +53,40 @@ def rule_status_moves(rule: Rule) -> list[tuple[str, str]]:
         RuleStatus.LIVE: [RuleStatus.PAUSED, RuleStatus.SHADOW],
         RuleStatus.PAUSED: [RuleStatus.LIVE, RuleStatus.SHADOW, RuleStatus.DRAFT],
     }[rule.status]
+    if rule.status == RuleStatus.LIVE:
+        labels = {RuleStatus.PAUSED: "Request pause", RuleStatus.SHADOW: "Request shadow"}
     return [(status, labels[status]) for status in allowed]
 
 
 def rule_page_context(request: HttpRequest, rule: Rule) -> dict:
     """What the rule's admin page shows under its form (RuleAdmin.change_view)."""
+    workshop = selectors.rule_workshop(rule=rule)
     return {
         "rule": rule,
-        **selectors.rule_workshop(rule=rule),
+        **workshop,
+        **_approval(request, workshop["pending_change"]),
         "status_moves": rule_status_moves(rule),
+    }
+
+
+def change_requests_context(request: HttpRequest, *, rule_list: RuleList | None = None) -> dict:
+    """The pending request and the history shown on a list's page, or the thresholds' page."""
+    kind = ChangeKind.LIST if rule_list is not None else ChangeKind.THRESHOLDS
+    pending = selectors.change_pending(rule_list=rule_list, kind=kind)
+    return {
+        "pending_change": pending,
+        "changes": selectors.changes_decided(rule_list=rule_list, kind=kind),
+        **_approval(request, pending),
+    }
+
+
+def _approval(request: HttpRequest, pending: RuleChange | None) -> dict:
+    refusal = None
+    if pending is not None and pending.requested_by_id != request.user.pk:
+        refusal = services.rule_change_refusal(change=pending, approver=request.user)
+    return {
         "can_approve": request.user.has_perm(services.APPROVE_PERMISSION),
+        "approval_refusal": refusal,
     }
 
 
@@ -146,6 +170,10 @@ def change_decide(request: HttpRequest, change_id: int, decision: str) -> HttpRe
 
 
 def _change_page(change: RuleChange) -> str:
+    if change.kind == ChangeKind.LIST:
+        return reverse("admin:rules_rulelist_change", args=[change.rule_list_id])
+    if change.kind == ChangeKind.THRESHOLDS:
+        return reverse("admin:rules_decisionthresholds_change", args=[1])
     return reverse("admin:rules_rule_change", args=[change.rule_id])
 
 
@@ -253,6 +281,8 @@ def list_import(request: HttpRequest, list_id: int) -> HttpResponse:
                 rule_list=rule_list,
                 csv_text=form.cleaned_data["file"],
                 replace=form.cleaned_data["replace"],
+                actor=request.user,
+                comment=form.cleaned_data["comment"],
             )
         except ValidationError as error:
             for message in error.messages:
@@ -263,6 +293,12 @@ def list_import(request: HttpRequest, list_id: int) -> HttpResponse:
                 f"Imported: {outcome.added} added, {outcome.removed} removed, "
                 f"{outcome.unchanged} already there.",
             )
+            if outcome.change is not None:
+                messages.warning(
+                    request,
+                    f"{outcome.awaiting_removal} entries not in the file are removed when "
+                    "another compliance officer approves.",
+                )
             return redirect("admin:rules_rulelist_change", rule_list.pk)
     return _page(
         request,
