@@ -14,11 +14,12 @@ from .changes import change_record, change_request
 
 @db_transaction.atomic
 def decision_thresholds_update(
-    *, review_score: int, block_score: int, actor, comment: str = ""
+    *, review_score: int, block_score: int, actor=None, comment: str = ""
 ) -> RuleChange | None:
     """Lower scores review or block more, and apply at once; raising either score reviews or
     blocks less, and waits for a second officer (a pending ``RuleChange``). None when nothing
-    changes. Refused while a thresholds request awaits approval."""
+    changes. Refused while a thresholds request awaits approval; a raise needs an ``actor``
+    (lowering without one, from a script, is not recorded in the history)."""
     thresholds = DecisionThresholds.objects.select_for_update().filter(pk=1).first()
     if change_pending(kind=ChangeKind.THRESHOLDS) is not None:
         raise ValidationError(

@@ -331,3 +331,9 @@ def test_thresholds_cannot_change_while_a_raise_waits_and_a_stale_raise_is_refus
     with pytest.raises(ValidationError, match="changed since"):
         services.rule_change_approve(change=change, approver=bob)
     assert _scores() == (90, 300)
+
+
+def test_a_raise_without_an_officer_is_refused(officers):
+    with pytest.raises(ValidationError, match="asked for by an officer"):
+        services.decision_thresholds_update(review_score=500, block_score=900)
+    assert _scores() == (100, 300)

@@ -11,7 +11,7 @@ from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from rules import services
+from rules import selectors, services
 from rules.choices import ChangeState, RuleStatus
 from rules.models import Backtest, RuleChange, RuleList
 from rules.tests import factories
@@ -350,3 +350,213 @@ def test_an_investigator_sees_a_rules_page_read_only(ivy):
     page = ivy.get(f"{RULES}/{rule.pk}/change/")
     assert page.status_code == 200
     assert "seen_rule" in page.content.decode()
+
+
+# --- Four eyes through the pages ---------------------------------------------------------------
+
+
+def _rule_form(rule, **overrides) -> dict:
+    data = {
+        "code": rule.code,
+        "name": rule.version.name,
+        "expression": rule.version.expression,
+        "severity": rule.version.severity,
+        "score": str(rule.version.score),
+        "outcome": rule.version.outcome,
+        "suppression": "24h",
+        "comment": "",
+    }
+    return {**data, **overrides}
+
+
+def test_the_requester_approving_through_the_page_is_refused(alice):
+    change = _go_live_request(alice)
+    response = _client_for(alice).post(f"{RULES}/change/{change.pk}/approve/", follow=True)
+    change.refresh_from_db()
+    change.rule.refresh_from_db()
+    assert change.state == ChangeState.PENDING
+    assert change.rule.status == RuleStatus.SHADOW
+    assert "another compliance officer" in _messages(response)
+
+
+def test_the_author_approving_through_the_page_is_refused_and_told_why(alice, bob):
+    # Given Bob wrote version 2 of a shadow rule and Alice asked for it to go live
+    rule = factories.rule(status=RuleStatus.SHADOW)
+    services.rule_version_create(rule=rule, author=bob, expression="amount >= 1", **CONTENT)
+    _client_for(alice).post(f"{RULES}/{rule.pk}/status/", {"target_status": "live"})
+    change = rule.changes.get(state=ChangeState.PENDING)
+    bob_client = _client_for(bob)
+
+    # Then Bob's page says why he cannot approve, without an Approve button
+    page = bob_client.get(f"{RULES}/{rule.pk}/change/").content.decode()
+    assert "You wrote the version this change puts live" in page
+    assert 'value="Approve"' not in page
+
+    # And posting the approval anyway is refused
+    response = bob_client.post(f"{RULES}/change/{change.pk}/approve/", follow=True)
+    rule.refresh_from_db()
+    assert rule.status == RuleStatus.SHADOW
+    assert "You wrote the version" in _messages(response)
+
+
+def test_editing_a_rule_with_a_pending_request_is_refused_in_the_form(alice, bob):
+    rule = factories.rule(status=RuleStatus.SHADOW, expression="amount >= 10000")
+    _client_for(alice).post(f"{RULES}/{rule.pk}/status/", {"target_status": "live"})
+    response = _client_for(bob).post(
+        f"{RULES}/{rule.pk}/change/", _rule_form(rule, expression="amount >= 1")
+    )
+    assert response.status_code == 200
+    assert "awaiting approval: it cannot be edited" in response.content.decode()
+    rule.refresh_from_db()
+    assert (rule.versions.count(), rule.version.expression) == (1, "amount >= 10000")
+
+
+def test_restoring_or_moving_a_rule_with_a_pending_request_is_refused(alice, bob):
+    rule = factories.rule(status=RuleStatus.SHADOW, expression="amount >= 10000")
+    services.rule_version_create(rule=rule, author=alice, expression="amount >= 5", **CONTENT)
+    first = rule.versions.get(number=1)
+    _client_for(alice).post(f"{RULES}/{rule.pk}/status/", {"target_status": "live"})
+    client = _client_for(bob)
+    restore = client.post(f"{RULES}/{rule.pk}/restore/{first.pk}/", follow=True)
+    move = client.post(f"{RULES}/{rule.pk}/status/", {"target_status": "draft"}, follow=True)
+    rule.refresh_from_db()
+    assert "awaiting approval" in _messages(restore) and "awaiting approval" in _messages(move)
+    assert (rule.versions.count(), rule.status) == (2, RuleStatus.SHADOW)
+
+
+def test_a_swapped_version_is_refused_at_approval_through_the_page(alice, bob):
+    rule = factories.rule(status=RuleStatus.SHADOW)
+    services.rule_version_create(rule=rule, author=alice, expression="amount >= 5", **CONTENT)
+    _client_for(alice).post(f"{RULES}/{rule.pk}/status/", {"target_status": "live"})
+    change = rule.changes.get(state=ChangeState.PENDING)
+    type(rule).objects.filter(pk=rule.pk).update(version=rule.versions.get(number=1))
+    response = _client_for(bob).post(f"{RULES}/change/{change.pk}/approve/", follow=True)
+    rule.refresh_from_db()
+    assert rule.status == RuleStatus.SHADOW
+    assert "changed since this request" in _messages(response)
+
+
+def test_pausing_a_live_rule_through_the_page_waits_for_a_second_officer(alice, bob):
+    rule = factories.rule()
+    response = _client_for(alice).post(
+        f"{RULES}/{rule.pk}/status/", {"target_status": "paused"}, follow=True
+    )
+    rule.refresh_from_db()
+    assert rule.status == RuleStatus.LIVE
+    assert "waits for another officer's approval" in _messages(response)
+    change = rule.changes.get(state=ChangeState.PENDING)
+    _client_for(alice).post(f"{RULES}/change/{change.pk}/approve/")
+    rule.refresh_from_db()
+    assert rule.status == RuleStatus.LIVE
+
+    _client_for(bob).post(f"{RULES}/change/{change.pk}/approve/")
+    rule.refresh_from_db()
+    assert rule.status == RuleStatus.PAUSED
+
+
+def _list_form(rule_list, delete=()) -> dict:
+    entries = list(rule_list.entries.order_by("pk"))
+    data = {
+        "description": rule_list.description,
+        "source": rule_list.source,
+        "entries-TOTAL_FORMS": str(len(entries) + 1),
+        "entries-INITIAL_FORMS": str(len(entries)),
+        "entries-MIN_NUM_FORMS": "0",
+        "entries-MAX_NUM_FORMS": "1000",
+    }
+    for number, entry in enumerate(entries):
+        data.update(
+            {
+                f"entries-{number}-id": str(entry.pk),
+                f"entries-{number}-rule_list": str(rule_list.pk),
+                f"entries-{number}-value": entry.value,
+                f"entries-{number}-note": entry.note,
+            }
+        )
+        if entry.value in delete:
+            data[f"entries-{number}-DELETE"] = "on"
+    data[f"entries-{len(entries)}-rule_list"] = str(rule_list.pk)
+    return data
+
+
+def test_deleting_a_list_entry_in_the_admin_waits_for_a_second_officer(alice, bob):
+    # Given a sanctions list, and Alice deleting an entry on its page
+    rule_list = factories.rule_list("sanctions_x", "name", ["Acme Ltd", "Evil Corp"])
+    response = _client_for(alice).post(
+        f"{LISTS}/{rule_list.pk}/change/", _list_form(rule_list, delete=["Evil Corp"]), follow=True
+    )
+    # Then the entry is still there, and the request shows on the list's page
+    assert "takes effect when another compliance officer approves" in _messages(response)
+    assert rule_list.entries.count() == 2
+    change = rule_list.changes.get(state=ChangeState.PENDING)
+    page = _client_for(bob).get(f"{LISTS}/{rule_list.pk}/change/").content.decode()
+    assert "remove 1 entries: Evil Corp" in page and 'value="Approve"' in page
+
+    # When Alice approves it herself, nothing happens; when Bob does, the entry is gone
+    _client_for(alice).post(f"{RULES}/change/{change.pk}/approve/")
+    assert rule_list.entries.count() == 2
+    response = _client_for(bob).post(f"{RULES}/change/{change.pk}/approve/")
+    assert response["Location"] == f"{LISTS}/{rule_list.pk}/change/"
+    assert list(rule_list.entries.values_list("value", flat=True)) == ["Acme Ltd"]
+
+
+def test_an_entry_value_cannot_be_rewritten_in_place(alice):
+    rule_list = factories.rule_list("sanctions_x", "name", ["Evil Corp"])
+    data = _list_form(rule_list)
+    data["entries-0-value"] = "Nobody At All"
+    _client_for(alice).post(f"{LISTS}/{rule_list.pk}/change/", data)
+    assert list(rule_list.entries.values_list("value", flat=True)) == ["Evil Corp"]
+
+
+def test_importing_a_replacing_file_through_the_page_removes_only_on_approval(alice, bob):
+    rule_list = factories.rule_list("ctry_x", "country", ["IR", "KP"])
+    response = _client_for(alice).post(
+        f"{LISTS}/{rule_list.pk}/import/",
+        {"file": _csv("KP\nMM\n"), "replace": "on", "comment": "new FATF list"},
+        follow=True,
+    )
+    assert "1 entries not in the file are removed when another" in _messages(response)
+    assert sorted(rule_list.entries.values_list("value", flat=True)) == ["IR", "KP", "MM"]
+    change = rule_list.changes.get(state=ChangeState.PENDING)
+    _client_for(bob).post(f"{RULES}/change/{change.pk}/approve/")
+    assert sorted(rule_list.entries.values_list("value", flat=True)) == ["KP", "MM"]
+
+
+def test_raising_thresholds_in_the_admin_waits_for_a_second_officer(alice, bob):
+    url = "/admin/rules/decisionthresholds/1/change/"
+    response = _client_for(alice).post(
+        url, {"review_score": "400", "block_score": "900"}, follow=True
+    )
+    assert "takes effect when another compliance officer approves" in _messages(response)
+    assert "changed successfully" not in _messages(response)
+    assert selectors.thresholds_scores() == {"review_score": 100, "block_score": 300}
+
+    page = _client_for(bob).get(url).content.decode()
+    assert "review at 100 → 400" in page and 'value="Approve"' in page
+    change = RuleChange.objects.get(state=ChangeState.PENDING)
+    _client_for(alice).post(f"{RULES}/change/{change.pk}/approve/")
+    assert selectors.thresholds_scores() == {"review_score": 100, "block_score": 300}
+    response = _client_for(bob).post(f"{RULES}/change/{change.pk}/approve/")
+    assert response["Location"] == url
+    assert selectors.thresholds_scores() == {"review_score": 400, "block_score": 900}
+
+
+def test_thresholds_cannot_be_saved_while_a_raise_waits(alice, bob):
+    url = "/admin/rules/decisionthresholds/1/change/"
+    _client_for(alice).post(url, {"review_score": "400", "block_score": "900"})
+    response = _client_for(bob).post(url, {"review_score": "10", "block_score": "20"})
+    assert response.status_code == 200
+    assert "awaiting approval" in response.content.decode()
+    assert selectors.thresholds_scores() == {"review_score": 100, "block_score": 300}
+
+
+def test_the_change_requests_page_links_each_request_to_where_it_is_decided(alice):
+    rule = factories.rule(code="paused_soon")
+    rule_list = factories.rule_list("ctry_x", "country", ["IR"])
+    services.rule_status_change(rule=rule, target_status="paused", actor=alice)
+    services.list_entries_edit(rule_list=rule_list, actor=alice, removed=[rule_list.entries.get()])
+    services.decision_thresholds_update(review_score=500, block_score=900, actor=alice)
+    page = _client_for(alice).get("/admin/rules/rulechange/?state=pending").content.decode()
+    assert f'href="{RULES}/{rule.pk}/change/"' in page and "make the rule paused" in page
+    assert f'href="{LISTS}/{rule_list.pk}/change/"' in page and "remove 1 entries: IR" in page
+    assert 'href="/admin/rules/decisionthresholds/1/change/"' in page
