@@ -255,13 +255,20 @@ class RuleChange(models.Model):
     def summary(self) -> str:
         """What approving it does, in words."""
         if self.kind == ChangeKind.LIST:
-            removed = self.payload.get("remove", [])
-            added = self.payload.get("added", 0)
-            if removed:
-                shown = ", ".join(entry["value"] for entry in removed[:10])
-                more = f" and {len(removed) - 10} more" if len(removed) > 10 else ""
-                return f"remove {len(removed)} entries: {shown}{more}"
-            return f"add {added} entries"
+            parts = []
+            for verb, entries, total in (
+                ("add", self.payload.get("add", []), self.payload.get("add_total")),
+                ("remove", self.payload.get("remove", []), None),
+            ):
+                total = total or len(entries)
+                if total:
+                    shown = ", ".join(entry["value"] for entry in entries[:10])
+                    more = f" and {total - 10} more" if total > 10 else ""
+                    parts.append(f"{verb} {total} entries: {shown}{more}")
+            text = "; ".join(parts)
+            if exempting := self.payload.get("exempting_rules"):
+                text += f" (rules {', '.join(exempting)} read the list as exemptions)"
+            return text
         if self.kind == ChangeKind.THRESHOLDS:
             before, after = self.payload.get("from", {}), self.payload.get("to", {})
             return (

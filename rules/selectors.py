@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import timedelta
 
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, F, Prefetch, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -15,6 +15,7 @@ from transactions.models import Transaction
 from . import engine
 from .choices import ChangeKind, ChangeState, RuleStatus
 from .engine import Evaluation
+from .expressions import compile_expression
 from .models import (
     Backtest,
     Decision,
@@ -224,3 +225,23 @@ def thresholds_scores(thresholds: DecisionThresholds | None = None) -> dict[str,
     thresholds = thresholds or DecisionThresholds.objects.filter(pk=1).first()
     thresholds = thresholds or DecisionThresholds(pk=1)
     return {"review_score": thresholds.review_score, "block_score": thresholds.block_score}
+
+
+def list_exempting_rules(*, rule_list: RuleList) -> list[str]:
+    """Codes of the rules that can hit less when this list grows (``not in list(...)`` and the
+    like): live rules' versions in effect, and versions a pending request would put live."""
+    pending = RuleChange.objects.filter(
+        state=ChangeState.PENDING, kind=ChangeKind.RULE, target_status=RuleStatus.LIVE
+    ).values("version_id")
+    versions = (
+        RuleVersion.objects.filter(expression__contains=rule_list.name)
+        .filter(Q(pk__in=pending) | Q(rule__status=RuleStatus.LIVE, rule__version=F("pk")))
+        .select_related("rule")
+    )
+    return sorted(
+        {
+            version.rule.code
+            for version in versions
+            if rule_list.name in compile_expression(version.expression).exempting_lists
+        }
+    )

@@ -296,8 +296,7 @@ def list_import(request: HttpRequest, list_id: int) -> HttpResponse:
             if outcome.change is not None:
                 messages.warning(
                     request,
-                    f"{outcome.awaiting_removal} entries not in the file are removed when "
-                    "another compliance officer approves.",
+                    f"Waiting for another compliance officer's approval: {outcome.change.summary}.",
                 )
             return redirect("admin:rules_rulelist_change", rule_list.pk)
     return _page(

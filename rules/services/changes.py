@@ -154,6 +154,12 @@ def _apply_list(change: RuleChange) -> None:
     rule_list = RuleList.objects.select_for_update().get(pk=change.rule_list_id)
     normalized = [entry["normalized"] for entry in change.payload.get("remove", [])]
     ListEntry.objects.filter(rule_list=rule_list, normalized__in=normalized).delete()
+    existing = set(rule_list.entries.values_list("normalized", flat=True))
+    ListEntry.objects.bulk_create(
+        ListEntry(rule_list=rule_list, **entry)
+        for entry in change.payload.get("add", [])
+        if entry["normalized"] not in existing
+    )
     rule_list.save(update_fields=["updated_at"])
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.db import transaction as db_transaction
 
-from .. import engine
+from .. import engine, selectors
 from ..choices import ChangeKind
 from ..lists import normalize_entry
 from ..models import ListEntry, RuleChange, RuleList
@@ -28,6 +28,7 @@ class ListImport:
     removed: int
     unchanged: int
     awaiting_removal: int = 0
+    awaiting_addition: int = 0
     change: RuleChange | None = None
 
 
@@ -42,23 +43,30 @@ def list_entries_import(
 ) -> ListImport:
     """Import ``value[,note]`` rows; any bad row refuses the whole file, naming its row numbers.
 
-    The file's new entries are added at once. With ``replace`` the list is to become exactly the
-    file: the entries not in it are removed once a second officer approves (``change``).
+    The file's new entries are added at once, unless a live rule reads the list as exemptions
+    (``not in list(...)``): then they wait for a second officer too. With ``replace`` the list
+    is to become exactly the file: the entries not in it are removed once a second officer
+    approves (``change``).
     """
     rule_list = RuleList.objects.select_for_update().get(pk=rule_list.pk)
     rows = _parse_csv(rule_list.kind, csv_text)
     existing = {entry.normalized: entry for entry in rule_list.entries.all()}
     stale = [entry for normalized, entry in existing.items() if normalized not in rows]
-    change = None
-    if replace and stale:
-        change = _removal_request(rule_list=rule_list, entries=stale, actor=actor, comment=comment)
     new = [entry for normalized, entry in rows.items() if normalized not in existing]
-    _add(rule_list=rule_list, entries=new, actor=actor, comment=comment)
+    now, change = _split(
+        rule_list=rule_list,
+        add=new,
+        remove=stale if replace else [],
+        actor=actor,
+        comment=comment,
+    )
+    _add(rule_list=rule_list, entries=now, actor=actor, comment=comment)
     return ListImport(
-        added=len(new),
+        added=len(now),
         removed=0,
         unchanged=len(rows) - len(new),
-        awaiting_removal=len(stale) if change else 0,
+        awaiting_removal=len(stale) if change and replace else 0,
+        awaiting_addition=len(new) - len(now),
         change=change,
     )
 
@@ -74,26 +82,47 @@ def list_entries_edit(
     comment: str = "",
 ) -> RuleChange | None:
     """The list's admin page: new entries and changed notes at once, removals as a request
-    (returned). An entry's value never changes in place: that would remove the old value."""
+    (returned), additions too when a live rule reads the list as exemptions. An entry's value
+    never changes in place: that would remove the old value."""
     rule_list = RuleList.objects.select_for_update().get(pk=rule_list.pk)
     foreign = [e for e in [*noted, *removed] if e.pk is None or e.rule_list_id != rule_list.pk]
     if foreign:
         raise ValidationError("Those entries are not on this list.")
-    change = None
-    if removed:
-        change = _removal_request(
-            rule_list=rule_list, entries=removed, actor=actor, comment=comment
-        )
-    for entry in noted:
-        ListEntry.objects.filter(pk=entry.pk).update(note=entry.note)
     existing = set(rule_list.entries.values_list("normalized", flat=True))
     fresh: dict[str, ListEntry] = {}
     for entry in added:
         entry.normalized = list_entry_normalize(kind=rule_list.kind, value=entry.value)
         if entry.normalized not in existing:
             fresh.setdefault(entry.normalized, entry)
-    _add(rule_list=rule_list, entries=list(fresh.values()), actor=actor, comment=comment)
+    now, change = _split(
+        rule_list=rule_list, add=list(fresh.values()), remove=removed, actor=actor, comment=comment
+    )
+    for entry in noted:
+        ListEntry.objects.filter(pk=entry.pk).update(note=entry.note)
+    _add(rule_list=rule_list, entries=now, actor=actor, comment=comment)
     return change
+
+
+def _split(
+    *,
+    rule_list: RuleList,
+    add: list[ListEntry],
+    remove: Sequence[ListEntry],
+    actor,
+    comment: str,
+) -> tuple[list[ListEntry], RuleChange | None]:
+    """The additions that apply now, and the request for what must wait (or None)."""
+    exempting = selectors.list_exempting_rules(rule_list=rule_list) if add else []
+    later = add if exempting else []
+    if not (remove or later):
+        return add, None
+    payload = {"remove": [_shown(entry) for entry in remove], "add": [_shown(e) for e in later]}
+    if exempting:
+        payload["exempting_rules"] = exempting
+    change = change_request(
+        kind=ChangeKind.LIST, rule_list=rule_list, payload=payload, actor=actor, comment=comment
+    )
+    return ([] if exempting else add), change
 
 
 def _add(*, rule_list: RuleList, entries: list[ListEntry], actor, comment: str) -> None:
@@ -107,22 +136,13 @@ def _add(*, rule_list: RuleList, entries: list[ListEntry], actor, comment: str) 
             kind=ChangeKind.LIST,
             target_status="",
             rule_list=rule_list,
-            payload={"added": len(entries), "add": [_shown(e) for e in entries[:HISTORY_ROWS]]},
+            payload={
+                "add_total": len(entries),
+                "add": [_shown(entry) for entry in entries[:HISTORY_ROWS]],
+            },
             comment=comment,
         )
         engine.rules_changed()
-
-
-def _removal_request(
-    *, rule_list: RuleList, entries: Sequence[ListEntry], actor, comment: str
-) -> RuleChange:
-    return change_request(
-        kind=ChangeKind.LIST,
-        rule_list=rule_list,
-        payload={"remove": [_shown(entry) for entry in entries]},
-        actor=actor,
-        comment=comment,
-    )
 
 
 def _shown(entry: ListEntry) -> dict[str, str]:

@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 
 from rules import services
 from rules.choices import ChangeKind, ChangeState, RuleStatus
-from rules.models import DecisionThresholds, RuleChange, RuleList, RuleVersion
+from rules.models import DecisionThresholds, ListEntry, RuleChange, RuleList, RuleVersion
 from rules.tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -232,7 +232,8 @@ def test_adding_entries_is_immediate_and_recorded(officers):
     assert (result.added, result.change) == (1, None)
     assert _values(rule_list) == ["acme ltd", "corp evil"]
     (record,) = rule_list.changes.all()
-    assert (record.state, record.payload["added"], record.requested_by) == ("approved", 1, alice)
+    assert (record.state, record.requested_by) == (ChangeState.APPROVED, alice)
+    assert record.summary == "add 1 entries: Evil Corp"
 
 
 def test_deleting_entries_waits_for_a_second_officer(officers):
@@ -337,3 +338,64 @@ def test_a_raise_without_an_officer_is_refused(officers):
     with pytest.raises(ValidationError, match="asked for by an officer"):
         services.decision_thresholds_update(review_score=500, block_score=900)
     assert _scores() == (100, 300)
+
+
+# --- Exemption lists: adding to them makes rules hit less ---------------------------------------
+
+
+def _exempting_rule(status=RuleStatus.LIVE):
+    factories.rule_list("trusted_accounts", "account", ["ACC-1"])
+    return factories.rule(
+        status=status,
+        code="big_untrusted",
+        expression='amount > 100 and customer.account_id not in list("trusted_accounts")',
+    )
+
+
+def test_adding_to_a_list_a_live_rule_reads_as_exemptions_waits_for_a_second_officer(officers):
+    # Given a live rule that skips accounts on the trusted list
+    alice, bob, _, _ = officers
+    _exempting_rule()
+    trusted = RuleList.objects.get(name="trusted_accounts")
+
+    # When Alice adds her accomplice's account, by import or on the page
+    result = services.list_entries_import(rule_list=trusted, csv_text="ACC-MULE\n", actor=alice)
+
+    # Then it is not exempt yet: it waits, naming the rule it would weaken
+    assert _values(trusted) == ["ACC-1"]
+    assert (result.added, result.awaiting_addition) == (0, 1)
+    assert "big_untrusted" in result.change.summary
+    with pytest.raises(PermissionDenied):
+        services.rule_change_approve(change=result.change, approver=alice)
+    assert _values(trusted) == ["ACC-1"]
+    services.rule_change_approve(change=result.change, approver=bob)
+    assert _values(trusted) == ["ACC-1", "ACC-MULE"]
+
+
+def test_adding_through_the_page_service_to_an_exemption_list_waits_too(officers):
+    alice = officers[0]
+    _exempting_rule()
+    trusted = RuleList.objects.get(name="trusted_accounts")
+    change = services.list_entries_edit(
+        rule_list=trusted, actor=alice, added=[ListEntry(value="ACC-MULE")]
+    )
+    assert change.state == ChangeState.PENDING
+    assert _values(trusted) == ["ACC-1"]
+
+
+def test_a_list_only_draft_rules_read_as_exemptions_grows_at_once(officers):
+    alice = officers[0]
+    _exempting_rule(status=RuleStatus.DRAFT)
+    trusted = RuleList.objects.get(name="trusted_accounts")
+    result = services.list_entries_import(rule_list=trusted, csv_text="ACC-2\n", actor=alice)
+    assert (result.added, result.change) == (1, None)
+    assert _values(trusted) == ["ACC-1", "ACC-2"]
+
+
+def test_a_pending_go_live_of_an_exempting_rule_counts(officers):
+    alice = officers[0]
+    rule = _exempting_rule(status=RuleStatus.SHADOW)
+    services.rule_status_change(rule=rule, target_status=RuleStatus.LIVE, actor=alice)
+    trusted = RuleList.objects.get(name="trusted_accounts")
+    result = services.list_entries_import(rule_list=trusted, csv_text="ACC-2\n", actor=alice)
+    assert result.change is not None and result.added == 0

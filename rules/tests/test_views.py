@@ -515,7 +515,7 @@ def test_importing_a_replacing_file_through_the_page_removes_only_on_approval(al
         {"file": _csv("KP\nMM\n"), "replace": "on", "comment": "new FATF list"},
         follow=True,
     )
-    assert "1 entries not in the file are removed when another" in _messages(response)
+    assert "approval: remove 1 entries: IR" in _messages(response)
     assert sorted(rule_list.entries.values_list("value", flat=True)) == ["IR", "KP", "MM"]
     change = rule_list.changes.get(state=ChangeState.PENDING)
     _client_for(bob).post(f"{RULES}/change/{change.pk}/approve/")
@@ -560,3 +560,21 @@ def test_the_change_requests_page_links_each_request_to_where_it_is_decided(alic
     assert f'href="{RULES}/{rule.pk}/change/"' in page and "make the rule paused" in page
     assert f'href="{LISTS}/{rule_list.pk}/change/"' in page and "remove 1 entries: IR" in page
     assert 'href="/admin/rules/decisionthresholds/1/change/"' in page
+
+
+def test_adding_to_an_exemption_list_on_its_page_waits_for_a_second_officer(alice, bob):
+    rule_list = factories.rule_list("trusted_accounts", "account", ["ACC-1"])
+    factories.rule(
+        code="big_untrusted",
+        expression='amount > 100 and customer.account_id not in list("trusted_accounts")',
+    )
+    data = _list_form(rule_list)
+    data["entries-1-value"] = "ACC-MULE"
+    response = _client_for(alice).post(f"{LISTS}/{rule_list.pk}/change/", data, follow=True)
+    assert "takes effect when another compliance officer approves" in _messages(response)
+    assert list(rule_list.entries.values_list("value", flat=True)) == ["ACC-1"]
+    page = _client_for(bob).get(f"{LISTS}/{rule_list.pk}/change/").content.decode()
+    assert "add 1 entries: ACC-MULE" in page and "big_untrusted" in page
+    change = rule_list.changes.get(state=ChangeState.PENDING)
+    _client_for(bob).post(f"{RULES}/change/{change.pk}/approve/")
+    assert sorted(rule_list.entries.values_list("value", flat=True)) == ["ACC-1", "ACC-MULE"]
