@@ -231,8 +231,17 @@ class ListEntryInline(admin.TabularInline):
     show_change_link = False
 
 
+class _PendingAware(admin.ModelAdmin):
+    """Saves that may only ask for a change: say so, instead of "changed successfully"."""
+
+    def message_user(self, request, message, level=messages.INFO, *args, **kwargs):
+        if level == messages.SUCCESS and getattr(request, "rules_pending", None):
+            return
+        super().message_user(request, message, level, *args, **kwargs)
+
+
 @admin.register(RuleList)
-class RuleListAdmin(admin.ModelAdmin):
+class RuleListAdmin(_PendingAware):
     list_display = ["name", "kind", "entry_count", "source", "updated_at"]
     list_filter = ["kind"]
     search_fields = ["name", "description", "entries__value"]
@@ -278,14 +287,9 @@ class RuleListAdmin(admin.ModelAdmin):
             }
         return super().change_view(request, object_id, form_url, extra_context)
 
-    def message_user(self, request, message, level=messages.INFO, *args, **kwargs):
-        if level == messages.SUCCESS and getattr(request, "rules_pending", None):
-            return  # "changed successfully" would hide that the change waits for approval
-        super().message_user(request, message, level, *args, **kwargs)
-
 
 @admin.register(DecisionThresholds)
-class DecisionThresholdsAdmin(admin.ModelAdmin):
+class DecisionThresholdsAdmin(_PendingAware):
     form = DecisionThresholdsForm
     list_display = ["review_score", "block_score", "updated_at"]
 
@@ -304,11 +308,6 @@ class DecisionThresholdsAdmin(admin.ModelAdmin):
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = {**(extra_context or {}), **change_requests_context(request)}
         return super().change_view(request, object_id, form_url, extra_context)
-
-    def message_user(self, request, message, level=messages.INFO, *args, **kwargs):
-        if level == messages.SUCCESS and getattr(request, "rules_pending", None):
-            return  # "changed successfully" would hide that the change waits for approval
-        super().message_user(request, message, level, *args, **kwargs)
 
 
 def _pending_notice(request, change: RuleChange | None) -> None:

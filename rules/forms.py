@@ -176,9 +176,14 @@ class ListEntryFormSet(forms.BaseInlineFormSet):
 
     def clean(self) -> None:
         super().clean()
-        if self.deleted_forms and selectors.change_pending(rule_list=self.instance):
+        if selectors.change_pending(rule_list=self.instance) is None:
+            return
+        adding = any(form.has_changed() for form in self.extra_forms)
+        if self.deleted_forms or (
+            adding and selectors.list_exempting_rules(rule_list=self.instance)
+        ):
             raise ValidationError(
-                "A removal from this list is awaiting approval: approve, reject or withdraw it "
+                "A change to this list is awaiting approval: approve, reject or withdraw it "
                 "before asking for another."
             )
 

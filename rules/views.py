@@ -152,7 +152,11 @@ def change_decide(request: HttpRequest, change_id: int, decision: str) -> HttpRe
         return HttpResponseBadRequest(
             f"Unknown decision {decision!r}: approve, reject or withdraw.".encode()
         )
-    comment = DecisionForm(request.POST).data.get("comment", "")
+    form = DecisionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(form.errors.get("comment", ["Invalid comment."])))
+        return redirect(_change_page(change))
+    comment = form.cleaned_data["comment"]
     try:
         if decision == "approve":
             services.rule_change_approve(change=change, approver=request.user, comment=comment)

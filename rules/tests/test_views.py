@@ -578,3 +578,24 @@ def test_adding_to_an_exemption_list_on_its_page_waits_for_a_second_officer(alic
     change = rule_list.changes.get(state=ChangeState.PENDING)
     _client_for(bob).post(f"{RULES}/change/{change.pk}/approve/")
     assert sorted(rule_list.entries.values_list("value", flat=True)) == ["ACC-1", "ACC-MULE"]
+
+
+def test_an_overlong_approval_comment_is_refused_and_changes_nothing(alice, bob):
+    change = _go_live_request(alice)
+    response = _client_for(bob).post(
+        f"{RULES}/change/{change.pk}/approve/", {"comment": "x" * 2001}, follow=True
+    )
+    change.refresh_from_db()
+    assert change.state == ChangeState.PENDING
+    assert "at most 2000 characters" in _messages(response)
+
+
+def test_deleting_more_entries_while_a_removal_waits_is_refused_on_the_page(alice):
+    rule_list = factories.rule_list("ctry_x", "country", ["IR", "KP"])
+    client = _client_for(alice)
+    client.post(f"{LISTS}/{rule_list.pk}/change/", _list_form(rule_list, delete=["IR"]))
+    response = client.post(f"{LISTS}/{rule_list.pk}/change/", _list_form(rule_list, delete=["KP"]))
+    assert response.status_code == 200
+    assert "awaiting approval" in response.content.decode()
+    assert rule_list.changes.filter(state=ChangeState.PENDING).count() == 1
+    assert rule_list.entries.count() == 2
