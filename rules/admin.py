@@ -5,34 +5,18 @@ Every change goes through rules.services; the admin only collects input and show
 
 from __future__ import annotations
 
-import csv
-import io
-
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
-from django.http import HttpResponse, HttpResponseNotAllowed, JsonResponse
-from django.shortcuts import get_object_or_404, redirect
-from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
 from sentinel.admin import ReadOnlyAdmin
 
 from . import services
-from .choices import ChangeState, RuleStatus
-from .expressions import ExpressionError, compile_expression
-from .forms import (
-    BacktestForm,
-    DecisionForm,
-    ListEntryForm,
-    ListImportForm,
-    RuleForm,
-    StatusChangeForm,
-    TryForm,
-)
+from .choices import ChangeKind, ChangeState, RuleStatus
+from .forms import DecisionThresholdsForm, ListEntryForm, ListEntryFormSet, RuleForm
 from .models import (
     Backtest,
     Decision,
@@ -46,7 +30,8 @@ from .models import (
     RuleVersion,
     TypologyLabel,
 )
-from .selectors import rule_hit_counts
+from .urls import list_urlpatterns, rule_urlpatterns
+from .views import change_requests_context, rule_page_context
 
 _STATUS_COLOURS = {
     RuleStatus.DRAFT: "#6b7280",
@@ -54,10 +39,6 @@ _STATUS_COLOURS = {
     RuleStatus.LIVE: "#15803d",
     RuleStatus.PAUSED: "#b45309",
 }
-
-
-def _error_text(error: ValidationError) -> str:
-    return " ".join(error.messages)
 
 
 @admin.register(Rule)
@@ -188,247 +169,24 @@ class RuleAdmin(admin.ModelAdmin):
     def construct_change_message(self, request, form, formsets, add=False):
         return "Created the rule." if add else "Saved a new version."
 
-    # --- Extra pages -------------------------------------------------------------------------
+    # --- Extra pages (rules.views) --------------------------------------------------------
 
     def get_urls(self):
-        view = self.admin_site.admin_view
-        return [
-            path("validate/", view(self.validate_view), name="rules_rule_validate"),
-            path("<int:rule_id>/status/", view(self.status_view), name="rules_rule_status"),
-            path(
-                "change/<int:change_id>/<str:decision>/",
-                view(self.decide_view),
-                name="rules_rule_decide",
-            ),
-            path(
-                "<int:rule_id>/restore/<int:version_id>/",
-                view(self.restore_view),
-                name="rules_rule_restore",
-            ),
-            path("<int:rule_id>/try/", view(self.try_view), name="rules_rule_try"),
-            path("<int:rule_id>/backtest/", view(self.backtest_view), name="rules_rule_backtest"),
-            path(
-                "backtest/<int:backtest_id>/",
-                view(self.backtest_detail_view),
-                name="rules_backtest_detail",
-            ),
-            *super().get_urls(),
-        ]
+        return [*rule_urlpatterns(self.admin_site), *super().get_urls()]
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         rule = self.get_object(request, object_id)
         if rule is not None:
-            extra_context = {**(extra_context or {}), **self._rule_context(request, rule)}
+            extra_context = {**(extra_context or {}), **rule_page_context(request, rule)}
         return super().change_view(request, object_id, form_url, extra_context)
-
-    def _rule_context(self, request, rule: Rule) -> dict:
-        versions = rule.versions.select_related("author", "restored_from").order_by("-number")
-        return {
-            "rule": rule,
-            "versions": versions,
-            "pending_change": rule.changes.filter(state=ChangeState.PENDING)
-            .select_related("version", "requested_by")
-            .first(),
-            "changes": rule.changes.exclude(state=ChangeState.PENDING).select_related(
-                "version", "requested_by", "decided_by"
-            )[:20],
-            "status_moves": _status_moves(rule),
-            "backtests": Backtest.objects.filter(rule_version__rule=rule).select_related(
-                "rule_version", "partner"
-            )[:10],
-            "can_approve": request.user.has_perm(services.APPROVE_PERMISSION),
-            "hit_counts": rule_hit_counts(rule_ids=[rule.pk])[rule.pk],
-        }
-
-    def validate_view(self, request):
-        """Checks an expression as the officer types (the form checks again on save)."""
-        if request.method != "POST":
-            return HttpResponseNotAllowed(["POST"])
-        source = request.POST.get("expression", "")
-        try:
-            compiled = compile_expression(source)
-        except ExpressionError as error:
-            return JsonResponse(
-                {"ok": False, "error": str(error), "line": error.line, "column": error.column}
-            )
-        try:
-            services.expression_validate(source)
-        except ValidationError as error:
-            return JsonResponse({"ok": False, "error": _error_text(error)})
-        return JsonResponse(
-            {"ok": True, "aggregates": [spec.describe() for spec in compiled.aggregates]}
-        )
-
-    def status_view(self, request, rule_id: int):
-        rule = get_object_or_404(Rule, pk=rule_id)
-        if request.method != "POST" or not self.has_change_permission(request, rule):
-            raise PermissionDenied
-        form = StatusChangeForm(request.POST)
-        if form.is_valid():
-            try:
-                change = services.rule_status_change(
-                    rule=rule,
-                    target_status=form.cleaned_data["target_status"],
-                    actor=request.user,
-                    comment=form.cleaned_data["comment"],
-                )
-            except ValidationError as error:
-                messages.error(request, _error_text(error))
-            else:
-                if change.state == ChangeState.PENDING:
-                    messages.warning(request, "Going live waits for another officer's approval.")
-                else:
-                    messages.success(request, f"The rule is now {change.target_status}.")
-        return redirect("admin:rules_rule_change", rule.pk)
-
-    def decide_view(self, request, change_id: int, decision: str):
-        change = get_object_or_404(RuleChange, pk=change_id)
-        if request.method != "POST":
-            raise PermissionDenied
-        form = DecisionForm(request.POST)
-        comment = form.data.get("comment", "")
-        actions = {
-            "approve": lambda: services.rule_change_approve(
-                change=change, approver=request.user, comment=comment
-            ),
-            "reject": lambda: services.rule_change_reject(
-                change=change, approver=request.user, comment=comment
-            ),
-            "withdraw": lambda: services.rule_change_withdraw(change=change, actor=request.user),
-        }
-        if decision not in actions:
-            raise PermissionDenied
-        try:
-            actions[decision]()
-        except (ValidationError, PermissionDenied) as error:
-            text = _error_text(error) if isinstance(error, ValidationError) else str(error)
-            messages.error(request, text)
-        else:
-            done = {"approve": "approved", "reject": "rejected", "withdraw": "withdrawn"}
-            messages.success(request, f"Change {done[decision]}.")
-        return redirect("admin:rules_rule_change", change.rule_id)
-
-    def restore_view(self, request, rule_id: int, version_id: int):
-        rule = get_object_or_404(Rule, pk=rule_id)
-        version = get_object_or_404(RuleVersion, pk=version_id, rule=rule)
-        if request.method != "POST" or not self.has_change_permission(request, rule):
-            raise PermissionDenied
-        try:
-            restored = services.rule_version_restore(
-                rule=rule, version=version, author=request.user
-            )
-        except ValidationError as error:
-            messages.error(request, _error_text(error))
-        else:
-            messages.success(
-                request,
-                f"Version {version.number} restored as version {restored.number}"
-                + (" (awaiting approval)." if rule.status == RuleStatus.LIVE else "."),
-            )
-        return redirect("admin:rules_rule_change", rule.pk)
-
-    def try_view(self, request, rule_id: int):
-        rule = get_object_or_404(Rule.objects.select_related("version"), pk=rule_id)
-        version = rule.versions.filter(pk=request.GET.get("version")).first() or rule.version
-        form = TryForm(request.POST or None)
-        result = error = None
-        if request.method == "POST" and form.is_valid():
-            try:
-                result = services.rule_try(
-                    version=version,
-                    partner=form.cleaned_data["partner"],
-                    payload=form.cleaned_data["payload"],
-                )
-            except ValidationError as invalid:
-                error = invalid.messages
-        return self._page(
-            request,
-            "admin/rules/rule_try.html",
-            f"Try {rule.code} v{version.number}",
-            rule=rule,
-            version=version,
-            form=form,
-            result=result,
-            errors=error,
-        )
-
-    def backtest_view(self, request, rule_id: int):
-        rule = get_object_or_404(Rule.objects.select_related("version"), pk=rule_id)
-        version = rule.versions.filter(pk=request.GET.get("version")).first() or rule.version
-        form = BacktestForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            if not request.user.has_perm("rules.add_backtest"):
-                raise PermissionDenied
-            try:
-                backtest = services.backtest_request(
-                    version=version,
-                    occurred_after=form.cleaned_data["occurred_after"],
-                    occurred_before=form.cleaned_data["occurred_before"],
-                    partner=form.cleaned_data["partner"],
-                    actor=request.user,
-                )
-            except ValidationError as error:
-                form.add_error(None, error)
-            else:
-                return redirect("admin:rules_backtest_detail", backtest.pk)
-        return self._page(
-            request,
-            "admin/rules/rule_backtest.html",
-            f"Back-test {rule.code} v{version.number}",
-            rule=rule,
-            version=version,
-            form=form,
-        )
-
-    def backtest_detail_view(self, request, backtest_id: int):
-        backtest = get_object_or_404(
-            Backtest.objects.select_related("rule_version__rule", "partner"), pk=backtest_id
-        )
-        return self._page(
-            request,
-            "admin/rules/backtest_detail.html",
-            f"Back-test #{backtest.pk}",
-            backtest=backtest,
-            rule=backtest.rule_version.rule,
-        )
-
-    def _page(self, request, template: str, title: str, **context):
-        if not self.has_view_permission(request):
-            raise PermissionDenied
-        return TemplateResponse(
-            request,
-            template,
-            {
-                **self.admin_site.each_context(request),
-                "opts": self.model._meta,
-                "title": title,
-                **context,
-            },
-        )
-
-
-def _status_moves(rule: Rule) -> list[tuple[str, str]]:
-    """Buttons for the status moves open to this rule: (target status, label)."""
-    labels = {
-        RuleStatus.SHADOW: "Run in shadow",
-        RuleStatus.LIVE: "Request go-live",
-        RuleStatus.PAUSED: "Pause",
-        RuleStatus.DRAFT: "Back to draft",
-    }
-    allowed = {
-        RuleStatus.DRAFT: [RuleStatus.SHADOW, RuleStatus.LIVE],
-        RuleStatus.SHADOW: [RuleStatus.LIVE, RuleStatus.PAUSED, RuleStatus.DRAFT],
-        RuleStatus.LIVE: [RuleStatus.PAUSED, RuleStatus.SHADOW],
-        RuleStatus.PAUSED: [RuleStatus.LIVE, RuleStatus.SHADOW, RuleStatus.DRAFT],
-    }[rule.status]
-    return [(status, labels[status]) for status in allowed]
 
 
 @admin.register(RuleChange)
 class RuleChangeAdmin(ReadOnlyAdmin):
     list_display = [
-        "rule",
-        "version",
+        "subject",
+        "kind",
+        "summary",
         "target_status",
         "state",
         "requested_by",
@@ -436,9 +194,23 @@ class RuleChangeAdmin(ReadOnlyAdmin):
         "decided_by",
         "decided_at",
     ]
-    list_filter = ["state", "target_status"]
-    list_select_related = ["rule", "version", "requested_by", "decided_by"]
-    search_fields = ["rule__code", "comment", "decision_comment"]
+    list_filter = ["state", "kind", "target_status"]
+    list_select_related = ["rule", "rule_list", "version", "requested_by", "decided_by"]
+    search_fields = ["rule__code", "rule_list__name", "comment", "decision_comment"]
+
+    @admin.display(description="About")
+    def subject(self, obj: RuleChange):
+        """A link to the page where the request is approved or rejected."""
+        if obj.kind == ChangeKind.LIST:
+            url, text = (
+                reverse("admin:rules_rulelist_change", args=[obj.rule_list_id]),
+                obj.rule_list,
+            )
+        elif obj.kind == ChangeKind.THRESHOLDS:
+            url, text = reverse("admin:rules_decisionthresholds_change", args=[1]), "thresholds"
+        else:
+            url, text = reverse("admin:rules_rule_change", args=[obj.rule_id]), obj.rule
+        return format_html('<a href="{}">{}</a>', url, text)
 
 
 @admin.register(RuleVersion)
@@ -452,14 +224,24 @@ class RuleVersionAdmin(ReadOnlyAdmin):
 class ListEntryInline(admin.TabularInline):
     model = ListEntry
     form = ListEntryForm
+    formset = ListEntryFormSet
     fields = ["value", "normalized", "note", "added_at"]
     readonly_fields = ["normalized", "added_at"]
     extra = 1
     show_change_link = False
 
 
+class _PendingAware(admin.ModelAdmin):
+    """Saves that may only ask for a change: say so, instead of "changed successfully"."""
+
+    def message_user(self, request, message, level=messages.INFO, *args, **kwargs):
+        if level == messages.SUCCESS and getattr(request, "rules_pending", None):
+            return
+        super().message_user(request, message, level, *args, **kwargs)
+
+
 @admin.register(RuleList)
-class RuleListAdmin(admin.ModelAdmin):
+class RuleListAdmin(_PendingAware):
     list_display = ["name", "kind", "entry_count", "source", "updated_at"]
     list_filter = ["kind"]
     search_fields = ["name", "description", "entries__value"]
@@ -477,81 +259,38 @@ class RuleListAdmin(admin.ModelAdmin):
     def get_inlines(self, request, obj):
         return [ListEntryInline] if obj else []
 
-    def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
-        from . import engine
-
-        engine.rules_changed()
+    def save_formset(self, request, form, formset, change):
+        entries = formset.save(commit=False)
+        pending = services.list_entries_edit(
+            rule_list=form.instance,
+            actor=request.user,
+            added=[entry for entry in entries if entry.pk is None],
+            noted=[entry for entry in entries if entry.pk is not None],
+            removed=formset.deleted_objects,
+        )
+        _pending_notice(request, pending)
 
     def has_delete_permission(self, request, obj=None):
         return False  # rules may refer to it; empty it instead
 
     def get_urls(self):
-        view = self.admin_site.admin_view
-        return [
-            path("<int:list_id>/import/", view(self.import_view), name="rules_rulelist_import"),
-            path("<int:list_id>/export/", view(self.export_view), name="rules_rulelist_export"),
-            *super().get_urls(),
-        ]
+        return [*list_urlpatterns(self.admin_site), *super().get_urls()]
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        extra_context = {
-            **(extra_context or {}),
-            "import_url": reverse("admin:rules_rulelist_import", args=[object_id]),
-            "export_url": reverse("admin:rules_rulelist_export", args=[object_id]),
-        }
+        rule_list = self.get_object(request, object_id)
+        if rule_list is not None:
+            extra_context = {
+                **(extra_context or {}),
+                **change_requests_context(request, rule_list=rule_list),
+                "import_url": reverse("admin:rules_rulelist_import", args=[rule_list.pk]),
+                "export_url": reverse("admin:rules_rulelist_export", args=[rule_list.pk]),
+            }
         return super().change_view(request, object_id, form_url, extra_context)
-
-    def import_view(self, request, list_id: int):
-        rule_list = get_object_or_404(RuleList, pk=list_id)
-        if not self.has_change_permission(request, rule_list):
-            raise PermissionDenied
-        form = ListImportForm(request.POST or None, request.FILES or None)
-        if request.method == "POST" and form.is_valid():
-            try:
-                outcome = services.list_entries_import(
-                    rule_list=rule_list,
-                    csv_text=form.cleaned_data["file"],
-                    replace=form.cleaned_data["replace"],
-                )
-            except ValidationError as error:
-                for message in error.messages:
-                    form.add_error("file", message)
-            else:
-                messages.success(
-                    request,
-                    f"Imported: {outcome.added} added, {outcome.removed} removed, "
-                    f"{outcome.unchanged} already there.",
-                )
-                return redirect("admin:rules_rulelist_change", rule_list.pk)
-        return TemplateResponse(
-            request,
-            "admin/rules/rulelist_import.html",
-            {
-                **self.admin_site.each_context(request),
-                "opts": self.model._meta,
-                "title": f"Import entries into {rule_list.name}",
-                "rule_list": rule_list,
-                "form": form,
-            },
-        )
-
-    def export_view(self, request, list_id: int):
-        rule_list = get_object_or_404(RuleList, pk=list_id)
-        if not self.has_view_permission(request, rule_list):
-            raise PermissionDenied
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(["value", "note"])
-        for value, note in rule_list.entries.order_by("normalized").values_list("value", "note"):
-            writer.writerow([value, note])
-        response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="{rule_list.name}.csv"'
-        return response
 
 
 @admin.register(DecisionThresholds)
-class DecisionThresholdsAdmin(admin.ModelAdmin):
+class DecisionThresholdsAdmin(_PendingAware):
+    form = DecisionThresholdsForm
     list_display = ["review_score", "block_score", "updated_at"]
 
     def has_add_permission(self, request):
@@ -561,8 +300,23 @@ class DecisionThresholdsAdmin(admin.ModelAdmin):
         return False
 
     def save_model(self, request, obj, form, change):
-        services.decision_thresholds_update(
-            review_score=obj.review_score, block_score=obj.block_score
+        pending = services.decision_thresholds_update(
+            review_score=obj.review_score, block_score=obj.block_score, actor=request.user
+        )
+        _pending_notice(request, pending)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {**(extra_context or {}), **change_requests_context(request)}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+
+def _pending_notice(request, change: RuleChange | None) -> None:
+    if change is not None and change.state == ChangeState.PENDING:
+        request.rules_pending = change
+        messages.warning(
+            request,
+            f"Requested: {change.summary}. It takes effect when another compliance officer "
+            "approves it.",
         )
 
 

@@ -50,6 +50,14 @@ class ChangeState(models.TextChoices):
     WITHDRAWN = "withdrawn", "Withdrawn"
 
 
+class ChangeKind(models.TextChoices):
+    """What a change request is about: a rule (version and status), a list, or the thresholds."""
+
+    RULE = "rule", "Rule"
+    LIST = "list", "List"
+    THRESHOLDS = "thresholds", "Decision thresholds"
+
+
 class ListKind(models.TextChoices):
     COUNTRY = "country", "Countries (ISO 3166 alpha-2)"
     ACCOUNT = "account", "Account ids"

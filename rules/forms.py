@@ -10,10 +10,10 @@ from django.core.exceptions import ValidationError
 from transactions.choices import TransactionType
 from transactions.models import PartnerBank
 
-from . import services
+from . import selectors, services
 from .aggregates import format_window, parse_window
-from .choices import RuleStatus, Typology
-from .models import ListEntry, Rule, RuleVersion
+from .choices import ChangeKind, RuleStatus, Typology
+from .models import DecisionThresholds, ListEntry, Rule, RuleVersion
 
 MAX_SUPPRESSION_SECONDS = 180 * 86400
 
@@ -82,8 +82,17 @@ class RuleForm(forms.ModelForm):
                     self.initial.setdefault(name, getattr(version, name))
             self.initial.setdefault("partners", list(version.partners.all()))
             self.initial.setdefault("suppression", format_window(version.suppression_seconds))
-        if self.instance.pk:
+        if self.instance.pk and "code" in self.fields:  # absent on a view-only page
             self.fields["code"].disabled = True
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if self.instance.pk and selectors.change_pending(rule=self.instance) is not None:
+            raise ValidationError(
+                "A change to this rule is awaiting approval: it cannot be edited until that "
+                "request is approved, rejected or withdrawn."
+            )
+        return cleaned
 
     def clean_expression(self) -> str:
         expression = self.cleaned_data["expression"]
@@ -113,6 +122,8 @@ class StatusChangeForm(forms.Form):
 
 
 class DecisionForm(forms.Form):
+    """The approver's or rejecter's comment on a change request."""
+
     comment = forms.CharField(required=False, max_length=2000)
 
 
@@ -149,6 +160,9 @@ class ListEntryForm(forms.ModelForm):
     def __init__(self, *args, kind: str | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.kind = kind
+        if self.instance.pk and "value" in self.fields:
+            # A new value in place of an old one removes the old: delete it (four eyes) and add.
+            self.fields["value"].disabled = True
 
     def clean_value(self) -> str:
         value = self.cleaned_data["value"]
@@ -157,10 +171,47 @@ class ListEntryForm(forms.ModelForm):
         return value
 
 
+class ListEntryFormSet(forms.BaseInlineFormSet):
+    """A list's entries on its admin page: deletions become one removal request."""
+
+    def clean(self) -> None:
+        super().clean()
+        if selectors.change_pending(rule_list=self.instance) is None:
+            return
+        adding = any(form.has_changed() for form in self.extra_forms)
+        if self.deleted_forms or (
+            adding and selectors.list_exempting_rules(rule_list=self.instance)
+        ):
+            raise ValidationError(
+                "A change to this list is awaiting approval: approve, reject or withdraw it "
+                "before asking for another."
+            )
+
+
+class DecisionThresholdsForm(forms.ModelForm):
+    class Meta:
+        model = DecisionThresholds
+        fields = ["review_score", "block_score"]
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if selectors.change_pending(kind=ChangeKind.THRESHOLDS) is not None:
+            raise ValidationError(
+                "A change to the thresholds is awaiting approval: approve, reject or withdraw "
+                "it first."
+            )
+        return cleaned
+
+
 class ListImportForm(forms.Form):
     file = forms.FileField(help_text="CSV with a value column and an optional note column.")
     replace = forms.BooleanField(
-        required=False, help_text="Make the list exactly this file (entries not in it are removed)."
+        required=False,
+        help_text="Make the list exactly this file: new entries are added at once, entries not "
+        "in it are removed once another compliance officer approves.",
+    )
+    comment = forms.CharField(
+        required=False, max_length=2000, help_text="Why: shown to the approver and kept."
     )
 
     def clean_file(self) -> str:

@@ -14,6 +14,7 @@ from transactions.models import PartnerBank, Transaction
 
 from .choices import (
     BacktestState,
+    ChangeKind,
     ChangeState,
     DecisionOutcome,
     ListKind,
@@ -140,17 +141,46 @@ class RuleVersion(AppendOnlyModel):
 
 
 class RuleChange(models.Model):
-    """A request to change a rule that needs a second compliance officer (four eyes).
+    """A change to detection that needs a second compliance officer (four eyes), and the
+    history of changes to rules, lists and thresholds (immediate ones are recorded approved).
 
-    It either puts a new version in effect, changes the rule's status, or both. The database
-    refuses an approval by the person who asked, and more than one pending change per rule.
+    - ``rule``: put the pinned ``version`` in effect and give the rule ``target_status``. The
+      request pins the version it is about and the version in effect when it was made
+      (``base_version``); approval is refused if either moved.
+    - ``list``: remove the entries in ``payload["remove"]`` from ``rule_list``.
+    - ``thresholds``: set the scores in ``payload["to"]``, from ``payload["from"]``.
+
+    The database refuses an approval by the person who asked, and more than one pending
+    request per rule, per list, and for the thresholds.
     """
 
-    rule = models.ForeignKey(Rule, on_delete=models.CASCADE, related_name="changes")
-    version = models.ForeignKey(
-        RuleVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="changes"
+    kind = models.CharField(max_length=10, choices=ChangeKind.choices, default=ChangeKind.RULE)
+    rule = models.ForeignKey(
+        Rule, null=True, blank=True, on_delete=models.CASCADE, related_name="changes"
     )
-    target_status = models.CharField(max_length=10, choices=RuleStatus.choices)
+    version = models.ForeignKey(
+        RuleVersion,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="changes",
+        help_text="The version this request is about: in effect once approved.",
+    )
+    base_version = models.ForeignKey(
+        RuleVersion,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The version in effect when the request was made.",
+    )
+    target_status = models.CharField(max_length=10, choices=RuleStatus.choices, blank=True)
+    rule_list = models.ForeignKey(
+        "RuleList", null=True, blank=True, on_delete=models.CASCADE, related_name="changes"
+    )
+    payload = models.JSONField(
+        default=dict, blank=True, help_text="Lists: entries removed or added. Thresholds: from, to."
+    )
     state = models.CharField(
         max_length=10, choices=ChangeState.choices, default=ChangeState.PENDING
     )
@@ -166,13 +196,24 @@ class RuleChange(models.Model):
     decision_comment = models.TextField(blank=True)
 
     class Meta:
-        ordering = ["-requested_at"]
+        ordering = ["-requested_at", "-pk"]
+        verbose_name = "change request"
         permissions = [("approve_rulechange", "Can approve another officer's rule change")]
         constraints = [
             models.UniqueConstraint(
                 fields=["rule"],
                 condition=Q(state=ChangeState.PENDING),
                 name="rule_change_one_pending",
+            ),
+            models.UniqueConstraint(
+                fields=["rule_list"],
+                condition=Q(state=ChangeState.PENDING),
+                name="rule_change_one_pending_per_list",
+            ),
+            models.UniqueConstraint(
+                fields=["kind"],
+                condition=Q(state=ChangeState.PENDING, kind=ChangeKind.THRESHOLDS),
+                name="rule_change_one_pending_thresholds",
             ),
             models.CheckConstraint(
                 condition=Q(decided_by__isnull=True) | ~Q(decided_by=F("requested_by")),
@@ -183,14 +224,65 @@ class RuleChange(models.Model):
                 name="rule_change_decided_has_time",
             ),
             models.CheckConstraint(
-                condition=Q(target_status__in=RuleStatus.values),
-                name="rule_change_target_status_valid",
+                condition=Q(
+                    kind=ChangeKind.RULE,
+                    rule__isnull=False,
+                    rule_list__isnull=True,
+                    target_status__in=RuleStatus.values,
+                )
+                | Q(
+                    kind=ChangeKind.LIST,
+                    rule__isnull=True,
+                    rule_list__isnull=False,
+                    version__isnull=True,
+                    target_status="",
+                )
+                | Q(
+                    kind=ChangeKind.THRESHOLDS,
+                    rule__isnull=True,
+                    rule_list__isnull=True,
+                    version__isnull=True,
+                    target_status="",
+                ),
+                name="rule_change_kind_shape",
+            ),
+            models.CheckConstraint(
+                condition=~Q(state=ChangeState.PENDING, kind=ChangeKind.RULE)
+                | Q(version__isnull=False, base_version__isnull=False),
+                name="rule_change_pending_pins_versions",
             ),
         ]
 
     def __str__(self) -> str:
-        what = f"v{self.version.number} " if self.version_id else ""
-        return f"{self.rule.code}: {what}-> {self.target_status} ({self.state})"
+        subject = self.rule or self.rule_list or "decision thresholds"
+        return f"{subject}: {self.summary} ({self.state})"
+
+    @property
+    def summary(self) -> str:
+        """What approving it does, in words."""
+        if self.kind == ChangeKind.LIST:
+            parts = []
+            for verb, entries, total in (
+                ("add", self.payload.get("add", []), self.payload.get("add_total")),
+                ("remove", self.payload.get("remove", []), None),
+            ):
+                total = total or len(entries)
+                if total:
+                    shown = ", ".join(entry["value"] for entry in entries[:10])
+                    more = f" and {total - 10} more" if total > 10 else ""
+                    parts.append(f"{verb} {total} entries: {shown}{more}")
+            text = "; ".join(parts)
+            if exempting := self.payload.get("exempting_rules"):
+                text += f" (rules {', '.join(exempting)} read the list as exemptions)"
+            return text
+        if self.kind == ChangeKind.THRESHOLDS:
+            before, after = self.payload.get("from", {}), self.payload.get("to", {})
+            return (
+                f"review at {before.get('review_score')} → {after.get('review_score')}, "
+                f"block at {before.get('block_score')} → {after.get('block_score')}"
+            )
+        version = f" with version {self.version.number}" if self.version_id else ""
+        return f"make the rule {self.target_status}{version}"
 
 
 class DecisionThresholds(models.Model):

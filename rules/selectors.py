@@ -5,14 +5,28 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import timedelta
 
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, F, Prefetch, Q
+from django.http import Http404
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from transactions.models import Transaction
 
 from . import engine
+from .choices import ChangeKind, ChangeState, RuleStatus
 from .engine import Evaluation
-from .models import Decision, RuleFailure, RuleHit
+from .expressions import compile_expression
+from .models import (
+    Backtest,
+    Decision,
+    DecisionThresholds,
+    Rule,
+    RuleChange,
+    RuleFailure,
+    RuleHit,
+    RuleList,
+    RuleVersion,
+)
 
 
 def live_hits_prefetch(prefix: str = "") -> Prefetch:
@@ -118,3 +132,116 @@ def rule_hit_counts(*, rule_ids: list[int]) -> dict[int, dict[str, int]]:
         }
         for rule_id in rule_ids
     }
+
+
+def rule_workshop(*, rule: Rule) -> dict:
+    """What the rule's admin page shows under the form: versions, the pending request, the
+    status history, recent back-tests and hit counts."""
+    return {
+        "versions": rule.versions.select_related("author", "restored_from").order_by("-number"),
+        "pending_change": change_pending(rule=rule),
+        "changes": changes_decided(rule=rule),
+        "backtests": Backtest.objects.filter(rule_version__rule=rule).select_related(
+            "rule_version", "partner"
+        )[:10],
+        "hit_counts": rule_hit_counts(rule_ids=[rule.pk])[rule.pk],
+    }
+
+
+def rule_version_chosen(*, rule: Rule, version_id: str | None) -> RuleVersion:
+    """The rule's version named by ``?version=`` (the one in effect without it); Http404 for
+    anything that is not one of this rule's versions."""
+    if version_id in (None, ""):
+        return rule.version
+    if not str(version_id).isdigit():
+        raise Http404("No such version.")
+    return get_object_or_404(RuleVersion, pk=int(version_id), rule=rule)
+
+
+def backtest_get(*, backtest_id: int) -> Backtest:
+    return get_object_or_404(
+        Backtest.objects.select_related("rule_version__rule", "partner"), pk=backtest_id
+    )
+
+
+def list_entries_rows(*, rule_list: RuleList) -> list[tuple[str, str]]:
+    """The list's entries as (value, note), in matching order: what the CSV export holds."""
+    return list(rule_list.entries.order_by("normalized").values_list("value", "note"))
+
+
+# --- Change requests -----------------------------------------------------------------------------
+
+
+def change_pending(
+    *, rule: Rule | None = None, rule_list: RuleList | None = None, kind: str = ChangeKind.RULE
+) -> RuleChange | None:
+    """The request awaiting approval for this rule, this list, or the thresholds."""
+    pending = RuleChange.objects.filter(state=ChangeState.PENDING).select_related(
+        "version", "requested_by", "rule", "rule_list"
+    )
+    if rule is not None:
+        return pending.filter(rule=rule).first()
+    if rule_list is not None:
+        return pending.filter(rule_list=rule_list).first()
+    return pending.filter(kind=kind).first()
+
+
+def changes_decided(
+    *, rule: Rule | None = None, rule_list: RuleList | None = None, kind: str = ChangeKind.RULE
+) -> list[RuleChange]:
+    """The latest decided changes (the history shown on the rule, list or thresholds page)."""
+    decided = RuleChange.objects.exclude(state=ChangeState.PENDING).select_related(
+        "version", "requested_by", "decided_by"
+    )
+    if rule is not None:
+        decided = decided.filter(rule=rule)
+    elif rule_list is not None:
+        decided = decided.filter(rule_list=rule_list)
+    else:
+        decided = decided.filter(kind=kind)
+    return list(decided[:20])
+
+
+def rule_editors_since_live(*, rule: Rule) -> set[int]:
+    """Ids of the officers who wrote a version of this rule since it was last live: versions
+    after the one in effect when it is live, else versions made after it last went live (all
+    of them if it never did)."""
+    versions = rule.versions.all()
+    if rule.status == RuleStatus.LIVE and rule.version_id:
+        versions = versions.filter(number__gt=rule.version.number)
+    else:
+        went_live = (
+            rule.changes.filter(state=ChangeState.APPROVED, target_status=RuleStatus.LIVE)
+            .order_by("-decided_at")
+            .first()
+        )
+        if went_live is not None:
+            versions = versions.filter(created_at__gt=went_live.decided_at)
+    return set(versions.exclude(author=None).values_list("author_id", flat=True))
+
+
+def thresholds_scores(thresholds: DecisionThresholds | None = None) -> dict[str, int]:
+    """The scores in effect (the model's defaults when the row is missing)."""
+    thresholds = thresholds or DecisionThresholds.objects.filter(pk=1).first()
+    thresholds = thresholds or DecisionThresholds(pk=1)
+    return {"review_score": thresholds.review_score, "block_score": thresholds.block_score}
+
+
+def list_exempting_rules(*, rule_list: RuleList) -> list[str]:
+    """Codes of the rules that can hit less when this list grows (``not in list(...)`` and the
+    like): live rules' versions in effect, and versions a pending request would put live."""
+    pending = RuleChange.objects.filter(
+        state=ChangeState.PENDING, kind=ChangeKind.RULE, target_status=RuleStatus.LIVE
+    ).values("version_id")
+    versions = (
+        RuleVersion.objects.filter(expression__contains=rule_list.name)
+        .filter(Q(pk__in=pending) | Q(rule__status=RuleStatus.LIVE, rule__version=F("pk")))
+        .select_related("rule")
+    )
+    return sorted(
+        {
+            version.rule.code
+            for version in versions
+            if rule_list.name in compile_expression(version.expression).exempting_lists
+        }
+    )

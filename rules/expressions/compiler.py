@@ -104,6 +104,7 @@ def compile_expression(source: str) -> CompiledExpression:
         source=source,
         aggregates=tuple(translator.specs),
         lists=frozenset(translator.lists),
+        exempting_lists=frozenset(translator.exempting_lists),
         fields=frozenset(translator.fields),
         function=build_function(body, translator.namespace),
         plan=build_plan(
@@ -222,6 +223,10 @@ class _Translator:
         self.namespace: dict[str, object] = {"__builtins__": {}, **_HELPERS}
         self.specs: dict[AggregateSpec, str] = {}
         self.lists: set[str] = set()
+        self.exempting_lists: set[str] = set()
+        # Where a list membership sits: under how many ``not``, inside a comparison of truths.
+        self._negations = 0
+        self._compared = 0
         self.fields: set[str] = set()
         # By id() of the officer's nodes, which live as long as the translator.
         self.refs: dict[int, Ref] = {}
@@ -350,7 +355,11 @@ class _Translator:
     def _visit_UnaryOp(self, node: ast.UnaryOp) -> tuple[ast.expr, str]:
         if type(node.op) in REFUSED_OPERATORS:
             raise self.error(node, REFUSED_OPERATORS[type(node.op)])
-        operand, type_ = self.visit(node.operand)
+        self._negations += isinstance(node.op, ast.Not)
+        try:
+            operand, type_ = self.visit(node.operand)
+        finally:
+            self._negations -= isinstance(node.op, ast.Not)
         if isinstance(node.op, ast.Not):
             self.expect(node.operand, type_, (BOOL,), "'not' needs true or false")
             return ast.UnaryOp(ast.Not(), operand), BOOL
@@ -391,12 +400,16 @@ class _Translator:
             if len(node.ops) == 1:
                 return self._list_membership(node)
         parts = [node.left, *node.comparators]
-        operands = [self.visit(node.left)]
-        for op, part in zip(node.ops, node.comparators, strict=True):
-            if isinstance(op, ast.In | ast.NotIn) and isinstance(part, ast.List | ast.Tuple):
-                operands.append(self._literal_list(part))
-            else:
-                operands.append(self.visit(part))
+        self._compared += 1
+        try:
+            operands = [self.visit(node.left)]
+            for op, part in zip(node.ops, node.comparators, strict=True):
+                if isinstance(op, ast.In | ast.NotIn) and isinstance(part, ast.List | ast.Tuple):
+                    operands.append(self._literal_list(part))
+                else:
+                    operands.append(self.visit(part))
+        finally:
+            self._compared -= 1
         for index, op in enumerate(node.ops):
             left, right = parts[index], parts[index + 1]
             self._check_comparison(left, operands[index][1], op, right, operands[index + 1][1])
@@ -496,6 +509,9 @@ class _Translator:
         value, type_ = self.visit(node.left)
         self.expect(node.left, type_, (STRING,), "list membership needs a string on its left")
         self.lists.add(name)
+        negated = isinstance(node.ops[0], ast.NotIn) != bool(self._negations % 2)
+        if negated or self._compared:
+            self.exempting_lists.add(name)
         self.refs[id(call)] = ("list", name)
         contains = ast.Attribute(ast.Name("L", ast.Load()), "contains", ast.Load())
         generated = ast.Call(contains, [ast.Constant(name), value], [])

@@ -95,7 +95,15 @@ class CompiledExpression:
     docs/rules.md at 66,000-125,000/s. Scoring needs 10,000/s.
     """
 
-    __slots__ = ("source", "aggregates", "lists", "fields", "_function", "_plan")
+    __slots__ = (
+        "source",
+        "aggregates",
+        "lists",
+        "exempting_lists",
+        "fields",
+        "_function",
+        "_plan",
+    )
 
     def __init__(
         self,
@@ -106,10 +114,14 @@ class CompiledExpression:
         fields: frozenset[str],
         function: Function,
         plan: Leaf | Branch,
+        exempting_lists: frozenset[str] = frozenset(),
     ):
         self.source = source
         self.aggregates = aggregates
         self.lists = lists
+        # Lists whose entries can make the expression false (``not in list(...)``, under a
+        # ``not``, or compared with ==/!=): adding to them may make the rule hit less.
+        self.exempting_lists = exempting_lists
         self.fields = fields
         self._function = function
         self._plan = plan

@@ -1,22 +1,25 @@
 """Writes of the rule engine, one module per concern; import them from here."""
 
 from .backtests import TryResult, backtest_request, backtest_run, rule_try
-from .decisions import decisions_store
-from .lists import ListImport, list_entries_import, list_entry_normalize
-from .rules import (
+from .changes import (
     APPROVE_PERMISSION,
-    VERSION_CONTENT,
-    decision_thresholds_update,
-    expression_validate,
     rule_change_approve,
+    rule_change_refusal,
     rule_change_reject,
     rule_change_withdraw,
+)
+from .decisions import decisions_store
+from .lists import ListImport, list_entries_edit, list_entries_import, list_entry_normalize
+from .rules import (
+    VERSION_CONTENT,
+    expression_validate,
     rule_create,
     rule_status_change,
     rule_version_create,
     rule_version_restore,
     version_text,
 )
+from .thresholds import decision_thresholds_update
 
 __all__ = [
     "APPROVE_PERMISSION",
@@ -29,9 +32,11 @@ __all__ = [
     "decision_thresholds_update",
     "decisions_store",
     "expression_validate",
+    "list_entries_edit",
     "list_entries_import",
     "list_entry_normalize",
     "rule_change_approve",
+    "rule_change_refusal",
     "rule_change_reject",
     "rule_change_withdraw",
     "rule_create",

@@ -1,4 +1,4 @@
-"""Rules and their versions, and the four-eyes changes that put them in effect.
+"""Rules, their versions and status moves (the four-eyes requests are in services.changes).
 
 Every change to what runs ends with ``engine.rules_changed()``, so all processes reload the
 running rules within a second of the commit.
@@ -9,17 +9,18 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable, Sequence
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction as db_transaction
 from django.db.models import Max
-from django.utils import timezone
 
 from transactions.models import PartnerBank
 
 from .. import engine
-from ..choices import ChangeState, RuleStatus
+from ..choices import RuleStatus
 from ..expressions import ExpressionError, compile_expression
-from ..models import DecisionThresholds, Rule, RuleChange, RuleList, RuleVersion
+from ..models import Rule, RuleChange, RuleList, RuleVersion
+from ..selectors import change_pending
+from .changes import change_record, change_request
 
 # The fields of a version a compliance officer edits; everything else is bookkeeping.
 VERSION_CONTENT = (
@@ -33,7 +34,6 @@ VERSION_CONTENT = (
     "transaction_types",
     "suppression_seconds",
 )
-APPROVE_PERMISSION = "rules.approve_rulechange"
 
 
 # --- Rules and versions ------------------------------------------------------------------------
@@ -77,8 +77,9 @@ def rule_version_create(
     **content,
 ) -> RuleVersion:
     """Save a change as a new version. On a live rule it waits for a second officer's approval;
-    otherwise it is in effect at once (drafts, shadow and paused rules decide nothing)."""
-    rule = Rule.objects.select_for_update().get(pk=rule.pk)
+    otherwise it is in effect at once (drafts, shadow and paused rules decide nothing). Refused
+    while a request about the rule awaits approval."""
+    rule = _locked_without_pending(rule)
     version = _version_new(
         rule=rule,
         author=author,
@@ -88,7 +89,7 @@ def rule_version_create(
         **content,
     )
     if rule.status == RuleStatus.LIVE:
-        _change_request(
+        change_request(
             rule=rule, version=version, target_status=RuleStatus.LIVE, actor=author, comment=comment
         )
     else:
@@ -172,37 +173,39 @@ def _diff(previous: RuleVersion, version: RuleVersion, partners: Sequence[Partne
     )
 
 
-# --- Status changes and four eyes --------------------------------------------------------------
+# --- Status changes ------------------------------------------------------------------------------
 
-# Moves that take effect at once: they never make a rule decide more than before.
+# Moves of a rule that is not live take effect at once: none of them makes it decide anything.
+# Every move of a live rule, and every move to live, is a change request (services.changes).
 _IMMEDIATE = {
     RuleStatus.DRAFT: {RuleStatus.SHADOW},
     RuleStatus.SHADOW: {RuleStatus.DRAFT, RuleStatus.PAUSED},
-    RuleStatus.LIVE: {RuleStatus.PAUSED, RuleStatus.SHADOW},
+    RuleStatus.LIVE: set(),
     RuleStatus.PAUSED: {RuleStatus.SHADOW, RuleStatus.DRAFT},
 }
 
 
 @db_transaction.atomic
 def rule_status_change(*, rule: Rule, target_status: str, actor, comment: str = "") -> RuleChange:
-    """Pause, shadow or draft a rule at once; going live waits for a second officer."""
-    rule = Rule.objects.select_for_update().get(pk=rule.pk)
+    """Shadow, pause or draft a rule that is not live at once; going live, and pausing or
+    shadowing a live rule, wait for a second officer. The request pins the version in effect."""
+    rule = _locked_without_pending(rule)
+    if target_status not in RuleStatus.values:
+        raise ValidationError(f"Unknown status {target_status!r}.")
     if target_status == rule.status:
         raise ValidationError(f"The rule is already {rule.get_status_display().lower()}.")
-    if target_status == RuleStatus.LIVE:
-        return _change_request(
-            rule=rule, version=None, target_status=target_status, actor=actor, comment=comment
+    if target_status == RuleStatus.LIVE or rule.status == RuleStatus.LIVE:
+        return change_request(
+            rule=rule,
+            version=rule.version,
+            target_status=target_status,
+            actor=actor,
+            comment=comment,
         )
     if target_status not in _IMMEDIATE[rule.status]:
         raise ValidationError(f"A {rule.status} rule cannot become {target_status}.")
-    change = RuleChange.objects.create(
-        rule=rule,
-        target_status=target_status,
-        state=ChangeState.APPROVED,
-        requested_by=actor,
-        comment=comment,
-        decided_at=timezone.now(),
-        decision_comment="Takes effect without approval.",
+    change = change_record(
+        actor=actor, rule=rule, version=rule.version, target_status=target_status, comment=comment
     )
     rule.status = target_status
     rule.save(update_fields=["status", "updated_at"])
@@ -210,87 +213,13 @@ def rule_status_change(*, rule: Rule, target_status: str, actor, comment: str = 
     return change
 
 
-def _change_request(
-    *, rule: Rule, version: RuleVersion | None, target_status: str, actor, comment: str
-) -> RuleChange:
-    if rule.changes.filter(state=ChangeState.PENDING).exists():
+def _locked_without_pending(rule: Rule) -> Rule:
+    """The rule, locked, refusing any change while a request about it awaits approval: what the
+    approver sees must be what goes live."""
+    rule = Rule.objects.select_for_update().get(pk=rule.pk)
+    if change_pending(rule=rule) is not None:
         raise ValidationError(
-            "Another change to this rule is awaiting approval; approve, reject or withdraw it "
-            "first."
+            "A change to this rule is awaiting approval; nothing about it can change until "
+            "that request is approved, rejected or withdrawn."
         )
-    return RuleChange.objects.create(
-        rule=rule,
-        version=version,
-        target_status=target_status,
-        requested_by=actor,
-        comment=comment,
-    )
-
-
-@db_transaction.atomic
-def rule_change_approve(*, change: RuleChange, approver, comment: str = "") -> Rule:
-    """Apply a pending change; only a compliance officer other than its author may."""
-    change = _pending(change)
-    _check_second_officer(change, approver)
-    rule = Rule.objects.select_for_update().get(pk=change.rule_id)
-    if change.version_id:
-        rule.version = change.version
-    rule.status = change.target_status
-    rule.full_clean(exclude=["code"])
-    rule.save(update_fields=["version", "status", "updated_at"])
-    _decide(change, ChangeState.APPROVED, approver, comment)
-    engine.rules_changed()
     return rule
-
-
-@db_transaction.atomic
-def rule_change_reject(*, change: RuleChange, approver, comment: str) -> RuleChange:
-    change = _pending(change)
-    _check_second_officer(change, approver)
-    if not comment.strip():
-        raise ValidationError({"comment": "Say why the change is rejected."})
-    return _decide(change, ChangeState.REJECTED, approver, comment)
-
-
-@db_transaction.atomic
-def rule_change_withdraw(*, change: RuleChange, actor) -> RuleChange:
-    change = _pending(change)
-    if actor.pk != change.requested_by_id:
-        raise PermissionDenied("Only the officer who asked for a change can withdraw it.")
-    return _decide(change, ChangeState.WITHDRAWN, None, "Withdrawn by its author.")
-
-
-def _pending(change: RuleChange) -> RuleChange:
-    change = RuleChange.objects.select_for_update().get(pk=change.pk)
-    if change.state != ChangeState.PENDING:
-        raise ValidationError(f"This change was already {change.state}.")
-    return change
-
-
-def _check_second_officer(change: RuleChange, approver) -> None:
-    if approver.pk == change.requested_by_id:
-        raise PermissionDenied("A change must be approved by another compliance officer.")
-    if not approver.has_perm(APPROVE_PERMISSION):
-        raise PermissionDenied("Only compliance officers approve rule changes.")
-
-
-def _decide(change: RuleChange, state: str, decided_by, comment: str) -> RuleChange:
-    change.state = state
-    change.decided_by = decided_by
-    change.decided_at = timezone.now()
-    change.decision_comment = comment
-    change.save(update_fields=["state", "decided_by", "decided_at", "decision_comment"])
-    return change
-
-
-@db_transaction.atomic
-def decision_thresholds_update(*, review_score: int, block_score: int) -> DecisionThresholds:
-    thresholds = DecisionThresholds.objects.select_for_update().filter(pk=1).first()
-    thresholds = thresholds or DecisionThresholds(pk=1)
-    thresholds.review_score, thresholds.block_score = review_score, block_score
-    thresholds.full_clean()
-    if block_score < review_score:
-        raise ValidationError("The block score cannot be below the review score.")
-    thresholds.save()
-    engine.rules_changed()
-    return thresholds

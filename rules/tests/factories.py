@@ -9,7 +9,7 @@ from django.contrib.auth.models import Group, User
 from rules import services
 from rules.choices import RuleStatus
 from rules.models import Rule, RuleList
-from sentinel.roles import COMPLIANCE_OFFICER
+from sentinel.roles import COMPLIANCE_OFFICER, INVESTIGATOR
 
 _numbers = itertools.count(1)
 
@@ -21,6 +21,15 @@ def officer(username: str | None = None) -> User:
     )
     user.groups.add(Group.objects.get(name=COMPLIANCE_OFFICER))
     return User.objects.get(pk=user.pk)  # fresh permission cache
+
+
+def investigator(username: str | None = None) -> User:
+    """Staff who may look at rules and decisions but change nothing."""
+    user = User.objects.create_user(
+        username or f"investigator{next(_numbers)}", password="pw", is_staff=True
+    )
+    user.groups.add(Group.objects.get(name=INVESTIGATOR))
+    return User.objects.get(pk=user.pk)
 
 
 def rule(

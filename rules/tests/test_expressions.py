@@ -779,3 +779,26 @@ def test_every_worked_example_of_the_reference_compiles():
     assert len(sources) >= 8
     for source in sources:
         compile_expression(source)
+
+
+@pytest.mark.parametrize(
+    ("expression", "exempting"),
+    [
+        ('counterparty.country in list("a")', []),
+        ('counterparty.country not in list("a")', ["a"]),
+        ('not (counterparty.country in list("a"))', ["a"]),
+        ('not (counterparty.country not in list("a"))', []),
+        ('not not (counterparty.country in list("a"))', []),
+        ('(counterparty.country in list("a")) == false', ["a"]),
+        ('(counterparty.country in list("a")) != true', ["a"]),
+        (
+            'amount > 5 and not (amount > 3 or customer.account_id in list("b"))'
+            ' or beneficiary.name in list("c")',
+            ["b"],
+        ),
+    ],
+)
+def test_lists_whose_entries_can_stop_a_rule_from_hitting_are_named(expression, exempting):
+    # Adding to such a list makes the rule hit less: it needs four eyes (rules.services.lists)
+    compiled = compile_expression(expression)
+    assert sorted(compiled.exempting_lists) == exempting

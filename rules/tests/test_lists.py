@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from rules import services
 from rules.lists import ListSnapshot, normalize_entry, normalize_name
 from rules.models import RuleList
+from rules.tests import factories
 
 
 @pytest.mark.parametrize(
@@ -91,9 +92,15 @@ def test_a_csv_with_bad_rows_imports_nothing_and_names_the_rows():
 
 
 @pytest.mark.django_db
-def test_replace_makes_the_list_exactly_the_file():
+def test_replace_makes_the_list_exactly_the_file_once_a_second_officer_approves():
+    alice, bob = factories.officer(), factories.officer()
     rule_list = RuleList.objects.create(name="countries", kind="country")
     services.list_entries_import(rule_list=rule_list, csv_text="IR\nKP\n")
-    result = services.list_entries_import(rule_list=rule_list, csv_text="KP\nMM\n", replace=True)
-    assert (result.added, result.removed, result.unchanged) == (1, 1, 1)
+    result = services.list_entries_import(
+        rule_list=rule_list, csv_text="KP\nMM\n", replace=True, actor=alice
+    )
+    assert (result.added, result.removed, result.unchanged) == (1, 0, 1)
+    assert result.awaiting_removal == 1
+    assert sorted(rule_list.entries.values_list("normalized", flat=True)) == ["IR", "KP", "MM"]
+    services.rule_change_approve(change=result.change, approver=bob)
     assert sorted(rule_list.entries.values_list("normalized", flat=True)) == ["KP", "MM"]

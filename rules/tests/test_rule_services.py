@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from rules import services
 from rules.choices import ChangeState, RuleStatus
-from rules.models import RuleChange, RuleVersion
+from rules.models import DecisionThresholds, RuleChange, RuleVersion
 from rules.tests import factories
 from sentinel.roles import INVESTIGATOR
 
@@ -144,11 +144,11 @@ def test_a_rejection_needs_a_reason_and_a_withdrawal_its_author():
         services.rule_change_approve(change=change, approver=bob)
 
 
-def test_pausing_a_live_rule_is_immediate_and_recorded():
+def test_pausing_a_shadow_rule_is_immediate_and_recorded():
     alice = factories.officer()
-    rule = factories.rule(author=alice)
+    rule = factories.rule(author=alice, status=RuleStatus.SHADOW)
     change = services.rule_status_change(
-        rule=rule, target_status=RuleStatus.PAUSED, actor=alice, comment="False positives"
+        rule=rule, target_status=RuleStatus.PAUSED, actor=alice, comment="Too noisy"
     )
     rule.refresh_from_db()
     assert rule.status == RuleStatus.PAUSED
@@ -190,7 +190,9 @@ def test_versions_are_kept_in_order_and_never_rewritten():
 
 
 def test_decision_thresholds_must_be_ordered():
+    alice = factories.officer()
     with pytest.raises(ValidationError):
-        services.decision_thresholds_update(review_score=200, block_score=100)
-    thresholds = services.decision_thresholds_update(review_score=50, block_score=150)
+        services.decision_thresholds_update(review_score=200, block_score=100, actor=alice)
+    services.decision_thresholds_update(review_score=50, block_score=150, actor=alice)
+    thresholds = DecisionThresholds.objects.get()
     assert (thresholds.review_score, thresholds.block_score) == (50, 150)

@@ -67,8 +67,9 @@ _PAUSE = """
 from django.contrib.auth.models import User
 from rules import services
 from rules.models import Rule
-services.rule_status_change(rule=Rule.objects.get(code=CODE), target_status="paused",
+change = services.rule_status_change(rule=Rule.objects.get(code=CODE), target_status="paused",
     actor=User.objects.get(username="runner_alice"))
+services.rule_change_approve(change=change, approver=User.objects.get(username="runner_bob"))
 """
 
 
@@ -110,7 +111,7 @@ def test_runner_serves_ingests_scores_and_stops_everything(tmp_path):
         queued = _post(base, credentials, transaction_payload(amount="7777.00"))
         assert wait_for(lambda: _hit(env, queued["id"], probe), 3, runner)
 
-        # When an officer pauses it, it stops within 2 seconds
+        # When two officers pause it (one asks, the other approves), it stops within 2 seconds
         _manage_shell(env, _PAUSE, probe)
         assert wait_for(lambda: not web_applies(), 2, runner, interval=0.1)
 
