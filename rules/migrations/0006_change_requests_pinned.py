@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("rules", "0004_change_requests"),
+        ("rules", "0005_change_requests"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -17,7 +17,7 @@ def pin_pending_requests(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("rules", "0003_decision_degraded"),
+        ("rules", "0004_rule_versions_append_only"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
