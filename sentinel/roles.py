@@ -136,6 +136,14 @@ for _role in (COMPLIANCE_OFFICER, ADMINISTRATOR):
     ROLE_PERMISSIONS[_role] = [*ROLE_PERMISSIONS[_role], *_TUNE_MONITOR]
 
 
+# Staff access (sentinel.accounts, docs/security.md). These roles hold approval or
+# administrative powers, so their sessions must pass a TOTP second factor.
+OTP_REQUIRED_GROUPS = (SENIOR_INVESTIGATOR, COMPLIANCE_OFFICER, ADMINISTRATOR)
+# The four-eyes approvals. Only a superuser grants them (as a permission, or through a group
+# that carries them): otherwise one administrator could make the second pair of eyes.
+APPROVAL_PERMISSIONS = frozenset({"rules.approve_rulechange", "cases.approve_case"})
+
+
 def sync_group_permissions(sender=None, using: str = "default", **kwargs) -> None:
     from django.contrib.auth.models import Group, Permission
 
