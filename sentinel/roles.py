@@ -116,6 +116,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "auth.view_group",
         "django_celery_beat.view_periodictask",
         "django_celery_beat.change_periodictask",
+        # Unlock a colleague locked out by failed logins (django-axes, docs/security.md).
+        "axes.view_accessattempt",
+        "axes.delete_accessattempt",
     ],
 }
 

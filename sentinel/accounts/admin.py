@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
+from django.utils.timezone import now
 
 from sentinel.roles import APPROVAL_PERMISSIONS
 
@@ -60,6 +64,10 @@ class ApiTokenAdmin(admin.ModelAdmin):
     fields = ["user", "name", "expires_at", "prefix", "created_at", "last_used_at", "revoked_at"]
     readonly_fields = ["prefix", "created_at", "last_used_at", "revoked_at"]
     actions = ["revoke"]
+
+    def get_changeform_initial_data(self, request):
+        lifetime = timedelta(days=settings.SENTINEL_API_TOKEN_DAYS)
+        return {**super().get_changeform_initial_data(request), "expires_at": now() + lifetime}
 
     def get_readonly_fields(self, request, obj=None):
         if obj is not None:

@@ -292,8 +292,8 @@ MIDDLEWARE.insert(  # after AuthenticationMiddleware: OTP state, then the sessio
     MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
     "django_otp.middleware.OTPMiddleware",
 )
-MIDDLEWARE.insert(
-    MIDDLEWARE.index("django_otp.middleware.OTPMiddleware") + 1,
+MIDDLEWARE.insert(  # after MessageMiddleware: it tells a timed-out user why
+    MIDDLEWARE.index("django.contrib.messages.middleware.MessageMiddleware") + 1,
     "sentinel.accounts.middleware.StaffAccessMiddleware",
 )
 MIDDLEWARE.append("axes.middleware.AxesMiddleware")  # django-axes wants to be last
