@@ -42,3 +42,15 @@ def login_verified(client: ClientMixin, user: AbstractBaseUser, backend: str | N
     _force_login(client, user, backend)
     if otp_required_for(user):
         verify_session(client, user)
+
+
+def pass_second_factor_in_browser(page, username: str) -> None:
+    """After the password step in a Playwright page: if the second-factor page came up, enter
+    the code the user's authenticator app would show (enrolling on first use)."""
+    page.wait_for_url(lambda url: "/login/" not in url)
+    if "/account/otp/" not in page.url:
+        return
+    device = TOTPDevice.objects.filter(user__username=username).latest("pk")
+    page.get_by_label("Code from your authenticator app").fill(otp_code(device))
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url(lambda url: "/account/otp/" not in url)

@@ -59,7 +59,6 @@ def test_a_lockout_holds_for_that_address_only_and_ends_after_the_cool_off():
 
     # Once the cool-off period has passed since the last failure, the right password works
     AccessAttempt.objects.filter(username="ines").update(
-        attempt_time=AccessAttempt.objects.get(username="ines").attempt_time
-        - timedelta(minutes=16)
+        attempt_time=AccessAttempt.objects.get(username="ines").attempt_time - timedelta(minutes=16)
     )
     assert _attempt("/login/", "ines", f.PASSWORD).status_code == 302

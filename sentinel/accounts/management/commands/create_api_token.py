@@ -27,6 +27,4 @@ class Command(BaseCommand):
             raise CommandError("--days must be at least 1.")
         lifetime = timedelta(days=days) if days is not None else None
         token, secret = api_token_create(user=user, name=name, lifetime=lifetime)
-        self.stdout.write(
-            json.dumps({"token": secret, "expires_at": token.expires_at.isoformat()})
-        )
+        self.stdout.write(json.dumps({"token": secret, "expires_at": token.expires_at.isoformat()}))
