@@ -75,9 +75,11 @@ def user_access_check(
         return
     if user is not None and user.pk and user.is_superuser:
         raise ValidationError("Only a superuser can change a superuser's account.")
-    if user is not None and user.pk and not user_rights(user) <= user_rights(editor):
+    reach = user_rights(editor) - APPROVAL_PERMISSIONS
+    if user is not None and user.pk and not user_rights(user) <= reach:
         raise ValidationError(
-            "This account holds rights you do not hold; only a superuser can change it."
+            "This account holds rights you do not hold, or approval rights; only a superuser "
+            "can change it."
         )
     if is_superuser and not (user and user.is_superuser):
         errors["is_superuser"] = ["Only a superuser can grant superuser status."]

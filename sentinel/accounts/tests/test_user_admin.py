@@ -210,3 +210,27 @@ def test_an_administrator_cannot_grant_the_investigator_group_she_lacks():
     assert "You cannot grant the group “Investigator”: you do not hold it." in (
         response.content.decode()
     )
+
+
+def test_a_posted_superuser_flag_for_someone_else_is_ignored_for_an_administrator():
+    admin, colleague = f.administrator(), f.staff()
+
+    response = _change(_client(admin), colleague, is_superuser="on")
+
+    assert response.status_code == 302
+    colleague.refresh_from_db()
+    assert not colleague.is_superuser
+
+
+def test_an_officer_account_is_beyond_an_administrators_reach_in_the_service_too():
+    both, officer = f.staff(ADMINISTRATOR, COMPLIANCE_OFFICER), f.officer()
+    with pytest.raises(ValidationError, match="only a superuser can change it"):
+        user_access_check(
+            editor=both,
+            user=officer,
+            groups=[],
+            permissions=[],
+            is_staff=True,
+            is_superuser=False,
+            is_active=False,
+        )
