@@ -66,6 +66,19 @@ class SignedClient:
         return self.client.get(path + query, **headers, **options)
 
 
+@pytest.fixture(autouse=True)
+def staff_logins_pass_the_second_factor(monkeypatch):
+    """`client.force_login(user)` gives the session a staff member has after the login AND
+    the one-time-code pages (sentinel.accounts.testing.login_verified), so every existing test
+    that logs someone in keeps testing its own page, not the second factor. Tests of the
+    second factor log in through the real login page instead."""
+    from django.test.client import ClientMixin
+
+    from sentinel.accounts.testing import login_verified
+
+    monkeypatch.setattr(ClientMixin, "force_login", login_verified)
+
+
 @pytest.fixture
 def partner_client(db):
     """A partner with one live key, and a client that signs with it."""

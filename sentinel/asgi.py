@@ -22,6 +22,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.conf import settings  # noqa: E402
 
+from sentinel.accounts.websocket import StaffSessionMiddleware  # noqa: E402
 from sentinel.routing import websocket_urlpatterns  # noqa: E402
 from sentinel.static_files import serve_static  # noqa: E402
 from sentinel.wsgi_bridge import WSGIBridge  # noqa: E402
@@ -35,7 +36,7 @@ application = ProtocolTypeRouter(
             WSGIBridge(django_wsgi, threads=HTTP_THREADS, max_body_bytes=MAX_BODY_BYTES)
         ),
         "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+            AuthMiddlewareStack(StaffSessionMiddleware(URLRouter(websocket_urlpatterns)))
         ),
     }
 )

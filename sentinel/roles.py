@@ -116,6 +116,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "auth.view_group",
         "django_celery_beat.view_periodictask",
         "django_celery_beat.change_periodictask",
+        # Unlock a colleague locked out by failed logins (django-axes, docs/security.md).
+        "axes.view_accessattempt",
+        "axes.delete_accessattempt",
     ],
 }
 
@@ -138,6 +141,14 @@ for _role in (COMPLIANCE_OFFICER, ADMINISTRATOR):
 # The audit trail (sentinel.audit, docs/security.md): compliance officers and administrators.
 for _role in (COMPLIANCE_OFFICER, ADMINISTRATOR):
     ROLE_PERMISSIONS[_role] = [*ROLE_PERMISSIONS[_role], "audit.view_auditevent"]
+
+
+# Staff access (sentinel.accounts, docs/security.md). These roles hold approval or
+# administrative powers, so their sessions must pass a TOTP second factor.
+OTP_REQUIRED_GROUPS = (SENIOR_INVESTIGATOR, COMPLIANCE_OFFICER, ADMINISTRATOR)
+# The four-eyes approvals. Only a superuser grants them (as a permission, or through a group
+# that carries them): otherwise one administrator could make the second pair of eyes.
+APPROVAL_PERMISSIONS = frozenset({"rules.approve_rulechange", "cases.approve_case"})
 
 
 def sync_group_permissions(sender=None, using: str = "default", **kwargs) -> None:

@@ -23,6 +23,7 @@ urlpatterns = [
     path("metrics", metrics, name="metrics"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("account/", include("sentinel.accounts.urls")),
     path("cases/", include("cases.urls")),
     path("alerts/", include("alerts.urls")),
     path("monitor/", include("sentinel.monitoring.urls")),

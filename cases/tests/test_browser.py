@@ -15,6 +15,7 @@ from playwright.sync_api import Page, expect
 
 from cases.models import Case, SarReportingEntity
 from rules.tests.factories import only_these_rules
+from sentinel.accounts.testing import pass_second_factor_in_browser
 from transactions.tests.factories import PartnerBankFactory
 
 from . import factories as f
@@ -40,6 +41,7 @@ def _log_in(page: Page, base: str, username: str) -> None:
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(f.PASSWORD)
     page.get_by_role("button", name="Log in").click()
+    pass_second_factor_in_browser(page, username)  # seniors enrol and verify a TOTP code
     page.wait_for_url(f"{base}/")
 
 

@@ -8,6 +8,7 @@ from django.db import connections
 
 from rules.choices import RuleStatus
 from rules.models import Rule
+from sentinel.accounts.testing import pass_second_factor_in_browser
 from sentinel.roles import COMPLIANCE_OFFICER
 
 PASSWORD = "correct horse battery staple"
@@ -34,6 +35,7 @@ def test_the_expression_is_checked_while_typing_and_the_rule_saved_as_a_draft(
     page.get_by_label("Username").fill("olga")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
+    pass_second_factor_in_browser(page, "olga")  # officers enrol and verify a TOTP code
     page.wait_for_url(f"{live_server.url}/admin/rules/rule/add/")
     check = page.locator("#expression-check")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -40,7 +41,6 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django.contrib.postgres",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -283,6 +283,54 @@ SENTINEL_ATTACHMENT_ROOT = Path(
     os.environ.get("SENTINEL_ATTACHMENT_ROOT", BASE_DIR / ".sentinel" / "attachments")
 )
 SENTINEL_ATTACHMENT_MAX_BYTES = int(os.environ.get("SENTINEL_ATTACHMENT_MAX_BYTES", 10 * 2**20))
+
+# --- Staff access (sentinel.accounts, docs/security.md#staff-access) ---
+# Kept together: lockout of failed logins (django-axes), the TOTP second factor (django-otp),
+# session timeouts and hashed, expiring API tokens.
+INSTALLED_APPS += [
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
+    "sentinel.accounts",
+]
+MIDDLEWARE.insert(  # after AuthenticationMiddleware: OTP state, then the session and OTP rules
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+    "django_otp.middleware.OTPMiddleware",
+)
+MIDDLEWARE.insert(  # after MessageMiddleware: it tells a timed-out user why
+    MIDDLEWARE.index("django.contrib.messages.middleware.MessageMiddleware") + 1,
+    "sentinel.accounts.middleware.StaffAccessMiddleware",
+)
+MIDDLEWARE.append("axes.middleware.AxesMiddleware")  # django-axes wants to be last
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # refuses locked-out username+IP pairs first
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Failed logins are counted per username and client address together, so a guesser cannot
+# lock a colleague out from elsewhere; 5 failures lock that pair for the cool-off period.
+AXES_FAILURE_LIMIT = int(os.environ.get("SENTINEL_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("SENTINEL_LOGIN_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+AXES_VERBOSE = False
+# The client address is REMOTE_ADDR: behind a reverse proxy let the ASGI server rewrite it
+# from X-Forwarded-For for trusted proxies only (uvicorn --forwarded-allow-ips).
+OTP_TOTP_ISSUER = os.environ.get("SENTINEL_OTP_ISSUER", "Sentinel")
+# Sessions: logged out after this long without a request, and after this long in any case.
+SENTINEL_SESSION_IDLE_SECONDS = int(os.environ.get("SENTINEL_SESSION_IDLE_SECONDS", "1800"))
+SENTINEL_SESSION_MAX_SECONDS = int(os.environ.get("SENTINEL_SESSION_MAX_SECONDS", "43200"))
+SESSION_COOKIE_AGE = SENTINEL_SESSION_MAX_SECONDS
+SESSION_COOKIE_SAMESITE = "Lax"
+# Staff API tokens (sentinel.accounts.ApiToken): stored as SHA-256 digests, expiring.
+SENTINEL_API_TOKEN_DAYS = int(os.environ.get("SENTINEL_API_TOKEN_DAYS", "30"))
+REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"] = [
+    "sentinel.accounts.authentication.StaffTokenAuthentication"
+    if dotted == "rest_framework.authentication.TokenAuthentication"
+    else dotted
+    for dotted in REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"]
+]
+# --- end of staff access ---
 
 LOGGING = {
     "version": 1,

@@ -47,3 +47,11 @@ CSRF_COOKIE_SECURE = True
 # would not protect its token (already sent) and only break it.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+
+# --- Staff access (docs/security.md#staff-access) ---
+# The __Host- prefix makes browsers refuse these cookies unless Secure, for this host only and
+# for every path: a sibling subdomain cannot plant a session or CSRF cookie.
+SESSION_COOKIE_NAME = "__Host-sessionid"
+CSRF_COOKIE_NAME = "__Host-csrftoken"
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+# --- end of staff access ---

@@ -187,6 +187,10 @@ class Command(BaseCommand):
         for username, group, superuser in STAFF:
             role = f"{group}, superuser" if superuser else group
             self.stdout.write(f"  {username:<13} {role}")
+        self.stdout.write(
+            "  Every role but investigator sets up an authenticator app (TOTP) at its first "
+            "login (docs/security.md)."
+        )
 
 
 def _previous_window_end(seed: int) -> datetime | None:
