@@ -187,14 +187,30 @@ class AlertEvent(AppendOnlyModel):
 
 
 MAX_SNOOZE_DAYS = 180
+# A longer snooze switches a rule off for a subject long enough to matter: it takes effect only
+# once a second person (senior investigator or compliance officer) approves it.
+SNOOZE_WITHOUT_APPROVAL_DAYS = 30
 MAX_SNOOZE_COMMENT = 2000
 
 
 class SnoozeQuerySet(models.QuerySet):
     def active(self, at=None) -> SnoozeQuerySet:
-        """Snoozes in force at ``at`` (now by default): started, not ended, not lifted."""
+        """Snoozes in force at ``at`` (now by default): started, not ended, not lifted, and
+        approved when they needed to be."""
         at = at or timezone.now()
-        return self.filter(created_at__lte=at, ends_at__gt=at, lifted_at__isnull=True)
+        return self.filter(created_at__lte=at, ends_at__gt=at, lifted_at__isnull=True).filter(
+            Q(approved_at__isnull=False) | ~_NEEDS_APPROVAL
+        )
+
+    def awaiting_approval(self, at=None) -> SnoozeQuerySet:
+        """Long snoozes no one has approved yet (and that could still take effect)."""
+        at = at or timezone.now()
+        return self.filter(
+            _NEEDS_APPROVAL, approved_at__isnull=True, lifted_at__isnull=True, ends_at__gt=at
+        )
+
+
+_NEEDS_APPROVAL = Q(ends_at__gt=F("created_at") + timedelta(days=SNOOZE_WITHOUT_APPROVAL_DAYS))
 
 
 class Snooze(models.Model):
@@ -218,6 +234,10 @@ class Snooze(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     lift_comment = models.TextField(blank=True, max_length=MAX_SNOOZE_COMMENT)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
 
     objects = SnoozeQuerySet.as_manager()
 
@@ -235,7 +255,18 @@ class Snooze(models.Model):
                 | Q(lifted_at__isnull=False, lifted_by__isnull=False),
                 name="snooze_lifted_by_someone",
             ),
+            # Only a long snooze is approved, and never by the person who asked for it.
+            models.CheckConstraint(
+                condition=Q(approved_at__isnull=True, approved_by__isnull=True)
+                | (
+                    Q(approved_at__isnull=False, approved_by__isnull=False)
+                    & ~Q(approved_by=F("created_by"))
+                    & _NEEDS_APPROVAL
+                ),
+                name="snooze_approved_by_another",
+            ),
         ]
+        permissions = [("approve_snooze", "Approve snoozes longer than 30 days")]
         indexes = [
             models.Index(
                 fields=["rule", "partner", "account_external_id", "-ends_at"],
@@ -247,9 +278,32 @@ class Snooze(models.Model):
         return f"{self.rule_id} on {self.account_external_id} until {self.ends_at:%Y-%m-%d %H:%M}"
 
     @property
+    def needs_approval(self) -> bool:
+        return self.ends_at > self.created_at + timedelta(days=SNOOZE_WITHOUT_APPROVAL_DAYS)
+
+    @property
     def is_active(self) -> bool:
         now = timezone.now()
-        return self.lifted_at is None and self.created_at <= now < self.ends_at
+        approved = self.approved_at is not None or not self.needs_approval
+        return approved and self.lifted_at is None and self.created_at <= now < self.ends_at
+
+    @property
+    def is_awaiting_approval(self) -> bool:
+        return (
+            self.needs_approval
+            and self.approved_at is None
+            and self.lifted_at is None
+            and timezone.now() < self.ends_at
+        )
+
+    @property
+    def state(self) -> str:
+        """in_force, awaiting_approval, lifted or over."""
+        if self.lifted_at is not None:
+            return "lifted"
+        if self.is_active:
+            return "in_force"
+        return "awaiting_approval" if self.is_awaiting_approval else "over"
 
 
 class SnoozedHit(models.Model):

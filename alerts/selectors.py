@@ -82,6 +82,6 @@ def alert_feed(*, user, limit: int = 50) -> tuple[list[Alert], int]:
 
 def snoozes_list() -> QuerySet[Snooze]:
     """Snoozes with their rule, partner, people and how many hits each silenced."""
-    return Snooze.objects.select_related("rule", "partner", "created_by", "lifted_by").annotate(
-        hits_silenced=Count("hits")
-    )
+    return Snooze.objects.select_related(
+        "rule", "partner", "created_by", "lifted_by", "approved_by"
+    ).annotate(hits_silenced=Count("hits"))

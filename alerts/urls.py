@@ -9,4 +9,5 @@ urlpatterns = [
     path("<int:pk>/dismiss/", views.alert_dismiss, name="dismiss"),
     path("<int:pk>/snooze/", views.alert_snooze, name="snooze"),
     path("snoozes/<int:pk>/lift/", views.snooze_lift, name="snooze-lift"),
+    path("snoozes/<int:pk>/approve/", views.snooze_approve, name="snooze-approve"),
 ]

@@ -35,6 +35,7 @@ def alert_detail(request, pk: int):
         )[:10],
         "can_change": request.user.has_perm("alerts.change_alert"),
         "can_snooze": request.user.has_perm("alerts.add_snooze"),
+        "can_approve_snooze": request.user.has_perm("alerts.approve_snooze"),
     }
     return render(request, "alerts/detail.html", context)
 
@@ -103,6 +104,29 @@ def snooze_lift(request, pk: int):
         comment=request.POST.get("comment", ""),
     )
     return redirect(request.POST.get("next") or "home")
+
+
+@login_required
+@require_POST
+def snooze_approve(request, pk: int):
+    snooze = get_object_or_404(Snooze, pk=pk)
+    _run(
+        request,
+        "Snooze approved: it is in force.",
+        services.snooze_approve,
+        snooze=snooze,
+        actor=request.user,
+    )
+    alert = (
+        selectors.alerts_list()
+        .filter(
+            rule=snooze.rule_id,
+            partner=snooze.partner_id,
+            account_external_id=snooze.account_external_id,
+        )
+        .first()
+    )
+    return redirect("alerts:detail", pk=alert.pk) if alert else redirect("home")
 
 
 def _run(request, done: str, service, **arguments) -> None:

@@ -138,6 +138,10 @@ for _role in GROUPS:
 for _role in (COMPLIANCE_OFFICER, ADMINISTRATOR):
     ROLE_PERMISSIONS[_role] = [*ROLE_PERMISSIONS[_role], *_TUNE_MONITOR]
 
+# Snoozes of over 30 days take a second person's approval (alerts.services.snoozes).
+for _role in (SENIOR_INVESTIGATOR, COMPLIANCE_OFFICER):
+    ROLE_PERMISSIONS[_role] = [*ROLE_PERMISSIONS[_role], "alerts.approve_snooze"]
+
 # The audit trail (sentinel.audit, docs/security.md): compliance officers and administrators.
 for _role in (COMPLIANCE_OFFICER, ADMINISTRATOR):
     ROLE_PERMISSIONS[_role] = [*ROLE_PERMISSIONS[_role], "audit.view_auditevent"]
@@ -148,7 +152,9 @@ for _role in (COMPLIANCE_OFFICER, ADMINISTRATOR):
 OTP_REQUIRED_GROUPS = (SENIOR_INVESTIGATOR, COMPLIANCE_OFFICER, ADMINISTRATOR)
 # The four-eyes approvals. Only a superuser grants them (as a permission, or through a group
 # that carries them): otherwise one administrator could make the second pair of eyes.
-APPROVAL_PERMISSIONS = frozenset({"rules.approve_rulechange", "cases.approve_case"})
+APPROVAL_PERMISSIONS = frozenset(
+    {"rules.approve_rulechange", "cases.approve_case", "alerts.approve_snooze"}
+)
 
 
 def sync_group_permissions(sender=None, using: str = "default", **kwargs) -> None:

@@ -179,7 +179,14 @@ class SnoozeSerializer(serializers.ModelSerializer):
     account_id = serializers.CharField(source="account_external_id")
     created_by = serializers.CharField(source="created_by.username")
     lifted_by = serializers.CharField(source="lifted_by.username", allow_null=True, default=None)
+    approved_by = serializers.CharField(
+        source="approved_by.username", allow_null=True, default=None
+    )
     active = serializers.BooleanField(source="is_active")
+    state = serializers.ChoiceField(
+        choices=["in_force", "awaiting_approval", "lifted", "over"],
+        help_text="Over 30 days a snooze is awaiting_approval until a second person approves it.",
+    )
     hits_silenced = serializers.IntegerField(help_text="Live hits that raised no alert.")
 
     class Meta:
@@ -194,6 +201,9 @@ class SnoozeSerializer(serializers.ModelSerializer):
             "created_at",
             "ends_at",
             "active",
+            "state",
+            "approved_by",
+            "approved_at",
             "lifted_at",
             "lifted_by",
             "lift_comment",

@@ -147,7 +147,12 @@ def _call(service, **arguments):
     lift=extend_schema(
         request=SnoozeLiftSerializer,
         responses={200: SnoozeSerializer, **ACTION_ERRORS},
-        summary="Lift a snooze early (409 if it is already over)",
+        summary="Lift a snooze early, or withdraw one awaiting approval (409 if it is over)",
+    ),
+    approve=extend_schema(
+        request=None,
+        responses={200: SnoozeSerializer, **ACTION_ERRORS},
+        summary="Approve a snooze of over 30 days (not your own; 409 if it awaits nothing)",
     ),
 )
 class SnoozeViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
@@ -159,6 +164,7 @@ class SnoozeViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         "*": "alerts.view_snooze",
         "create": "alerts.add_snooze",
         "lift": "alerts.change_snooze",
+        "approve": "alerts.approve_snooze",
     }
     serializer_class = SnoozeSerializer
     lookup_value_regex = "[0-9]{1,18}"
@@ -185,4 +191,10 @@ class SnoozeViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         data = SnoozeLiftSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         _call(services.snooze_lift, actor=request.user, snooze=snooze, **data.validated_data)
+        return Response(SnoozeSerializer(self.get_queryset().get(pk=snooze.pk)).data)
+
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        snooze = self.get_object()
+        _call(services.snooze_approve, actor=request.user, snooze=snooze)
         return Response(SnoozeSerializer(self.get_queryset().get(pk=snooze.pk)).data)

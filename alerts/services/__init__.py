@@ -2,7 +2,7 @@
 
 from .actions import AlertStateError, alert_acknowledge, alert_dismiss, alerts_move_into_case
 from .hits import AlertChanges, alerts_from_hits, alerts_page_on_call
-from .snoozes import SnoozeStateError, snooze_create, snooze_lift
+from .snoozes import SnoozeStateError, snooze_approve, snooze_create, snooze_lift
 from .webhooks import (
     webhook_deliver,
     webhook_replay,
@@ -19,6 +19,7 @@ __all__ = [
     "alerts_move_into_case",
     "alerts_page_on_call",
     "SnoozeStateError",
+    "snooze_approve",
     "snooze_create",
     "snooze_lift",
     "webhook_deliver",

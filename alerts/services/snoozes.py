@@ -1,10 +1,14 @@
-"""Snoozes: an investigator silences one rule for one subject, for a bounded, audited time."""
+"""Snoozes: an investigator silences one rule for one subject, for a bounded, audited time.
+
+Up to 30 days a snooze takes effect at once; a longer one switches detection off for long
+enough to matter, so it waits until a second person approves it (four eyes; never its author).
+"""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction as db_transaction
 from django.utils import timezone
 
@@ -15,6 +19,7 @@ from ..models import MAX_SNOOZE_COMMENT, MAX_SNOOZE_DAYS, Snooze
 from .permissions import require
 
 ADD_PERMISSION, LIFT_PERMISSION = "alerts.add_snooze", "alerts.change_snooze"
+APPROVE_PERMISSION = "alerts.approve_snooze"
 
 
 class SnoozeStateError(ValidationError):
@@ -30,7 +35,8 @@ def snooze_create(
     comment: str,
     actor,
 ) -> Snooze:
-    """Silence ``rule`` on the subject until ``ends_at`` (at most 180 days from now)."""
+    """Silence ``rule`` on the subject until ``ends_at`` (at most 180 days from now; over 30
+    days, only once another person approves it: ``snooze_approve``)."""
     require(actor, ADD_PERMISSION, "snooze rules")
     now = timezone.now()
     comment = (comment or "").strip()
@@ -40,15 +46,16 @@ def snooze_create(
     with db_transaction.atomic():
         # One snooze in force per rule and subject: serialise creators on the rule's row.
         Rule.objects.select_for_update().filter(pk=rule.pk).exists()
-        current = (
-            Snooze.objects.active(now)
-            .filter(rule=rule, partner=partner, account_external_id=account_external_id)
-            .first()
+        subject = Snooze.objects.filter(
+            rule=rule, partner=partner, account_external_id=account_external_id
         )
+        current = subject.active(now).first() or subject.awaiting_approval(now).first()
         if current is not None:
+            waiting = " (awaiting approval)" if current.is_awaiting_approval else ""
             raise SnoozeStateError(
                 f"{rule.code} is already snoozed on {account_external_id} until "
-                f"{current.ends_at:%Y-%m-%d %H:%M} UTC (snooze #{current.pk}); lift it first.",
+                f"{current.ends_at:%Y-%m-%d %H:%M} UTC (snooze #{current.pk}{waiting}); "
+                "lift it first.",
                 code="already_snoozed",
             )
         snooze = Snooze(
@@ -73,12 +80,41 @@ def snooze_lift(*, snooze: Snooze, actor, comment: str = "") -> Snooze:
         raise ValidationError({"comment": [f"At most {MAX_SNOOZE_COMMENT} characters."]})
     with db_transaction.atomic():
         snooze = Snooze.objects.select_for_update().get(pk=snooze.pk)
-        if not snooze.is_active:
+        if not (snooze.is_active or snooze.is_awaiting_approval):  # lifting a request withdraws it
             state = "lifted" if snooze.lifted_at else "over"
             raise SnoozeStateError(f"Snooze #{snooze.pk} is already {state}.", code=state)
         snooze.lifted_at, snooze.lifted_by, snooze.lift_comment = timezone.now(), actor, comment
         snooze.save(update_fields=["lifted_at", "lifted_by", "lift_comment"])
     return snooze
+
+
+def snooze_approve(*, snooze: Snooze, actor) -> Snooze:
+    """A second person puts a snooze of over 30 days into force (never the one who asked)."""
+    require(actor, APPROVE_PERMISSION, "approve long snoozes")
+    with db_transaction.atomic():
+        snooze = Snooze.objects.select_for_update().get(pk=snooze.pk)
+        if not snooze.is_awaiting_approval:
+            raise SnoozeStateError(
+                f"Snooze #{snooze.pk} is not awaiting approval (it is {_state_text(snooze)}).",
+                code="not_awaiting_approval",
+            )
+        if snooze.created_by_id == actor.pk:
+            raise PermissionDenied(
+                f"You asked for snooze #{snooze.pk}: another senior investigator or compliance "
+                "officer must approve it."
+            )
+        snooze.approved_by, snooze.approved_at = actor, timezone.now()
+        snooze.save(update_fields=["approved_by", "approved_at"])
+    return snooze
+
+
+def _state_text(snooze: Snooze) -> str:
+    return {
+        "in_force": "in force",
+        "lifted": "lifted",
+        "over": "over",
+        "awaiting_approval": "awaiting approval",
+    }[snooze.state]
 
 
 def _snooze_errors(*, now: datetime, ends_at: datetime, comment: str) -> dict[str, list[str]]:

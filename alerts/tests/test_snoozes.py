@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError
 from django.db import transaction as db_transaction
@@ -273,3 +274,102 @@ def test_people_who_may_only_look_cannot_snooze(rule, partner):
     )
     assert response.status_code == 403
     assert APIClient().get(URL).status_code in (401, 403)
+
+
+# --- Four eyes on long snoozes ------------------------------------------------------------------
+
+
+def _approver():
+    return staff("approve_snooze", "view_snooze")
+
+
+def test_a_snooze_over_30_days_silences_nothing_until_someone_else_approves_it(
+    alerts_wired, rule, partner
+):
+    # Given an investigator snoozes the rule on A1 for 90 days
+    asker = investigator()
+    snooze = _snooze(rule, partner, days=90, actor=asker)
+    assert (snooze.state, snooze.is_active) == ("awaiting_approval", False)
+
+    # Then, until approved, hits still alert
+    ingest_and_score(partner, transaction_payload(external_id="t1", amount="5000.00"))
+    assert Alert.objects.count() == 1 and not SnoozedHit.objects.exists()
+
+    # When the one who asked tries to approve it (even holding the permission), it is refused
+    asker.user_permissions.add(*_approver().user_permissions.all())
+    with pytest.raises(PermissionDenied, match="another senior investigator"):
+        services.snooze_approve(snooze=snooze, actor=User.objects.get(pk=asker.pk))
+    with pytest.raises(PermissionDenied):
+        services.snooze_approve(snooze=snooze, actor=investigator())  # no approval right
+
+    # When a second person approves it, it silences from then on
+    approved = services.snooze_approve(snooze=snooze, actor=_approver())
+    assert approved.state == "in_force" and approved.approved_by is not None
+    ingest_and_score(partner, transaction_payload(external_id="t2", amount="5000.00"))
+    assert Alert.objects.get().links.count() == 1  # t2 neither raised nor joined an alert
+    assert SnoozedHit.objects.filter(snooze=snooze).count() == 1
+    with pytest.raises(services.SnoozeStateError, match="not awaiting approval"):
+        services.snooze_approve(snooze=snooze, actor=_approver())
+
+
+def test_a_snooze_of_30_days_or_less_needs_no_approval(rule, partner):
+    assert _snooze(rule, partner, days=29).state == "in_force"
+
+
+def test_a_request_awaiting_approval_blocks_another_and_can_be_withdrawn(rule, partner):
+    waiting = _snooze(rule, partner, days=60)
+    with pytest.raises(services.SnoozeStateError, match="awaiting approval"):
+        _snooze(rule, partner, days=10)
+
+    services.snooze_lift(snooze=waiting, actor=investigator(), comment="Not needed.")
+
+    assert Snooze.objects.get(pk=waiting.pk).state == "lifted"
+    assert _snooze(rule, partner, days=10).state == "in_force"
+
+
+def test_the_database_refuses_a_self_approved_or_a_short_approved_snooze(rule, partner):
+    long = _snooze(rule, partner, days=60)
+    short = _snooze(rule, partner, days=5, account="A2")
+    for snooze, approver in ((long, long.created_by), (short, _approver())):
+        with pytest.raises(IntegrityError), db_transaction.atomic():
+            Snooze.objects.filter(pk=snooze.pk).update(
+                approved_by=approver, approved_at=timezone.now()
+            )
+
+
+def test_long_snoozes_are_approved_through_the_api_and_the_page(rule, partner):
+    asker = investigator()
+    created = _client(asker).post(
+        URL,
+        {
+            "rule": "big_amount",
+            "partner": "first-bank",
+            "account_id": "A1",
+            "days": 120,
+            "comment": "Known payroll.",
+        },
+        format="json",
+    )
+    assert created.status_code == 201
+    body = created.json()
+    assert (body["state"], body["active"], body["approved_by"]) == (
+        "awaiting_approval",
+        False,
+        None,
+    )
+
+    assert _client(asker).post(f"{URL}{body['id']}/approve/").status_code == 403
+    approver = _approver()
+    approved = _client(approver).post(f"{URL}{body['id']}/approve/")
+    assert approved.status_code == 200, approved.content
+    assert (approved.json()["state"], approved.json()["approved_by"]) == (
+        "in_force",
+        approver.username,
+    )
+    assert _client(approver).post(f"{URL}{body['id']}/approve/").status_code == 409
+
+    # The page path: another long snooze on A2, approved from the snooze's approve form
+    second = _snooze(rule, partner, days=45, account="A2", actor=asker)
+    page = _client(_approver()).post(f"/alerts/snoozes/{second.pk}/approve/")
+    assert page.status_code == 302
+    assert Snooze.objects.get(pk=second.pk).state == "in_force"
