@@ -138,9 +138,15 @@ for _role in GROUPS:
 for _role in (COMPLIANCE_OFFICER, ADMINISTRATOR):
     ROLE_PERMISSIONS[_role] = [*ROLE_PERMISSIONS[_role], *_TUNE_MONITOR]
 
-# Snoozes of over 30 days take a second person's approval (alerts.services.snoozes).
+# Snoozes of over 30 days, and profile changes that weaken detection (a lower risk rating, a
+# higher limit), take a second person's approval (alerts.services.snoozes,
+# transactions.services.profiles).
 for _role in (SENIOR_INVESTIGATOR, COMPLIANCE_OFFICER):
-    ROLE_PERMISSIONS[_role] = [*ROLE_PERMISSIONS[_role], "alerts.approve_snooze"]
+    ROLE_PERMISSIONS[_role] = [
+        *ROLE_PERMISSIONS[_role],
+        "alerts.approve_snooze",
+        "transactions.approve_profile_change",
+    ]
 
 # The audit trail (sentinel.audit, docs/security.md): compliance officers and administrators.
 for _role in (COMPLIANCE_OFFICER, ADMINISTRATOR):
@@ -153,7 +159,12 @@ OTP_REQUIRED_GROUPS = (SENIOR_INVESTIGATOR, COMPLIANCE_OFFICER, ADMINISTRATOR)
 # The four-eyes approvals. Only a superuser grants them (as a permission, or through a group
 # that carries them): otherwise one administrator could make the second pair of eyes.
 APPROVAL_PERMISSIONS = frozenset(
-    {"rules.approve_rulechange", "cases.approve_case", "alerts.approve_snooze"}
+    {
+        "rules.approve_rulechange",
+        "cases.approve_case",
+        "alerts.approve_snooze",
+        "transactions.approve_profile_change",
+    }
 )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -146,7 +147,20 @@ class AccountProfileInline(admin.StackedInline):
     model = AccountProfile
     form = AccountProfileForm
     can_delete = False
-    readonly_fields = [*AccountProfile.FOLDED_FIELDS, "updated_at"]
+    readonly_fields = [*AccountProfile.FOLDED_FIELDS, "awaiting_approval", "updated_at"]
+
+    @admin.display(description="Awaiting approval")
+    def awaiting_approval(self, profile: AccountProfile) -> str:
+        pending = profile.pending_change
+        if not pending:
+            return "—"
+        after = ", ".join(f"{name}: {value or '—'}" for name, value in pending["after"].items())
+        asked = f"{profile.pending_change_at:%Y-%m-%d %H:%M} UTC"
+        weakens = "; ".join(pending["weakens"])
+        return (
+            f"{after} (asked by {profile.pending_change_by} on {asked}; it {weakens}). "
+            "Approve or reject it from the accounts list."
+        )
 
 
 @admin.register(Account)
@@ -157,6 +171,29 @@ class AccountAdmin(admin.ModelAdmin):
     list_select_related = ["partner", "customer", "profile"]
     readonly_fields = ["partner", "external_id", "customer", "created_at"]
     inlines = [AccountProfileInline]
+    actions = ["approve_profile_changes", "reject_profile_changes"]
+
+    @admin.action(description="Approve the selected accounts' pending profile changes")
+    def approve_profile_changes(self, request, queryset):
+        self._decide(request, queryset, services.account_profile_change_approve, "approved")
+
+    @admin.action(description="Reject the selected accounts' pending profile changes")
+    def reject_profile_changes(self, request, queryset):
+        self._decide(request, queryset, services.account_profile_change_reject, "rejected")
+
+    def _decide(self, request, queryset, service, verb: str) -> None:
+        done = 0
+        for profile in AccountProfile.objects.filter(
+            account__in=queryset, pending_change__isnull=False
+        ).select_related("account"):
+            try:
+                service(profile=profile, actor=request.user)
+                done += 1
+            except (PermissionDenied, ValidationError) as error:
+                message = error.messages[0] if hasattr(error, "messages") else str(error)
+                self.message_user(request, f"{profile.account}: {message}", messages.ERROR)
+        if done:
+            self.message_user(request, f"{done} pending profile change(s) {verb}.")
 
     @admin.display(description="Risk rating", ordering="profile__risk_rating")
     def risk_rating(self, obj: Account) -> str:
@@ -176,13 +213,26 @@ class AccountAdmin(admin.ModelAdmin):
         for profile_form in formset.forms:
             if profile_form.has_changed() and profile_form.instance.pk:
                 data = profile_form.cleaned_data
-                services.account_profile_update(
-                    profile=profile_form.instance,
-                    risk_rating=data["risk_rating"],
-                    single_transaction_limit=data["single_transaction_limit"],
-                    daily_limit=data["daily_limit"],
-                    limit_currency=data["limit_currency"],
-                )
+                try:
+                    stored = services.account_profile_update(
+                        profile=profile_form.instance,
+                        risk_rating=data["risk_rating"],
+                        single_transaction_limit=data["single_transaction_limit"],
+                        daily_limit=data["daily_limit"],
+                        limit_currency=data["limit_currency"],
+                        actor=request.user,
+                    )
+                except ValidationError as error:
+                    self.message_user(request, error.messages[0], messages.ERROR)
+                    continue
+                if stored.pending_change and stored.pending_change_by_id == request.user.pk:
+                    self.message_user(
+                        request,
+                        f"The profile change {'; '.join(stored.pending_change['weakens'])}: it "
+                        "takes effect once another senior investigator or compliance officer "
+                        "approves it.",
+                        messages.WARNING,
+                    )
                 formset.changed_objects.append((profile_form.instance, profile_form.changed_data))
 
 

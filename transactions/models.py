@@ -190,12 +190,38 @@ class AccountProfile(models.Model):
     )
     daily_limit = models.DecimalField(max_digits=17, decimal_places=4, null=True, blank=True)
     limit_currency = models.CharField(max_length=3, blank=True)
+    # A staff change that weakens detection (a lower rating, a higher or removed limit) waits
+    # here for a second person's approval: {"before": {...}, "after": {...}} of STAFF_FIELDS.
+    pending_change = models.JSONField(null=True, blank=True)
+    pending_change_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    pending_change_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        permissions = [
+            (
+                "approve_profile_change",
+                "Approve profile changes that weaken detection (lower risk, higher limits)",
+            )
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(risk_rating__in=RiskRating.values), name="profile_risk_rating_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    pending_change__isnull=True,
+                    pending_change_by__isnull=True,
+                    pending_change_at__isnull=True,
+                )
+                | Q(
+                    pending_change__isnull=False,
+                    pending_change_by__isnull=False,
+                    pending_change_at__isnull=False,
+                ),
+                name="profile_pending_change_complete",
             ),
             models.CheckConstraint(
                 condition=(Q(single_transaction_limit__isnull=True) & Q(daily_limit__isnull=True))

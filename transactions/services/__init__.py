@@ -9,6 +9,8 @@ from .ingest import IngestResult, transaction_build, transaction_ingest, transac
 from .partners import api_key_create, api_key_revoke, partner_create
 from .profiles import (
     PROFILE_TOP_N,
+    account_profile_change_approve,
+    account_profile_change_reject,
     account_profile_update,
     account_profiles_fold,
     transactions_claim_unprofiled,
@@ -17,6 +19,8 @@ from .profiles import (
 __all__ = [
     "PROFILE_TOP_N",
     "IngestResult",
+    "account_profile_change_approve",
+    "account_profile_change_reject",
     "account_profile_update",
     "account_profiles_fold",
     "api_key_create",

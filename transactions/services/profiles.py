@@ -6,10 +6,12 @@ the same database transaction as the rest of the batch's processing (sentinel.pi
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Sequence
 from decimal import Decimal
 
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.db import transaction as db_transaction
 from django.utils import timezone
@@ -287,25 +289,135 @@ def account_profile_update(
     single_transaction_limit: Decimal | None,
     daily_limit: Decimal | None,
     limit_currency: str,
+    actor=None,
 ) -> AccountProfile:
-    """Staff-set rating and limits; the cached copy is dropped so scoring sees the change."""
-    profile.risk_rating = risk_rating
-    profile.single_transaction_limit = single_transaction_limit
-    profile.daily_limit = daily_limit
-    profile.limit_currency = limit_currency
-    profile.full_clean()
+    """Staff-set rating and limits; the cached copy is dropped so scoring sees the change.
+
+    A change that weakens detection (a lower risk rating, a limit raised or removed, the
+    limits' currency changed) does not apply: it waits in ``pending_change`` for another
+    person's approval (``account_profile_change_approve``). Returns the profile as stored.
+    """
+    candidate = copy.copy(profile)  # validated with the new values before anything changes
+    candidate.risk_rating, candidate.limit_currency = risk_rating, limit_currency
+    candidate.single_transaction_limit, candidate.daily_limit = (
+        single_transaction_limit,
+        daily_limit,
+    )
+    candidate.full_clean(exclude=["account", "pending_change_by"], validate_unique=False)
+    after = _staff_values(candidate)
     with db_transaction.atomic():
-        profile.save(
-            update_fields=[
-                "risk_rating",
-                "single_transaction_limit",
-                "daily_limit",
-                "limit_currency",
-                "updated_at",
-            ]
-        )
-        account = profile.account
-        db_transaction.on_commit(
-            lambda: profile_cache.invalidate_profile(account.partner_id, account.external_id)
-        )
-    return profile
+        stored = AccountProfile.objects.select_for_update().get(pk=profile.pk)
+        before = _staff_values(stored)
+        weakens = profile_change_weakens(before, after)
+        if not weakens:
+            _apply(stored, after)
+            return stored
+        if actor is None:
+            raise PermissionDenied(f"A change that {_sentence(weakens)} needs a person to ask.")
+        if stored.pending_change is not None:
+            raise ValidationError(
+                "Another change to this profile already awaits approval; approve or reject "
+                "it first.",
+                code="pending_change",
+            )
+        stored.pending_change = {"before": before, "after": after, "weakens": weakens}
+        stored.pending_change_by, stored.pending_change_at = actor, timezone.now()
+        stored.save(update_fields=[*_PENDING_FIELDS, "updated_at"])
+    return stored
+
+
+def account_profile_change_approve(*, profile: AccountProfile, actor) -> AccountProfile:
+    """A second person applies a profile change that weakens detection (never its author)."""
+    if not actor.has_perm(APPROVE_PROFILE_CHANGE):
+        raise PermissionDenied("You do not have permission to approve profile changes.")
+    with db_transaction.atomic():
+        stored = _pending_locked(profile)
+        if stored.pending_change_by_id == actor.pk:
+            raise PermissionDenied(
+                "You asked for this change: another senior investigator or compliance officer "
+                "must approve it."
+            )
+        if _staff_values(stored) != stored.pending_change["before"]:
+            raise ValidationError(
+                "The profile changed since this change was asked for; reject it and ask again.",
+                code="changed_since",
+            )
+        after = stored.pending_change["after"]
+        _clear_pending(stored)
+        _apply(stored, after)
+    return stored
+
+
+def account_profile_change_reject(*, profile: AccountProfile, actor) -> AccountProfile:
+    """Drop a pending change: an approver rejects it, or its author withdraws it."""
+    with db_transaction.atomic():
+        stored = _pending_locked(profile)
+        if stored.pending_change_by_id != actor.pk and not actor.has_perm(APPROVE_PROFILE_CHANGE):
+            raise PermissionDenied("You do not have permission to reject profile changes.")
+        _clear_pending(stored)
+        stored.save(update_fields=[*_PENDING_FIELDS, "updated_at"])
+    return stored
+
+
+APPROVE_PROFILE_CHANGE = "transactions.approve_profile_change"
+_PENDING_FIELDS = ["pending_change", "pending_change_by", "pending_change_at"]
+_RISK_ORDER = {RiskRating.LOW: 0, RiskRating.MEDIUM: 1, RiskRating.HIGH: 2}
+
+
+def profile_change_weakens(before: dict, after: dict) -> list[str]:
+    """What a change of the staff-set fields does that weakens detection (empty: nothing)."""
+    weakens = []
+    if _RISK_ORDER[after["risk_rating"]] < _RISK_ORDER[before["risk_rating"]]:
+        weakens.append("lowers the risk rating")
+    for field, name in (
+        ("single_transaction_limit", "single-transaction limit"),
+        ("daily_limit", "daily limit"),
+    ):
+        old, new = before[field], after[field]
+        if old is not None and (new is None or Decimal(new) > Decimal(old)):
+            weakens.append(f"raises or removes the {name}")
+    has_limit = before["single_transaction_limit"] or before["daily_limit"]
+    if has_limit and after["limit_currency"] != before["limit_currency"]:
+        weakens.append("changes the limits' currency")
+    return weakens
+
+
+def _staff_values(profile: AccountProfile) -> dict:
+    """The staff-set fields as JSON can hold them (amounts as exact decimal strings)."""
+
+    def amount(value: Decimal | None) -> str | None:
+        return None if value is None else str(Decimal(value).normalize())
+
+    return {
+        "risk_rating": profile.risk_rating,
+        "single_transaction_limit": amount(profile.single_transaction_limit),
+        "daily_limit": amount(profile.daily_limit),
+        "limit_currency": profile.limit_currency,
+    }
+
+
+def _apply(stored: AccountProfile, values: dict) -> None:
+    stored.risk_rating = values["risk_rating"]
+    for field in ("single_transaction_limit", "daily_limit"):
+        setattr(stored, field, None if values[field] is None else Decimal(values[field]))
+    stored.limit_currency = values["limit_currency"]
+    stored.save(update_fields=[*AccountProfile.STAFF_FIELDS, *_PENDING_FIELDS, "updated_at"])
+    account = stored.account
+    db_transaction.on_commit(
+        lambda: profile_cache.invalidate_profile(account.partner_id, account.external_id)
+    )
+
+
+def _pending_locked(profile: AccountProfile) -> AccountProfile:
+    stored = AccountProfile.objects.select_for_update().get(pk=profile.pk)
+    if stored.pending_change is None:
+        raise ValidationError("No change to this profile awaits approval.", code="not_pending")
+    return stored
+
+
+def _clear_pending(stored: AccountProfile) -> None:
+    stored.pending_change = stored.pending_change_by = stored.pending_change_at = None
+
+
+def _sentence(parts: list[str]) -> str:
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
