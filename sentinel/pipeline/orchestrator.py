@@ -95,11 +95,11 @@ def transactions_process(*, transaction_ids: Sequence) -> int:
     with tracing.batch_span(len(transaction_ids), requests), db_transaction.atomic():
         with metrics.stage_timer("claim", len(transaction_ids)):
             batch = stages.claim(transaction_ids)
+            todo, decided_earlier = stages.undecided(batch)  # a read: timed with the claim
         if not batch:
             return 0
         with metrics.stage_timer("profile", len(batch)):
             profiles = stages.profile(batch)
-        todo, decided_earlier = stages.undecided(batch)
         ruleset = engine.current_ruleset()
         with metrics.stage_timer("features", len(todo)):
             values = stages.features(todo, profiles, ruleset, in_request=False)
