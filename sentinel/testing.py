@@ -11,6 +11,7 @@ from urllib.parse import urlencode, urlsplit
 
 from django.core.management import call_command
 from django.db import connection
+from django.test import Client
 from rest_framework.test import APIClient
 
 from transactions.api.authentication import sign
@@ -35,6 +36,14 @@ def run_concurrently(count: int, work: Callable[[], object]) -> list:
     for thread in threads:
         thread.join()
     return results
+
+
+def logged_in(user, client_class: type[Client] = Client) -> Client:
+    """A test client (``APIClient`` for the staff API) with ``user`` logged in: a real
+    session, as the browser has."""
+    client = client_class()
+    client.force_login(user)
+    return client
 
 
 def command_output(*args: str, **options) -> str:

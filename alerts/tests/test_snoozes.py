@@ -20,6 +20,7 @@ from alerts.tests.test_services import (
     staff,
 )
 from rules.tests import factories
+from sentinel.testing import logged_in
 from transactions.tests.factories import PartnerBankFactory, transaction_payload
 
 pytestmark = pytest.mark.django_db
@@ -47,12 +48,6 @@ def _snooze(rule, partner, *, days: float = 30, account: str = "A1", actor=None)
         comment="Monthly payroll from the employer, verified with the relationship manager.",
         actor=actor or investigator(),
     )
-
-
-def _client(user) -> APIClient:
-    client = APIClient()
-    client.force_login(user)
-    return client
 
 
 # --- Services ---------------------------------------------------------------------------------
@@ -170,7 +165,7 @@ def test_the_database_refuses_a_snooze_over_180_days(rule, partner):
 
 
 def test_an_investigator_snoozes_lists_and_lifts_through_the_api(rule, partner):
-    api = _client(investigator())
+    api = logged_in(investigator(), APIClient)
 
     created = api.post(
         URL,
@@ -205,7 +200,7 @@ def test_an_investigator_snoozes_lists_and_lifts_through_the_api(rule, partner):
 def test_an_alert_is_snoozed_from_its_own_page(alerts_wired, rule, partner):
     ingest_and_score(partner, transaction_payload(amount="5000.00"))
     alert = Alert.objects.get()
-    api = _client(investigator())
+    api = logged_in(investigator(), APIClient)
 
     response = api.post(
         f"/api/v1/alerts/{alert.pk}/snooze/",
@@ -250,7 +245,7 @@ def test_an_alert_is_snoozed_from_its_own_page(alerts_wired, rule, partner):
     ],
 )
 def test_bad_snooze_requests_answer_400_and_store_nothing(rule, partner, payload, field):
-    response = _client(investigator()).post(
+    response = logged_in(investigator(), APIClient).post(
         URL, {"comment": "Known payroll.", **payload}, format="json"
     )
     assert response.status_code == 400, response.json()
@@ -259,7 +254,7 @@ def test_bad_snooze_requests_answer_400_and_store_nothing(rule, partner, payload
 
 
 def test_people_who_may_only_look_cannot_snooze(rule, partner):
-    viewer = _client(staff("view_snooze"))
+    viewer = logged_in(staff("view_snooze"), APIClient)
     assert viewer.get(URL).status_code == 200
     response = viewer.post(
         URL,
