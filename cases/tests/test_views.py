@@ -255,7 +255,7 @@ def test_the_approver_sees_and_approves_the_pinned_sar_export_on_the_page():
     pending = services.case_propose_closure(
         case=pending, actor=proposer, disposition="sar_filed", reason="Layering."
     )
-    approver = _logged_in(f.senior())
+    approver = logged_in(f.senior())
 
     # When another senior investigator opens the case, the page names the file they approve
     page = approver.get(f"/cases/{pending.pk}/").content.decode()
