@@ -118,8 +118,8 @@ def transactions_process(*, transaction_ids: Sequence) -> int:
         )
         tracing.annotate(lambda: _batch_attributes(batch, decided, changes.alerts))
         if requests:
-            db_transaction.on_commit(
-                lambda: queue_trace_contexts_forget(transaction_ids=transaction_ids)
+            db_transaction.on_commit(  # robust: left to expire if Redis is away
+                lambda: queue_trace_contexts_forget(transaction_ids=transaction_ids), robust=True
             )
     return len(batch)
 

@@ -18,6 +18,7 @@ request it merges whichever path (drain, split retry, sweep) processes it.
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 import zlib
@@ -26,11 +27,14 @@ from dataclasses import dataclass
 
 from celery import current_app
 from django.conf import settings
+from redis.exceptions import RedisError
 
 from sentinel import tracing
 from sentinel.ids import uuid7_time
 from sentinel.redis import get_redis, redis_key
 from transactions.models import Transaction, customer_side
+
+logger = logging.getLogger(__name__)
 
 # Waiting a moment before draining lets a burst collect into one batch (cheaper per row) while
 # keeping decisions well within two seconds of the transaction.
@@ -156,7 +160,11 @@ def queue_trace_contexts(*, transaction_ids: Sequence) -> list[str]:
     are known; nothing (and no Redis call) with tracing off."""
     if not tracing.enabled() or not transaction_ids:
         return []
-    found = get_redis().mget([trace_context_key(pk) for pk in transaction_ids])
+    try:
+        found = get_redis().mget([trace_context_key(pk) for pk in transaction_ids])
+    except RedisError:  # tracing never stops a batch: it goes on, unlinked
+        logger.warning("Could not read the batch's trace contexts.", exc_info=True)
+        return []
     return [parent.decode() for parent in found if parent]
 
 

@@ -16,6 +16,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, StatusCode
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from rules.tests import factories as rule_factories
 from sentinel import metrics, tracing
@@ -189,6 +190,16 @@ def test_a_garbled_stored_trace_context_is_ignored(spans, sender):
     (batch,) = _named(spans, "sentinel.pipeline.batch")
     assert batch.links == ()
     assert len(_named(spans, "sentinel.pipeline.notify")) == 1
+
+
+def test_unreadable_trace_contexts_leave_the_batch_unlinked_but_processed(spans, sender):
+    sender.send("/api/v1/transactions/", transaction_payload())
+    with mock.patch("redis.Redis.mget", side_effect=RedisConnectionError("Redis away")):
+        assert sender.drain() == 1
+
+    (batch,) = _named(spans, "sentinel.pipeline.batch")
+    assert batch.links == ()
+    assert batch.attributes["sentinel.decisions"] == 1
 
 
 def test_switched_off_there_are_no_spans_and_nothing_kept_for_them(sender):
