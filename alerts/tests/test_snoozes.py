@@ -334,7 +334,7 @@ def test_the_database_refuses_a_self_approved_or_a_short_approved_snooze(rule, p
 
 def test_long_snoozes_are_approved_through_the_api_and_the_page(rule, partner):
     asker = investigator()
-    created = _client(asker).post(
+    created = logged_in(asker, APIClient).post(
         URL,
         {
             "rule": "big_amount",
@@ -353,18 +353,18 @@ def test_long_snoozes_are_approved_through_the_api_and_the_page(rule, partner):
         None,
     )
 
-    assert _client(asker).post(f"{URL}{body['id']}/approve/").status_code == 403
+    assert logged_in(asker, APIClient).post(f"{URL}{body['id']}/approve/").status_code == 403
     approver = _approver()
-    approved = _client(approver).post(f"{URL}{body['id']}/approve/")
+    approved = logged_in(approver, APIClient).post(f"{URL}{body['id']}/approve/")
     assert approved.status_code == 200, approved.content
     assert (approved.json()["state"], approved.json()["approved_by"]) == (
         "in_force",
         approver.username,
     )
-    assert _client(approver).post(f"{URL}{body['id']}/approve/").status_code == 409
+    assert logged_in(approver, APIClient).post(f"{URL}{body['id']}/approve/").status_code == 409
 
     # The page path: another long snooze on A2, approved from the snooze's approve form
     second = _snooze(rule, partner, days=45, account="A2", actor=asker)
-    page = _client(_approver()).post(f"/alerts/snoozes/{second.pk}/approve/")
+    page = logged_in(_approver(), APIClient).post(f"/alerts/snoozes/{second.pk}/approve/")
     assert page.status_code == 302
     assert Snooze.objects.get(pk=second.pk).state == "in_force"
