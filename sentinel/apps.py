@@ -1,6 +1,8 @@
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
 
+from sentinel import tracing
+
 
 class SentinelConfig(AppConfig):
     name = "sentinel"
@@ -10,3 +12,6 @@ class SentinelConfig(AppConfig):
         from .roles import sync_group_permissions
 
         post_migrate.connect(sync_group_permissions, dispatch_uid="sentinel-roles")
+        # Every process (web, worker, beat, commands) loads the apps: tracing is switched on
+        # here, once, when SENTINEL_OTEL asks for it (docs/operations.md § Tracing).
+        tracing.enable_from_settings()

@@ -20,6 +20,8 @@ from contextlib import contextmanager
 
 from prometheus_client import Counter, Gauge, Histogram, disable_created_metrics
 
+from sentinel import tracing
+
 # The *_created series double the output and say only when a process started; multiprocess
 # mode never exports them, so a single process leaves them out as well.
 disable_created_metrics()
@@ -113,14 +115,16 @@ def stage_timer(stage: str, batch_size: int) -> Iterator[None]:
     """Time the block as one run of ``stage`` over ``batch_size`` items.
 
     A block that raises is recorded too: a stage that fails slowly is what the histogram is for.
+    With tracing on (sentinel.tracing) the block is also a span, a child of the batch's.
     """
     if stage not in STAGES:
         raise ValueError(f"Unknown pipeline stage {stage!r}; the stages are {', '.join(STAGES)}.")
-    started = time.perf_counter()
-    try:
-        yield
-    finally:
-        observe_stage(stage, time.perf_counter() - started, batch_size)
+    with tracing.stage_span(stage, batch_size):
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            observe_stage(stage, time.perf_counter() - started, batch_size)
 
 
 def count_decisions(outcomes: Iterable[str]) -> None:

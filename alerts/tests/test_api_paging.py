@@ -17,6 +17,7 @@ from alerts.choices import AlertStatus
 from alerts.models import Alert
 from alerts.tests.test_services import investigator
 from rules.tests import factories
+from sentinel.testing import keyset_pages
 from transactions.tests.factories import PartnerBankFactory
 
 pytestmark = pytest.mark.django_db
@@ -53,30 +54,17 @@ def burst():
     )
 
 
-def _walk(client, first: str, towards: str) -> list[list[int]]:
-    pages, link = [], first
-    while link:
-        response = client.get(link)
-        assert response.status_code == 200, response.content
-        body = response.json()
-        assert set(body) == {"next", "previous", "results"}
-        pages.append([row["id"] for row in body["results"]])
-        link = body[towards]
-        assert len(pages) < 500, "the links go round in a circle"
-    return pages
-
-
 def _expected(**filters) -> list[int]:
     rows = Alert.objects.filter(**filters).order_by("-priority", "-last_seen_at", "-id")
     return list(rows.values_list("id", flat=True))
 
 
 def test_a_burst_is_read_once_in_order_forwards_and_backwards(api, burst):
-    forwards = _walk(api, f"{URL}?page_size=8", "next")
+    forwards = keyset_pages(api, f"{URL}?page_size=8", "next")
     last = api.get(URL, {"page_size": 8}).json()
     while last["next"]:
         last = api.get(last["next"]).json()
-    backwards = _walk(api, last["previous"], "previous")
+    backwards = keyset_pages(api, last["previous"], "previous")
 
     assert [pk for page in forwards for pk in page] == _expected()
     assert [len(page) for page in forwards] == [8] * 18 + [6]
@@ -84,7 +72,7 @@ def test_a_burst_is_read_once_in_order_forwards_and_backwards(api, burst):
 
 
 def test_filters_combine_with_paging(api, burst):
-    pages = _walk(api, f"{URL}?status=acknowledged&page_size=4", "next")
+    pages = keyset_pages(api, f"{URL}?status=acknowledged&page_size=4", "next")
     first = api.get(URL, {"status": "acknowledged", "page_size": 4}).json()
 
     assert [pk for page in pages for pk in page] == _expected(status="acknowledged")

@@ -12,6 +12,7 @@ from django.utils import timezone
 from alerts import services
 from alerts.models import Alert, Snooze
 from alerts.tests.test_services import _pay, _rule, ingest_and_score, investigator, staff
+from sentinel.testing import logged_in
 from transactions.tests.factories import PartnerBankFactory
 
 pytestmark = pytest.mark.django_db
@@ -24,14 +25,8 @@ def alert(alerts_wired):
     return Alert.objects.get()
 
 
-def _browser(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
 def test_the_page_shows_the_explanation_and_history(alert, django_assert_max_num_queries):
-    browser = _browser(investigator())
+    browser = logged_in(investigator())
     with django_assert_max_num_queries(20):
         page = browser.get(f"/alerts/{alert.pk}/")
     assert page.status_code == 200
@@ -43,7 +38,7 @@ def test_the_page_shows_the_explanation_and_history(alert, django_assert_max_num
 
 
 def test_acknowledge_then_dismiss_with_a_reason(alert):
-    browser = _browser(investigator())
+    browser = logged_in(investigator())
 
     browser.post(f"/alerts/{alert.pk}/acknowledge/")
     refused = browser.post(f"/alerts/{alert.pk}/dismiss/", {"reason": "  "}, follow=True)
@@ -59,7 +54,7 @@ def test_acknowledge_then_dismiss_with_a_reason(alert):
 
 
 def test_snooze_from_the_page_and_lift_it(alert):
-    browser = _browser(investigator())
+    browser = logged_in(investigator())
 
     bad = browser.post(f"/alerts/{alert.pk}/snooze/", {"days": 400, "comment": "x"}, follow=True)
     assert "Not snoozed" in bad.content.decode()
@@ -73,13 +68,13 @@ def test_snooze_from_the_page_and_lift_it(alert):
 
 
 def test_people_who_only_read_see_no_actions_and_cannot_act(alert):
-    reader = _browser(staff("view_alert"))
+    reader = logged_in(staff("view_alert"))
     page = reader.get(f"/alerts/{alert.pk}/").content.decode()
     assert "Acknowledge</button>" not in page
     assert "Snooze</button>" not in page
     reader.post(f"/alerts/{alert.pk}/acknowledge/")
     assert Alert.objects.get().status == "new"
-    assert _browser(staff()).get(f"/alerts/{alert.pk}/").status_code == 403
+    assert logged_in(staff()).get(f"/alerts/{alert.pk}/").status_code == 403
     assert Client().get(f"/alerts/{alert.pk}/").status_code == 302  # to the login page
 
 
@@ -93,7 +88,7 @@ def test_the_admin_shows_alerts_snoozes_and_webhooks_read_only(alert):
         comment="Payroll.",
         actor=investigator(),
     )
-    browser = _browser(admin_user)
+    browser = logged_in(admin_user)
     for path in [
         "/admin/alerts/alert/",
         f"/admin/alerts/alert/{alert.pk}/change/",

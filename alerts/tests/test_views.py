@@ -7,22 +7,15 @@ import threading
 import time
 
 import pytest
-from django.contrib.auth.models import User
 from django.db import connection
-from django.test import Client
 
 from alerts.models import Alert
+from sentinel.testing import logged_in
 from transactions.tests.factories import PartnerBankFactory
 
 from .test_services import _pay, _rule, ingest_and_score, investigator, staff
 
 PASSWORD = "correct horse battery staple"
-
-
-def _logged_in(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.mark.django_db
@@ -32,7 +25,7 @@ def test_the_home_page_lists_the_newest_alerts_with_the_open_count():
     ingest_and_score(partner, _pay())
     alert = Alert.objects.get()
 
-    page = _logged_in(investigator()).get("/").content.decode()
+    page = logged_in(investigator()).get("/").content.decode()
 
     assert 'id="alert-count" aria-live="polite">1</span>' in page
     assert f'data-alert-id="{alert.pk}"' in page
@@ -42,7 +35,7 @@ def test_the_home_page_lists_the_newest_alerts_with_the_open_count():
 
 @pytest.mark.django_db
 def test_staff_who_may_not_see_alerts_get_no_feed():
-    page = _logged_in(staff()).get("/").content.decode()
+    page = logged_in(staff()).get("/").content.decode()
     assert "alert-feed" not in page
     assert "Partner traffic" in page
 

@@ -15,18 +15,14 @@ from rest_framework.test import APIClient
 
 from cases.choices import CaseStatus
 from cases.models import Case
+from sentinel.testing import keyset_pages, logged_in
 from transactions.tests.factories import PartnerBankFactory
 
 from . import factories as f
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/cases/"
-
-
-def _client(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
+PAGE_FIELDS = {"count", "next", "previous", "results"}  # the case list also counts
 
 
 @pytest.fixture
@@ -49,18 +45,6 @@ def tied():
     return partner
 
 
-def _walk(client, first: str, towards: str) -> list[list[int]]:
-    pages, link = [], first
-    while link:
-        response = client.get(link)
-        assert response.status_code == 200, response.content
-        body = response.json()
-        pages.append([row["id"] for row in body["results"]])
-        link = body[towards]
-        assert len(pages) < 500, "the links go round in a circle"
-    return pages
-
-
 def _expected(*ordering: str, **filters) -> list[int]:
     return list(Case.objects.filter(**filters).order_by(*ordering).values_list("id", flat=True))
 
@@ -78,14 +62,14 @@ def _expected(*ordering: str, **filters) -> list[int]:
 )
 def test_every_case_once_in_the_chosen_order_both_ways(tied, query, ordering):
     # Given 120 cases tied on priority and due date, and a list in some ordering
-    client = _client(f.investigator())
+    client = logged_in(f.investigator(), APIClient)
 
     # When it is read 9 at a time, forwards to the end and back from the last page
-    forwards = _walk(client, f"{URL}?{query}&page_size=9", "next")
+    forwards = keyset_pages(client, f"{URL}?{query}&page_size=9", "next", fields=PAGE_FIELDS)
     last = client.get(f"{URL}?{query}&page_size=9").json()
     while last["next"]:
         last = client.get(last["next"]).json()
-    backwards = _walk(client, last["previous"], "previous")
+    backwards = keyset_pages(client, last["previous"], "previous", fields=PAGE_FIELDS)
 
     # Then every case appears once, in that ordering with the id breaking ties, both ways
     assert [pk for page in forwards for pk in page] == _expected(*ordering)
@@ -95,10 +79,10 @@ def test_every_case_once_in_the_chosen_order_both_ways(tied, query, ordering):
 
 def test_the_count_stays_and_filters_combine_with_paging(tied):
     Case.objects.filter(priority=900).update(severity="low")
-    client = _client(f.investigator())
+    client = logged_in(f.investigator(), APIClient)
 
     first = client.get(URL, {"severity": "low", "page_size": 7}).json()
-    pages = _walk(client, f"{URL}?severity=low&page_size=7", "next")
+    pages = keyset_pages(client, f"{URL}?severity=low&page_size=7", "next", fields=PAGE_FIELDS)
 
     assert first["count"] == 40
     assert set(first) == {"count", "next", "previous", "results"}
@@ -109,14 +93,14 @@ def test_the_count_stays_and_filters_combine_with_paging(tied):
 
 
 def test_page_numbers_answer_400_rather_than_a_silent_first_page(tied):
-    response = _client(f.investigator()).get(URL, {"page": "2"})
+    response = logged_in(f.investigator(), APIClient).get(URL, {"page": "2"})
 
     assert response.status_code == 400
     assert list(response.json()["error"]["fields"]) == ["page"]
 
 
 def test_a_cursor_from_another_ordering_answers_400(tied):
-    client = _client(f.investigator())
+    client = logged_in(f.investigator(), APIClient)
     by_due = client.get(URL, {"ordering": "due", "page_size": 5}).json()["next"]
     cursor = parse_qs(urlsplit(by_due).query)["cursor"][0]
 
@@ -129,7 +113,7 @@ def test_a_cursor_from_another_ordering_answers_400(tied):
 def test_a_deep_page_is_keyset_ranges_and_costs_what_the_first_costs(tied):
     # Given the queue's mixed ordering, read 10 at a time to the page that crosses from the
     # 900 priority to the 500 one (two ranges: the rest of the tie, then the lower priority)
-    client = _client(f.investigator())
+    client = logged_in(f.investigator(), APIClient)
     with CaptureQueriesContext(connection) as first:
         body = client.get(URL, {"page_size": 10}).json()
     for _ in range(6):

@@ -7,7 +7,6 @@ import re
 from html.parser import HTMLParser
 
 import pytest
-from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
@@ -15,6 +14,7 @@ from cases import services
 from cases.choices import CaseStatus
 from cases.models import Case, CaseAttachment
 from rules.tests.factories import only_these_rules
+from sentinel.testing import logged_in
 from transactions.tests.factories import PartnerBankFactory
 
 from . import factories as f
@@ -33,12 +33,6 @@ XSS = [
 ]
 
 
-def _logged_in(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
 @pytest.fixture
 def scored():
     partner = PartnerBankFactory(slug="acme")
@@ -52,7 +46,7 @@ def scored():
 
 
 def test_the_queue_lists_active_cases_with_their_rules_and_sla(scored):
-    page = _logged_in(f.investigator()).get("/cases/").content.decode()
+    page = logged_in(f.investigator()).get("/cases/").content.decode()
     assert f'data-case-id="{scored.pk}"' in page
     assert "big_amount" in page
     assert 'class="sla sla-on_time"' in page
@@ -67,7 +61,7 @@ def test_saved_views_and_filters_narrow_the_queue():
     free = f.case(partner=partner, customer="C2")
     late = f.case(partner=partner, customer="C3", severity="critical")
     Case.objects.filter(pk=late.pk).update(due_at=late.created_at.replace(year=2020))
-    client = _logged_in(me)
+    client = logged_in(me)
 
     def ids(query: str) -> set[int]:
         html = client.get(f"/cases/?{query}").content.decode()
@@ -86,7 +80,7 @@ def test_the_queue_is_sorted_by_priority_unless_asked_otherwise():
     low = f.case(partner=partner, customer="C1", priority=300)
     high = f.case(partner=partner, customer="C2", priority=1500)
     mid = f.case(partner=partner, customer="C3", priority=900)
-    client = _logged_in(f.investigator())
+    client = logged_in(f.investigator())
 
     def order(query: str = "") -> list[int]:
         html = client.get(f"/cases/?{query}").content.decode()
@@ -114,7 +108,7 @@ def test_the_queue_page_costs_a_bounded_number_of_queries(client, django_assert_
 
 
 def test_claim_next_from_the_queue_opens_the_claimed_case(scored):
-    response = _logged_in(f.investigator()).post("/cases/claim-next/")
+    response = logged_in(f.investigator()).post("/cases/claim-next/")
     assert response.status_code == 302 and response["Location"] == f"/cases/{scored.pk}/"
     assert Case.objects.get().status == "investigating"
 
@@ -122,7 +116,7 @@ def test_claim_next_from_the_queue_opens_the_claimed_case(scored):
 def test_a_senior_bulk_assigns_from_the_queue():
     partner, worker = PartnerBankFactory(), f.investigator()
     one, two = f.case(partner=partner, customer="C1"), f.case(partner=partner, customer="C2")
-    response = _logged_in(f.senior()).post(
+    response = logged_in(f.senior()).post(
         "/cases/bulk-assign/", {"cases": [one.pk, two.pk], "assignee": worker.pk}
     )
     assert response.status_code == 302
@@ -131,7 +125,7 @@ def test_a_senior_bulk_assigns_from_the_queue():
 
 def test_an_investigator_cannot_bulk_assign():
     case, worker = f.case(), f.investigator()
-    response = _logged_in(worker).post(
+    response = logged_in(worker).post(
         "/cases/bulk-assign/", {"cases": [case.pk], "assignee": f.investigator().pk}
     )
     assert response.status_code == 403
@@ -139,12 +133,12 @@ def test_an_investigator_cannot_bulk_assign():
 
 
 def test_staff_without_a_case_group_get_403_and_visitors_the_login():
-    assert _logged_in(f.member(None)).get("/cases/").status_code == 403
+    assert logged_in(f.member(None)).get("/cases/").status_code == 403
     assert Client().get("/cases/")["Location"].startswith("/login/")
 
 
 def test_the_row_fragment_is_what_the_live_queue_swaps_in(scored):
-    html = _logged_in(f.investigator()).get(f"/cases/{scored.pk}/row/").content.decode()
+    html = logged_in(f.investigator()).get(f"/cases/{scored.pk}/row/").content.decode()
     assert html.startswith(f'<tr data-case-id="{scored.pk}"')
 
 
@@ -152,7 +146,7 @@ def test_the_row_fragment_is_what_the_live_queue_swaps_in(scored):
 
 
 def test_the_case_page_shows_subject_hits_and_money_in_the_users_time_zone(scored):
-    client = _logged_in(f.investigator())
+    client = logged_in(f.investigator())
     client.cookies["tz"] = "Asia/Tokyo"
     page = client.get(f"/cases/{scored.pk}/").content.decode()
 
@@ -169,7 +163,7 @@ def test_the_case_page_shows_subject_hits_and_money_in_the_users_time_zone(score
 @pytest.mark.parametrize("payload", XSS)
 def test_notes_cannot_inject_script(payload):
     case = f.case(status=CaseStatus.INVESTIGATING)
-    client = _logged_in(case.assignee)
+    client = logged_in(case.assignee)
 
     client.post(f"/cases/{case.pk}/note/", {"body": payload})
     page = client.get(f"/cases/{case.pk}/").content.decode()
@@ -201,7 +195,7 @@ def _elements(html: str) -> list[tuple[str, dict]]:
 
 def test_markdown_still_renders_the_useful_parts():
     case = f.case(status=CaseStatus.INVESTIGATING)
-    client = _logged_in(case.assignee)
+    client = logged_in(case.assignee)
     client.post(f"/cases/{case.pk}/note/", {"body": "**Wire** to [bank](https://example.com)"})
     page = client.get(f"/cases/{case.pk}/").content.decode()
     assert "<strong>Wire</strong>" in page
@@ -211,7 +205,7 @@ def test_markdown_still_renders_the_useful_parts():
 def test_page_actions_answer_409_403_and_400_with_the_message():
     worker = f.investigator()
     case = f.case()
-    client = _logged_in(worker)
+    client = logged_in(worker)
 
     closing = client.post(
         f"/cases/{case.pk}/propose-closure/", {"disposition": "no_action", "reason": "x"}
@@ -223,10 +217,10 @@ def test_page_actions_answer_409_403_and_400_with_the_message():
     pending = f.case(customer="C2", status=CaseStatus.INVESTIGATING, assignee=proposer)
     pending = f.exported_sar(pending)
     services.case_propose_closure(case=pending, actor=proposer, disposition="sar_filed", reason="x")
-    own = _logged_in(proposer).post(f"/cases/{pending.pk}/approve/", {})
+    own = logged_in(proposer).post(f"/cases/{pending.pk}/approve/", {})
     assert own.status_code == 403 and "another senior investigator" in own.content.decode()
 
-    empty = _logged_in(f.senior()).post(f"/cases/{pending.pk}/send-back/", {"comment": ""})
+    empty = logged_in(f.senior()).post(f"/cases/{pending.pk}/send-back/", {"comment": ""})
     assert empty.status_code == 400
     stale = client.post(f"/cases/{case.pk}/claim/", {"version": 99})
     assert stale.status_code == 409
@@ -236,7 +230,7 @@ def test_page_actions_answer_409_403_and_400_with_the_message():
 def test_the_whole_workflow_through_the_pages():
     worker, lead = f.investigator(), f.senior()
     case = f.case(severity="critical")
-    w, s = _logged_in(worker), _logged_in(lead)
+    w, s = logged_in(worker), logged_in(lead)
 
     assert w.post(f"/cases/{case.pk}/claim/", {"version": 1}).status_code == 302
     assert w.post(f"/cases/{case.pk}/tag/", {"add": "pep, mule"}).status_code == 302
@@ -261,7 +255,7 @@ def test_the_approver_sees_and_approves_the_pinned_sar_export_on_the_page():
     pending = services.case_propose_closure(
         case=pending, actor=proposer, disposition="sar_filed", reason="Layering."
     )
-    approver = _logged_in(f.senior())
+    approver = logged_in(f.senior())
 
     # When another senior investigator opens the case, the page names the file they approve
     page = approver.get(f"/cases/{pending.pk}/").content.decode()
@@ -280,7 +274,7 @@ def test_the_approver_sees_and_approves_the_pinned_sar_export_on_the_page():
 def test_an_attachment_is_stored_outside_the_web_root_and_served_only_to_case_staff(settings):
     case = f.case()
     upload = SimpleUploadedFile("statement.csv", b"date,amount\n2026-11-01,9900\n")
-    response = _logged_in(f.investigator()).post(f"/cases/{case.pk}/attach/", {"file": upload})
+    response = logged_in(f.investigator()).post(f"/cases/{case.pk}/attach/", {"file": upload})
     assert response.status_code == 302
     stored = CaseAttachment.objects.get()
     path = stored.file.path
@@ -288,23 +282,22 @@ def test_an_attachment_is_stored_outside_the_web_root_and_served_only_to_case_st
     assert "static" not in path
 
     url = f"/cases/{case.pk}/attachments/{stored.pk}/"
-    download = _logged_in(f.officer()).get(url)
+    download = logged_in(f.officer()).get(url)
     assert download.status_code == 200
     assert download["Content-Type"] == "text/csv; charset=utf-8"
     assert "sandbox" in download["Content-Security-Policy"]
-    assert _logged_in(f.member(None)).get(url).status_code == 403
+    assert logged_in(f.member(None)).get(url).status_code == 403
     assert Client().get(url).status_code == 302  # to the login page
     other = f.case(customer="C9")
     assert (
-        _logged_in(f.officer()).get(f"/cases/{other.pk}/attachments/{stored.pk}/").status_code
-        == 404
+        logged_in(f.officer()).get(f"/cases/{other.pk}/attachments/{stored.pk}/").status_code == 404
     )
 
 
 def test_uploads_over_the_limit_or_of_refused_types_are_rejected(settings):
     settings.SENTINEL_ATTACHMENT_MAX_BYTES = 1000
     case = f.case()
-    client = _logged_in(f.investigator())
+    client = logged_in(f.investigator())
     cases = [
         ("big.txt", b"a" * 1001, "limit is 1,000"),
         ("run.exe", b"MZ\x90\x00", "refused"),
@@ -336,7 +329,7 @@ def test_the_case_page_costs_the_same_queries_with_more_alerts_and_transactions(
     services.case_claim(case=case, actor=worker)
     for body in ("one", "two", "three"):
         services.case_add_note(case=case, actor=worker, body=body)
-    client = _logged_in(f.senior())
+    client = logged_in(f.senior())
 
     # When a senior opens it
     # session, user, second-factor device, perms, case + 9 prefetches, subject; SAR draft 1;

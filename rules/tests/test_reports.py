@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import json
-from io import StringIO
 
 import pytest
-from django.core.management import call_command
 
 from rules import engine, reports
 from rules.choices import RuleStatus, Typology
 from rules.models import Rule, TypologyLabel
 from sentinel.pipeline.orchestrator import transactions_process
+from sentinel.testing import command_output
 from transactions.services import transactions_ingest
 from transactions.tests.factories import PartnerBankFactory, transaction_payload
 
@@ -49,12 +48,6 @@ def _label(partner, account: str, typology: str) -> None:
     TypologyLabel.objects.create(
         partner=partner, account_external_id=account, typology=typology, source="test"
     )
-
-
-def _run(*args: str) -> str:
-    out = StringIO()
-    call_command("detection_report", *args, stdout=out)
-    return out.getvalue()
 
 
 @pytest.fixture
@@ -108,7 +101,7 @@ def test_shadow_hits_never_count(population):
 
 
 def test_the_command_prints_each_typology_and_the_normal_accounts(population):
-    output = _run()
+    output = command_output("detection_report")
 
     assert "large_cash" in output and "50.0%" in output
     assert "Normal accounts: 2, with any live hit: 1 (50.0%)." in output
@@ -116,7 +109,7 @@ def test_the_command_prints_each_typology_and_the_normal_accounts(population):
 
 
 def test_the_command_answers_json(population):
-    figures = json.loads(_run("--json"))
+    figures = json.loads(command_output("detection_report", "--json"))
 
     large_cash = next(row for row in figures["typologies"] if row["typology"] == "large_cash")
     assert (large_cash["planted"], large_cash["detected"], large_cash["share"]) == (2, 1, 0.5)
@@ -125,4 +118,4 @@ def test_the_command_answers_json(population):
 
 
 def test_without_labels_the_command_says_to_seed_first():
-    assert "run `manage.py seed_demo` first" in _run()
+    assert "run `manage.py seed_demo` first" in command_output("detection_report")

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import Counter
 from collections.abc import Sequence
 
 from django.conf import settings
@@ -30,7 +31,7 @@ from redis.exceptions import LockError
 from rules import engine
 from rules.engine import Evaluation
 from rules.selectors import decision_get, decision_payload
-from sentinel import metrics
+from sentinel import metrics, tracing
 from sentinel.redis import get_redis, redis_key
 from transactions import profile_cache
 from transactions.models import PartnerBank, Transaction
@@ -46,6 +47,8 @@ from .queue import (
     queue_partners,
     queue_pop,
     queue_push,
+    queue_trace_contexts,
+    queue_trace_contexts_forget,
 )
 from .selectors import transactions_to_sweep
 
@@ -59,7 +62,8 @@ def transactions_accept(*, partner: PartnerBank, payloads: Sequence[object]) -> 
     """Store the payloads (``transactions_ingest``) and queue the new ones for the pipeline
     once they are committed. A failure to queue loses nothing: the sweep finds them."""
     results = transactions_ingest(partner=partner, payloads=payloads)
-    created = [QueuedTransaction.of(r.row) for r in results if r.status == "created"]
+    parent = tracing.traceparent()
+    created = [QueuedTransaction.of(r.row, parent) for r in results if r.status == "created"]
     if created:
         db_transaction.on_commit(lambda: transactions_hand_over(created), robust=True)
     return results
@@ -84,16 +88,18 @@ def transactions_process(*, transaction_ids: Sequence) -> int:
     """Run the pipeline on the transactions among these ids not processed yet; how many.
 
     Idempotent and safe to run concurrently: rows already processed, or claimed by another
-    worker, are skipped.
+    worker, are skipped. Traced (sentinel.tracing), the batch is a span linked to the
+    requests that accepted its transactions, and each stage's timer a child span.
     """
-    with db_transaction.atomic():
+    requests = queue_trace_contexts(transaction_ids=transaction_ids)
+    with tracing.batch_span(len(transaction_ids), requests), db_transaction.atomic():
         with metrics.stage_timer("claim", len(transaction_ids)):
             batch = stages.claim(transaction_ids)
+            todo, decided_earlier = stages.undecided(batch)  # a read: timed with the claim
         if not batch:
             return 0
         with metrics.stage_timer("profile", len(batch)):
             profiles = stages.profile(batch)
-        todo, decided_earlier = stages.undecided(batch)
         ruleset = engine.current_ruleset()
         with metrics.stage_timer("features", len(todo)):
             values = stages.features(todo, profiles, ruleset, in_request=False)
@@ -110,7 +116,25 @@ def transactions_process(*, transaction_ids: Sequence) -> int:
         DeadLetter.objects.waiting().filter(transaction__in=batch).update(
             resolved_at=timezone.now()
         )
+        tracing.annotate(lambda: _batch_attributes(batch, decided, changes.alerts))
+        if requests:
+            db_transaction.on_commit(  # robust: left to expire if Redis is away
+                lambda: queue_trace_contexts_forget(transaction_ids=transaction_ids), robust=True
+            )
     return len(batch)
+
+
+def _batch_attributes(
+    batch: Sequence[Transaction], decided: Sequence[Evaluation], alerts: Sequence
+) -> dict:
+    outcomes = Counter(str(evaluation.outcome) for evaluation in decided)
+    return {
+        "sentinel.batch.claimed": len(batch),
+        "sentinel.partner.ids": sorted({tx.partner_id for tx in batch}),
+        "sentinel.decisions": len(decided),
+        **{f"sentinel.decisions.{outcome}": count for outcome, count in outcomes.items()},
+        "sentinel.alerts": len(alerts),
+    }
 
 
 # --- In the request (?wait=true) ---------------------------------------------------------------
@@ -139,7 +163,8 @@ def transaction_decide_now(
         decision = None
     finally:
         if new:
-            transactions_hand_over([QueuedTransaction.of(result.transaction)])
+            queued = QueuedTransaction.of(result.transaction, tracing.traceparent())
+            transactions_hand_over([queued])
     return result, decision
 
 

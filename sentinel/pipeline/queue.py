@@ -10,10 +10,15 @@ turn, so one partner's flood or hot accounts slow that partner, never another.
 The "drain scheduled" flag keeps one task queued per shard: the task clears it before
 draining, so anything pushed later schedules the next one. Whatever never reaches a list
 (Redis or the broker down) is found by the sweep (``tasks.sweep_unprocessed_transactions``).
+
+With tracing on (sentinel.tracing) each queued id has its request's W3C ``traceparent`` kept
+beside it, under a key of its own until its batch commits, so the batch span links to every
+request it merges whichever path (drain, split retry, sweep) processes it.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 import zlib
@@ -22,32 +27,40 @@ from dataclasses import dataclass
 
 from celery import current_app
 from django.conf import settings
+from redis.exceptions import RedisError
 
+from sentinel import tracing
 from sentinel.ids import uuid7_time
 from sentinel.redis import get_redis, redis_key
 from transactions.models import Transaction, customer_side
+
+logger = logging.getLogger(__name__)
 
 # Waiting a moment before draining lets a burst collect into one batch (cheaper per row) while
 # keeping decisions well within two seconds of the transaction.
 DRAIN_DELAY_SECONDS = 0.5
 DRAIN_TASK = "sentinel.pipeline.tasks.drain_profiling_shard"
+# A backstop: a trace context is forgotten when its batch commits; one whose transaction never
+# gets there (a dead letter) goes after this long.
+TRACE_CONTEXT_SECONDS = 15 * 60
 
 
 @dataclass(frozen=True)
 class QueuedTransaction:
-    """What the queue needs of an accepted transaction: its id, and the account that shards
-    it (with its partner, whose turn it waits for)."""
+    """What the queue needs of an accepted transaction: its id, the account that shards it
+    (with its partner, whose turn it waits for) and, tracing, the request that accepted it."""
 
     id: uuid.UUID
     partner_id: int
     account_external_id: str
+    traceparent: str | None = None
 
     @classmethod
-    def of(cls, row: Transaction | Mapping) -> QueuedTransaction:
+    def of(cls, row: Transaction | Mapping, traceparent: str | None = None) -> QueuedTransaction:
         if isinstance(row, Transaction):
-            return cls(row.id, row.partner_id, row.account_external_id)
+            return cls(row.id, row.partner_id, row.account_external_id, traceparent)
         side = customer_side(row["direction"])
-        return cls(row["id"], row["partner_id"], row[f"{side}_account_id"])
+        return cls(row["id"], row["partner_id"], row[f"{side}_account_id"], traceparent)
 
     @property
     def shard(self) -> int:
@@ -73,13 +86,19 @@ def drain_scheduled_key(shard: int) -> str:
     return redis_key("profiling", "scheduled", shard)
 
 
+def trace_context_key(transaction_id: object) -> str:
+    return redis_key("profiling", "trace", str(transaction_id))
+
+
 def queue_push(*, transactions: Sequence[QueuedTransaction]) -> None:
     """Queue accepted transactions and make sure each shard they fall in has a drain coming."""
+    pipe = get_redis().pipeline(transaction=False)
     by_list: dict[tuple[int, int], list[str]] = {}
     for item in transactions:
         by_list.setdefault((item.shard, item.partner_id), []).append(str(item.id))
+        if item.traceparent:
+            pipe.set(trace_context_key(item.id), item.traceparent, ex=TRACE_CONTEXT_SECONDS)
     shards = sorted({shard for shard, _ in by_list})
-    pipe = get_redis().pipeline(transaction=False)
     for (shard, partner_id), ids in sorted(by_list.items()):
         pipe.rpush(partner_queue_key(shard, partner_id), *ids)
         pipe.sadd(shard_partners_key(shard), partner_id)
@@ -134,6 +153,23 @@ def queue_pop(*, shard: int, partner_id: int, count: int) -> list[str]:
     if redis.llen(key):
         redis.sadd(shard_partners_key(shard), partner_id)
     return []
+
+
+def queue_trace_contexts(*, transaction_ids: Sequence) -> list[str]:
+    """The ``traceparent`` of the requests that accepted these transactions, as far as they
+    are known; nothing (and no Redis call) with tracing off."""
+    if not tracing.enabled() or not transaction_ids:
+        return []
+    try:
+        found = get_redis().mget([trace_context_key(pk) for pk in transaction_ids])
+    except RedisError:  # tracing never stops a batch: it goes on, unlinked
+        logger.warning("Could not read the batch's trace contexts.", exc_info=True)
+        return []
+    return [parent.decode() for parent in found if parent]
+
+
+def queue_trace_contexts_forget(*, transaction_ids: Sequence) -> None:
+    get_redis().delete(*(trace_context_key(pk) for pk in transaction_ids))
 
 
 def queue_has_work(shard: int) -> bool:

@@ -263,6 +263,9 @@ SENTINEL_MONITOR_OVERLAP_SECONDS = int(os.environ.get("SENTINEL_MONITOR_OVERLAP_
 # GET /metrics (docs/operations.md): scrapers send `Authorization: Bearer <token>`. Unset, only
 # loopback clients are served (development); production refuses to start without it.
 SENTINEL_METRICS_TOKEN = os.environ.get("SENTINEL_METRICS_TOKEN", "").strip()
+# OpenTelemetry tracing of ingest and the pipeline (sentinel.tracing, docs/operations.md):
+# off by default; on, the exporter is configured by the standard OTEL_* variables.
+SENTINEL_OTEL = env_bool("SENTINEL_OTEL", False)
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "sentinel@localhost")

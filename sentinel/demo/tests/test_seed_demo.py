@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from collections import Counter
 from datetime import datetime
 from io import StringIO
@@ -12,33 +11,16 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.test import RequestFactory
-from rest_framework.test import APIClient
 
 from rules.models import Decision, ListEntry, RuleList, TypologyLabel
 from sentinel import roles
 from sentinel.demo import generator as demo
-from transactions.api.authentication import sign
+from sentinel.testing import SignedClient, command_output
 from transactions.models import ApiKey, PartnerBank, Transaction
 
 pytestmark = pytest.mark.django_db
 
 LIST_URL = "/api/v1/transactions/"
-
-
-def _run(*args: str) -> str:
-    out = StringIO()
-    call_command(*args, stdout=out)
-    return out.getvalue()
-
-
-def _signed_get(key_id: str, secret: str, **extra) -> int:
-    timestamp = int(time.time())
-    headers = {
-        "HTTP_X_SENTINEL_KEY": key_id,
-        "HTTP_X_SENTINEL_TIMESTAMP": str(timestamp),
-        "HTTP_X_SENTINEL_SIGNATURE": sign(secret, timestamp, b""),
-    }
-    return APIClient().get(LIST_URL, **headers, **extra).status_code
 
 
 # --- seed_demo ---------------------------------------------------------------------------------
@@ -48,7 +30,7 @@ SEED_ARGS = ("seed_demo", "--seed", "3", "--customers", "20", "--days", "5")
 
 @pytest.fixture
 def seeded() -> str:
-    return _run(*SEED_ARGS, "--password", "demo-pass-1")
+    return command_output(*SEED_ARGS, "--password", "demo-pass-1")
 
 
 def test_seed_demo_creates_three_partners_each_with_a_working_key(seeded):
@@ -60,7 +42,7 @@ def test_seed_demo_creates_three_partners_each_with_a_working_key(seeded):
         secret = next(
             line.split()[4] for line in seeded.splitlines() if f"API key {api_key.key_id}" in line
         )
-        assert _signed_get(api_key.key_id, secret) == 200
+        assert SignedClient(api_key.key_id, secret).get(LIST_URL).status_code == 200
         assert partner.transactions.exists()
 
 
@@ -136,7 +118,7 @@ def test_running_seed_demo_again_adds_nothing(seeded):
     transactions, keys = Transaction.objects.count(), ApiKey.objects.count()
     labels = TypologyLabel.objects.count()
 
-    output = _run(*SEED_ARGS, "--password", "demo-pass-1")
+    output = command_output(*SEED_ARGS, "--password", "demo-pass-1")
 
     assert f"Created 0 transactions, {transactions:,} duplicates." in output
     assert Transaction.objects.count() == transactions
@@ -152,7 +134,7 @@ def test_running_seed_demo_again_adds_nothing(seeded):
 
 def test_seed_demo_refuses_a_population_too_small_for_its_typologies():
     with pytest.raises(CommandError, match=f"at least {demo.MIN_CUSTOMERS}"):
-        _run("seed_demo", "--customers", "5")
+        command_output("seed_demo", "--customers", "5")
 
     assert not PartnerBank.objects.exists()
 
@@ -161,7 +143,7 @@ def test_on_a_seeded_demo_the_detection_report_scores_everything_and_finds_the_p
     call_command("seed_demo", "--seed", "3", "--customers", "24", "--days", "5", stdout=StringIO())
     assert not Decision.objects.exists()  # no worker ran: everything is still queued
 
-    figures = json.loads(_run("detection_report", "--json"))
+    figures = json.loads(command_output("detection_report", "--json"))
 
     assert figures["scored_now"] == Transaction.objects.count() == Decision.objects.count()
     assert figures["unscored"] == 0

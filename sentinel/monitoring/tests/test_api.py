@@ -6,6 +6,7 @@ import pytest
 from django.contrib.auth.models import User
 from rest_framework.test import APIClient
 
+from sentinel.testing import logged_in
 from transactions.tests.factories import PartnerBankFactory
 
 from .helpers import MINUTE, T0, monitor_viewer, seed_history
@@ -20,12 +21,6 @@ METRICS = {"failed_rate", "denied_rate", "reversed_rate", "latency_p95_ms"}
 def client_with_history(partner_client):
     client = partner_client("Monitored Bank")
     seed_history(client.partner, start=T0 - 1440 * MINUTE, minutes=1441)
-    return client
-
-
-def staff_client(user: User) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
     return client
 
 
@@ -70,11 +65,11 @@ def test_unsigned_requests_answer_401():
 
 def test_staff_without_the_monitor_permission_answer_403():
     user = User.objects.create_user("nobody", password="pw", is_staff=True)
-    assert staff_client(user).get(URL).status_code == 403
+    assert logged_in(user, APIClient).get(URL).status_code == 403
 
 
 def test_staff_see_all_partners_or_one(client_with_history):
-    client = staff_client(monitor_viewer())
+    client = logged_in(monitor_viewer(), APIClient)
 
     everyone = client.get(URL, {"at": "2026-03-02T12:00:00Z"}).json()
     one = client.get(

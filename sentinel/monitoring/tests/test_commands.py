@@ -9,6 +9,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from sentinel.monitoring.models import MinuteStat
+from sentinel.testing import command_output
 from transactions.models import Transaction
 from transactions.tests.factories import PartnerBankFactory
 
@@ -59,16 +60,11 @@ def test_unmapped_statuses_are_refused_and_mapped_ones_imported(tmp_path):
     with pytest.raises(CommandError, match="line 5: unknown status 'refunded'"):
         call_command("import_status_counts", path, partner=partner.slug)
 
-    out = io.StringIO()
-    call_command(
-        "import_status_counts",
-        path,
-        partner=partner.slug,
-        mappings=["refunded=approved:refund"],
-        stdout=out,
+    output = command_output(
+        "import_status_counts", path, partner=partner.slug, mappings=["refunded=approved:refund"]
     )
 
-    assert "Imported 7 new transactions" in out.getvalue()
+    assert "Imported 7 new transactions" in output
     refund = Transaction.objects.get(type="refund")
     assert (refund.status, refund.direction) == ("approved", "inbound")
     first = MinuteStat.objects.get(partner=partner, dimension="", minute__minute=45)
@@ -81,12 +77,11 @@ def test_a_second_import_of_the_same_file_adds_nothing(tmp_path):
     partner = PartnerBankFactory()
     path = write(tmp_path, GOOD)
     call_command("import_status_counts", path, partner=partner.slug, mappings=["refunded=skip"])
-    out = io.StringIO()
-    call_command(
-        "import_status_counts", path, partner=partner.slug, mappings=["refunded=skip"], stdout=out
+    output = command_output(
+        "import_status_counts", path, partner=partner.slug, mappings=["refunded=skip"]
     )
 
-    assert "Imported 0 new transactions" in out.getvalue()
+    assert "Imported 0 new transactions" in output
     assert Transaction.objects.count() == 6
 
 
@@ -116,9 +111,7 @@ def test_the_shared_three_days_are_healthy_at_the_last_minute(partner_client, sh
     )
 
     # When the last minute is reported, by the command and by the API
-    out = io.StringIO()
-    call_command("monitor_report", partner=client.partner.slug, at="latest", stdout=out)
-    report = json.loads(out.getvalue())
+    report = json.loads(command_output("monitor_report", partner=client.partner.slug, at="latest"))
     api = client.get("/api/v1/monitor", {"at": "2025-07-15T13:44:00Z"}).json()
 
     # Then every metric is HEALTHY, in the contract's shape, and both agree

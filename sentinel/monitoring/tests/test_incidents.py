@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
+from asgiref.sync import async_to_sync
+from channels.layers import channel_layers
 from django.core import mail
 
+from sentinel.live import live_feed_group
 from sentinel.monitoring import live, services
 from sentinel.monitoring.analysis import analyse
 from sentinel.monitoring.choices import BaselineMethod, HealthSeverity, Metric
@@ -20,11 +25,25 @@ DAY = 24 * 60
 
 
 @pytest.fixture
-def pushed(monkeypatch) -> list[dict]:
-    """Frames the monitor sends to the staff live feed."""
-    frames: list[dict] = []
-    monkeypatch.setattr(live, "_send", frames.append)
-    return frames
+def pushed():
+    """What a staff browser on the live feed receives of the monitor's alerts: a listener on
+    the real channel layer; ``pushed()`` is every operational alert message so far."""
+    layer = channel_layers.make_backend("default")  # a layer of the test's own to listen on
+    channel = async_to_sync(layer.new_channel)()
+    async_to_sync(layer.group_add)(live_feed_group(), channel)
+
+    async def received() -> list[dict]:
+        frames = []
+        while True:
+            try:
+                message = await asyncio.wait_for(layer.receive(channel), timeout=0.5)
+            except TimeoutError:
+                break
+            frames += message["frames"]
+        return [frame["alert"] for frame in frames if frame["type"] == live.MONITOR_ALERT]
+
+    yield async_to_sync(received)
+    async_to_sync(layer.group_discard)(live_feed_group(), channel)
 
 
 def judge(partner, first, last, capture) -> list:
@@ -72,14 +91,15 @@ def test_a_60_minute_acquirer_outage_raises_one_alert_escalates_it_and_resolves_
     # The alert names the failing acquirer
     assert alert.detail["acquirer"][0]["value"] == "acq-2"
     # Every change went live, and on-call was emailed from CRITICAL on
-    assert [(f["event"], f["severity"]) for f in pushed] == [
+    frames = pushed()
+    assert [(f["event"], f["severity"]) for f in frames] == [
         ("raised", "INFO"),
         ("escalated", "WARNING"),
         ("escalated", "CRITICAL"),
         ("escalated", "SEVERE"),
         ("resolved", "SEVERE"),
     ]
-    assert pushed[0]["partner"] == partner.slug
+    assert frames[0]["partner"] == partner.slug
     subjects = [message.subject for message in mail.outbox]
     assert len(subjects) == 3
     assert "CRITICAL" in subjects[0] and "escalated" in subjects[0]
@@ -109,7 +129,7 @@ def test_a_single_minute_blip_raises_nothing(pushed, django_capture_on_commit_ca
 
     events = judge(partner, T0 - 2 * MINUTE, T0 + 20 * MINUTE, django_capture_on_commit_callbacks)
 
-    assert events == [] and pushed == []
+    assert events == [] and pushed() == []
     assert not OperationalAlert.objects.exists()
 
 

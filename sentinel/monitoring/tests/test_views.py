@@ -8,6 +8,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
+from sentinel.testing import logged_in
 from transactions.tests.factories import PartnerBankFactory
 
 from .helpers import MINUTE, T0, monitor_viewer, seed_history
@@ -22,12 +23,6 @@ def partner():
         partner, start=T0 - 1440 * MINUTE, minutes=1441, outage=(T0 - 20 * MINUTE, T0 + MINUTE)
     )
     return partner
-
-
-def logged_in(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def test_staff_see_badges_persistence_and_charts(partner):

@@ -3,6 +3,8 @@ partners taking turns in a shard."""
 
 from __future__ import annotations
 
+import inspect
+from contextlib import contextmanager
 from unittest import mock
 
 import pytest
@@ -13,6 +15,7 @@ from alerts.models import Alert, WebhookDelivery, WebhookEndpoint
 from cases.models import Case
 from rules.models import Decision
 from rules.tests import factories as rule_factories
+from sentinel import metrics
 from sentinel.pipeline import orchestrator, queue, stages
 from sentinel.pipeline.models import DeadLetter
 from sentinel.pipeline.selectors import transactions_to_sweep
@@ -45,6 +48,53 @@ def test_one_batch_goes_from_accepted_to_decision_alert_case_and_webhook():
     assert Case.objects.get().alert_links.get().alert == alert
     assert WebhookDelivery.objects.get().event == "decision.review"
     assert orchestrator.transactions_process(transaction_ids=ids) == 0  # idempotent
+
+
+def test_every_stage_the_orchestrator_runs_is_timed_under_its_name_in_metrics_stages(
+    monkeypatch,
+):
+    """A stage added to the orchestrator without a timer, or with a name the metrics (and
+    dashboards) do not know, fails here: the stage list is read from a real run, not
+    written down a second time."""
+    partner = PartnerBankFactory()
+    WebhookEndpoint.objects.create(partner=partner, url="https://hooks.example.com/sentinel")
+    rule_factories.only_these_rules(
+        rule_factories.rule(code="big", expression="amount >= 10000", outcome="review")
+    )
+    ids = _stored(partner, transaction_payload(amount="12000.00"))
+    timed: list[str] = []  # stage timers, in the order they opened
+    calls: list[tuple[str, str | None]] = []  # (stage function, the timer open around it)
+    open_timers: list[str] = []
+    stage_timer = metrics.stage_timer
+
+    @contextmanager
+    def watched_timer(stage: str, batch_size: int):
+        timed.append(stage)
+        open_timers.append(stage)
+        try:
+            with stage_timer(stage, batch_size):
+                yield
+        finally:
+            open_timers.pop()
+
+    def watched(name, function):
+        def call(*args, **kwargs):
+            calls.append((name, open_timers[-1] if open_timers else None))
+            return function(*args, **kwargs)
+
+        return call
+
+    monkeypatch.setattr(metrics, "stage_timer", watched_timer)
+    for name, function in inspect.getmembers(stages, inspect.isfunction):
+        if function.__module__ == stages.__name__:
+            monkeypatch.setattr(stages, name, watched(name, function))
+
+    assert orchestrator.transactions_process(transaction_ids=ids) == 1
+
+    assert Alert.objects.count() == 1  # the run went through every stage, alerts included
+    assert timed == list(metrics.STAGES)
+    assert [name for name, timer in calls if timer is None] == []  # nothing runs untimed
+    assert [name for name, timer in calls if name == timer] == list(metrics.STAGES)
 
 
 def test_a_transaction_decided_in_the_request_still_gets_its_alert_and_case_from_the_worker(
