@@ -14,6 +14,8 @@ It also records each 403 answer (a staff page or API call the user may not use) 
 
 from __future__ import annotations
 
+import ipaddress
+
 from django.db import connection
 from pghistory.middleware import HistoryMiddleware
 
@@ -23,7 +25,13 @@ PARTNER_KEY_HEADER = "HTTP_X_SENTINEL_KEY"
 
 
 def client_address(request) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
+    """The peer's IP address, or None when the server did not give one (a unix socket, a test
+    client's "unknown"): the audit row is written either way."""
+    address = request.META.get("REMOTE_ADDR") or ""
+    try:
+        return str(ipaddress.ip_address(address))
+    except ValueError:
+        return None
 
 
 class AuditContextMiddleware(HistoryMiddleware):

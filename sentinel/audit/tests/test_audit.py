@@ -152,6 +152,18 @@ def test_a_refused_request_is_recorded(client):
     assert (denied.actor_username, denied.method, denied.path) == ("ivy", "GET", "/audit/")
 
 
+def test_a_refusal_from_a_peer_without_an_ip_address_is_still_recorded():
+    # Given a request whose server gave no usable peer address (a unix socket, a proxy's
+    # "unknown"), when it is refused
+    client = Client(REMOTE_ADDR="unknown")
+    client.force_login(staff("ivy", INVESTIGATOR))
+    assert client.get("/audit/").status_code == 403
+
+    # Then the refusal is recorded, without an address
+    (denied,) = entries(action="permission_denied")
+    assert (denied.actor_username, denied.ip_address) == ("ivy", None)
+
+
 def test_a_partner_key_refused_on_a_staff_endpoint_is_recorded_without_an_actor(partner_client):
     # Given a partner bank's signed client, when it calls the staff alert list
     response = partner_client().get("/api/v1/alerts/")
