@@ -109,6 +109,35 @@ def test_the_command_prints_the_secret_once_and_refuses_unknown_users():
         call_command("create_api_token", "nobody")
 
 
+def test_drf_create_token_answers_as_drf_did_and_reset_revokes_the_others():
+    # Given a script written against DRF's command, for an investigator with a token already
+    user = f.investigator("ines")
+    _, old = api_token_create(user=user, name="old script")
+    out = StringIO()
+
+    # When it asks for a token, as DRF's command is called
+    call_command("drf_create_token", "ines", stdout=out)
+
+    # Then the line reads as DRF's did, and the key works (the older one too, without -r)
+    generated, token, key, for_, user_, username = out.getvalue().strip().split(" ")
+    assert (generated, token, for_, user_, username) == (
+        "Generated",
+        "token",
+        "for",
+        "user",
+        "ines",
+    )
+    assert _script(key).get(URL).status_code == 200
+    assert _script(old).get(URL).status_code == 200
+
+    # And with -r the others stop working
+    call_command("drf_create_token", "-r", "ines", stdout=StringIO())
+    assert _script(key).get(URL).status_code == 401
+    assert _script(old).get(URL).status_code == 401
+    with pytest.raises(CommandError, match="No active staff user"):
+        call_command("drf_create_token", "nobody")
+
+
 def test_a_superuser_issues_a_token_in_the_admin_and_sees_the_secret_once():
     root, user = f.superuser(), f.investigator("ines")
     client = Client()
