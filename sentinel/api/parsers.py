@@ -8,7 +8,6 @@ from decimal import Decimal
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 
-
 # Deeper than any transaction (a batch, a transaction, a party or metadata, and room inside
 # metadata). Without a limit, 100,000 nested brackets exhaust the parser's recursion: a 500.
 MAX_DEPTH = 32

@@ -359,3 +359,10 @@ SENTINEL_SIGNATURE_V1_ACCEPTED = env_bool("SENTINEL_SIGNATURE_V1_ACCEPTED", True
 # that run a receiver on 127.0.0.1 switch the address check off for themselves only.
 SENTINEL_WEBHOOK_HTTPS_ONLY = env_bool("SENTINEL_WEBHOOK_HTTPS_ONLY", False)
 SENTINEL_WEBHOOK_ALLOW_PRIVATE_ADDRESSES = False
+# A Content-Security-Policy on every HTML page (sentinel.csp), innermost so it sees the page.
+MIDDLEWARE = [*MIDDLEWARE, "sentinel.csp.ContentSecurityPolicyMiddleware"]
+# Content-Security-Policy (sentinel.csp): style attributes are refused except these exact
+# values, allowed by hash: the rule list's status badges (rules.admin).
+SENTINEL_CSP_STYLE_ATTRIBUTES = [
+    f"color:{colour}" for colour in ("#6b7280", "#7c3aed", "#15803d", "#b45309")
+]
