@@ -21,6 +21,8 @@ PAGES = [
     "/cases/",
     "/cases/{case}/",
     "/alerts/{alert}/",
+    "/audit/",
+    "/admin/alerts/webhookdelivery/",
     "/monitor/",
     "/admin/",
     "/admin/rules/rule/",
