@@ -8,6 +8,7 @@ from playwright.sync_api import Page
 
 from cases.tests import factories as case_factories
 from rules.tests import factories
+from sentinel.accounts.testing import pass_second_factor_in_browser
 from transactions.tests.factories import PartnerBankFactory
 
 pytestmark = [
@@ -24,6 +25,7 @@ def log_in(page: Page, base: str) -> None:
     page.get_by_label("Username").fill("root")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
+    pass_second_factor_in_browser(page, "root")  # the one-time-code pages are under the CSP too
     page.wait_for_url(f"{base}/")
 
 
