@@ -6,6 +6,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
@@ -17,6 +18,7 @@ from transactions.choices import RiskRating
 from transactions.models import PartnerBank, Transaction
 
 from .choices import OPEN_STATUSES, AlertEventType, AlertStatus, DeliveryState
+from .webhook_targets import check_webhook_url
 
 MAX_DISMISS_REASON = 2000
 
@@ -335,6 +337,13 @@ class WebhookEndpoint(models.Model):
 
     def __str__(self) -> str:
         return f"{self.partner} -> {self.url}"
+
+    def clean(self) -> None:
+        # Public addresses only (and https in production), checked again at every send.
+        try:
+            check_webhook_url(self.url)
+        except ValidationError as error:
+            raise ValidationError({"url": error.messages}) from None
 
 
 class WebhookDelivery(models.Model):

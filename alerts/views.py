@@ -13,6 +13,7 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from . import selectors, services
@@ -103,7 +104,17 @@ def snooze_lift(request, pk: int):
         actor=request.user,
         comment=request.POST.get("comment", ""),
     )
-    return redirect(request.POST.get("next") or "home")
+    return redirect(_safe_next(request) or "home")
+
+
+def _safe_next(request) -> str | None:
+    """The form's ``next`` if it stays on this site; an open redirect otherwise (a crafted
+    form could send a logged-in investigator anywhere, e.g. a look-alike login page)."""
+    target = request.POST.get("next", "")
+    allowed = url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return target if allowed else None
 
 
 @login_required

@@ -23,6 +23,7 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 from django.conf import settings  # noqa: E402
 
 from sentinel.accounts.websocket import StaffSessionMiddleware  # noqa: E402
+from sentinel.middleware import body_limit_for  # noqa: E402
 from sentinel.routing import websocket_urlpatterns  # noqa: E402
 from sentinel.static_files import serve_static  # noqa: E402
 from sentinel.wsgi_bridge import WSGIBridge  # noqa: E402
@@ -33,7 +34,12 @@ MAX_BODY_BYTES = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
 application = ProtocolTypeRouter(
     {
         "http": serve_static(
-            WSGIBridge(django_wsgi, threads=HTTP_THREADS, max_body_bytes=MAX_BODY_BYTES)
+            WSGIBridge(
+                django_wsgi,
+                threads=HTTP_THREADS,
+                max_body_bytes=MAX_BODY_BYTES,
+                limit_for=body_limit_for,
+            )
         ),
         "websocket": AllowedHostsOriginValidator(
             AuthMiddlewareStack(StaffSessionMiddleware(URLRouter(websocket_urlpatterns)))

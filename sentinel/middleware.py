@@ -2,11 +2,30 @@
 
 from __future__ import annotations
 
+import functools
+
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
 from django.http import JsonResponse
 
 from sentinel.api.exceptions import error_body
+
+
+def body_limit_for(path: str) -> int | None:
+    """The body limit of the longest SENTINEL_BODY_LIMITS prefix of ``path``, or None.
+
+    Used twice: by the ASGI bridge while it reads a body (sentinel.asgi), and by the middleware
+    below for servers that hand Django a body already read (WSGI, the test client).
+    """
+    for prefix, limit in _sorted_limits(tuple(settings.SENTINEL_BODY_LIMITS.items())):
+        if path.startswith(prefix):
+            return limit
+    return None
+
+
+@functools.cache
+def _sorted_limits(limits: tuple[tuple[str, int], ...]) -> list[tuple[str, int]]:
+    return sorted(limits, key=lambda item: -len(item[0]))
 
 
 class BodySizeLimitMiddleware:
@@ -20,7 +39,6 @@ class BodySizeLimitMiddleware:
 
     def __init__(self, get_response):
         self.get_response = get_response
-        self.limits = sorted(settings.SENTINEL_BODY_LIMITS.items(), key=lambda item: -len(item[0]))
         if iscoroutinefunction(get_response):
             markcoroutinefunction(self)
 
@@ -33,7 +51,7 @@ class BodySizeLimitMiddleware:
         return self.refusal(request) or await self.get_response(request)
 
     def refusal(self, request) -> JsonResponse | None:
-        limit = self._limit_for(request.path)
+        limit = body_limit_for(request.path)
         if limit is None or self._declared_length(request) <= limit:
             return None
         return JsonResponse(
@@ -44,12 +62,6 @@ class BodySizeLimitMiddleware:
             ),
             status=413,
         )
-
-    def _limit_for(self, path: str) -> int | None:
-        for prefix, limit in self.limits:
-            if path.startswith(prefix):
-                return limit
-        return None
 
     @staticmethod
     def _declared_length(request) -> int:

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET
 
 from alerts.selectors import alert_feed
 from sentinel.api.exceptions import error_body
+from sentinel.api.metrics import scraper_refusal
 from sentinel.health import service_health
 from transactions.selectors import partner_activity_summary
 
@@ -18,7 +19,9 @@ from transactions.selectors import partner_activity_summary
 @never_cache
 @require_GET
 def healthz(request):
-    report = service_health()
+    # The public (a load balancer) learns which part fails, never why: exception text names
+    # hosts, ports and users. Whoever may scrape /metrics also gets the reason.
+    report = service_health(details=scraper_refusal(request) is None)
     healthy = all(value == "ok" for value in report.values())
     return JsonResponse(report, status=200 if healthy else 503)
 

@@ -12,32 +12,56 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 import sys
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
-_TOO_LARGE = (
-    b'{"error": {"code": "payload_too_large", "message": "The request body is too large."}}'
-)
+
+def _too_large(limit: int, path: str) -> bytes:
+    message = f"The request body exceeds the {limit:,}-byte limit of {path}."
+    return json.dumps({"error": {"code": "payload_too_large", "message": message}}).encode()
 
 
 class WSGIBridge:
-    def __init__(self, application, *, threads: int, max_body_bytes: int):
+    """``max_body_bytes`` caps every body; ``limit_for(path)`` may lower it for a path.
+
+    The limit is enforced while the body arrives: once a request declares or streams more than
+    its path allows, it is answered 413 and the rest is never read, so a client cannot make a
+    process buffer 16 MiB for an endpoint that takes 1 MiB (chunked bodies declare nothing).
+    """
+
+    def __init__(
+        self,
+        application,
+        *,
+        threads: int,
+        max_body_bytes: int,
+        limit_for: Callable[[str], int | None] | None = None,
+    ):
         self.application = application
         self.max_body_bytes = max_body_bytes
+        self.limit_for = limit_for
         self.executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="http")
 
     async def __call__(self, scope, receive, send) -> None:
-        body = await self._read_body(scope, receive)
+        limit = self._limit(scope["path"])
+        body = await self._read_body(scope, receive, limit)
         if body is None:
-            return await _respond(send, 413, [(b"content-type", b"application/json")], _TOO_LARGE)
+            headers = [(b"content-type", b"application/json"), (b"connection", b"close")]
+            return await _respond(send, 413, headers, _too_large(limit, scope["path"]))
         environ = _environ(scope, body)
         loop = asyncio.get_running_loop()
         status, headers, content = await loop.run_in_executor(self.executor, self._run, environ)
         await _respond(send, status, headers, content)
 
-    async def _read_body(self, scope, receive) -> bytes | None:
+    def _limit(self, path: str) -> int:
+        specific = self.limit_for(path) if self.limit_for is not None else None
+        return self.max_body_bytes if specific is None else min(specific, self.max_body_bytes)
+
+    async def _read_body(self, scope, receive, limit: int) -> bytes | None:
         declared = dict(scope["headers"]).get(b"content-length")
-        if declared and declared.isdigit() and int(declared) > self.max_body_bytes:
+        if declared and declared.isdigit() and int(declared) > limit:
             return None
         body = bytearray()
         while True:
@@ -45,7 +69,7 @@ class WSGIBridge:
             if message["type"] == "http.disconnect":
                 return bytes(body)
             body += message.get("body", b"")
-            if len(body) > self.max_body_bytes:
+            if len(body) > limit:
                 return None
             if not message.get("more_body"):
                 return bytes(body)

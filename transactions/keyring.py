@@ -51,7 +51,7 @@ def live_key(key_id: str) -> tuple[ApiKey, str] | None:
         return cached[2], cached[3]
     api_key = (
         ApiKey.objects.select_related("partner")
-        .filter(key_id=key_id[:40], revoked_at__isnull=True, partner__is_active=True)
+        .filter(key_id=key_id, revoked_at__isnull=True, partner__is_active=True)
         .first()
     )
     if api_key is None:

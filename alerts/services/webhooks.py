@@ -14,7 +14,7 @@ import time
 from collections.abc import Sequence
 from datetime import timedelta
 
-import requests
+import urllib3
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
@@ -29,6 +29,7 @@ from transactions.models import ApiKey
 
 from ..choices import DeliveryState
 from ..models import WebhookDelivery, WebhookEndpoint
+from ..webhook_targets import post_pinned, webhook_target
 from .permissions import require
 
 logger = logging.getLogger(__name__)
@@ -152,7 +153,11 @@ def _queue_retry(delivery_id: int, delay: float) -> None:
 
 
 def _post(delivery: WebhookDelivery) -> tuple[int | None, str]:
-    """(HTTP status or None, error text or "" on success: any 2xx, whatever its body)."""
+    """(HTTP status or None, error text or "" on success: any 2xx, whatever its body).
+
+    The URL is checked again here, on the address its name resolves to now, and the request
+    goes to that address (alerts.webhook_targets): never to a loopback, private or link-local
+    one, whatever the URL said when it was saved."""
     partner = delivery.endpoint.partner
     key = ApiKey.objects.live().filter(partner=partner).order_by("-created_at").first()
     if key is None:
@@ -169,18 +174,24 @@ def _post(delivery: WebhookDelivery) -> tuple[int | None, str]:
         "X-Sentinel-Delivery": delivery.payload.get("id", str(delivery.pk)),
     }
     try:
-        response = requests.post(
-            delivery.endpoint.url,
-            data=body,
-            headers=headers,
-            timeout=settings.SENTINEL_WEBHOOK_TIMEOUT_SECONDS,
-            allow_redirects=False,
+        target = webhook_target(delivery.endpoint.url)  # resolved now: DNS may have changed
+    except ValidationError as refusal:
+        return None, f"Refused: {refusal.messages[0]}"
+    try:
+        status = post_pinned(
+            target, body, headers, timeout=settings.SENTINEL_WEBHOOK_TIMEOUT_SECONDS
         )
-    except requests.RequestException as error:
-        return None, f"{type(error).__name__}: {error}"
-    if 200 <= response.status_code < 300:
-        return response.status_code, ""
-    return response.status_code, f"HTTP {response.status_code}: {response.text[:200]}"
+    except urllib3.exceptions.NewConnectionError as error:  # a subclass of TimeoutError
+        return None, f"ConnectionError: {type(error).__name__}"
+    except urllib3.exceptions.TimeoutError:
+        return None, "Timeout: the endpoint did not answer in time."
+    except urllib3.exceptions.HTTPError as error:
+        # The class only: the text names addresses and ports, which staff pages would show.
+        return None, f"ConnectionError: {type(error).__name__}"
+    if 200 <= status < 300:
+        return status, ""
+    # The status only: the reply's body is the partner's (or, misdirected, someone else's).
+    return status, f"HTTP {status}"
 
 
 def webhook_replay(*, delivery: WebhookDelivery, actor) -> WebhookDelivery:

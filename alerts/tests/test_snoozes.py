@@ -368,3 +368,32 @@ def test_long_snoozes_are_approved_through_the_api_and_the_page(rule, partner):
     page = logged_in(_approver(), APIClient).post(f"/alerts/snoozes/{second.pk}/approve/")
     assert page.status_code == 302
     assert Snooze.objects.get(pk=second.pk).state == "in_force"
+
+    assert APIClient().get(URL).status_code in (401, 403)
+
+
+@pytest.mark.parametrize(
+    "next_url",
+    ["https://evil.example/login", "//evil.example/", "/\\evil.example", "javascript:alert(1)"],
+)
+def test_lifting_a_snooze_never_redirects_off_the_site(rule, partner, next_url):
+    # Given a crafted form that lifts a snooze with `next` pointing elsewhere
+    snooze = _snooze(rule, partner)
+    browser = logged_in(investigator())
+
+    # When the investigator submits it
+    response = browser.post(f"/alerts/snoozes/{snooze.pk}/lift/", {"next": next_url})
+
+    # Then the snooze is lifted and the redirect stays on Sentinel (the home page)
+    assert response.status_code == 302
+    assert response["Location"] == "/"
+    assert Snooze.objects.get(pk=snooze.pk).lifted_at is not None
+
+
+def test_lifting_a_snooze_returns_to_a_page_of_the_site(rule, partner):
+    snooze = _snooze(rule, partner)
+    browser = logged_in(investigator())
+
+    response = browser.post(f"/alerts/snoozes/{snooze.pk}/lift/", {"next": "/alerts/7/"})
+
+    assert response["Location"] == "/alerts/7/"

@@ -182,7 +182,12 @@ def graph_html(network, tmp_path, settings):
         settings.STATIC_URL, static
     )
     page = tmp_path / "graph.html"
-    page.write_text(f"<!doctype html><html lang='en'><body><main>{fragment}</main></body></html>")
+    # The case page's stylesheet sizes the graph (a class: the CSP refuses style attributes).
+    sheet = f"<link rel='stylesheet' href='{static}cases/cases.css'>"
+    page.write_text(
+        f"<!doctype html><html lang='en'><head>{sheet}</head>"
+        f"<body><main>{fragment}</main></body></html>"
+    )
     return page, graph
 
 

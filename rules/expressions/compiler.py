@@ -33,7 +33,9 @@ from .language import (
     LIST,
     LIST_NAME,
     LITERAL_NAMES,
+    MAX_DECIMAL_PLACES,
     MAX_DEPTH,
+    MAX_EXPONENT,
     MAX_LIST_ITEMS,
     MAX_NODES,
     MAX_NUMBER,
@@ -282,8 +284,25 @@ class _Translator:
             raise self.error(node, f"{self.text.quoted(node)} is not a number, string or list")
         if abs(value) > MAX_NUMBER:
             raise self.error(node, f"number too large; the limit is {MAX_NUMBER:,}")
+        if isinstance(value, Decimal):
+            self._check_decimal_shape(node, value)
         self.literals[id(node)] = value
         return value
+
+    def _check_decimal_shape(self, node: ast.expr, value: Decimal) -> None:
+        exponent = value.as_tuple().exponent
+        if not isinstance(exponent, int) or exponent > MAX_EXPONENT:
+            raise self.error(
+                node,
+                f"{self.text.quoted(node)} has an exponent out of range; write the number out "
+                f"(at most {MAX_NUMBER:,})",
+            )
+        if exponent < -MAX_DECIMAL_PLACES:
+            raise self.error(
+                node,
+                f"{self.text.quoted(node)} has more than {MAX_DECIMAL_PLACES} decimal places; "
+                f"the limit is {MAX_DECIMAL_PLACES}",
+            )
 
     def _string(self, node: ast.Constant) -> str:
         if len(node.value) > MAX_STRING_CHARS:

@@ -106,6 +106,11 @@ MAX_SOURCE_CHARS = 4000
 MAX_NODES = 300
 MAX_DEPTH = 32
 MAX_NUMBER = 10**15
+# A literal as written is kept (and explained) digit for digit: 1e-999999999 is a valid Decimal
+# of a billion digits once formatted. Decimals are bounded like money and rates need, and an
+# exponent may not push the digits beyond MAX_NUMBER either way (0e999999999 included).
+MAX_DECIMAL_PLACES = 10
+MAX_EXPONENT = 15
 MAX_STRING_CHARS = 256
 MAX_LIST_ITEMS = 1000
 MAX_ROUND_DIGITS = 10

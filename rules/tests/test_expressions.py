@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import operator
 import re
+import time
 from dataclasses import dataclass, field
 from decimal import Decimal, DivisionByZero, InvalidOperation
 from pathlib import Path
@@ -568,6 +569,39 @@ def test_safety_limits_refuse_past_the_bound_and_accept_up_to_it(source, message
         compile_expression(source)
     else:
         assert message in refused(source).message
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        ("amount > 1e-999999999", "'1e-999999999' has more than 10 decimal places"),
+        ("amount > 0.00000000001", "more than 10 decimal places; the limit is 10"),
+        ("amount in [1, 1E-99999]", "more than 10 decimal places"),
+        ("amount > 0e999999999", "'0e999999999' has an exponent out of range"),
+        ("amount > -0E+16", "exponent out of range"),
+        ("amount > 1." + "0" * 30, "more than 10 decimal places"),
+    ],
+)
+def test_number_literals_are_bounded_in_exponent_and_decimals(source, message):
+    # Given a literal whose digits, written out, would run to a billion characters in an
+    # explanation (a staff member could make a web process allocate gigabytes)
+    started = time.monotonic()
+
+    # When it is compiled
+    error = refused(source)
+
+    # Then it is refused at once with a message naming the literal and the bound
+    assert message in error.message
+    assert time.monotonic() - started < 1
+
+
+@pytest.mark.parametrize(
+    "source", ["amount > 0.0000000001", "amount > 1e15", "amount > 2.5E3", "amount > 1e-10"]
+)
+def test_number_literals_within_the_bounds_compile_and_explain(source):
+    compiled = compile_expression(source)
+
+    assert compiled.explain(context({"amount": D(10**15 + 1)})).startswith("amount = ")
 
 
 def test_an_expression_error_is_a_value_error_with_its_position():

@@ -80,14 +80,15 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     if getattr(exc, "wait", None):
         headers["Retry-After"] = str(max(1, int(exc.wait + 0.999)))
 
-    code = _CODES.get(exc.status_code, "error")
+    # An exception may name a more specific code (a replayed signature, JSON nested too deep).
+    code = getattr(exc, "error_code", None) or _CODES.get(exc.status_code, "error")
     if isinstance(exc, InvalidInput):
         body = error_body(code, str(exc.detail), exc.fields)
     elif isinstance(exc, exceptions.ValidationError):
         fields = flatten(exc.detail)
         body = error_body(code, "The request has invalid fields.", fields)
     elif isinstance(exc, exceptions.ParseError):
-        body = error_body("malformed_json", str(exc.detail))
+        body = error_body(getattr(exc, "error_code", "malformed_json"), str(exc.detail))
     elif isinstance(exc, exceptions.NotAuthenticated):
         body = error_body("not_authenticated", str(exc.detail))
     elif isinstance(exc, exceptions.Throttled):

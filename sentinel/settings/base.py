@@ -343,3 +343,26 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- Edge and partner access (docs/security.md § Edge and partner access) ---
+# Rate limits count transactions: a batch of 1,000 takes 1,000 tokens. The default,
+# SENTINEL_RATE_LIMIT = 60,000 a minute (1,000 transactions/s) per partner, is a large bank's
+# peak and about a fifth of what one server ingests (docs/performance.md), so no single partner
+# can take the API from the others. With Redis unreachable the limiter lets requests through
+# for this many seconds, then answers 503 with Retry-After until Redis is back.
+SENTINEL_RATE_LIMIT_GRACE_SECONDS = float(os.environ.get("SENTINEL_RATE_LIMIT_GRACE_SECONDS", "10"))
+# v1 signatures (the contract's, over timestamp and body only) stay accepted until every
+# partner signs with v2; set to 0 to refuse them.
+SENTINEL_SIGNATURE_V1_ACCEPTED = env_bool("SENTINEL_SIGNATURE_V1_ACCEPTED", True)
+# Partner webhooks go only to public (globally routable) addresses, checked when an endpoint is
+# saved and again on the resolved address at each send; production also requires https. Tests
+# that run a receiver on 127.0.0.1 switch the address check off for themselves only.
+SENTINEL_WEBHOOK_HTTPS_ONLY = env_bool("SENTINEL_WEBHOOK_HTTPS_ONLY", False)
+SENTINEL_WEBHOOK_ALLOW_PRIVATE_ADDRESSES = False
+# A Content-Security-Policy on every HTML page (sentinel.csp), innermost so it sees the page.
+MIDDLEWARE = [*MIDDLEWARE, "sentinel.csp.ContentSecurityPolicyMiddleware"]
+# Content-Security-Policy (sentinel.csp): style attributes are refused except these exact
+# values, allowed by hash: the rule list's status badges (rules.admin).
+SENTINEL_CSP_STYLE_ATTRIBUTES = [
+    f"color:{colour}" for colour in ("#6b7280", "#7c3aed", "#15803d", "#b45309")
+]

@@ -55,3 +55,7 @@ SESSION_COOKIE_NAME = "__Host-sessionid"
 CSRF_COOKIE_NAME = "__Host-csrftoken"
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 # --- end of staff access ---
+
+# --- Edge and partner access (docs/security.md) ---
+SENTINEL_WEBHOOK_HTTPS_ONLY = True
+SENTINEL_WEBHOOK_ALLOW_PRIVATE_ADDRESSES = False

@@ -75,7 +75,8 @@ def test_a_failing_check_is_reported_by_name(client, monkeypatch):
     # When the health endpoint is probed
     response = client.get(URL)
 
-    # Then the failure and its reason are in the answer
+    # Then the failure and its reason are in the answer (the test client is on the loopback,
+    # which may scrape /metrics while no metrics token is set)
     assert response.status_code == 503
     assert response.json() == {
         "database": "ok",
@@ -92,3 +93,33 @@ def test_post_is_not_allowed(client):
     # Then it answers 405 and says GET is the method to use
     assert response.status_code == 405
     assert response["Allow"] == "GET"
+
+
+def test_the_public_learns_which_part_fails_but_never_why(client, monkeypatch):
+    # Given the broker check fails with a message naming an internal host and user
+    def broker_down() -> None:
+        raise ConnectionRefusedError("amqp://sentinel:hunter2@10.0.3.7:5672 refused")
+
+    monkeypatch.setitem(health.CHECKS, "broker", broker_down)
+
+    # When a client off the loopback probes the health endpoint
+    response = client.get(URL, REMOTE_ADDR="203.0.113.9")
+
+    # Then it names the broker as failing and says nothing more
+    assert response.status_code == 503
+    assert response.json() == {"database": "ok", "redis": "ok", "broker": "error"}
+    assert b"10.0.3.7" not in response.content
+
+
+def test_holders_of_the_metrics_token_get_the_reason(client, monkeypatch, settings):
+    # Given a metrics token is configured (production), and the broker fails
+    settings.SENTINEL_METRICS_TOKEN = "t" * 32
+    monkeypatch.setitem(health.CHECKS, "broker", lambda: (_ for _ in ()).throw(OSError("gone")))
+
+    # When a loopback client without the token and an operator with it probe
+    anonymous = client.get(URL)
+    operator = client.get(URL, HTTP_AUTHORIZATION="Bearer " + "t" * 32, REMOTE_ADDR="10.0.0.5")
+
+    # Then only the operator sees why
+    assert anonymous.json()["broker"] == "error"
+    assert operator.json()["broker"] == "error: OSError: gone"

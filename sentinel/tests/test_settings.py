@@ -129,3 +129,24 @@ def test_production_never_runs_in_debug_mode(tmp_path):
     assert result.returncode == 0, result.stderr
     loaded = json.loads(result.stdout.strip().splitlines()[-1])
     assert loaded == {"debug": False, "hosts": ["sentinel.example.com"], "secure_cookies": True}
+
+
+def test_production_hardens_the_edge(tmp_path):
+    # Given a complete production environment, even one asking for v1 signatures off
+    env = production_env(tmp_path, SENTINEL_SIGNATURE_V1_ACCEPTED="0")
+    probe = (
+        "import json, django; django.setup(); from django.conf import settings as s; "
+        "print(json.dumps({'https': s.SENTINEL_WEBHOOK_HTTPS_ONLY, "
+        "'private': s.SENTINEL_WEBHOOK_ALLOW_PRIVATE_ADDRESSES, "
+        "'v1': s.SENTINEL_SIGNATURE_V1_ACCEPTED, "
+        "'csp': 'sentinel.csp.ContentSecurityPolicyMiddleware' in s.MIDDLEWARE}))"
+    )
+
+    # When the settings load
+    result = run(["-c", probe], env)
+
+    # Then webhooks go to public https endpoints only, every page has a CSP, and the
+    # operator's choice about v1 signatures holds
+    assert result.returncode == 0, result.stderr
+    loaded = json.loads(result.stdout.strip().splitlines()[-1])
+    assert loaded == {"https": True, "private": False, "v1": False, "csp": True}

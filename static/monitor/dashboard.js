@@ -3,6 +3,10 @@
 // alert changes (a "monitor.alert" frame on WS /ws/alerts/; other frames are ignored).
 (function () {
   "use strict";
+  // Choosing a partner shows it at once (an inline onchange= would be refused by the CSP).
+  document.querySelectorAll("select[data-submit-on-change]").forEach(function (select) {
+    select.addEventListener("change", function () { select.form.submit(); });
+  });
   var root = document.getElementById("monitor");
   var initial = document.getElementById("monitor-charts");
   if (!root || !initial || !window.Chart) return;

@@ -80,6 +80,13 @@ class TransactionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
             partner=partner_of(self.request), user=self.request.user
         )
 
+    def rate_cost(self, request) -> int:
+        """Rate-limit tokens this request takes: one per transaction (PartnerRateThrottle)."""
+        if self.action != "batch" or not isinstance(request.data, dict):
+            return 1
+        items = request.data.get("transactions")
+        return len(items) if isinstance(items, list) and items else 1
+
     def get_permissions(self):
         if self.action in ("create", "batch"):
             return [IsPartner()]

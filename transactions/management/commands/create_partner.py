@@ -79,7 +79,7 @@ def _human_summary(partner: PartnerBank, api_key: ApiKey, secret: str) -> str:
     return "\n".join(
         [
             f"Created partner {partner.name!r} (slug {partner.slug}).",
-            f"  Rate limit: {partner.effective_rate_limit} requests/minute",
+            f"  Rate limit: {partner.effective_rate_limit} transactions/minute",
             f"  Allowed from: {networks}",
             f"  Key id: {api_key.key_id}",
             f"  Secret: {secret}",
