@@ -362,7 +362,5 @@ SENTINEL_WEBHOOK_ALLOW_PRIVATE_ADDRESSES = False
 # A Content-Security-Policy on every HTML page (sentinel.csp), innermost so it sees the page.
 MIDDLEWARE = [*MIDDLEWARE, "sentinel.csp.ContentSecurityPolicyMiddleware"]
 # Content-Security-Policy (sentinel.csp): style attributes are refused except these exact
-# values, allowed by hash: the rule list's status badges (rules.admin).
-SENTINEL_CSP_STYLE_ATTRIBUTES = [
-    f"color:{colour}" for colour in ("#6b7280", "#7c3aed", "#15803d", "#b45309")
-]
+# values, allowed by hash. None today: pages style through classes.
+SENTINEL_CSP_STYLE_ATTRIBUTES: list[str] = []
