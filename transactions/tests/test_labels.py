@@ -13,6 +13,7 @@ from django.db import IntegrityError, connection
 from django.db import transaction as db_transaction
 
 from sentinel.history import AppendOnlyError
+from sentinel.testing import run_concurrently
 from transactions.choices import LabelOutcome, LabelSource, LabelWeight
 from transactions.models import TransactionLabel, TransactionLabelEvent
 from transactions.services import (
@@ -205,3 +206,27 @@ def test_the_admin_page_shows_the_current_labels_and_their_history(sent, ivy, cl
     assert "Partner says legitimate." in text
     assert text.count("Partner feedback") >= 3  # one current, two in history
     assert f"key {api_key.key_id}" in text
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_identical_feedback_is_recorded_once():
+    partner = PartnerBankFactory()
+    (result,) = transactions_ingest(partner=partner, payloads=[transaction_payload()])
+    transaction = partner.transactions.get(pk=result.id)
+    api_key, _ = api_key_create(partner=partner)
+    occurred_at = datetime.now(UTC) - timedelta(days=1)
+
+    results = run_concurrently(
+        6,
+        lambda: transaction_feedback_record(
+            transaction=transaction,
+            api_key=api_key,
+            outcome=LabelOutcome.CHARGEBACK,
+            occurred_at=occurred_at,
+        ),
+    )
+
+    assert sorted(r.created for r in results) == [False] * 5 + [True]
+    assert sum(r.changed for r in results) == 1
+    assert TransactionLabel.objects.count() == 1
+    assert TransactionLabelEvent.objects.count() == 1
