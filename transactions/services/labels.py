@@ -75,9 +75,9 @@ def _validate(label: TransactionLabel) -> None:
 def _locked_label(
     transaction: Transaction, source: str, now: datetime, said: dict
 ) -> tuple[TransactionLabel, bool]:
-    """The current label from ``source``, locked; a new unsaved one if there is none. Two
-    first labels at once: the loser of the unique constraint waits for, then replaces, the
-    winner's."""
+    """The current label from ``source``, locked, and whether it was just created (from
+    ``said``). Two first labels at once: the loser of the unique constraint waits for the
+    winner's, then compares with it or replaces it like any later label."""
     labels = TransactionLabel.objects.select_for_update()
     label = labels.filter(transaction=transaction, source=source).first()
     if label is not None:
