@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from django.db import connection
 from django.db.models import Count, Prefetch, QuerySet
 
+from transactions.selectors import labels_prefetch
+
 from .models import Alert, AlertEvent, AlertTransaction, Snooze
 
 
@@ -65,7 +67,9 @@ def alerts_detail() -> QuerySet[Alert]:
             "links",
             queryset=AlertTransaction.objects.select_related(
                 "transaction", "hit__rule", "hit__rule_version"
-            ).order_by("transaction__occurred_at", "id"),
+            )
+            .prefetch_related(labels_prefetch("transaction__"))
+            .order_by("transaction__occurred_at", "id"),
         ),
         Prefetch("events", queryset=AlertEvent.objects.select_related("actor")),
     )

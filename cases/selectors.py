@@ -14,6 +14,7 @@ from django.urls import reverse
 from alerts.models import Alert, AlertTransaction
 from rules.choices import Typology
 from transactions.models import Account, Customer, Transaction
+from transactions.selectors import labels_prefetch
 
 from .models import Case, CaseAlert, CaseEvent, CaseNote, SuspiciousActivityReport
 
@@ -49,9 +50,11 @@ def cases_with_alert_summary(cases: Sequence[Case]) -> list[Case]:
 
 def case_detail() -> QuerySet[Case]:
     """A case with its alerts (hits, explanations, transactions), notes, files and history."""
-    links = AlertTransaction.objects.select_related(
-        "transaction", "hit__rule", "hit__rule_version"
-    ).order_by("transaction__occurred_at", "id")
+    links = (
+        AlertTransaction.objects.select_related("transaction", "hit__rule", "hit__rule_version")
+        .prefetch_related(labels_prefetch("transaction__"))
+        .order_by("transaction__occurred_at", "id")
+    )
     alerts = Alert.objects.select_related("rule", "rule_version", "partner").prefetch_related(
         Prefetch("links", queryset=links)
     )

@@ -16,6 +16,8 @@ GROUPS = (INVESTIGATOR, SENIOR_INVESTIGATOR, COMPLIANCE_OFFICER, ADMINISTRATOR)
 _EDIT_PROFILES = ["transactions.change_account", "transactions.change_accountprofile"]
 _READ_PARTIES = [
     "transactions.view_transaction",
+    "transactions.view_transactionlabel",
+    "transactions.view_transactionlabelevent",
     "transactions.view_customer",
     "transactions.view_account",
     "transactions.view_accountprofile",

@@ -9,7 +9,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from sentinel.admin import ReadOnlyAdmin
+from sentinel.admin import ReadOnlyAdmin, ReadOnlyInline
 
 from . import keyring, services
 from .forms import AccountProfileForm, ApiKeyCreateForm
@@ -20,6 +20,8 @@ from .models import (
     Customer,
     PartnerBank,
     Transaction,
+    TransactionLabel,
+    TransactionLabelEvent,
 )
 
 
@@ -236,6 +238,31 @@ class AccountAdmin(admin.ModelAdmin):
                 formset.changed_objects.append((profile_form.instance, profile_form.changed_data))
 
 
+_LABEL_FIELDS = ["source", "outcome", "weight", "occurred_at", "reason", "actor", "reference"]
+
+
+class TransactionLabelInline(ReadOnlyInline):
+    """The current label from each source: what the transaction turned out to be."""
+
+    model = TransactionLabel
+    fields = readonly_fields = [*_LABEL_FIELDS, "received_at"]
+    verbose_name_plural = "Labels (current, one per source)"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor")
+
+
+class TransactionLabelEventInline(ReadOnlyInline):
+    """Every label recorded, oldest first (append-only)."""
+
+    model = TransactionLabelEvent
+    fields = readonly_fields = ["received_at", *_LABEL_FIELDS]
+    verbose_name_plural = "Label history"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor")
+
+
 @admin.register(Transaction)
 class TransactionAdmin(ReadOnlyAdmin):
     list_display = [
@@ -254,6 +281,7 @@ class TransactionAdmin(ReadOnlyAdmin):
     date_hierarchy = "occurred_at"
     list_select_related = ["partner"]
     show_full_result_count = False
+    inlines = [TransactionLabelInline, TransactionLabelEventInline]
 
     @admin.display(description="Amount", ordering="amount")
     def amount_display(self, obj: Transaction) -> str:

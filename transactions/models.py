@@ -9,11 +9,22 @@ from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Lower
+from django.db.models.functions import Length, Lower
+from django.db.models.lookups import LessThanOrEqual
 
+from sentinel.history import AppendOnlyModel
 from sentinel.ids import uuid7
 
-from .choices import Channel, Direction, RiskRating, TransactionStatus, TransactionType
+from .choices import (
+    OUTCOME_POLARITY,
+    Channel,
+    Direction,
+    LabelOutcome,
+    LabelSource,
+    RiskRating,
+    TransactionStatus,
+    TransactionType,
+)
 
 
 def validate_network(value: str) -> None:
@@ -378,3 +389,95 @@ class Transaction(models.Model):
     @property
     def account_external_id(self) -> str:
         return getattr(self, f"{self.customer_side}_account_id")
+
+
+MAX_LABEL_REASON = 20_000
+
+
+class LabelFields(models.Model):
+    """What a label says, shared by the current label and its history."""
+
+    source = models.CharField(max_length=20, choices=LabelSource.choices)
+    outcome = models.CharField(max_length=20, choices=LabelOutcome.choices)
+    weight = models.DecimalField(
+        max_digits=3, decimal_places=2, help_text="How far the label is trusted, 0 to 1."
+    )
+    occurred_at = models.DateTimeField(help_text="When the outcome happened, as its source says.")
+    reason = models.TextField(blank=True, max_length=MAX_LABEL_REASON)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The staff member who set it; empty for a partner's feedback.",
+    )
+    reference = models.CharField(
+        max_length=100, help_text="What set it: 'key <key_id>', 'case #12', 'alert #34'."
+    )
+
+    class Meta:
+        abstract = True
+
+    @property
+    def polarity(self) -> int | None:
+        """1 bad, 0 good, None no label (``unknown``)."""
+        return OUTCOME_POLARITY[self.outcome]
+
+
+def _label_constraints(prefix: str) -> list:
+    return [
+        models.CheckConstraint(
+            condition=Q(source__in=LabelSource.values), name=f"{prefix}_source_valid"
+        ),
+        models.CheckConstraint(
+            condition=Q(outcome__in=LabelOutcome.values), name=f"{prefix}_outcome_valid"
+        ),
+        models.CheckConstraint(
+            condition=Q(weight__gte=0, weight__lte=1), name=f"{prefix}_weight_0_to_1"
+        ),
+        models.CheckConstraint(
+            condition=LessThanOrEqual(Length("reason"), MAX_LABEL_REASON),
+            name=f"{prefix}_reason_length",
+        ),
+        models.CheckConstraint(
+            condition=~Q(source=LabelSource.PARTNER_FEEDBACK) | Q(actor__isnull=True),
+            name=f"{prefix}_partner_has_no_actor",
+        ),
+    ]
+
+
+class TransactionLabel(LabelFields):
+    """The current label of a transaction from one source: a later one replaces it (the
+    previous ones stay in ``TransactionLabelEvent``). What the learned score trains on."""
+
+    transaction = models.ForeignKey(Transaction, on_delete=models.CASCADE, related_name="labels")
+    received_at = models.DateTimeField(help_text="When we recorded this label.")
+
+    class Meta:
+        ordering = ["transaction", "source"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["transaction", "source"], name="transaction_label_one_per_source"
+            ),
+            *_label_constraints("transaction_label"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.outcome} ({self.source}) on {self.transaction_id}"
+
+
+class TransactionLabelEvent(LabelFields, AppendOnlyModel):
+    """Every label ever recorded, oldest first; never edited or deleted (sentinel.history)."""
+
+    transaction = models.ForeignKey(
+        Transaction, on_delete=models.PROTECT, related_name="label_events"
+    )
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["transaction", "received_at", "id"]
+        constraints = _label_constraints("transaction_label_event")
+
+    def __str__(self) -> str:
+        return f"{self.outcome} ({self.source}) on {self.transaction_id} at {self.received_at}"

@@ -1,13 +1,22 @@
-"""Reads for partners, transactions and profiles."""
+"""Reads for partners, transactions, profiles and labels."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
+from django.db.models import Prefetch
 from django.utils import timezone
 
 from . import profile_cache
-from .models import AccountProfile, PartnerBank
+from .choices import LabelSource
+from .models import (
+    AccountProfile,
+    PartnerBank,
+    Transaction,
+    TransactionLabel,
+    TransactionLabelEvent,
+)
 
 
 def account_profile_get(*, partner_id: int, account_external_id: str) -> dict | None:
@@ -41,3 +50,48 @@ def partner_activity_summary() -> list[dict]:
         last_occurred_at=Max("transactions__occurred_at"),
     ).order_by("name")
     return list(rows)
+
+
+def transaction_of_partner(*, partner: PartnerBank, transaction_id: str) -> Transaction | None:
+    """The partner's own transaction with this id; None for another partner's, an unknown
+    or a malformed id alike (a partner cannot tell them apart)."""
+    try:
+        pk = uuid.UUID(str(transaction_id))
+    except ValueError:
+        return None
+    return Transaction.objects.select_related("partner").filter(partner=partner, pk=pk).first()
+
+
+def partner_feedback_prefetch(prefix: str = "") -> Prefetch:
+    """Puts a transaction's current partner feedback in ``partner_feedback`` (a list of at
+    most one), for lists that show it."""
+    return Prefetch(
+        f"{prefix}labels",
+        queryset=TransactionLabel.objects.filter(source=LabelSource.PARTNER_FEEDBACK),
+        to_attr="partner_feedback",
+    )
+
+
+def partner_feedback_of(transaction: Transaction) -> TransactionLabel | None:
+    """The transaction's current partner feedback (prefetched or read)."""
+    prefetched = getattr(transaction, "partner_feedback", None)
+    if prefetched is not None:
+        return prefetched[0] if prefetched else None
+    return transaction.labels.filter(source=LabelSource.PARTNER_FEEDBACK).first()
+
+
+def labels_prefetch(prefix: str = "") -> Prefetch:
+    """A transaction's current labels, one per source, with who set them (staff pages)."""
+    return Prefetch(
+        f"{prefix}labels",
+        queryset=TransactionLabel.objects.select_related("actor").order_by("source"),
+    )
+
+
+def transaction_label_history(transaction: Transaction) -> list[TransactionLabelEvent]:
+    """Every label recorded for the transaction, oldest first."""
+    return list(
+        TransactionLabelEvent.objects.filter(transaction=transaction)
+        .select_related("actor")
+        .order_by("received_at", "id")
+    )

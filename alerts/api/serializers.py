@@ -20,6 +20,7 @@ from alerts.models import (
 )
 from rules.models import Rule
 from sentinel.api.serializers import StrictInput, drf_timestamp
+from transactions.api.serializers import TransactionLabelSerializer
 from transactions.models import PartnerBank
 
 
@@ -136,6 +137,7 @@ class AlertTransactionSerializer(serializers.Serializer):
     amount = serializers.DecimalField(source="transaction.amount", max_digits=17, decimal_places=4)
     currency = serializers.CharField(source="transaction.currency")
     type = serializers.CharField(source="transaction.type")
+    labels = TransactionLabelSerializer(source="transaction.labels", many=True, read_only=True)
 
 
 class AlertEventSerializer(serializers.ModelSerializer):

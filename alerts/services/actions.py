@@ -8,6 +8,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction as db_transaction
 from django.utils import timezone
 
+from transactions.choices import LabelOutcome, LabelSource, LabelWeight
+from transactions.services import transaction_labels_record
+
 from .. import live
 from ..choices import OPEN_STATUSES, AlertEventType, AlertStatus
 from ..models import MAX_DISMISS_REASON, Alert, AlertEvent
@@ -54,6 +57,15 @@ def alert_dismiss(*, alert: Alert, actor, reason: str) -> Alert:
             )
         alert.status, alert.dismiss_reason = AlertStatus.DISMISSED, reason
         _alert_save(alert, actor, AlertEventType.DISMISSED, {"reason": reason})
+        transaction_labels_record(
+            transaction_ids=alert.links.values_list("transaction_id", flat=True),
+            source=LabelSource.ALERT_DISMISSAL,
+            outcome=LabelOutcome.LEGITIMATE,
+            weight=LabelWeight.ALERT_DISMISSED,
+            reason=reason,
+            actor=actor,
+            reference=f"alert #{alert.pk}",
+        )
     return alert
 
 

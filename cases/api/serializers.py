@@ -20,6 +20,7 @@ from cases.models import (
 from cases.selectors import case_transactions
 from rules.choices import Typology
 from sentinel.api.serializers import StrictInput
+from transactions.api.serializers import TransactionLabelSerializer
 
 
 class CaseSubjectSerializer(serializers.Serializer):
@@ -125,6 +126,7 @@ class CaseTransactionSerializer(serializers.Serializer):
     type = serializers.CharField(source="transaction.type")
     direction = serializers.CharField(source="transaction.direction")
     hits = CaseHitSerializer(many=True)
+    labels = TransactionLabelSerializer(source="transaction.labels", many=True, read_only=True)
 
 
 class CaseDetailSerializer(CaseSerializer):

@@ -16,8 +16,10 @@ from django.db import transaction as db_transaction
 from django.utils import timezone
 
 from rules.choices import Severity
+from transactions.choices import LabelOutcome, LabelSource, LabelWeight
+from transactions.services import transaction_labels_record
 
-from .. import events, live
+from .. import events, live, selectors
 from ..choices import CaseEventType, CaseStatus, Disposition, SarFormat
 from ..exceptions import CaseConflict, CasePermissionError, CaseStateError
 from ..models import MAX_NOTE_LENGTH, Case, CaseEvent, SarFile, Team
@@ -325,6 +327,15 @@ def _require_sar_approvable(case: Case, actor, reviewed_sha256: str | None) -> s
     return pinned
 
 
+# What a closed case says about its transactions (docs/detection.md § Labels).
+DISPOSITION_LABELS = {
+    Disposition.SAR_FILED: (LabelOutcome.SUSPICIOUS, LabelWeight.CASE_SAR_FILED),
+    Disposition.CUSTOMER_EXITED: (LabelOutcome.SUSPICIOUS, LabelWeight.CASE_CUSTOMER_EXITED),
+    Disposition.FALSE_POSITIVE: (LabelOutcome.LEGITIMATE, LabelWeight.CASE_CLEARED),
+    Disposition.NO_ACTION: (LabelOutcome.LEGITIMATE, LabelWeight.CASE_CLEARED),
+}
+
+
 def _close(case: Case, actor, disposition: str) -> None:
     case.disposition, case.closed_at = disposition, timezone.now()
     case.proposed_by, case.proposed_disposition, case.proposed_sar_sha256 = None, "", ""
@@ -339,6 +350,17 @@ def _close(case: Case, actor, disposition: str) -> None:
         "proposed_disposition",
         "proposed_sar_sha256",
         "closure_reason",
+    )
+    outcome, weight = DISPOSITION_LABELS[disposition]
+    transaction_labels_record(
+        transaction_ids=selectors.transactions_of(case).values_list("pk", flat=True),
+        source=LabelSource.CASE_DISPOSITION,
+        outcome=outcome,
+        weight=weight,
+        reason=case.closure_reason,
+        actor=actor,
+        reference=f"case #{case.pk}",
+        occurred_at=case.closed_at,
     )
 
 

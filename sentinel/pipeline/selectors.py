@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from rules.selectors import live_hits_prefetch
 from transactions.models import PartnerBank, Transaction
+from transactions.selectors import partner_feedback_prefetch
 
 from .models import DeadLetter
 
@@ -33,9 +34,9 @@ def dead_letters_waiting_count() -> int:
 
 def transactions_visible_to(*, partner: PartnerBank | None, user=None) -> QuerySet[Transaction]:
     """A partner sees its own transactions; staff with the view permission see every
-    partner's. Each with its decision and live hits, as the API shows them."""
+    partner's. Each with its decision, live hits and partner feedback, as the API shows them."""
     queryset = Transaction.objects.select_related("partner", "decision").prefetch_related(
-        live_hits_prefetch("decision__")
+        live_hits_prefetch("decision__"), partner_feedback_prefetch()
     )
     if partner is not None:
         return queryset.filter(partner=partner)

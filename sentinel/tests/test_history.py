@@ -16,6 +16,10 @@ from rules.models import RuleVersion
 from sentinel.history import AppendOnlyError, AppendOnlyModel
 from sentinel.monitoring.choices import HealthSeverity, Metric, OperationalAlertEventType
 from sentinel.monitoring.models import OperationalAlert, OperationalAlertEvent
+from transactions.choices import LabelOutcome, LabelSource, LabelWeight
+from transactions.models import TransactionLabelEvent
+from transactions.services import transaction_labels_record, transactions_ingest
+from transactions.tests.factories import transaction_payload
 
 pytestmark = pytest.mark.django_db
 
@@ -27,6 +31,7 @@ HISTORY_MODELS = [
     AlertEvent,
     RuleVersion,
     OperationalAlertEvent,
+    TransactionLabelEvent,
 ]
 HISTORY_TABLES = [model._meta.db_table for model in HISTORY_MODELS] + ["rules_ruleversion_partners"]
 
@@ -45,6 +50,16 @@ def rows() -> dict[type, AppendOnlyModel]:
         started_minute=timezone.now(),
         last_minute=timezone.now(),
         persistence_minutes=3,
+    )
+    (sent,) = transactions_ingest(partner=case.partner, payloads=[transaction_payload()])
+    transaction_labels_record(
+        transaction_ids=[sent.id],
+        source=LabelSource.ALERT_DISMISSAL,
+        outcome=LabelOutcome.LEGITIMATE,
+        weight=LabelWeight.ALERT_DISMISSED,
+        reason="Salary, as every month.",
+        actor=investigator,
+        reference=f"alert #{alert.pk}",
     )
     return {
         CaseEvent: CaseEvent.objects.filter(case=case).first(),
@@ -68,6 +83,7 @@ def rows() -> dict[type, AppendOnlyModel]:
             minute=timezone.now(),
             persistence_minutes=3,
         ),
+        TransactionLabelEvent: TransactionLabelEvent.objects.get(transaction_id=sent.id),
     }
 
 

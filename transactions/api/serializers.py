@@ -17,3 +17,17 @@ class ErrorSerializer(serializers.Serializer):
     """The contract's error body: {"error": {"code", "message", "fields"?}}."""
 
     error = ErrorDetailSerializer()
+
+
+class TransactionLabelSerializer(serializers.Serializer):
+    """A transaction's current label from one source, for the staff APIs (docs/detection.md §
+    Labels)."""
+
+    source = serializers.CharField()
+    outcome = serializers.CharField()
+    weight = serializers.DecimalField(max_digits=3, decimal_places=2)
+    occurred_at = serializers.DateTimeField()
+    reason = serializers.CharField()
+    actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    reference = serializers.CharField()
+    received_at = serializers.DateTimeField()

@@ -3,9 +3,11 @@
 - ``partners``: partner banks and their API keys.
 - ``ingest``: validating and storing accepted transactions, exactly once.
 - ``profiles``: claiming accepted transactions and folding them into account profiles.
+- ``labels``: what transactions turned out to be (partner feedback, cases, alerts).
 """
 
 from .ingest import IngestResult, transaction_build, transaction_ingest, transactions_ingest
+from .labels import LabelResult, transaction_feedback_record, transaction_labels_record
 from .partners import api_key_create, api_key_revoke, partner_create
 from .profiles import (
     PROFILE_TOP_N,
@@ -19,6 +21,7 @@ from .profiles import (
 __all__ = [
     "PROFILE_TOP_N",
     "IngestResult",
+    "LabelResult",
     "account_profile_change_approve",
     "account_profile_change_reject",
     "account_profile_update",
@@ -27,7 +30,9 @@ __all__ = [
     "api_key_revoke",
     "partner_create",
     "transaction_build",
+    "transaction_feedback_record",
     "transaction_ingest",
+    "transaction_labels_record",
     "transactions_claim_unprofiled",
     "transactions_ingest",
 ]

@@ -6,15 +6,23 @@ The API is where the partner meets the whole pipeline, so it shows the rule engi
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from django.core.exceptions import ObjectDoesNotExist
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from rules.selectors import decision_payload
-from sentinel.api.serializers import drf_timestamp
-from transactions.models import Transaction
+from sentinel.api.serializers import StrictInput, drf_timestamp
+from transactions.choices import PARTNER_OUTCOMES
+from transactions.models import Transaction, TransactionLabel
 from transactions.money import minor_units
+from transactions.schemas import EARLIEST, MAX_FUTURE
+from transactions.selectors import partner_feedback_of
+
+MAX_FEEDBACK_REASON = 1000
 
 
 class HitSerializer(serializers.Serializer):
@@ -46,6 +54,88 @@ class PartySerializer(serializers.Serializer):
     bank = serializers.CharField(allow_null=True)
 
 
+class FeedbackSerializer(serializers.Serializer):
+    """A partner's current outcome on one of its transactions (last one wins)."""
+
+    outcome = serializers.ChoiceField(choices=list(PARTNER_OUTCOMES))
+    occurred_at = serializers.DateTimeField()
+    reason = serializers.CharField(allow_null=True)
+    received_at = serializers.DateTimeField(help_text="When Sentinel recorded this outcome.")
+
+
+def feedback_payload(label: TransactionLabel | None, zone=None) -> dict | None:
+    """The label as ``FeedbackSerializer`` writes it (times in the active time zone)."""
+    if label is None:
+        return None
+    zone = zone or timezone.get_current_timezone()
+    return {
+        "outcome": label.outcome,
+        "occurred_at": drf_timestamp(label.occurred_at, zone),
+        "reason": label.reason or None,
+        "received_at": drf_timestamp(label.received_at, zone),
+    }
+
+
+class FeedbackRecordedSerializer(FeedbackSerializer):
+    transaction = serializers.UUIDField(help_text="The transaction's id.")
+
+
+@extend_schema_field(OpenApiTypes.DATETIME)
+class AwareTimestampField(serializers.Field):
+    """An ISO 8601 string with a UTC offset, at most 5 minutes ahead of the server clock
+    (as the transaction's own occurred_at): a naive time would be read in an unknown zone."""
+
+    default_error_messages = {
+        "type": "Must be an ISO 8601 string with an offset.",
+        "format": "Must be an ISO 8601 timestamp such as 2026-11-22T09:00:00Z.",
+        "offset": "Must include a UTC offset, for example Z or +01:00.",
+        "future": "Must not be more than 5 minutes in the future.",
+        "past": "Must not be before 1970.",
+    }
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("type")
+        try:
+            moment = datetime.fromisoformat(data)
+        except ValueError:
+            self.fail("format")
+        if moment.tzinfo is None or moment.utcoffset() is None:
+            self.fail("offset")
+        moment = moment.astimezone(UTC)
+        if moment > datetime.now(UTC) + MAX_FUTURE:
+            self.fail("future")
+        if moment < EARLIEST:
+            self.fail("past")
+        return moment
+
+    def to_representation(self, value):
+        return value.isoformat()
+
+
+class StrictCharField(serializers.CharField):
+    """A string, never a number turned into one."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class FeedbackInSerializer(StrictInput):
+    """What a partner sends: its outcome on its own transaction."""
+
+    outcome = serializers.ChoiceField(choices=list(PARTNER_OUTCOMES))
+    occurred_at = AwareTimestampField(help_text="When the outcome happened; with an offset.")
+    reason = StrictCharField(
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        max_length=MAX_FEEDBACK_REASON,
+        help_text=f"Optional, at most {MAX_FEEDBACK_REASON} characters.",
+    )
+
+
 def _party(transaction: Transaction, side: str) -> dict:
     return {key: value or None for key, value in transaction.party(side).items()}
 
@@ -65,6 +155,7 @@ class TransactionSerializer(serializers.ModelSerializer):
     beneficiary = serializers.SerializerMethodField()
     scoring = serializers.SerializerMethodField()
     decision = serializers.SerializerMethodField()
+    feedback = serializers.SerializerMethodField()
 
     class Meta:
         model = Transaction
@@ -92,6 +183,7 @@ class TransactionSerializer(serializers.ModelSerializer):
             "metadata",
             "scoring",
             "decision",
+            "feedback",
         ]
         read_only_fields = fields
 
@@ -124,6 +216,7 @@ class TransactionSerializer(serializers.ModelSerializer):
             "metadata": instance.metadata,
             "scoring": "pending" if decision is None else "done",
             "decision": None if decision is None else decision_payload(decision),
+            "feedback": feedback_payload(partner_feedback_of(instance), zone),
         }
 
     @extend_schema_field(PartySerializer)
@@ -142,6 +235,11 @@ class TransactionSerializer(serializers.ModelSerializer):
     def get_decision(self, instance: Transaction) -> dict | None:
         decision = _decision(instance)
         return None if decision is None else decision_payload(decision)
+
+    @extend_schema_field(FeedbackSerializer(allow_null=True))
+    def get_feedback(self, instance: Transaction) -> dict | None:
+        """The partner's current outcome on it (an extension: docs/api.md § Feedback)."""
+        return feedback_payload(partner_feedback_of(instance), timezone.get_current_timezone())
 
 
 def _decision(instance: Transaction):

@@ -14,7 +14,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
 from sentinel import tracing
@@ -27,12 +27,17 @@ from transactions.api.serializers import ErrorSerializer
 from transactions.api.throttling import PartnerRateThrottle
 from transactions.filtersets import TransactionFilterSet
 from transactions.schemas import TransactionIn
+from transactions.selectors import transaction_of_partner
+from transactions.services import transaction_feedback_record
 
 from .. import orchestrator, selectors
 from .serializers import (
     BatchResultSerializer,
+    FeedbackInSerializer,
+    FeedbackRecordedSerializer,
     TransactionAcceptedSerializer,
     TransactionSerializer,
+    feedback_payload,
 )
 
 MAX_BATCH = 1000
@@ -88,7 +93,7 @@ class TransactionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         return len(items) if isinstance(items, list) and items else 1
 
     def get_permissions(self):
-        if self.action in ("create", "batch"):
+        if self.action in ("create", "batch", "feedback"):
             return [IsPartner()]
         return [IsPartnerOrTransactionViewer()]
 
@@ -171,6 +176,37 @@ class TransactionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
                 row["errors"] = result.errors
             rows.append(row)
         return Response({"results": rows, **counts})
+
+    @extend_schema(
+        request=FeedbackInSerializer,
+        responses={
+            201: FeedbackRecordedSerializer,
+            200: FeedbackRecordedSerializer,
+            **{code: ERROR for code in (400, 401, 403, 404, 413, 415, 429)},
+        },
+        summary="Report what one of your transactions turned out to be (last one wins)",
+        description="201 for the transaction's first outcome, 200 when it replaces one or "
+        "repeats the current one (a repeat records nothing). See docs/api.md § Feedback.",
+    )
+    @action(detail=True, methods=["post"])
+    def feedback(self, request, pk=None):
+        partner = partner_of(request)
+        transaction = transaction_of_partner(partner=partner, transaction_id=pk)
+        if transaction is None:
+            raise NotFound("No such transaction.")
+        if not isinstance(request.data, dict):
+            raise ValidationError({"non_field_errors": ["The body must be a JSON object."]})
+        given = FeedbackInSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        result = transaction_feedback_record(
+            transaction=transaction,
+            api_key=request.user.api_key,
+            outcome=given.validated_data["outcome"],
+            occurred_at=given.validated_data["occurred_at"],
+            reason=given.validated_data.get("reason") or "",
+        )
+        body = {"transaction": str(transaction.pk), **feedback_payload(result.label)}
+        return Response(body, status=201 if result.created else 200)
 
 
 def _wait_flag(request) -> bool:
