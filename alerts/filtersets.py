@@ -1,10 +1,14 @@
 """One FilterSet per model, shared by the API and the HTML lists."""
 
+from __future__ import annotations
+
+from datetime import timedelta
+
 import django_filters
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from rules.choices import Severity
+from rules.choices import Severity, Typology
 from transactions.filtersets import UtcDateTimeFilter
 
 from .choices import AlertStatus
@@ -13,9 +17,27 @@ from .models import Alert, Snooze
 MAX_PRIORITY = 1_000_000
 
 
+# How old an alert is (since it was raised): bucket -> (newer than, older than), either open.
+AGES: dict[str, tuple[timedelta | None, timedelta | None]] = {
+    "1h": (timedelta(hours=1), None),
+    "24h": (timedelta(hours=24), None),
+    "7d": (timedelta(days=7), None),
+    "over_7d": (None, timedelta(days=7)),
+    "over_30d": (None, timedelta(days=30)),
+}
+AGE_CHOICES = (
+    ("1h", "Last hour"),
+    ("24h", "Last 24 hours"),
+    ("7d", "Last 7 days"),
+    ("over_7d", "Older than 7 days"),
+    ("over_30d", "Older than 30 days"),
+)
+
+
 class AlertFilterSet(django_filters.FilterSet):
-    status = django_filters.ChoiceFilter(choices=AlertStatus.choices)
-    severity = django_filters.ChoiceFilter(choices=Severity.choices)
+    # Several values of one parameter (?status=new&status=acknowledged) mean any of them.
+    status = django_filters.MultipleChoiceFilter(choices=AlertStatus.choices, distinct=False)
+    severity = django_filters.MultipleChoiceFilter(choices=Severity.choices, distinct=False)
     rule = django_filters.CharFilter(field_name="rule__code", label="Rule code")
     partner = django_filters.CharFilter(field_name="partner__slug", label="Partner slug")
     subject = django_filters.CharFilter(
@@ -26,10 +48,46 @@ class AlertFilterSet(django_filters.FilterSet):
     min_priority = django_filters.NumberFilter(
         field_name="priority", lookup_expr="gte", min_value=0, max_value=MAX_PRIORITY
     )
+    typology = django_filters.ChoiceFilter(
+        choices=Typology.choices,
+        field_name="rule_version__typologies",
+        method="filter_typology",
+        label="Typology of the rule version that last hit",
+    )
+    assignee = django_filters.CharFilter(
+        method="filter_assignee",
+        label='Assignee of its case: a username, "me", or "none" (no case, or unassigned)',
+    )
+    age = django_filters.ChoiceFilter(
+        choices=AGE_CHOICES, method="filter_age", label="Raised within, or longer ago than"
+    )
 
     class Meta:
         model = Alert
         fields = ["status", "severity"]
+
+    def filter_typology(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(rule_version__typologies__contains=[value])
+
+    def filter_assignee(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        # Alerts have no assignee of their own: whoever works the case they belong to.
+        if value == "none":
+            return queryset.filter(
+                Q(case_link__isnull=True) | Q(case_link__case__assignee__isnull=True)
+            )
+        if value == "me":
+            user = getattr(self.request, "user", None)
+            return queryset.filter(case_link__case__assignee_id=getattr(user, "pk", None))
+        return queryset.filter(case_link__case__assignee__username=value)
+
+    def filter_age(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        newer_than, older_than = AGES[value]
+        now = timezone.now()
+        if newer_than is not None:
+            queryset = queryset.filter(created_at__gte=now - newer_than)
+        if older_than is not None:
+            queryset = queryset.filter(created_at__lt=now - older_than)
+        return queryset
 
 
 class SnoozeFilterSet(django_filters.FilterSet):
