@@ -143,6 +143,13 @@ class Alert(models.Model):
             models.Index(
                 fields=["-severity_rank", "-priority", "-id"], name="alert_queue_severity"
             ),
+            # The queue filtered on one rule or one partner, in its default order.
+            models.Index(
+                fields=["rule", "-priority", "-last_seen_at", "-id"], name="alert_rule_queue"
+            ),
+            models.Index(
+                fields=["partner", "-priority", "-last_seen_at", "-id"], name="alert_partner_queue"
+            ),
         ]
 
     def __str__(self) -> str:
