@@ -38,6 +38,7 @@ QUEUE_PAGE_SIZE = 50
 class QueuePages(CursorPagination):
     """The API's keyset pages, on the sort the queue's reader chose; 50 rows a page."""
 
+    page_size = QUEUE_PAGE_SIZE
     page_size_query_param = None
 
     def __init__(self, ordering: tuple[str, ...]):

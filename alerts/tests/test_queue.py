@@ -6,19 +6,24 @@ from __future__ import annotations
 
 import itertools
 import re
+import threading
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.db import connection
 from django.utils import timezone
+from playwright.sync_api import expect
 from rest_framework.test import APIClient
 
 from alerts.models import Alert, AlertQueueView, Snooze
 from rules.tests import factories as rule_factories
+from sentinel.accounts.testing import pass_second_factor_in_browser
 from sentinel.accounts.tests.factories import PASSWORD, investigator, officer, senior, staff
 from sentinel.testing import logged_in
 from transactions.tests.factories import PartnerBankFactory
+
+from .test_services import _pay, _rule, ingest_and_score
 
 URL = "/alerts/"
 _accounts = itertools.count(1)
@@ -407,10 +412,6 @@ def test_saving_a_view_again_under_its_name_replaces_it_and_a_blank_name_is_refu
 @pytest.mark.xdist_group("browser")
 @pytest.mark.django_db(transaction=True)
 def test_filter_then_acknowledge_the_selection_in_a_browser(asgi_server, page):
-    from playwright.sync_api import expect
-
-    from sentinel.accounts.testing import pass_second_factor_in_browser
-
     # Given an investigator and open alerts of two partners
     user = investigator()
     north, south = PartnerBankFactory(slug="north"), PartnerBankFactory(slug="south")
@@ -445,3 +446,46 @@ def test_filter_then_acknowledge_the_selection_in_a_browser(asgi_server, page):
     )
     connection.close()
     assert statuses == {"acknowledged"}
+
+
+@pytest.mark.browser
+@pytest.mark.xdist_group("browser")
+@pytest.mark.django_db(transaction=True)
+def test_new_alerts_that_match_the_filters_show_as_a_bar_not_as_rows(asgi_server, page):
+    # Given an investigator on the queue filtered on one partner, with one alert listed
+    user = investigator()
+    north, south = PartnerBankFactory(slug="north"), PartnerBankFactory(slug="south")
+    listed = _alert(partner=north)
+    _rule(severity="high")
+    connection.close()
+    page.goto(f"{asgi_server}/login/")
+    page.get_by_label("Username").fill(user.username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    pass_second_factor_in_browser(page, user.username)
+    page.wait_for_url(f"{asgi_server}/")
+    page.goto(f"{asgi_server}/alerts/?partner=north")
+    page.locator('#alert-queue[data-connected="1"]').wait_for()
+
+    # When a transaction of each partner raises an alert (scored on a worker thread, as the
+    # home page's live test does)
+    def score():
+        try:
+            ingest_and_score(south, _pay(amount="5000.00"))
+            ingest_and_score(north, _pay(amount="5000.00"))
+        finally:
+            connection.close()
+
+    worker = threading.Thread(target=score)
+    worker.start()
+    worker.join(30)
+
+    # Then the bar counts the north one only, and the table is unchanged until it is followed
+    expect(page.locator("#new-alerts-count")).to_have_text("1")
+    expect(page.locator("#new-alerts")).to_be_visible()
+    rows = page.locator("#alert-queue tbody tr[data-alert-id]")
+    expect(rows).to_have_count(1)
+    assert rows.first.get_attribute("data-alert-id") == str(listed.pk)
+    page.locator("#new-alerts a").click()
+    expect(rows).to_have_count(2)
+    expect(page.locator("#new-alerts")).to_be_hidden()

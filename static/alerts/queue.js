@@ -57,9 +57,13 @@
     var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
     var resume = lastId ? "?after=" + lastId : "";
     var socket = new WebSocket(scheme + window.location.host + "/ws/alerts/" + resume);
-    socket.addEventListener("open", function () { delay = 1000; });
+    socket.addEventListener("open", function () {
+      delay = 1000;
+      table.dataset.connected = "1";
+    });
     socket.addEventListener("message", function (event) { show(JSON.parse(event.data)); });
     socket.addEventListener("close", function (event) {
+      table.dataset.connected = "0";
       if (event.code === 4401 || event.code === 4403) return; // not allowed: do not insist
       setTimeout(connect, delay);
       delay = Math.min(delay * 2, 30000);
