@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import django_filters
-from django.db.models import Q, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from rules.choices import Severity, Typology
@@ -85,9 +85,12 @@ class AlertFilterSet(django_filters.FilterSet):
     def filter_assignee(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         # Alerts have no assignee of their own: whoever works the case they belong to.
         if value == "none":
-            return queryset.filter(
-                Q(case_link__isnull=True) | Q(case_link__case__assignee__isnull=True)
+            # NOT EXISTS: an anti-join; "no case, or a case without assignee" as an OR over
+            # outer joins had PostgreSQL sort every alert (2.5 x slower with a million).
+            assigned = Alert.objects.filter(
+                pk=OuterRef("pk"), case_link__case__assignee__isnull=False
             )
+            return queryset.filter(~Exists(assigned))
         if value == "me":
             user = getattr(self.request, "user", None)
             return queryset.filter(case_link__case__assignee_id=getattr(user, "pk", None))
