@@ -8,7 +8,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
 from rules.choices import SEVERITY_RANK, Severity
@@ -91,6 +91,18 @@ class Alert(models.Model):
     amount_involved = models.DecimalField(max_digits=19, decimal_places=4, default=Decimal(0))
     priority = models.PositiveIntegerField(default=0)
     dismiss_reason = models.TextField(blank=True, max_length=MAX_DISMISS_REASON)
+    # Kept by PostgreSQL from ``severity``, so the queue can sort by severity on an index.
+    severity_rank = models.GeneratedField(
+        expression=Case(
+            *(
+                When(severity=severity, then=Value(rank))
+                for severity, rank in SEVERITY_RANK.items()
+            ),
+            default=Value(0),
+        ),
+        output_field=models.PositiveSmallIntegerField(),
+        db_persist=True,
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -130,6 +142,16 @@ class Alert(models.Model):
             # With the id, the list's keyset is one range of it however many alerts tie.
             models.Index(fields=["-priority", "-last_seen_at", "-id"], name="alert_queue_id"),
             models.Index(fields=["partner", "account_external_id"], name="alert_subject"),
+            models.Index(
+                fields=["-severity_rank", "-priority", "-id"], name="alert_queue_severity"
+            ),
+            # The queue filtered on one rule or one partner, in its default order.
+            models.Index(
+                fields=["rule", "-priority", "-last_seen_at", "-id"], name="alert_rule_queue"
+            ),
+            models.Index(
+                fields=["partner", "-priority", "-last_seen_at", "-id"], name="alert_partner_queue"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -321,6 +343,31 @@ class SnoozedHit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.transaction_id} under snooze #{self.snooze_id}"
+
+
+MAX_VIEW_NAME = 80
+MAX_VIEW_QUERY = 2000
+
+
+class AlertQueueView(models.Model):
+    """A person's saved filters of the alert queue: a name for a query string. Private."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="alert_queue_views"
+    )
+    name = models.CharField(max_length=MAX_VIEW_NAME)
+    query = models.CharField(max_length=MAX_VIEW_QUERY, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["user", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "name"], name="alert_queue_view_name_once"),
+            models.CheckConstraint(condition=~Q(name=""), name="alert_queue_view_named"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.user_id})"
 
 
 class WebhookEndpoint(models.Model):

@@ -7,15 +7,56 @@ from collections.abc import Sequence
 from django.db import connection
 from django.db.models import Count, Prefetch, QuerySet
 
+from rules.choices import Severity
 from transactions.selectors import labels_prefetch
 
-from .models import Alert, AlertEvent, AlertTransaction, Snooze
+from .choices import AlertStatus
+from .models import Alert, AlertEvent, AlertQueueView, AlertTransaction, Snooze
+
+# The queue's sorts: name -> (label, keyset ordering). Each ends in the primary key and has an
+# index in that order (newest and oldest ride the primary key: ids grow with creation), so a
+# page of any of them is one index range at any depth.
+QUEUE_SORTS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "priority": ("Priority", ("-priority", "-last_seen_at", "-id")),
+    "newest": ("Newest", ("-id",)),
+    "oldest": ("Oldest", ("id",)),
+    "severity": ("Severity", ("-severity_rank", "-priority", "-id")),
+}
 
 
 def alerts_list() -> QuerySet[Alert]:
     """Alerts with what a queue row shows: rule, partner, version, case. Their transaction
     ids come from ``alerts_with_latest_links`` once the page is cut."""
     return Alert.objects.select_related("rule", "partner", "rule_version", "case_link")
+
+
+def alerts_queue() -> QuerySet[Alert]:
+    """The alert queue's rows: what ``alerts_list`` loads, and the case's assignee."""
+    return alerts_list().select_related("case_link__case__assignee")
+
+
+def alert_queue_counts(
+    queryset: QuerySet[Alert], *, severities: Sequence[str], statuses: Sequence[str]
+) -> tuple[dict[str, int], dict[str, int]]:
+    """How many alerts each severity and each status would show, the other filters kept.
+
+    ``queryset`` carries every filter but severity and status; one GROUP BY on both gives the
+    two facets: a severity's count keeps the chosen statuses, a status's the chosen severities
+    (none chosen: all)."""
+    by_severity = dict.fromkeys(Severity.values, 0)
+    by_status = dict.fromkeys(AlertStatus.values, 0)
+    rows = queryset.order_by().values_list("severity", "status").annotate(n=Count("id"))
+    for severity, status, count in rows:
+        if not statuses or status in statuses:
+            by_severity[severity] += count
+        if not severities or severity in severities:
+            by_status[status] += count
+    return by_severity, by_status
+
+
+def alert_queue_views(*, user) -> QuerySet[AlertQueueView]:
+    """The user's own saved views of the queue, by name."""
+    return AlertQueueView.objects.filter(user=user).order_by("name")
 
 
 def alerts_as_messages() -> QuerySet[Alert]:

@@ -19,7 +19,8 @@ worker and the ASGI server and measures:
 Right after scoring it times the aggregates' Redis calls when 400 accounts each make 500
 transactions within a minute (bench/hotkeys.py). Before the servers start it also renders the
 case queue page with 10,000 open cases and
-100,000 alerts in this process (bench/cases.py): server time and SQL queries per page, and
+100,000 alerts in this process (bench/cases.py): server time and SQL queries per page, the
+alert queue page with 1,000,000 alerts and each filter alone (bench/alert_queue.py), and
 times one operational-monitor cycle over 20 partners x 90 days of minutes (bench/monitor.py),
 and pages through 100,000 transactions that share one second, 500 a page (bench/paging.py).
 Their set-up writes millions of rows, so the database is then vacuumed and checkpointed: left
@@ -53,6 +54,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from bench import (
+    alert_queue,
     alerts,
     batch,
     cpu,
@@ -122,6 +124,8 @@ def main() -> int:
     hotkeys_result = hotkeys.measure(partner_id=partner_id)
     _say("Measuring the case queue page (10,000 open cases, 100,000 alerts), in process...")
     case_queue_result = case_queue.measure()
+    _say("Measuring the alert queue page (1,000,000 alerts, each filter alone), in process...")
+    alert_queue_result = alert_queue.measure()
     _say("Measuring one operational-monitor cycle (20 partners x 90 days), in process...")
     monitor_result = monitor_cycle.measure()
     _say("Measuring keyset paging: 100,000 transactions in one second, 500 a page, in process...")
@@ -250,6 +254,7 @@ def main() -> int:
     )
     report.emit(document, results)
     case_queue.emit(case_queue_result)  # also bench/results/cases.json
+    alert_queue.emit(alert_queue_result)  # also bench/results/alert_queue.json
     hotkeys.emit(hotkeys_result)  # also bench/results/hotkeys.json
     monitor_cycle.emit(monitor_result)  # also bench/results/monitor.json
     keyset_paging.emit(paging_result)  # also bench/results/paging.json

@@ -91,6 +91,16 @@ class BulkAssignForm(forms.Form):
         self.fields["cases"].valid_value = lambda value: str(value).isdigit()
 
 
+class AlertsForm(forms.Form):
+    """Alerts chosen on the alert queue, by id; the service reports the ones it cannot use."""
+
+    alerts = forms.TypedMultipleChoiceField(coerce=int, choices=(), label="Alerts")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["alerts"].valid_value = _is_id
+
+
 class SarForm(VersionForm):
     indicators = forms.MultipleChoiceField(
         choices=Typology.choices,
@@ -110,3 +120,9 @@ class SarForm(VersionForm):
         widget=forms.Textarea(attrs={"rows": 3}),
         label="Action taken (account frozen, relationship exited ...)",
     )
+
+
+def _is_id(value) -> bool:
+    """A primary key PostgreSQL can compare (a bigint), not just any string of digits."""
+    text = str(value)
+    return text.isdigit() and len(text) <= 18

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.case_queue, name="queue"),
     path("claim-next/", views.case_claim_next, name="claim-next"),
     path("bulk-assign/", views.case_bulk_assign, name="bulk-assign"),
+    path("from-alerts/", views.cases_from_alerts, name="from-alerts"),
     path("<int:pk>/", views.case_detail, name="detail"),
     path("<int:pk>/row/", views.case_row, name="row"),
     path("<int:pk>/attachments/<int:attachment_id>/", views.attachment_download, name="download"),

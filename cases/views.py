@@ -15,7 +15,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_POST
 from . import downloads, selectors, services
 from .filtersets import SAVED_VIEWS, CaseFilterSet, queue_parameters
 from .forms import (
+    AlertsForm,
     ApproveForm,
     AssignForm,
     AttachmentForm,
@@ -144,6 +145,41 @@ def case_bulk_assign(request: HttpRequest) -> HttpResponse:
 def _back_to_queue(request: HttpRequest) -> str:
     query = request.POST.get("next_query", "")
     return f"/cases/?{query}" if query else "/cases/"
+
+
+@require_POST
+@case_page
+def cases_from_alerts(request: HttpRequest) -> HttpResponse:
+    """The alert queue's "open a case from these" (it lives here: alerts know no cases)."""
+    form = AlertsForm(request.POST)
+    back = _back_to_alert_queue(request)
+    if not form.is_valid():
+        messages.error(request, "Nothing was changed. Select the alerts to open a case from.")
+        return redirect(back)
+    try:
+        result = services.cases_open_from_alerts(
+            alert_ids=form.cleaned_data["alerts"], actor=request.user
+        )
+    except services.CasePermissionError as error:
+        messages.error(request, f"Nothing was changed. {error.message}")
+        return redirect(back)
+    except ValidationError as error:
+        messages.error(request, f"Nothing was changed. {' '.join(error.messages)}")
+        return redirect(back)
+    total = len(result.cases) + len(result.failed)
+    cases = ", ".join(f"#{pk}" for pk in sorted(set(result.cases.values())))
+    if result.cases:
+        messages.success(request, f"{len(result.cases)} of {total} alert(s) now in case {cases}.")
+    else:
+        messages.warning(request, f"None of the {total} alert(s) could join a case.")
+    for reason in result.failed.values():
+        messages.error(request, reason)
+    return redirect(back)
+
+
+def _back_to_alert_queue(request: HttpRequest) -> str:
+    query = QueryDict(request.POST.get("next_query", "")).urlencode()
+    return f"/alerts/?{query}" if query else "/alerts/"
 
 
 # --- Case page ---------------------------------------------------------------------------------

@@ -1,7 +1,15 @@
 """Alert services: every write to alerts goes through one of these functions."""
 
 from .actions import AlertStateError, alert_acknowledge, alert_dismiss, alerts_move_into_case
+from .bulk import (
+    MAX_BULK,
+    BulkResult,
+    alerts_bulk_acknowledge,
+    alerts_bulk_dismiss,
+    alerts_bulk_snooze,
+)
 from .hits import AlertChanges, alerts_from_hits, alerts_page_on_call
+from .queue_views import alert_queue_view_delete, alert_queue_view_save
 from .snoozes import SnoozeStateError, snooze_approve, snooze_create, snooze_lift
 from .webhooks import (
     webhook_deliver,
@@ -11,6 +19,13 @@ from .webhooks import (
 )
 
 __all__ = [
+    "alert_queue_view_delete",
+    "alert_queue_view_save",
+    "MAX_BULK",
+    "BulkResult",
+    "alerts_bulk_acknowledge",
+    "alerts_bulk_dismiss",
+    "alerts_bulk_snooze",
     "AlertChanges",
     "AlertStateError",
     "alert_acknowledge",

@@ -12,7 +12,7 @@ All are atomic, lock the case row (``select_for_update``) before they read its s
 from cases.exceptions import CaseConflict, CasePermissionError, CaseStateError
 
 from .evidence import ATTACHMENT_TYPES, case_add_attachment, case_add_note, case_tag
-from .intake import cases_from_alerts
+from .intake import FromAlertsResult, cases_from_alerts, cases_open_from_alerts
 from .reports import sar_draft, sar_edit, sar_export
 from .workflow import (
     BulkAssignResult,
@@ -47,6 +47,8 @@ __all__ = [
     "case_start",
     "case_tag",
     "cases_from_alerts",
+    "cases_open_from_alerts",
+    "FromAlertsResult",
     "closure_needs_approval",
     "sar_draft",
     "sar_edit",

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 from django.db import transaction as db_transaction
 from django.db.models import Q
@@ -25,6 +26,9 @@ from sentinel.db import execute_with_records
 from .. import events, live
 from ..choices import CaseStatus
 from ..models import Case, CaseAlert, CaseEvent, sla_due_at
+from ..permissions import Action, require
+
+MAX_ALERTS_AT_ONCE = 500
 
 Subject = tuple[int, str, str]  # (partner id, customer id or "", account id or "")
 
@@ -92,6 +96,45 @@ def cases_from_alerts(*, alerts: Sequence[Alert]) -> list[Case]:
         writes.flush()
         live.cases_announce(cases=writes.changed)
     return writes.changed
+
+
+@dataclass
+class FromAlertsResult:
+    """Which case each chosen alert is now in, and why the others are not (by alert id)."""
+
+    cases: dict[int, int] = field(default_factory=dict)
+    failed: dict[int, str] = field(default_factory=dict)
+
+
+def cases_open_from_alerts(*, alert_ids: Iterable[int], actor) -> FromAlertsResult:
+    """An investigator's "open a case from these" on the alert queue: each open alert not in a
+    case yet joins its subject's active case, or opens one (``cases_from_alerts``). Alerts in
+    a case already, closed or missing are reported, not touched."""
+    require(actor, Action.CLAIM)  # whoever works cases
+    ids = sorted(set(alert_ids))
+    if len(ids) > MAX_ALERTS_AT_ONCE:
+        raise ValidationError({"alerts": [f"Select at most {MAX_ALERTS_AT_ONCE} alerts."]})
+    result = FromAlertsResult()
+    with db_transaction.atomic():
+        found = Alert.objects.select_related("case_link").in_bulk(ids)
+        joining = []
+        for pk in ids:
+            alert = found.get(pk)
+            if alert is None:
+                result.failed[pk] = f"Alert #{pk} does not exist."
+            elif hasattr(alert, "case_link"):
+                result.failed[pk] = f"Alert #{pk} is already in case #{alert.case_link.case_id}."
+            elif alert.status not in OPEN_STATUSES:
+                result.failed[pk] = f"Alert #{pk} is {alert.status}: only open alerts join a case."
+            else:
+                joining.append(alert)
+        cases_from_alerts(alerts=joining)
+        links = CaseAlert.objects.filter(alert__in=joining).values_list("alert_id", "case_id")
+        result.cases = dict(links)
+        for alert in joining:  # a scorer got there first and the alert closed meanwhile
+            if alert.pk not in result.cases:
+                result.failed[alert.pk] = f"Alert #{alert.pk} changed meanwhile; try again."
+    return result
 
 
 @dataclass
