@@ -14,7 +14,7 @@ from django.utils import timezone
 from ..models import MAX_DISMISS_REASON, MAX_SNOOZE_DAYS, SNOOZE_WITHOUT_APPROVAL_DAYS, Alert
 from .actions import CHANGE_PERMISSION, alert_acknowledge, alert_dismiss
 from .permissions import require
-from .snoozes import ADD_PERMISSION, _snooze_errors, snooze_create
+from .snoozes import ADD_PERMISSION, snooze_create, snooze_problems
 
 MAX_BULK = 500
 
@@ -53,7 +53,7 @@ def alerts_bulk_snooze(*, alert_ids: Iterable[int], actor, days: int, comment: s
         raise ValidationError({"days": [f"A snooze lasts 1 to {MAX_SNOOZE_DAYS} days."]})
     now = timezone.now()
     ends_at = now + timedelta(days=days)
-    errors = _snooze_errors(now=now, ends_at=ends_at, comment=(comment or "").strip())
+    errors = snooze_problems(now=now, ends_at=ends_at, comment=(comment or "").strip())
     if errors:
         raise ValidationError(errors)
     snoozed: dict[tuple, int] = {}

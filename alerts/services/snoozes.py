@@ -40,7 +40,7 @@ def snooze_create(
     require(actor, ADD_PERMISSION, "snooze rules")
     now = timezone.now()
     comment = (comment or "").strip()
-    errors = _snooze_errors(now=now, ends_at=ends_at, comment=comment)
+    errors = snooze_problems(now=now, ends_at=ends_at, comment=comment)
     if errors:
         raise ValidationError(errors)
     with db_transaction.atomic():
@@ -117,7 +117,9 @@ def _state_text(snooze: Snooze) -> str:
     }[snooze.state]
 
 
-def _snooze_errors(*, now: datetime, ends_at: datetime, comment: str) -> dict[str, list[str]]:
+def snooze_problems(*, now: datetime, ends_at: datetime, comment: str) -> dict[str, list[str]]:
+    """What is wrong with a snooze's end and comment, by field (empty: nothing); bulk snoozing
+    checks it before touching any alert."""
     errors: dict[str, list[str]] = {}
     if not comment:
         errors["comment"] = ["A comment is required: say why these hits are expected."]
