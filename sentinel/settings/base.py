@@ -232,6 +232,9 @@ SPECTACULAR_SETTINGS = {
         "CaseStatusEnum": "cases.choices.CaseStatus",
         "DispositionEnum": "cases.choices.Disposition",
         "TypologyEnum": "rules.choices.Typology",
+        "DecisionOutcomeEnum": "rules.choices.DecisionOutcome",
+        "RuleOutcomeEnum": "rules.choices.RuleOutcome",
+        "FeedbackOutcomeEnum": "transactions.choices.PARTNER_OUTCOMES",
     },
 }
 

@@ -28,6 +28,6 @@ class TransactionLabelSerializer(serializers.Serializer):
     weight = serializers.DecimalField(max_digits=3, decimal_places=2)
     occurred_at = serializers.DateTimeField()
     reason = serializers.CharField()
-    actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    actor = serializers.CharField(source="actor.username", allow_null=True, default=None)
     reference = serializers.CharField()
     received_at = serializers.DateTimeField()
