@@ -13,6 +13,14 @@ script is measured rather than abandoned. ``BENCH_HOTKEYS_BASELINE=<git revision
 that revision's ``store.lua`` on the same workload (same request, fresh keys) and checks that
 both answer identically; ``BENCH_HOTKEYS_TRANSACTIONS`` scales the workload down (the baseline
 before the fix took seconds per call), ``BENCH_HOTKEYS_BATCH`` sets the batch size.
+
+A second workload, *long history*, is one account with 40,000 transactions over 35 days
+(about 1,140 a day, a settlement account) whose next 3,000 arrive in batches of 1,000: its key
+alone holds more members than the read budget, so the store reads it in pages and sweeps it
+on the worker (rules.aggregates.paged). It runs twice, with the budget (paged) and with an
+unlimited one (one script call reads the whole key, as before), and reports the longest Redis
+command of each from Redis' slow log (its own execution time, whatever the command), and
+checks that both answer identically.
 """
 
 from __future__ import annotations
@@ -96,6 +104,8 @@ class HotKeysResult:
     # core): how much the figures are inflated by others' load on the box.
     lua_loop_ms: float = 0.0
     problems: list[str] = field(default_factory=list)
+    # Long history: label -> {"longest_command_ms", "commands", "seconds"}.
+    long_history: dict[str, dict] = field(default_factory=dict)
 
     def as_dict(self) -> dict:
         return {
@@ -118,6 +128,12 @@ class HotKeysResult:
                 }
                 for run in self.runs
             ],
+            "long_history": {
+                "workload": f"one account, {LONG_HISTORY:,} events over 35 days, then "
+                f"{LONG_BATCHES} batches of {BATCH:,} on it",
+                "runs": self.long_history,
+                "target_longest_ms": TARGET_MS,
+            },
             "problems": self.problems,
         }
 
@@ -169,7 +185,140 @@ def measure(
         differing = sum(1 for a, b in zip(*answers, strict=True) if a != b)
         if differing:
             result.problems.append(f"{differing} batches answered differently from the baseline")
+    _measure_long_history(result, partner_id, client, specs, scopes)
     return result
+
+
+LONG_HISTORY = 40_000
+LONG_BATCHES = 3
+
+
+def _measure_long_history(result: HotKeysResult, partner_id: int, client, specs, scopes) -> None:
+    """One account's key over the read budget: paged, then in one call, from the slow log."""
+    from django.test import override_settings
+
+    from rules.aggregates import aggregates_record, aggregates_record_and_compute, store
+
+    history, arriving = _long_history_events(partner_id)
+    batches = [arriving[start : start + BATCH] for start in range(0, len(arriving), BATCH)]
+    wanted = [[scopes[event.type] for event in batch] for batch in batches]
+    prefix = store.set_key(partner_id, "", "")[:-1]
+    script = client.register_script(Path(store.__file__).with_name("store.lua").read_text())
+    original = store._script
+    answers = []
+    try:
+        store._script = lambda: _OnClient(script, client)
+        for label, budget in (
+            ("paged above the read budget", store.read_budget()),
+            ("one call per key (unlimited budget)", 10**12),
+        ):
+            store.aggregates_drop(partner_id=partner_id)
+            aggregates_record(history)
+            with override_settings(SENTINEL_AGGREGATE_READ_BUDGET=budget), _SlowLog(client) as log:
+                began = time.perf_counter()
+                answers.append(
+                    [
+                        aggregates_record_and_compute(batch, specs, wanted=subsets)
+                        for batch, subsets in zip(batches, wanted, strict=True)
+                    ]
+                )
+                seconds = time.perf_counter() - began
+            durations = log.durations_ms(prefix)
+            result.long_history[label] = {
+                "longest_command_ms": round(max(durations, default=0.0), 1),
+                "commands": len(durations),
+                "seconds": round(seconds, 2),
+            }
+    finally:
+        store._script = original
+        store.aggregates_drop(partner_id=partner_id)
+    if answers[0] != answers[1]:
+        result.problems.append("long history: paged and one-call answers differ")
+
+
+class _OnClient:
+    """The store's script on the bench's client (no 1 s socket timeout)."""
+
+    def __init__(self, script, client):
+        self.script, self.client = script, client
+
+    def __call__(self, *, keys, args):
+        return self.script(keys=keys, args=args, client=self.client)
+
+
+class _SlowLog:
+    """Redis' slow log recording every command while the block runs (settings restored)."""
+
+    def __init__(self, client):
+        self.client = client
+        self.entries: list[dict] = []
+
+    def __enter__(self):
+        config = self.client.config_get("slowlog-*")
+        self.saved = {name: config[name] for name in ("slowlog-log-slower-than", "slowlog-max-len")}
+        self.client.config_set("slowlog-max-len", 1_000_000)
+        self.client.config_set("slowlog-log-slower-than", 0)
+        self.client.slowlog_reset()
+        return self
+
+    def __exit__(self, *exc):
+        self.client.config_set("slowlog-log-slower-than", -1)
+        self.entries = self.client.slowlog_get(1_000_000)
+        for name, value in self.saved.items():
+            self.client.config_set(name, value)
+        self.client.slowlog_reset()
+        return False
+
+    def durations_ms(self, prefix: str) -> list[float]:
+        """Execution times of the commands that named one of the partner's keys."""
+        wanted = prefix.encode()
+        return [
+            entry["duration"] / 1000
+            for entry in self.entries
+            if any(wanted in part for part in entry["command"].split())
+        ]
+
+
+def _long_history_events(partner_id: int) -> tuple[list, list]:
+    """One account's 35 days of history, and the next LONG_BATCHES x BATCH events on it."""
+    from rules.aggregates import AggregateEvent
+
+    rng = random.Random("long-history")
+    now = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=5)
+    span_ms = 35 * 86_400_000
+    names = [name for name, _ in _TYPES]
+    weights = [weight for _, weight in _TYPES]
+
+    def event(n: int, at: datetime) -> AggregateEvent:
+        type_ = rng.choices(names, weights)[0]
+        counterparty = f"SET{rng.randrange(30_000):06d}"
+        return AggregateEvent(
+            id=f"long-{n}",
+            partner_id=partner_id,
+            occurred_at=at,
+            amount=Decimal(rng.randrange(1, 5_000_00)).scaleb(-2),
+            currency="USD",
+            type=type_,
+            direction="inbound" if type_ in _INBOUND else "outbound",
+            status="approved",
+            channel="api",
+            keys={"account": "SETTLE01", "customer": "SETTLEC01", "counterparty": counterparty},
+            counterparty=counterparty,
+            counterparty_country="US",
+        )
+
+    history = sorted(
+        (
+            event(n, now - timedelta(minutes=10, milliseconds=rng.randrange(span_ms)))
+            for n in range(LONG_HISTORY)
+        ),
+        key=lambda item: item.occurred_at,
+    )
+    arriving = [
+        event(LONG_HISTORY + n, now - timedelta(milliseconds=rng.randrange(600_000)))
+        for n in range(LONG_BATCHES * BATCH)
+    ]
+    return history, arriving
 
 
 class _Timed:
@@ -219,6 +368,13 @@ def emit(result: HotKeysResult) -> None:
     print(f"  Redis ran a bare 10-million-step Lua loop in {result.lua_loop_ms:.0f} ms (~50 idle)")
     for run in result.runs:
         print(f"  {run.summary()}")
+    for label, run in result.long_history.items():
+        print(
+            f"  Long history ({LONG_HISTORY:,} events on one account over 35 days), {label}: "
+            f"longest Redis command {run['longest_command_ms']:.1f} ms over "
+            f"{run['commands']} commands, {run['seconds']:.2f} s for {LONG_BATCHES} batches "
+            f"(target: longest <= {TARGET_MS:.0f} ms)"
+        )
     for problem in result.problems:
         print(f"  PROBLEM: {problem}")
 

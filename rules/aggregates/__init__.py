@@ -42,10 +42,9 @@ while it runs, so a record-and-compute call whose reads would pass a budget
 (``SENTINEL_AGGREGATE_READ_BUDGET`` members, default 5,000) records its events, then computes
 in smaller calls that each read a busy key once (an account in a burst, with its events).
 Recording is chunked too (``RECORD_CHUNK`` events per call). A single key with more members
-in its range than the budget still costs one call in proportion to its size (about 3 µs per
-member here: some 15,000 members, e.g. an account with 430 transactions a day asked for a
-35-day new_counterparties, make a call of about 50 ms); pre-aggregated time buckets for such
-keys are the planned fix (docs/performance.md, "Hot accounts").
+in its span than the budget (an account with hundreds of transactions a day asked for a
+35-day new_counterparties) is read in pages of at most the budget and swept on the worker with
+the same semantics (``paged``), so no call grows with a key's size.
 """
 
 from .events import AggregateEvent, event_from_transaction, normalise_name

@@ -26,6 +26,7 @@ from transactions.choices import Direction
 from transactions.models import Transaction
 from transactions.money import minor_units
 
+from . import paged
 from .events import EVENT_FIELDS, AggregateEvent, epoch_ms, event_from_transaction
 from .specs import FUNCTIONS, KEY_KINDS, MAX_WINDOW_SECONDS, AggregateSpec
 
@@ -294,13 +295,16 @@ def _request(
     mode: str,
     wanted: Sequence[list[int]] | None = None,
     budget: int | None = None,
+    skip: Collection[str] = (),
 ) -> tuple[list[str], str]:
+    """The script's keys and argument; keys in ``skip`` are left out (their specs answer
+    "no value": they are computed from paged reads instead)."""
     keys: dict[str, int] = {}
     rows = []
     prefix = _key_prefix()
     for position, event in enumerate(events):
         indexes = [
-            0 if key is None else keys.setdefault(key, len(keys) + 1)
+            0 if key is None or key in skip else keys.setdefault(key, len(keys) + 1)
             for key in _event_keys(event, prefix)
         ]
         member = _member(event) if mode != "compute" else ""
@@ -342,8 +346,9 @@ def _run(
     mode: str,
     wanted: Sequence[list[int]] | None = None,
     budget: int | None = None,
+    skip: Collection[str] = (),
 ) -> tuple[list[str], bytes]:
-    keys, argument = _request(events, specs, mode, wanted, budget)
+    keys, argument = _request(events, specs, mode, wanted, budget, skip)
     return keys, _script()(keys=keys, args=[argument])
 
 
@@ -399,21 +404,63 @@ def _compute_in_parts(
 ) -> list[bytes]:
     """Compute recorded events in calls that each read about ``budget`` members at most.
 
+    A key over the budget on its own is read in pages and swept on the worker
+    (``_compute_oversized``); the other keys are computed by the script in parts.
     Each call is atomic, not the whole: a concurrent writer's events may be seen by some of
     the parts and not others, as they would by the next batch. The results are the same as
     one call's otherwise.
     """
     width = len(specs)
     flat: list[bytes] = [b""] * (len(events) * width)
-    for part in _parts(events, members, budget):
+    oversized = {key for key, count in members.items() if count > budget}
+    within = {key: count for key, count in members.items() if key not in oversized}
+    for part in _parts(events, within, budget):
         chosen = None if subsets is None else [subsets[position] for position in part]
-        _, raw = _run([events[position] for position in part], specs, "compute", chosen)
+        batch = [events[position] for position in part]
+        _, raw = _run(batch, specs, "compute", chosen, skip=oversized)
         values = raw.split(b";")
         for index, position in enumerate(part):
             flat[position * width : (position + 1) * width] = values[
                 index * width : (index + 1) * width
             ]
+    if oversized:
+        for slot, value in _compute_oversized(events, specs, subsets, oversized, budget):
+            flat[slot] = value.encode()
     return flat
+
+
+def _compute_oversized(
+    events: Sequence[AggregateEvent],
+    specs: tuple[AggregateSpec, ...],
+    subsets: Sequence[list[int]] | None,
+    oversized: set[str],
+    budget: int,
+) -> Iterator[tuple[int, str]]:
+    """(output slot, value) of every spec the events want on an oversized key (rules.aggregates
+    .paged): each such key is read in pages of ``budget`` members, never in one long call."""
+    retention_ms = retention_days() * 86_400_000
+    rows = [_spec_row(spec, retention_ms) for spec in specs]
+    prefix = _key_prefix()
+    width = len(specs)
+    jobs: dict[str, dict[int, list[paged.Job]]] = {}
+    for position, event in enumerate(events):
+        t = epoch_ms(event.occurred_at)
+        wanted = range(width) if subsets is None else subsets[position]
+        for kind, key in enumerate(_event_keys(event, prefix), start=1):
+            if key not in oversized:
+                continue
+            on_key = jobs.setdefault(key, {})
+            for j in wanted:
+                if rows[j][1] == kind:
+                    job = paged.Job(t, event.currency, position * width + j)
+                    on_key.setdefault(j, []).append(job)
+    client = get_redis()
+    for key, by_spec in jobs.items():
+        sweeps = [
+            (paged.PagedSpec.from_row(rows[j]), sorted(items, key=lambda job: job.t))
+            for j, items in by_spec.items()
+        ]
+        yield from paged.compute_key(client, key, sweeps, budget)
 
 
 def _parts(
