@@ -9,8 +9,9 @@ earlier) than the one before, so following the money always ends, also round a r
 Each hop reads one range of one index (``tx_partner_originator_time`` forward,
 ``tx_partner_beneficiary_time`` backward), one partner's transactions only, the largest
 amounts first (amounts compared as numbers, whatever their currency), at most ``limit`` of
-them; ``more`` counts the ones left out, up to ``MORE_CAP``. Failed and denied transactions
-moved no money and are left out; reversed ones are shown with their status.
+them; ``more`` counts the ones left out. A hop of more than ``SCAN_CAP`` transactions (a hot
+account) ranks the ``SCAN_CAP`` nearest in time and says so (``ranked_all`` false). Failed
+and denied transactions moved no money and are left out; reversed ones show their status.
 
 Nodes are accounts: the partner's own (``customer``), or outside counterparties (``outside``)
 by account id, else by name (a name-only node cannot be followed further). A node's id is the
@@ -33,7 +34,9 @@ from .models import Account, PartnerBank, Transaction
 from .money import format_amount
 
 MOVED_MONEY = (TransactionStatus.APPROVED, TransactionStatus.REVERSED)
-MORE_CAP = 999  # "+999 more" is as useful as an exact count, and bounds the count's cost
+# A hop ranks at most this many transactions by amount, the nearest in time to where it starts:
+# a bound on its cost whatever the account's volume (about 50 ms at the cap).
+SCAN_CAP = 5000
 START_LIMIT = 25  # alerted transactions drawn at the start, largest first
 _FIELDS = (
     "id",
@@ -76,6 +79,7 @@ class MoneyFlow:
     nodes: list[FlowNode] = field(default_factory=list)
     edges: list[FlowEdge] = field(default_factory=list)
     more: int = 0  # transactions of this hop (or alerted ones) not shown
+    ranked_all: bool = True  # False: over SCAN_CAP in the hop, the largest of the nearest shown
 
 
 def money_flow_start(
@@ -107,19 +111,33 @@ def money_flow_hop(
         rows = moved.filter(
             originator_account_id=account, occurred_at__gt=at, occurred_at__lte=at + horizon
         )
+        nearest_first = ("occurred_at", "id")
     else:
         rows = moved.filter(
             beneficiary_account_id=account, occurred_at__lt=at, occurred_at__gte=at - horizon
         )
-    shown = list(rows.only(*_FIELDS).order_by("-amount", "occurred_at", "id")[:limit])
-    more = 0
-    if len(shown) == limit:
-        more = rows.order_by()[: limit + MORE_CAP].count() - limit
-    return _flow(partner, shown, more=more)
+        nearest_first = ("-occurred_at", "-id")
+    # Rank the nearest SCAN_CAP in time, not the whole range: a hot account's month can be
+    # 100,000 transactions, and ranking them all is a heap read per row (docs/cases.md).
+    nearest = rows.only(*_FIELDS).order_by(*nearest_first)[:SCAN_CAP]
+    sql, params = nearest.query.sql_with_params()
+    largest = "SELECT * FROM ({}) AS nearest ORDER BY amount DESC, occurred_at, id LIMIT %s"
+    shown = list(Transaction.objects.raw(largest.format(sql), (*params, limit)))
+    total = len(shown)
+    if total == limit:
+        total = rows.order_by()[: SCAN_CAP + 1].count()
+    return _flow(
+        partner, shown, more=min(total, SCAN_CAP) - len(shown), ranked_all=total <= SCAN_CAP
+    )
 
 
 def _flow(
-    partner: PartnerBank, transactions: Sequence[Transaction], *, more: int, alerted: bool = False
+    partner: PartnerBank,
+    transactions: Sequence[Transaction],
+    *,
+    more: int,
+    alerted: bool = False,
+    ranked_all: bool = True,
 ) -> MoneyFlow:
     parties = [(_party(tx, "originator"), _party(tx, "beneficiary")) for tx in transactions]
     accounts = {party[1] for pair in parties for party in pair if party[1]}
@@ -139,7 +157,7 @@ def _flow(
         FlowEdge(tx, source[0], target[0], alerted)
         for tx, (source, target) in zip(transactions, parties, strict=True)
     ]
-    return MoneyFlow(nodes=list(nodes.values()), edges=edges, more=more)
+    return MoneyFlow(nodes=list(nodes.values()), edges=edges, more=more, ranked_all=ranked_all)
 
 
 def _party(tx: Transaction, side: str) -> tuple[str, str, str]:
@@ -179,6 +197,8 @@ def money_flow_json(flow: MoneyFlow) -> dict[str, Any]:
         ],
         "edges": [_edge_json(edge, labels) for edge in flow.edges],
         "more": flow.more,
+        "ranked_all": flow.ranked_all,
+        "scan_cap": SCAN_CAP,
     }
 
 

@@ -22,13 +22,13 @@
   if (!start || !start.edges || !start.edges.length) return;
 
   var SVG = "http://www.w3.org/2000/svg";
-  var COLUMN = 250, ROW = 64, WIDTH = 178, HEIGHT = 40, PAD = 28, HANDLE = 9;
+  var COLUMN = 320, ROW = 64, WIDTH = 176, HEIGHT = 40, PAD = 28, HANDLE = 9;
   var hopUrl = view.getAttribute("data-hop-url");
   var status = document.getElementById("money-flow-status");
   var tableBody = document.querySelector("#money-flow-table tbody");
-  var nodes = {}; // id → {id, label, kind, account, column, order, root}
+  var nodes = {}; // id → {id, label, kind, account, column, order, root, addedBy}
   var edges = {}; // transaction id → edge data + {addedBy: "<node id>|<direction>" or null}
-  var opened = {}; // "<node id>|<direction>" → {more: n} once that hop is in the view
+  var opened = {}; // "<node id>|<direction>" → {more, column, parent: the hop that brought the node}
   var loading = {};
   var order = 0;
 
@@ -36,11 +36,11 @@
     if (status) status.textContent = text;
   }
 
-  function addNode(node, column, root) {
+  function addNode(node, column, addedBy) {
     if (nodes[node.id]) return false;
     nodes[node.id] = {
       id: node.id, label: node.label, kind: node.kind, account: node.account,
-      column: column, order: order++, root: !!root
+      column: column, order: order++, root: !addedBy, addedBy: addedBy || null
     };
     return true;
   }
@@ -50,8 +50,8 @@
   start.nodes.forEach(function (node) { startNodes[node.id] = node; });
   start.edges.slice().sort(byTime).forEach(function (edge) {
     var payer = nodes[edge.source], payee = nodes[edge.target];
-    if (!payer) addNode(startNodes[edge.source], payee ? payee.column - 1 : 0, true);
-    if (!payee) addNode(startNodes[edge.target], nodes[edge.source].column + 1, true);
+    if (!payer) addNode(startNodes[edge.source], payee ? payee.column - 1 : 0, null);
+    if (!payee) addNode(startNodes[edge.target], nodes[edge.source].column + 1, null);
     edges[edge.id] = Object.assign({ addedBy: null }, edge);
   });
 
@@ -126,16 +126,21 @@
     hop.edges.forEach(function (edge) {
       if (edges[edge.id]) return;
       var otherId = direction === "forward" ? edge.target : edge.source;
-      if (!addNode(byId[otherId], column) && otherId !== nodeId) rings.push(nodes[otherId].label);
+      if (!addNode(byId[otherId], column, key) && otherId !== nodeId) rings.push(nodes[otherId].label);
       edges[edge.id] = Object.assign({ addedBy: key }, edge);
       added += 1;
     });
-    opened[key] = { more: hop.more, column: column };
+    opened[key] = { more: hop.more, ranked_all: hop.ranked_all !== false, column: column, parent: from.addedBy };
     var words = direction === "forward" ? "out of " + from.label + " after " : "into " + from.label + " before ";
     var text = added
       ? added + " transaction" + (added === 1 ? "" : "s") + " " + words + describeTime(at) + "."
       : "No further transactions " + words + describeTime(at) + ".";
-    if (hop.more) text += " " + hop.more + " smaller one" + (hop.more === 1 ? "" : "s") + " not shown.";
+    if (hop.ranked_all === false) {
+      text += " Over " + hop.scan_cap.toLocaleString("en") + " in this hop: the largest of the " +
+        hop.scan_cap.toLocaleString("en") + " nearest in time are shown, " + hop.more + " more of them not.";
+    } else if (hop.more) {
+      text += " " + hop.more + " smaller one" + (hop.more === 1 ? "" : "s") + " not shown.";
+    }
     if (rings.length) text += " The money comes back to " + unique(rings).join(", ") + ", already in the view: a ring.";
     say(text);
     render(key);
@@ -145,24 +150,31 @@
     return list.filter(function (item, index) { return list.indexOf(item) === index; });
   }
 
-  // Folding a hop removes its transactions, then every account no longer linked to anything
-  // (and the hops opened from those accounts).
+  // Folding a hop removes its transactions and the hops opened from the accounts it brought
+  // in, then those accounts, unless a transaction still in the view links them.
   function fold(key) {
-    var pending = [key];
-    while (pending.length) {
-      var current = pending.pop();
-      delete opened[current];
-      Object.keys(edges).forEach(function (id) {
-        if (edges[id].addedBy === current) delete edges[id];
-      });
-      Object.keys(nodes).forEach(function (id) {
-        if (nodes[id].root || edgesOf(id).length) return;
-        delete nodes[id];
-        ["forward", "backward"].forEach(function (direction) {
-          if (opened[id + "|" + direction]) pending.push(id + "|" + direction);
-        });
+    var doomed = {};
+    doomed[key] = true;
+    var grew = true;
+    while (grew) {
+      grew = false;
+      Object.keys(opened).forEach(function (other) {
+        if (!doomed[other] && doomed[opened[other].parent]) {
+          doomed[other] = true;
+          grew = true;
+        }
       });
     }
+    Object.keys(edges).forEach(function (id) {
+      if (doomed[edges[id].addedBy]) delete edges[id];
+    });
+    Object.keys(nodes).forEach(function (id) {
+      if (!doomed[nodes[id].addedBy]) return;
+      var still = edgesOf(id)[0];
+      if (still) nodes[id].addedBy = still.addedBy;
+      else delete nodes[id];
+    });
+    Object.keys(doomed).forEach(function (gone) { delete opened[gone]; });
   }
 
   function element(name, attributes, text) {
@@ -190,7 +202,7 @@
     Object.keys(opened).forEach(function (key) {
       if (!opened[key].more) return;
       var column = opened[key].column;
-      var box = { id: "more:" + key, more: opened[key].more, key: key, column: column };
+      var box = { id: "more:" + key, more: opened[key].more, all: opened[key].ranked_all, key: key, column: column };
       (columns[column] = columns[column] || []).push(box);
       boxes.push(box);
     });
@@ -242,11 +254,11 @@
     svg.appendChild(path);
     var mid = [0, 1].map(function (i) { return (p0[i] + 3 * p1[i] + 3 * p2[i] + p3[i]) / 8; });
     var label = element("text", {
-      x: mid[0], y: mid[1] - 3, "text-anchor": "middle", "class": "mf-edge-label",
+      x: mid[0], y: mid[1] - 5, "text-anchor": "middle", "class": "mf-edge-label",
       "data-transaction-id": edge.id
     });
     label.appendChild(element("tspan", { x: mid[0], "class": "mf-amount" }, edge.amount + " " + edge.currency));
-    label.appendChild(element("tspan", { x: mid[0], dy: "1.1em", "class": "mf-date" }, edge.date));
+    label.appendChild(element("tspan", { x: mid[0], dy: "1.35em", "class": "mf-date" }, edge.date));
     labels.push(label);
   }
 
@@ -328,7 +340,7 @@
       var g = element("g", { "class": "mf-more", "data-key": box.key });
       g.appendChild(element("rect", { x: box.x, y: box.y, width: WIDTH, height: HEIGHT, rx: 6 }));
       g.appendChild(element("text", { x: box.x + 10, y: box.y + HEIGHT / 2 + 4 },
-        "+" + box.more + " more (smaller)"));
+        "+" + box.more + (box.all ? " more (smaller)" : " more nearby, and others")));
       svg.appendChild(g);
     });
     Object.keys(nodes).forEach(function (id) { drawNode(nodes[id], svg); });

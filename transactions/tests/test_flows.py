@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from transactions import flows
 from transactions.flows import (
     FlowDirection,
     money_flow_hop,
@@ -176,6 +177,21 @@ def test_a_hop_shows_the_largest_few_and_counts_the_rest(partner):
     assert len(hop(partner, "B", FORWARD, day(0))["edges"]) == 10
 
 
+def test_a_hot_accounts_hop_ranks_the_nearest_in_time_and_says_so(partner, monkeypatch):
+    # Given B paid eight times after day 0, the largest last, and a scan cap of six
+    monkeypatch.setattr(flows, "SCAN_CAP", 6)
+    for n in range(8):
+        pay(partner, "B", f"T{n}", on=1 + n, amount=f"{100 + n}.00")
+
+    forward = hop(partner, "B", FORWARD, day(0), limit=2)
+    backward = hop(partner, "T7", BACKWARD, day(30), limit=2)
+
+    # Then the two largest of the six nearest show, and the view says the rest went unranked
+    assert [edge["amount"] for edge in forward["edges"]] == ["105.00", "104.00"]
+    assert (forward["more"], forward["ranked_all"]) == (4, False)
+    assert (backward["more"], backward["ranked_all"]) == (0, True)
+
+
 def test_only_the_partners_own_transactions(partner):
     # Given another partner's customers use the same account ids
     pay(partner, "B", "C", on=1, amount="700.00")
@@ -187,12 +203,13 @@ def test_only_the_partners_own_transactions(partner):
     assert hop(partner, "B", BACKWARD, day(0))["edges"] == []
     # An alerted transaction of another partner is never a start either
     foreign = Transaction.objects.get(partner=other, originator_account_id="B")
-    assert money_flow_json(start_of(partner, [foreign])) == {"nodes": [], "edges": [], "more": 0}
+    assert money_flow_json(start_of(partner, [foreign]))["edges"] == []
 
 
 def test_no_transactions_is_an_empty_hop(partner):
-    assert hop(partner, "nobody", FORWARD, day(0)) == {"nodes": [], "edges": [], "more": 0}
-    assert hop(partner, "nobody", BACKWARD, day(0)) == {"nodes": [], "edges": [], "more": 0}
+    for direction in (FORWARD, BACKWARD):
+        flow = hop(partner, "nobody", direction, day(0))
+        assert (flow["nodes"], flow["edges"], flow["more"]) == ([], [], 0)
 
 
 def test_money_that_never_moved_is_left_out(partner):
