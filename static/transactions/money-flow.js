@@ -45,10 +45,17 @@
     return true;
   }
 
-  // The alerted transactions, oldest first: payers one column left of what they paid.
   var startNodes = {};
   start.nodes.forEach(function (node) { startNodes[node.id] = node; });
+  // The alerted transactions grouped by beneficiary (the earliest paid first), oldest first
+  // within: payers of one account sit together, one column left of what they paid.
+  var firstPaid = {};
   start.edges.slice().sort(byTime).forEach(function (edge) {
+    if (!(edge.target in firstPaid)) firstPaid[edge.target] = Object.keys(firstPaid).length;
+  });
+  start.edges.slice().sort(function (a, b) {
+    return firstPaid[a.target] - firstPaid[b.target] || byTime(a, b);
+  }).forEach(function (edge) {
     var payer = nodes[edge.source], payee = nodes[edge.target];
     if (!payer) addNode(startNodes[edge.source], payee ? payee.column - 1 : 0, null);
     if (!payee) addNode(startNodes[edge.target], nodes[edge.source].column + 1, null);
@@ -130,7 +137,10 @@
       edges[edge.id] = Object.assign({ addedBy: key }, edge);
       added += 1;
     });
-    opened[key] = { more: hop.more, ranked_all: hop.ranked_all !== false, column: column, parent: from.addedBy };
+    opened[key] = {
+      node: nodeId, more: hop.more, ranked_all: hop.ranked_all !== false, column: column,
+      parent: from.addedBy
+    };
     var words = direction === "forward" ? "out of " + from.label + " after " : "into " + from.label + " before ";
     var text = added
       ? added + " transaction" + (added === 1 ? "" : "s") + " " + words + describeTime(at) + "."
@@ -190,7 +200,9 @@
     return text.length > length ? text.slice(0, length - 1) + "…" : text;
   }
 
-  // Columns by hop, rows by arrival within a column; "+N more" boxes end their column.
+  // Columns by hop. The columns nearest the start are placed first; in each, an account sits
+  // level with the accounts it is linked to that are already placed (their mean height), in
+  // that order, so a hop opens beside the account it came from; "+N more" ends its hop.
   function layout() {
     var columns = {};
     var ids = Object.keys(nodes).sort(function (a, b) { return nodes[a].order - nodes[b].order; });
@@ -202,28 +214,53 @@
     Object.keys(opened).forEach(function (key) {
       if (!opened[key].more) return;
       var column = opened[key].column;
-      var box = { id: "more:" + key, more: opened[key].more, all: opened[key].ranked_all, key: key, column: column };
+      var box = {
+        id: "more:" + key, more: opened[key].more, all: opened[key].ranked_all, key: key,
+        column: column, from: opened[key].node
+      };
       (columns[column] = columns[column] || []).push(box);
       boxes.push(box);
     });
+    var linked = {};
+    Object.keys(edges).forEach(function (id) {
+      var edge = edges[id];
+      (linked[edge.source] = linked[edge.source] || []).push(edge.target);
+      (linked[edge.target] = linked[edge.target] || []).push(edge.source);
+    });
     var numbers = Object.keys(columns).map(Number);
     var first = Math.min.apply(null, numbers);
-    var rows = 0;
-    numbers.forEach(function (column) {
-      columns[column].forEach(function (item, row) {
-        item.x = PAD + (column - first) * COLUMN;
-        item.y = PAD + row * ROW;
+    var distance = function (column) { return column < 0 ? -column : Math.max(0, column - 1); };
+    var placed = {}, bottom = 0;
+    numbers.sort(function (a, b) { return distance(a) - distance(b) || a - b; }).forEach(function (column) {
+      var items = columns[column];
+      items.forEach(function (item, index) {
+        var heights = item.from !== undefined
+          ? [placed[item.from] + ROW / 2]
+          : (linked[item.id] || []).filter(function (id) { return id in placed; })
+            .map(function (id) { return placed[id]; });
+        item.want = heights.length
+          ? heights.reduce(function (sum, y) { return sum + y; }, 0) / heights.length
+          : Infinity;
+        item.index = index;
       });
-      rows = Math.max(rows, columns[column].length);
+      items.sort(function (a, b) { return a.want - b.want || a.index - b.index; });
+      var next = PAD;
+      items.forEach(function (item) {
+        item.x = PAD + (column - first) * COLUMN;
+        item.y = isFinite(item.want) ? Math.max(next, item.want) : next;
+        next = item.y + ROW;
+        if (item.from === undefined) placed[item.id] = item.y;
+      });
+      bottom = Math.max(bottom, next);
     });
     return {
       boxes: boxes,
       width: PAD * 2 + (Math.max.apply(null, numbers) - first) * COLUMN + WIDTH,
-      height: PAD * 2 + rows * ROW + 70
+      height: bottom + PAD + 70
     };
   }
 
-  function arrow(edge, pairIndex, svg, labels) {
+  function arrow(edge, pairIndex, svg, labels, degree) {
     var from = nodes[edge.source], to = nodes[edge.target];
     var shift = pairIndex * 16;
     var p0, p1, p2, p3;
@@ -252,13 +289,22 @@
     path.appendChild(element("title", {}, edge.source_label + " → " + edge.target_label + ": " +
       edge.amount + " " + edge.currency + " on " + edge.date + " (" + edge.type + ", " + edge.external_id + ")"));
     svg.appendChild(path);
-    var mid = [0, 1].map(function (i) { return (p0[i] + 3 * p1[i] + 3 * p2[i] + p3[i]) / 8; });
+    // Where many arrows meet an account, each label sits at its arrow's other, single end.
+    var spot = [0, 1].map(function (i) { return (p0[i] + 3 * p1[i] + 3 * p2[i] + p3[i]) / 8; });
+    var anchor = "middle";
+    if (to.column > from.column && !pairIndex && degree.into[edge.target] > 1) {
+      spot = [p0[0] + 6, p0[1]];
+      anchor = "start";
+    } else if (to.column > from.column && !pairIndex && degree.outOf[edge.source] > 1) {
+      spot = [p3[0] - 8, p3[1]];
+      anchor = "end";
+    }
     var label = element("text", {
-      x: mid[0], y: mid[1] - 5, "text-anchor": "middle", "class": "mf-edge-label",
+      x: spot[0], y: spot[1] - 5, "text-anchor": anchor, "class": "mf-edge-label",
       "data-transaction-id": edge.id
     });
-    label.appendChild(element("tspan", { x: mid[0], "class": "mf-amount" }, edge.amount + " " + edge.currency));
-    label.appendChild(element("tspan", { x: mid[0], dy: "1.35em", "class": "mf-date" }, edge.date));
+    label.appendChild(element("tspan", { x: spot[0], "class": "mf-amount" }, edge.amount + " " + edge.currency));
+    label.appendChild(element("tspan", { x: spot[0], dy: "1.35em", "class": "mf-date" }, edge.date));
     labels.push(label);
   }
 
@@ -330,11 +376,16 @@
     defs.appendChild(marker);
     svg.appendChild(defs);
 
-    var labels = [], pairs = {};
+    var labels = [], pairs = {}, degree = { into: {}, outOf: {} };
+    Object.keys(edges).forEach(function (id) {
+      var edge = edges[id];
+      degree.into[edge.target] = (degree.into[edge.target] || 0) + 1;
+      degree.outOf[edge.source] = (degree.outOf[edge.source] || 0) + 1;
+    });
     Object.keys(edges).map(function (id) { return edges[id]; }).sort(byTime).forEach(function (edge) {
       var pair = edge.source + ">" + edge.target;
       pairs[pair] = (pairs[pair] || 0) + 1;
-      arrow(edge, pairs[pair] - 1, svg, labels);
+      arrow(edge, pairs[pair] - 1, svg, labels, degree);
     });
     size.boxes.forEach(function (box) {
       var g = element("g", { "class": "mf-more", "data-key": box.key });
