@@ -54,6 +54,12 @@ class MoneyFlowHopForm(forms.Form):
         },
     )
 
+    def clean_at(self):
+        at = self.cleaned_data["at"]
+        if not 1900 <= at.year <= 2999:  # a horizon away from it must still be a date
+            raise forms.ValidationError("The time is between the years 1900 and 2999.")
+        return at
+
     def problems(self) -> str:
         """Every error, one sentence per parameter: the 400's message."""
         return " ".join(f"{name}: {' '.join(errors)}" for name, errors in self.errors.items())

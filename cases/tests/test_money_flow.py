@@ -106,6 +106,10 @@ def test_only_the_cases_partner_transactions(case):
             "at: The time is an ISO 8601 date and time",
         ),
         (
+            {"account": "B9", "direction": "backward", "at": "0001-01-02T00:00:00Z"},
+            "at: The time is between the years 1900 and 2999.",
+        ),
+        (
             {"account": "x" * 65, "direction": "forward", "at": "2026-03-01T12:00:00Z"},
             "account: An account id has at most 64 characters.",
         ),
