@@ -258,6 +258,10 @@ SENTINEL_AGGREGATE_RETENTION_DAYS = int(os.environ.get("SENTINEL_AGGREGATE_RETEN
 # A rolling-aggregate call that would read more members than this (hot accounts) records its
 # events, then computes in smaller calls that each read a busy key once (rules.aggregates).
 SENTINEL_AGGREGATE_READ_BUDGET = int(os.environ.get("SENTINEL_AGGREGATE_READ_BUDGET", "5000"))
+# Money-flow view (transactions.flows): how far after (or before) a transaction a hop looks,
+# and how many transactions one hop shows, largest first (the rest are "+N more").
+SENTINEL_MONEY_FLOW_HORIZON_DAYS = int(os.environ.get("SENTINEL_MONEY_FLOW_HORIZON_DAYS", "30"))
+SENTINEL_MONEY_FLOW_FAN_OUT = 10
 SENTINEL_ENCRYPTION_KEY = os.environ.get("SENTINEL_ENCRYPTION_KEY", "")
 # Operational monitor: how far back each aggregation run re-reads already-seen transactions,
 # so one that commits later than a newer one is still counted (docs/monitor.md).
