@@ -252,12 +252,18 @@ SENTINEL_PROFILE_SHARDS = int(os.environ.get("SENTINEL_PROFILE_SHARDS", "2"))
 SENTINEL_FEATURE_PROVIDERS = [
     "rules.features.profile.ProfileFeatures",
     "rules.features.aggregates.AggregateFeatures",
+    "rules.features.currency.CurrencyFeatures",
 ]
 # How far back rolling aggregates keep events (rule windows are at most 31 days).
 SENTINEL_AGGREGATE_RETENTION_DAYS = int(os.environ.get("SENTINEL_AGGREGATE_RETENTION_DAYS", "35"))
 # A rolling-aggregate call that would read more members than this (hot accounts) records its
 # events, then computes in smaller calls that each read a busy key once (rules.aggregates).
 SENTINEL_AGGREGATE_READ_BUDGET = int(os.environ.get("SENTINEL_AGGREGATE_READ_BUDGET", "5000"))
+# A conversion uses the rate of the transaction's date, else the latest one published at most
+# this many days before (weekends, holidays); older than that, the amount has no rate.
+SENTINEL_EXCHANGE_RATE_MAX_AGE_DAYS = int(
+    os.environ.get("SENTINEL_EXCHANGE_RATE_MAX_AGE_DAYS", "7")
+)
 SENTINEL_ENCRYPTION_KEY = os.environ.get("SENTINEL_ENCRYPTION_KEY", "")
 # Operational monitor: how far back each aggregation run re-reads already-seen transactions,
 # so one that commits later than a newer one is still counted (docs/monitor.md).
