@@ -3,8 +3,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from transactions.models import Transaction
 from transactions.money import format_amount
-from transactions.selectors import Conversion, NoRate
+from transactions.selectors import Conversion, NoRate, transactions_amount_base
 
 from .base import FeatureBatch, FeatureField, FeatureProvider
 
@@ -43,8 +46,17 @@ class CurrencyFeatures(FeatureProvider):
         ]
 
 
+def currency_fields_of(transactions: Sequence[Transaction]) -> list[dict[str, object]]:
+    """The provider's fields for transactions scored outside the pipeline (back-tests and
+    "try it", which build their own context): the same values, the same queries."""
+    return [
+        currency_fields(tx.amount, tx.currency, conversion)
+        for tx, conversion in zip(transactions, transactions_amount_base(transactions), strict=True)
+    ]
+
+
 def currency_fields(amount, currency: str, conversion: Conversion | NoRate) -> dict[str, object]:
-    """The provider's fields for one transaction (also for back-tests and "try it")."""
+    """The provider's fields for one transaction."""
     if not conversion:
         return {
             "amount_base": None,
