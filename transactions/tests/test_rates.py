@@ -308,7 +308,7 @@ def test_transactions_convert_into_their_partners_reporting_currency(ecb_rates):
             amount=amount, currency=currency, occurred_at=saturday.isoformat()
         )
         assert transaction_ingest(partner=partner, payload=payload).status == "created"
-    transactions = list(Transaction.objects.order_by("id"))
+    transactions = list(Transaction.objects.order_by("external_id"))
 
     base = transactions_amount_base(transactions)
 
