@@ -326,11 +326,10 @@ def transactions_amount_base(transactions: Sequence[Transaction]) -> list[Conver
 
 
 def _reporting_currencies(transactions: Sequence[Transaction]) -> dict[int, str]:
-    known = {
-        tx.partner_id: tx.partner.reporting_currency
-        for tx in transactions
-        if Transaction.partner.is_cached(tx)
-    }
+    known: dict[int, str] = {}
+    for tx in transactions:
+        if tx.partner_id not in known and Transaction.partner.is_cached(tx):
+            known[tx.partner_id] = tx.partner.reporting_currency
     missing = {tx.partner_id for tx in transactions} - set(known)
     if missing:
         known.update(

@@ -37,7 +37,7 @@ class CurrencyFeatures(FeatureProvider):
     )
     needs = frozenset({"database"})
     in_request = True
-    budget_us = 20
+    budget_us = 30  # measured: 22 µs per transaction in batches of 500 (one query), 2 cores busy
 
     def values(self, batch: FeatureBatch) -> list[dict[str, object]]:
         return [
