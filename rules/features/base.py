@@ -62,7 +62,8 @@ class FeatureProvider(ABC):
     and scoring pick it up with no other change.
 
     - ``name``: short and unique; also the namespace of its fields ("network" for
-      ``network.in_cycle``) and the label of its failures.
+      ``network.in_cycle``) and the label of its failures. A field may be a plain name
+      (``amount_base``) when it is a property of the transaction itself.
     - ``fields``: what it offers the rule language (empty for the aggregate functions, which
       are parametric and compile to specs).
     - ``needs``: what it reads besides the transaction ("profile": the profile stage's output;
