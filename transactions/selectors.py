@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 
 from django.conf import settings
@@ -307,9 +307,10 @@ def amount_converted(
     return amounts_converted([(amount, currency, to_currency, on_date)])[0]
 
 
-def transaction_date(tx: Transaction) -> date:
-    """The day whose exchange rate converts the transaction: the UTC date it occurred."""
-    return tx.occurred_at.astimezone(UTC).date()
+def rate_date(moment: datetime) -> date:
+    """The day whose exchange rate converts an amount that moved at ``moment``: its UTC
+    date (for rules' amount_base and SARs alike)."""
+    return moment.astimezone(UTC).date()
 
 
 def transactions_amount_base(transactions: Sequence[Transaction]) -> list[Conversion | NoRate]:
@@ -319,7 +320,7 @@ def transactions_amount_base(transactions: Sequence[Transaction]) -> list[Conver
     currencies = _reporting_currencies(transactions)
     return amounts_converted(
         [
-            (tx.amount, tx.currency, currencies[tx.partner_id], transaction_date(tx))
+            (tx.amount, tx.currency, currencies[tx.partner_id], rate_date(tx.occurred_at))
             for tx in transactions
         ]
     )

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Protocol, runtime_checkable
 
@@ -28,7 +28,7 @@ from django.utils import timezone
 from rules.choices import Typology
 from transactions.models import Account as AccountRow
 from transactions.models import Customer, Transaction
-from transactions.selectors import AppliedRate, RateBook
+from transactions.selectors import AppliedRate, RateBook, rate_date
 
 from .document import (
     Account,
@@ -181,8 +181,8 @@ def sar_source_from_transactions(
     """A SarSource for a partner's customer, from the database.
 
     ``transactions`` (a queryset or list) defaults to the transactions on the customer's accounts,
-    optionally within ``since``/``until``, oldest first, at most ``limit``. Three queries: the
-    customer with its accounts, the transactions, and which counterparty accounts are also the
+    optionally within ``since``/``until``, oldest first, at most ``limit``. Four queries: the
+    customer with its accounts, the transactions, which counterparty accounts are also the
     partner's clients, and the stored exchange rates into the report's currency (the
     partner's reporting currency unless ``currency_code_local`` is given). ``options`` go to
     SarSource (``report_code``, ``currency_code_local``, ``submission_date``, ``title``).
@@ -218,7 +218,7 @@ def sar_source_from_transactions(
     )
     local = options.pop("currency_code_local", None) or partner.reporting_currency
     rates = stored_exchange_rates(
-        ((_get_currency(tx), _day(_get_occurred(tx))) for tx in transactions), local
+        ((_get_currency(tx), rate_date(_get_occurred(tx))) for tx in transactions), local
     )
     client_accounts = dict.fromkeys(accounts, customer_external_id)
     if counterparty_accounts:
@@ -264,12 +264,12 @@ def sar_document_convert(doc: SarDocument, rates: Mapping[tuple[str, date], Appl
     gets no local amount, which the export refuses by name."""
     local = doc.currency_code_local
     for tx in doc.transactions:
-        _convert(tx, local, rates.get((tx.currency, _day(tx.date_transaction))))
+        _convert(tx, local, rates.get((tx.currency, rate_date(tx.date_transaction))))
 
 
 def document_rate_needs(doc: SarDocument) -> list[tuple[str, date]]:
     """(currency, day) of each transaction: what ``stored_exchange_rates`` is asked for."""
-    return [(tx.currency, _day(tx.date_transaction)) for tx in doc.transactions]
+    return [(tx.currency, rate_date(tx.date_transaction)) for tx in doc.transactions]
 
 
 def _convert(tx: ReportTransaction, local: str, rate: AppliedRate | None) -> None:
@@ -283,11 +283,6 @@ def _convert(tx: ReportTransaction, local: str, rate: AppliedRate | None) -> Non
         tx.amount_local = rate.convert(tx.amount).amount
         tx.exchange_rate, tx.exchange_rate_date = rate.rate, rate.date
         tx.exchange_rate_source = rate.source
-
-
-def _day(moment: datetime) -> date:
-    """The day whose rate converts a transaction: its UTC date, as for amount_base."""
-    return moment.astimezone(UTC).date()
 
 
 # --- The pre-fill ------------------------------------------------------------------------------
@@ -368,7 +363,7 @@ def _transaction(row: dict, source: SarSource, local: str, book: _PartyBook) -> 
         t_from=book.side(row, "originator", cash=from_cash, currency=currency),
         t_to=book.side(row, "beneficiary", cash=to_cash, currency=currency),
     )
-    rate = source.rates.get((currency, _day(row["occurred_at"])))
+    rate = source.rates.get((currency, rate_date(row["occurred_at"])))
     _convert(report_transaction, local, rate)
     return report_transaction
 

@@ -8,7 +8,6 @@ check the bytes of an export. Each raises :class:`SarValidationError` listing ev
 from __future__ import annotations
 
 import json
-from datetime import UTC
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -16,6 +15,7 @@ from typing import TYPE_CHECKING
 from lxml import etree
 
 from transactions.money import CURRENCIES
+from transactions.selectors import rate_date
 
 if TYPE_CHECKING:
     from .document import SarDocument
@@ -135,7 +135,7 @@ def document_problems(doc: SarDocument) -> list[str]:
     for index, tx in enumerate(doc.transactions):
         where = f"transaction {index + 1} ({tx.transactionnumber})"
         if tx.amount_local is None:
-            day = tx.date_transaction.astimezone(UTC).date().isoformat()
+            day = rate_date(tx.date_transaction).isoformat()
             problems.append(
                 f"{where}: amount_local is unknown: no stored {tx.currency}→"
                 f"{doc.currency_code_local} exchange rate for {day} or the days just before; "
