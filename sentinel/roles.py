@@ -22,6 +22,7 @@ _READ_PARTIES = [
     "transactions.view_account",
     "transactions.view_accountprofile",
     "transactions.view_partnerbank",
+    "transactions.view_exchangerate",
 ]
 # Seeing why a transaction was flagged is part of every investigation.
 _READ_DECISIONS = [
@@ -148,6 +149,16 @@ for _role in (SENIOR_INVESTIGATOR, COMPLIANCE_OFFICER):
         *ROLE_PERMISSIONS[_role],
         "alerts.approve_snooze",
         "transactions.approve_profile_change",
+    ]
+
+# Exchange rates (amount_base, SAR local amounts): entered and corrected by compliance officers
+# and administrators, every change in the audit trail (docs/currencies.md).
+for _role in (COMPLIANCE_OFFICER, ADMINISTRATOR):
+    ROLE_PERMISSIONS[_role] = [
+        *ROLE_PERMISSIONS[_role],
+        "transactions.add_exchangerate",
+        "transactions.change_exchangerate",
+        "transactions.delete_exchangerate",
     ]
 
 # The audit trail (sentinel.audit, docs/security.md): compliance officers and administrators.

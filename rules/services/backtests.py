@@ -23,6 +23,7 @@ from .. import engine
 from ..aggregates import aggregates_compute, aggregates_preview, event_from_transaction
 from ..choices import BacktestState
 from ..expressions import EvaluationContext
+from ..features.currency import currency_fields_of
 from ..models import Backtest, RuleVersion, TypologyLabel
 
 logger = logging.getLogger(__name__)
@@ -52,8 +53,11 @@ def rule_try(*, version: RuleVersion, partner: PartnerBank, payload: object) -> 
     ruleset = _ruleset_of(rule)
     (values,) = aggregates_preview([event_from_transaction(tx)], ruleset.specs)
     profile = profile_cache.cached_profile(tx.partner_id, tx.account_external_id)
+    (base,) = currency_fields_of([tx])
     context = EvaluationContext(
-        fields=engine.transaction_fields(tx, profile), aggregates=values, lists=ruleset.lists
+        fields={**engine.transaction_fields(tx, profile), **base},
+        aggregates=values,
+        lists=ruleset.lists,
     )
     evaluation = engine.evaluate_one(tx, ruleset=ruleset, context=context)
     return TryResult(
@@ -175,10 +179,11 @@ def _backtest_chunk(
     profiles = profile_cache.cached_profiles(
         [(tx.partner_id, tx.account_external_id) for tx in chunk]
     )
-    for tx, aggregate_values in zip(chunk, values, strict=True):
+    bases = currency_fields_of(chunk)
+    for tx, aggregate_values, base in zip(chunk, values, bases, strict=True):
         key = (tx.partner_id, tx.account_external_id)
         context = EvaluationContext(
-            fields=engine.transaction_fields(tx, profiles.get(key)),
+            fields={**engine.transaction_fields(tx, profiles.get(key)), **base},
             aggregates=aggregate_values,
             lists=ruleset.lists,
         )

@@ -252,6 +252,7 @@ SENTINEL_PROFILE_SHARDS = int(os.environ.get("SENTINEL_PROFILE_SHARDS", "2"))
 SENTINEL_FEATURE_PROVIDERS = [
     "rules.features.profile.ProfileFeatures",
     "rules.features.aggregates.AggregateFeatures",
+    "rules.features.currency.CurrencyFeatures",
 ]
 # How far back rolling aggregates keep events (rule windows are at most 31 days).
 SENTINEL_AGGREGATE_RETENTION_DAYS = int(os.environ.get("SENTINEL_AGGREGATE_RETENTION_DAYS", "35"))
@@ -262,6 +263,11 @@ SENTINEL_AGGREGATE_READ_BUDGET = int(os.environ.get("SENTINEL_AGGREGATE_READ_BUD
 # and how many transactions one hop shows, largest first (the rest are "+N more").
 SENTINEL_MONEY_FLOW_HORIZON_DAYS = int(os.environ.get("SENTINEL_MONEY_FLOW_HORIZON_DAYS", "30"))
 SENTINEL_MONEY_FLOW_FAN_OUT = 10
+# A conversion uses the rate of the transaction's date, else the latest one published at most
+# this many days before (weekends, holidays); older than that, the amount has no rate.
+SENTINEL_EXCHANGE_RATE_MAX_AGE_DAYS = int(
+    os.environ.get("SENTINEL_EXCHANGE_RATE_MAX_AGE_DAYS", "7")
+)
 SENTINEL_ENCRYPTION_KEY = os.environ.get("SENTINEL_ENCRYPTION_KEY", "")
 # Operational monitor: how far back each aggregation run re-reads already-seen transactions,
 # so one that commits later than a newer one is still counted (docs/monitor.md).
