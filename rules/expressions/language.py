@@ -82,7 +82,6 @@ def register_field(name: str, type_: str, doc: str, *, choices: tuple[str, ...] 
         ENUM_FIELDS[name] = tuple(choices)
 
 
-AMOUNT_FUNCTIONS = ("sum", "avg", "max", "min")
 # keyword -> (AggregateSpec attribute, allowed values)
 FILTERS: dict[str, tuple[str, tuple[str, ...]]] = {
     "type": ("types", tuple(TransactionType.values)),
