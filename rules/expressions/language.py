@@ -97,7 +97,6 @@ def register_field(
         FIELD_NOTES[name] = note
 
 
-AMOUNT_FUNCTIONS = ("sum", "avg", "max", "min")
 # keyword -> (AggregateSpec attribute, allowed values)
 FILTERS: dict[str, tuple[str, tuple[str, ...]]] = {
     "type": ("types", tuple(TransactionType.values)),
