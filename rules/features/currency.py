@@ -3,11 +3,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-from transactions.models import Transaction
 from transactions.money import format_amount
-from transactions.selectors import Conversion, NoRate, transactions_amount_base
+from transactions.selectors import Conversion, NoRate
 
 from .base import FeatureBatch, FeatureField, FeatureProvider
 
@@ -44,15 +41,6 @@ class CurrencyFeatures(FeatureProvider):
             currency_fields(tx.amount, tx.currency, conversion)
             for tx, conversion in zip(batch.transactions, batch.base_amounts, strict=True)
         ]
-
-
-def currency_fields_of(transactions: Sequence[Transaction]) -> list[dict[str, object]]:
-    """The provider's fields for transactions scored outside the pipeline (back-tests and
-    "try it", which build their own context): the same values, the same queries."""
-    return [
-        currency_fields(tx.amount, tx.currency, conversion)
-        for tx, conversion in zip(transactions, transactions_amount_base(transactions), strict=True)
-    ]
 
 
 def currency_fields(amount, currency: str, conversion: Conversion | NoRate) -> dict[str, object]:

@@ -10,6 +10,7 @@ import pytest
 from django.utils import timezone
 
 from rules import engine
+from rules.aggregates import CurrencyFigures
 from rules.expressions import compile_expression
 from rules.models import Decision, RuleFailure
 from rules.services import backtest_request, backtest_run, rule_try
@@ -153,3 +154,85 @@ def test_a_transaction_late_at_night_uses_its_utc_date(euro_bank):
         transaction_payload(amount="10.00", currency="USD", occurred_at=late.isoformat()),
     )
     assert "5.00 EUR" in decision.hits.get().explanation
+
+
+# --- Rolling aggregates over amount_base ------------------------------------------------------
+
+
+def test_a_sum_over_amount_base_adds_every_currency_at_the_days_rate(euro_bank):
+    # Given rates of the day and a rule on an account's 7-day total in the reporting currency
+    ecb(TODAY, USD="1.25", GBP="0.80")
+    factories.only_these_rules(
+        factories.rule(
+            code="euro_total",
+            expression='sum(amount_base, by="account", within="7d") >= 20000',
+            outcome="review",
+        )
+    )
+
+    # When one account pays 12,500 USD (10,000 EUR), then 4,000 GBP (5,000 EUR), then 5,000 EUR
+    first, second, third = score(
+        euro_bank,
+        transaction_payload(amount="12500.00", currency="USD", occurred_at=_ago(minutes=30)),
+        transaction_payload(amount="4000.00", currency="GBP", occurred_at=_ago(minutes=20)),
+        transaction_payload(amount="5000.00", currency="EUR", occurred_at=_ago(minutes=10)),
+    )
+
+    # Then only the third reaches 20,000.00 EUR, and its explanation says so in euros
+    assert (first.outcome, second.outcome, third.outcome) == ("allow", "allow", "review")
+    assert third.hits.get().explanation == (
+        "sum(amount_base, by account, 7d) = 20,000.00 >= 20,000"
+    )
+
+
+def test_a_currency_in_the_window_without_a_rate_leaves_the_total_without_a_value(euro_bank):
+    # Given a rate for USD only, and an account that paid in JPY, then in USD
+    ecb(TODAY, USD="1.25")
+    factories.only_these_rules(
+        factories.rule(
+            code="euro_total",
+            expression='sum(amount_base, by="account", within="7d") >= 1',
+            outcome="review",
+        )
+    )
+    _, dollars = score(
+        euro_bank,
+        transaction_payload(amount="1000", currency="JPY", occurred_at=_ago(minutes=20)),
+        transaction_payload(amount="100.00", currency="USD", occurred_at=_ago(minutes=10)),
+    )
+
+    # Then the USD transaction's total is not a total without the yen: the rule fails for it
+    assert dollars.outcome == "allow"
+    failure = RuleFailure.objects.get(transaction_id=dollars.pk)
+    assert "sum(amount_base, by account, 7d)" in failure.message
+
+
+@pytest.mark.parametrize(
+    ("function", "figures", "expected"),
+    [
+        ("sum", {}, Decimal("0.00")),
+        ("sum", {"USD": (Decimal("0.05"), 1), "GBP": (Decimal("0.03"), 1)}, Decimal("0.08")),
+        ("avg", {}, None),
+        ("avg", {"USD": (Decimal("10.00"), 2), "EUR": (Decimal("1.00"), 1)}, Decimal("3.00")),
+        ("avg", {"USD": (Decimal("0.05"), 2), "EUR": (Decimal("0.01"), 1)}, Decimal("0.02")),
+        ("max", {"USD": (Decimal("10.00"), 1), "GBP": (Decimal("9.00"), 1)}, Decimal("11.25")),
+        ("min", {"USD": (Decimal("10.00"), 1), "GBP": (Decimal("9.00"), 1)}, Decimal("8.00")),
+        ("sum", {"USD": (Decimal("1.00"), 1), "JPY": (Decimal("5"), 1)}, None),
+    ],
+)
+def test_currency_figures_convert_then_round_once_half_even(function, figures, expected):
+    # Given rates into EUR: 0.8 per USD, 1.25 per GBP, 1 per EUR, none for JPY
+    rates = {"USD": Decimal("0.8"), "GBP": Decimal("1.25"), "EUR": Decimal(1)}
+
+    # When the figures are converted into euros (2 decimals)
+    value = CurrencyFigures(function, figures).in_currency(rates.get, 2)
+
+    # Then every currency is converted before one rounding (0.04 + 0.0375 = 0.0775 -> 0.08;
+    # (0.04 + 0.01) / 3 = 0.01666 -> 0.02), and a currency without a rate leaves no value
+    assert value == expected
+    if expected is not None:
+        assert value.as_tuple().exponent == -2
+
+
+def _ago(**delta) -> str:
+    return (NOW - timedelta(**delta)).isoformat().replace("+00:00", "Z")
