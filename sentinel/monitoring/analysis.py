@@ -7,9 +7,12 @@
    the ``baseline_days`` before it, so the minutes being judged never raise their own bar;
 2. the threshold comes from the baseline (trailing, same hour of day, or EWMA);
 3. persistence counts the anomalous minutes ending at the judged minute;
-4. when the run reaches back into the baseline (an incident longer than the judged window),
-   the baseline is taken again before the run started, so a long incident does not raise its
-   own bar either, and persistence is counted against that threshold.
+4. an incident the monitor has already raised an operational alert for freezes the baseline
+   at its first minute, and earlier incidents' minutes are left out of it (BaselineScope), so
+   an incident of any length never raises its own bar, nor the next one's;
+5. without such an alert (a dimension value, a disabled partner, the first minutes of a run),
+   when the run reaches back into the baseline, the baseline is taken again before the run
+   started, and persistence is counted against that threshold.
 """
 
 from __future__ import annotations
@@ -87,6 +90,27 @@ def metric_point(row: Row | None, metric: str, minute: datetime) -> Point:
     return Point(minute, count / row.total if row.total else None, row.total)
 
 
+@dataclass(frozen=True)
+class BaselineScope:
+    """What the partner's operational alerts change in one metric's baseline (docs/monitor.md
+    § Long incidents):
+
+    - ``frozen_at``: the start of the incident going on at the judged minute; the baseline
+      ends there, so an incident of any length never raises its own bar;
+    - ``excluded``: the [from, to) minutes of earlier incidents, left out of the baseline so
+      a past slow burn does not blind the monitor to the next one for a week;
+    - ``floor``: the first minute of the latest incident accepted as the new normal; the
+      baseline begins no earlier.
+    """
+
+    frozen_at: datetime | None = None
+    excluded: tuple[tuple[datetime, datetime], ...] = ()
+    floor: datetime | None = None
+
+
+NO_SCOPE = BaselineScope()
+
+
 def analyse(
     *, keys: Sequence[SeriesKey], configs: Sequence[Config], at: datetime
 ) -> list[Analysis]:
@@ -105,31 +129,66 @@ def analyse(
         [rows.get(at - (lookback - 1 - i) * MINUTE) for i in range(lookback)]
         for rows, lookback in zip(recent_rows, lookbacks, strict=True)
     ]
-    stops = [at - (config.steps.severe - 1) * MINUTE for config in configs]
-    first = _thresholds(keys, configs, stops, [METRICS] * len(keys))
+    scopes = _incident_scopes(keys, configs, at)
+    requests = []
+    for index, config in enumerate(configs):
+        judged_from = at - (config.steps.severe - 1) * MINUTE
+        for metric in METRICS:
+            scope = scopes[index].get(metric, NO_SCOPE)
+            stop = min(judged_from, scope.frozen_at or judged_from)
+            requests.append((index, metric, stop, scope))
+    first = _thresholds(keys, configs, requests)
     analyses = []
-    retry: list[tuple[int, str, datetime]] = []
+    retry = []
     for index, (key, config, recent) in enumerate(zip(keys, configs, recents, strict=True)):
         states = {}
         for metric in METRICS:
-            state = _judge(metric, recent, at, config, first[index][metric])
+            stop, scope = first[(index, metric)][1:]
+            state = _judge(metric, recent, at, config, first[(index, metric)][0])
             states[metric] = state
-            if state.since is not None and state.since < stops[index]:
-                retry.append((index, metric, state.since))
+            if scope.frozen_at is None and state.since is not None and state.since < stop:
+                retry.append((index, metric, state.since, scope))
         analyses.append(Analysis(key, at, config, recent[-1], recent, states))
     if retry:
-        again = _thresholds(
-            [keys[i] for i, _, _ in retry],
-            [configs[i] for i, _, _ in retry],
-            [since for _, _, since in retry],
-            [(metric,) for _, metric, _ in retry],
-        )
-        for (index, metric, _), found in zip(retry, again, strict=True):
+        again = _thresholds(keys, configs, retry)
+        for index, metric, _, _ in retry:
             analysis = analyses[index]
             analysis.states[metric] = _judge(
-                metric, recents[index], at, analysis.config, found[metric]
+                metric, recents[index], at, analysis.config, again[(index, metric)][0]
             )
     return analyses
+
+
+def _incident_scopes(
+    keys: Sequence[SeriesKey], configs: Sequence[Config], at: datetime
+) -> list[dict[str, BaselineScope]]:
+    """Per series, per metric: the BaselineScope its partner's operational alerts set. Alerts
+    are about a partner's whole traffic, so only such series (one partner, no dimension) have
+    one; the others keep the stateless re-take of the baseline before a long run."""
+    scopes: list[dict[str, BaselineScope]] = [{} for _ in keys]
+    wanted = {
+        key.partners[0]: index
+        for index, key in enumerate(keys)
+        if len(key.partners) == 1 and not key.dimension
+    }
+    if not wanted:
+        return scopes
+    reach = max(
+        config.steps.severe * MINUTE + timedelta(days=config.baseline_days) for config in configs
+    )
+    incidents = selectors.incidents_since(partner_ids=list(wanted), since=at - reach, at=at)
+    for incident in sorted(incidents, key=lambda incident: incident.started):
+        index = wanted[incident.partner_id]
+        scope = scopes[index].get(incident.metric, NO_SCOPE)
+        if incident.accepted:
+            scope = BaselineScope(scope.frozen_at, (), incident.started)
+        elif incident.is_open or incident.last >= at:
+            scope = BaselineScope(incident.started, scope.excluded, scope.floor)
+        else:
+            span = (incident.started, incident.last + MINUTE)
+            scope = BaselineScope(scope.frozen_at, (*scope.excluded, span), scope.floor)
+        scopes[index][incident.metric] = scope
+    return scopes
 
 
 def _judge(
@@ -163,48 +222,61 @@ def _judge(
     return state
 
 
+Request = tuple[int, str, datetime, BaselineScope]  # series index, metric, stop, scope
+
+
 def _thresholds(
-    keys: Sequence[SeriesKey],
-    configs: Sequence[Config],
-    stops: Sequence[datetime],
-    metric_sets: Sequence[Sequence[str]],
-) -> list[dict[str, Callable[[datetime], Threshold]]]:
-    """Per series, per metric: minute -> threshold, from the baseline ending at ``stop``."""
-    windows = [
-        (key, stop - timedelta(days=config.baseline_days), stop, config.min_volume)
-        for key, config, stop in zip(keys, configs, stops, strict=True)
-    ]
-    moments = selectors.baseline_moments(windows=windows)
-    ewma_indexes = [
-        i for i, config in enumerate(configs) if config.baseline_method == BaselineMethod.EWMA
+    keys: Sequence[SeriesKey], configs: Sequence[Config], requests: Sequence[Request]
+) -> dict[tuple[int, str], tuple[Callable[[datetime], Threshold], datetime, BaselineScope]]:
+    """Per (series index, metric) asked for: minute -> threshold from the baseline ending at
+    the request's stop, with the stop and scope used. Metrics of a series that share a
+    baseline window share one read of it."""
+    windows: dict[tuple, int] = {}
+    for index, _, stop, scope in requests:
+        windows.setdefault((index, stop, scope.floor, scope.excluded), len(windows))
+    spans = []
+    for index, stop, floor, excluded in windows:
+        start = stop - timedelta(days=configs[index].baseline_days)
+        spans.append((index, max(start, floor) if floor else start, stop, excluded))
+    moments = selectors.baseline_moments(
+        windows=[
+            (keys[index], start, stop, configs[index].min_volume, excluded)
+            for index, start, stop, excluded in spans
+        ]
+    )
+    ewma_spans = [
+        (k, span)
+        for k, span in enumerate(spans)
+        if configs[span[0]].baseline_method == BaselineMethod.EWMA
     ]
     ewma_rows = dict(
         zip(
-            ewma_indexes,
+            [k for k, _ in ewma_spans],
             selectors.minute_series(
                 windows=[
                     (
-                        keys[i],
-                        max(
-                            windows[i][1],
-                            stops[i] - thresholds.ewma_span(configs[i].ewma_alpha) * MINUTE,
-                        ),
-                        stops[i],
+                        keys[index],
+                        max(start, stop - thresholds.ewma_span(configs[index].ewma_alpha) * MINUTE),
+                        stop,
                     )
-                    for i in ewma_indexes
+                    for _, (index, start, stop, _) in ewma_spans
                 ]
             ),
             strict=True,
         )
     )
-    found = []
-    for index, (config, metrics) in enumerate(zip(configs, metric_sets, strict=True)):
-        per_metric = {}
-        for metric in metrics:
-            per_metric[metric] = _threshold_function(
-                metric, config, moments[index].get(metric, {}), ewma_rows.get(index)
-            )
-        found.append(per_metric)
+    found = {}
+    for index, metric, stop, scope in requests:
+        k = windows[(index, stop, scope.floor, scope.excluded)]
+        rows = ewma_rows.get(k)
+        if rows is not None and scope.excluded:
+            rows = {
+                minute: row
+                for minute, row in rows.items()
+                if not any(low <= minute < high for low, high in scope.excluded)
+            }
+        function = _threshold_function(metric, configs[index], moments[k].get(metric, {}), rows)
+        found[(index, metric)] = (function, stop, scope)
     return found
 
 

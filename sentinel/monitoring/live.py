@@ -67,6 +67,7 @@ def _subject(alert: OperationalAlert, event: OperationalAlertEvent) -> str:
         OperationalAlertEventType.RAISED: "raised",
         OperationalAlertEventType.ESCALATED: "escalated",
         OperationalAlertEventType.RESOLVED: "resolved",
+        OperationalAlertEventType.ACCEPTED: "accepted as the new normal",
     }[event.type]
     return (
         f"[Sentinel {alert.severity}] {alert.partner.name}: {alert.get_metric_display()} "

@@ -16,7 +16,7 @@ from datetime import datetime
 
 from django.db import connection
 from django.db import transaction as db_transaction
-from django.db.models import QuerySet, Sum
+from django.db.models import Q, QuerySet, Sum
 
 from transactions.models import PartnerBank
 
@@ -63,6 +63,8 @@ class Config:
     min_baseline_minutes: int = 120
     steps: Steps = Steps()
     is_enabled: bool = True
+    rebaseline_after_hours: int | None = 72
+    slack_webhook_url: str = ""
 
     @classmethod
     def of(cls, row: MonitorSettings | None) -> Config:
@@ -79,6 +81,8 @@ class Config:
                 row.info_minutes, row.warning_minutes, row.critical_minutes, row.severe_minutes
             ),
             is_enabled=row.is_enabled,
+            rebaseline_after_hours=row.rebaseline_after_hours,
+            slack_webhook_url=row.slack_webhook_url,
         )
 
     def as_dict(self) -> dict:
@@ -89,6 +93,7 @@ class Config:
             "ewma_alpha": self.ewma_alpha,
             "min_volume": self.min_volume,
             "min_baseline_minutes": self.min_baseline_minutes,
+            "rebaseline_after_hours": self.rebaseline_after_hours,
             "persistence_minutes": {
                 "INFO": self.steps.info,
                 "WARNING": self.steps.warning,
@@ -155,14 +160,14 @@ SELECT w.k, extract(hour FROM s.minute AT TIME ZONE 'UTC')::int AS hour,
     sum(s.p95 ^ 2) FILTER (WHERE s.latency_count >= w.min_volume)
 FROM json_to_recordset(%s::json) AS w(
     k int, partners bigint[], dimension text, value text, start timestamptz, stop timestamptz,
-    min_volume int)
+    min_volume int, excluded tstzmultirange)
 CROSS JOIN LATERAL (
     SELECT m.minute, sum(m.total) AS total, sum(m.failed) AS failed, sum(m.denied) AS denied,
         sum(m.reversed) AS reversed, sum(m.latency_count) AS latency_count,
         max(m.latency_p95_ms) AS p95
     FROM monitoring_minutestat m
     WHERE m.partner_id = ANY(w.partners) AND m.dimension = w.dimension AND m.value = w.value
-        AND m.minute >= w.start AND m.minute < w.stop
+        AND m.minute >= w.start AND m.minute < w.stop AND NOT w.excluded @> m.minute
     GROUP BY m.minute
 ) s
 GROUP BY w.k, hour
@@ -170,17 +175,21 @@ GROUP BY w.k, hour
 _MOMENT_METRICS = (Metric.FAILED_RATE, Metric.DENIED_RATE, Metric.REVERSED_RATE)
 
 
+Span = tuple[datetime, datetime]
+
+
 def baseline_moments(
-    *, windows: Sequence[tuple[SeriesKey, datetime, datetime, int]]
+    *, windows: Sequence[tuple[SeriesKey, datetime, datetime, int, Sequence[Span]]]
 ) -> list[dict[str, dict[int, Moments]]]:
-    """For each (series, start, stop, min_volume): per metric, per UTC hour of day, the
-    moments of the metric over the minutes with at least min_volume transactions (at least
-    one, so a rate is never divided by zero)."""
+    """For each (series, start, stop, min_volume, excluded spans): per metric, per UTC hour of
+    day, the moments of the metric over the minutes with at least min_volume transactions (at
+    least one, so a rate is never divided by zero), leaving out the minutes in the excluded
+    [from, to) spans (past incidents)."""
     if not windows:
         return []
     documents = [
-        (key, start, stop, {"min_volume": max(min_volume, 1)})
-        for key, start, stop, min_volume in windows
+        (key, start, stop, {"min_volume": max(min_volume, 1), "excluded": _multirange(spans)})
+        for key, start, stop, min_volume, spans in windows
     ]
     found: list[dict[str, dict[int, Moments]]] = [defaultdict(dict) for _ in windows]
     for k, hour, n, *sums in fetch_without_jit(_MOMENTS, [_windows_json(documents)]):
@@ -200,6 +209,11 @@ def fetch_without_jit(sql: str, params: list) -> list[tuple]:
         cursor.execute("SET LOCAL jit = off")
         cursor.execute(sql, params)
         return cursor.fetchall()
+
+
+def _multirange(spans: Sequence[Span]) -> str:
+    """PostgreSQL's text form of a tstzmultirange of [from, to) spans."""
+    return "{" + ",".join(f'["{a.isoformat()}","{b.isoformat()}")' for a, b in spans) + "}"
 
 
 def _windows_json(windows: Sequence[tuple]) -> str:
@@ -261,6 +275,37 @@ def open_alerts_by_metric(*, partner_ids: Iterable[int]) -> dict[tuple[int, str]
         partner_id__in=list(partner_ids), status=OperationalAlertStatus.OPEN
     )
     return {(alert.partner_id, alert.metric): alert for alert in alerts}
+
+
+@dataclass(frozen=True)
+class Incident:
+    """An operational alert's span as the baseline sees it (analysis.BaselineScope)."""
+
+    partner_id: int
+    metric: str
+    started: datetime
+    last: datetime
+    is_open: bool
+    accepted: bool
+
+
+def incidents_since(*, partner_ids: Sequence[int], since: datetime, at: datetime) -> list[Incident]:
+    """The operational alerts of these partners that began by ``at`` and were still going on
+    ``since`` or later (open ones whatever their age): what a baseline ending by ``at`` must
+    leave out, freeze at, or restart from. Served by opalert_partner_opened's partner."""
+    rows = (
+        OperationalAlert.objects.filter(partner_id__in=list(partner_ids), started_minute__lte=at)
+        .filter(Q(status=OperationalAlertStatus.OPEN) | Q(last_minute__gte=since))
+        .values_list(
+            "partner_id", "metric", "started_minute", "last_minute", "status", "accepted_at"
+        )
+    )
+    return [
+        Incident(
+            pk, metric, started, last, status == OperationalAlertStatus.OPEN, accepted is not None
+        )
+        for pk, metric, started, last, status, accepted in rows
+    ]
 
 
 def operational_alert_history(*, alert: OperationalAlert) -> QuerySet[OperationalAlertEvent]:
