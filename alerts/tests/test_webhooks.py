@@ -67,7 +67,7 @@ class Receiver:
 @pytest.fixture(autouse=True)
 def receiver_on_the_loopback(settings):
     """These tests' receiver listens on 127.0.0.1, which real webhooks may never reach
-    (sentinel/tests/test_outbound.py); the address check is off for them only."""
+    (alerts/tests/test_webhook_targets.py); the address check is off for them only."""
     settings.SENTINEL_WEBHOOK_ALLOW_PRIVATE_ADDRESSES = True
 
 

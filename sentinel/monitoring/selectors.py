@@ -16,7 +16,7 @@ from datetime import datetime
 
 from django.db import connection
 from django.db import transaction as db_transaction
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 
 from transactions.models import PartnerBank
 
@@ -268,6 +268,16 @@ def operational_alerts_list(*, partner: PartnerBank | None = None) -> QuerySet[O
 
 def operational_alerts_open(*, partner: PartnerBank | None = None) -> list[OperationalAlert]:
     return list(operational_alerts_list(partner=partner).open().order_by("-opened_at", "-id"))
+
+
+def open_alert_counts(*, partner_ids: Iterable[int]) -> dict[int, int]:
+    counts = (
+        OperationalAlert.objects.open()
+        .filter(partner_id__in=list(partner_ids))
+        .values("partner_id")
+        .annotate(count=Count("id"))
+    )
+    return {row["partner_id"]: row["count"] for row in counts}
 
 
 def open_alerts_by_metric(*, partner_ids: Iterable[int]) -> dict[tuple[int, str], OperationalAlert]:
