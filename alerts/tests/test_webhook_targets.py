@@ -12,8 +12,9 @@ from django.core.exceptions import ValidationError
 from alerts import services
 from alerts.models import WebhookDelivery, WebhookEndpoint
 from alerts.tests.test_services import ingest_and_score
-from alerts.tests.test_webhooks import Receiver, _blocking_rule
+from alerts.tests.test_webhooks import _blocking_rule
 from sentinel import outbound
+from sentinel.testing import Receiver
 from transactions.services import api_key_create
 from transactions.tests.factories import PartnerBankFactory, transaction_payload
 

@@ -308,6 +308,9 @@ class SlackDelivery(models.Model):
     )
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
+    next_attempt_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the next attempt is due; empty once sent or failed."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
 
@@ -324,7 +327,14 @@ class SlackDelivery(models.Model):
                 name="slackdelivery_delivered_iff_sent",
             ),
         ]
-        indexes = [models.Index(fields=["status", "-created_at"], name="slackdelivery_status")]
+        indexes = [
+            models.Index(fields=["status", "-created_at"], name="slackdelivery_status"),
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=Q(status=SlackDeliveryStatus.PENDING),
+                name="slackdelivery_due",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.event_id} → {self.url} ({self.status})"

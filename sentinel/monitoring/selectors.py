@@ -14,14 +14,22 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.conf import settings
 from django.db import connection
 from django.db import transaction as db_transaction
 from django.db.models import Count, Q, QuerySet, Sum
+from django.utils import timezone
 
 from transactions.models import PartnerBank
 
-from .choices import BaselineMethod, Metric, OperationalAlertStatus
-from .models import MinuteStat, MonitorSettings, OperationalAlert, OperationalAlertEvent
+from .choices import BaselineMethod, Metric, OperationalAlertStatus, SlackDeliveryStatus
+from .models import (
+    MinuteStat,
+    MonitorSettings,
+    OperationalAlert,
+    OperationalAlertEvent,
+    SlackDelivery,
+)
 from .persistence import Steps
 from .thresholds import Moments
 
@@ -268,6 +276,28 @@ def operational_alerts_list(*, partner: PartnerBank | None = None) -> QuerySet[O
 
 def operational_alerts_open(*, partner: PartnerBank | None = None) -> list[OperationalAlert]:
     return list(operational_alerts_list(partner=partner).open().order_by("-opened_at", "-id"))
+
+
+def slack_webhook_url(*, partner_id: int) -> str:
+    """Where the partner's operational alerts go in Slack: its own webhook, else the global
+    one (SENTINEL_MONITOR_SLACK_WEBHOOK_URL); "" for none."""
+    own = (
+        MonitorSettings.objects.filter(partner_id=partner_id)
+        .values_list("slack_webhook_url", flat=True)
+        .first()
+    )
+    return own or settings.SENTINEL_MONITOR_SLACK_WEBHOOK_URL
+
+
+def slack_deliveries_due(*, limit: int = 100) -> list[int]:
+    """Pending Slack deliveries whose next attempt is due, oldest first (slackdelivery_due)."""
+    return list(
+        SlackDelivery.objects.filter(
+            status=SlackDeliveryStatus.PENDING, next_attempt_at__lte=timezone.now()
+        )
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:limit]
+    )
 
 
 def open_alert_counts(*, partner_ids: Iterable[int]) -> dict[int, int]:

@@ -31,6 +31,7 @@ from ..live import operational_alert_announce
 from ..models import MinuteStat, OperationalAlert, OperationalAlertEvent
 from ..selectors import Row, SeriesKey
 from .aggregation import minute_stats_refresh
+from .slack import slack_delivery_record
 
 # Dimension values named in an alert, per dimension.
 DETAIL_TOP = 3
@@ -189,6 +190,7 @@ def _record(alert: OperationalAlert, kind: str, minute: datetime) -> Operational
         threshold=alert.threshold,
     )
     operational_alert_announce(alert=alert, event=event)
+    slack_delivery_record(alert=alert, event=event)
     return event
 
 
