@@ -25,7 +25,7 @@ from . import selectors, thresholds
 from .choices import HEALTH_SEVERITY_RANK, BaselineMethod, HealthSeverity, Metric
 from .persistence import Point, run_length
 from .selectors import Config, Row, SeriesKey
-from .thresholds import Threshold
+from .thresholds import Moments, Threshold
 
 MINUTE = timedelta(minutes=1)
 # Minutes of recent history read to count persistence (longer runs are reported as this).
@@ -185,10 +185,23 @@ def _incident_scopes(
         elif incident.is_open or incident.last >= at:
             scope = BaselineScope(incident.started, scope.excluded, scope.floor)
         else:
-            span = (incident.started, incident.last + MINUTE)
-            scope = BaselineScope(scope.frozen_at, (*scope.excluded, span), scope.floor)
+            scope = BaselineScope(
+                scope.frozen_at,
+                _joined(scope.excluded, (incident.started, incident.last + MINUTE)),
+                scope.floor,
+            )
         scopes[index][incident.metric] = scope
     return scopes
+
+
+def _joined(
+    spans: tuple[tuple[datetime, datetime], ...], span: tuple[datetime, datetime]
+) -> tuple[tuple[datetime, datetime], ...]:
+    """``spans`` (sorted, apart) and a later-starting ``span``, overlaps merged: each minute is
+    taken out of a baseline once."""
+    if spans and span[0] <= spans[-1][1]:
+        return (*spans[:-1], (spans[-1][0], max(spans[-1][1], span[1])))
+    return (*spans, span)
 
 
 def _judge(
@@ -235,15 +248,31 @@ def _thresholds(
     for index, _, stop, scope in requests:
         windows.setdefault((index, stop, scope.floor, scope.excluded), len(windows))
     spans = []
-    for index, stop, floor, excluded in windows:
+    for index, stop, floor, _ in windows:
         start = stop - timedelta(days=configs[index].baseline_days)
-        spans.append((index, max(start, floor) if floor else start, stop, excluded))
-    moments = selectors.baseline_moments(
+        spans.append((index, max(start, floor) if floor else start, stop))
+    # A past incident is left out by subtracting the moments of its minutes (they add up):
+    # a small extra window, rather than a per-minute test over every baseline.
+    holes = [
+        (k, max(low, start), min(high, stop))
+        for k, ((index, start, stop), (_, _, _, excluded)) in enumerate(
+            zip(spans, windows, strict=True)
+        )
+        for low, high in excluded
+        if max(low, start) < min(high, stop)
+    ]
+    read = selectors.baseline_moments(
         windows=[
-            (keys[index], start, stop, configs[index].min_volume, excluded)
-            for index, start, stop, excluded in spans
+            (keys[index], start, stop, configs[index].min_volume) for index, start, stop in spans
+        ]
+        + [
+            (keys[spans[k][0]], start, stop, configs[spans[k][0]].min_volume)
+            for k, start, stop in holes
         ]
     )
+    moments = read[: len(spans)]
+    for (k, _, _), hole in zip(holes, read[len(spans) :], strict=True):
+        moments[k] = _without(moments[k], hole)
     ewma_spans = [
         (k, span)
         for k, span in enumerate(spans)
@@ -259,7 +288,7 @@ def _thresholds(
                         max(start, stop - thresholds.ewma_span(configs[index].ewma_alpha) * MINUTE),
                         stop,
                     )
-                    for _, (index, start, stop, _) in ewma_spans
+                    for _, (index, start, stop) in ewma_spans
                 ]
             ),
             strict=True,
@@ -278,6 +307,19 @@ def _thresholds(
         function = _threshold_function(metric, configs[index], moments[k].get(metric, {}), rows)
         found[(index, metric)] = (function, stop, scope)
     return found
+
+
+def _without(
+    whole: dict[str, dict[int, Moments]], part: dict[str, dict[int, Moments]]
+) -> dict[str, dict[int, Moments]]:
+    """Per metric, per hour: the baseline's moments without those of a part of its minutes."""
+    return {
+        metric: {
+            hour: moments - part.get(metric, {}).get(hour, Moments())
+            for hour, moments in by_hour.items()
+        }
+        for metric, by_hour in whole.items()
+    }
 
 
 def _threshold_function(

@@ -168,14 +168,14 @@ SELECT w.k, extract(hour FROM s.minute AT TIME ZONE 'UTC')::int AS hour,
     sum(s.p95 ^ 2) FILTER (WHERE s.latency_count >= w.min_volume)
 FROM json_to_recordset(%s::json) AS w(
     k int, partners bigint[], dimension text, value text, start timestamptz, stop timestamptz,
-    min_volume int, excluded tstzmultirange)
+    min_volume int)
 CROSS JOIN LATERAL (
     SELECT m.minute, sum(m.total) AS total, sum(m.failed) AS failed, sum(m.denied) AS denied,
         sum(m.reversed) AS reversed, sum(m.latency_count) AS latency_count,
         max(m.latency_p95_ms) AS p95
     FROM monitoring_minutestat m
     WHERE m.partner_id = ANY(w.partners) AND m.dimension = w.dimension AND m.value = w.value
-        AND m.minute >= w.start AND m.minute < w.stop AND NOT w.excluded @> m.minute
+        AND m.minute >= w.start AND m.minute < w.stop
     GROUP BY m.minute
 ) s
 GROUP BY w.k, hour
@@ -183,21 +183,17 @@ GROUP BY w.k, hour
 _MOMENT_METRICS = (Metric.FAILED_RATE, Metric.DENIED_RATE, Metric.REVERSED_RATE)
 
 
-Span = tuple[datetime, datetime]
-
-
 def baseline_moments(
-    *, windows: Sequence[tuple[SeriesKey, datetime, datetime, int, Sequence[Span]]]
+    *, windows: Sequence[tuple[SeriesKey, datetime, datetime, int]]
 ) -> list[dict[str, dict[int, Moments]]]:
-    """For each (series, start, stop, min_volume, excluded spans): per metric, per UTC hour of
-    day, the moments of the metric over the minutes with at least min_volume transactions (at
-    least one, so a rate is never divided by zero), leaving out the minutes in the excluded
-    [from, to) spans (past incidents)."""
+    """For each (series, start, stop, min_volume): per metric, per UTC hour of day, the
+    moments of the metric over the minutes with at least min_volume transactions (at least
+    one, so a rate is never divided by zero)."""
     if not windows:
         return []
     documents = [
-        (key, start, stop, {"min_volume": max(min_volume, 1), "excluded": _multirange(spans)})
-        for key, start, stop, min_volume, spans in windows
+        (key, start, stop, {"min_volume": max(min_volume, 1)})
+        for key, start, stop, min_volume in windows
     ]
     found: list[dict[str, dict[int, Moments]]] = [defaultdict(dict) for _ in windows]
     for k, hour, n, *sums in fetch_without_jit(_MOMENTS, [_windows_json(documents)]):
@@ -217,11 +213,6 @@ def fetch_without_jit(sql: str, params: list) -> list[tuple]:
         cursor.execute("SET LOCAL jit = off")
         cursor.execute(sql, params)
         return cursor.fetchall()
-
-
-def _multirange(spans: Sequence[Span]) -> str:
-    """PostgreSQL's text form of a tstzmultirange of [from, to) spans."""
-    return "{" + ",".join(f'["{a.isoformat()}","{b.isoformat()}")' for a, b in spans) + "}"
 
 
 def _windows_json(windows: Sequence[tuple]) -> str:
