@@ -14,11 +14,11 @@ from django.utils import timezone
 from rules.choices import SEVERITY_RANK, Severity
 from rules.models import Rule, RuleHit, RuleVersion
 from sentinel.history import AppendOnlyModel
+from sentinel.outbound import check_webhook_url
 from transactions.choices import RiskRating
 from transactions.models import PartnerBank, Transaction
 
 from .choices import OPEN_STATUSES, AlertEventType, AlertStatus, DeliveryState
-from .webhook_targets import check_webhook_url
 
 MAX_DISMISS_REASON = 2000
 

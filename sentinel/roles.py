@@ -128,14 +128,19 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
 
 # The operational monitor (sentinel.monitoring, docs/monitor.md): every staff role reads the
 # dashboard, GET /api/v1/monitor and operational alerts; officers and administrators tune how
-# each partner's traffic is judged.
+# each partner's traffic is judged and accept a lasting shift as the new normal.
 _READ_MONITOR = [
     "monitoring.view_minutestat",
     "monitoring.view_operationalalert",
     "monitoring.view_operationalalertevent",
     "monitoring.view_monitorsettings",
+    "monitoring.view_slackdelivery",
 ]
-_TUNE_MONITOR = ["monitoring.add_monitorsettings", "monitoring.change_monitorsettings"]
+_TUNE_MONITOR = [
+    "monitoring.add_monitorsettings",
+    "monitoring.change_monitorsettings",
+    "monitoring.change_operationalalert",
+]
 for _role in GROUPS:
     ROLE_PERMISSIONS[_role] = [*ROLE_PERMISSIONS[_role], *_READ_MONITOR]
 for _role in (COMPLIANCE_OFFICER, ADMINISTRATOR):

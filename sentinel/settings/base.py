@@ -272,6 +272,10 @@ SENTINEL_ENCRYPTION_KEY = os.environ.get("SENTINEL_ENCRYPTION_KEY", "")
 # Operational monitor: how far back each aggregation run re-reads already-seen transactions,
 # so one that commits later than a newer one is still counted (docs/monitor.md).
 SENTINEL_MONITOR_OVERLAP_SECONDS = int(os.environ.get("SENTINEL_MONITOR_OVERLAP_SECONDS", "120"))
+# Operational alerts also go to this Slack-compatible incoming webhook, for partners without
+# their own (MonitorSettings.slack_webhook_url); empty: none. Attempts, backoff and timeout
+# are the partner webhooks' SENTINEL_WEBHOOK_* below; the URL passes the same SSRF check.
+SENTINEL_MONITOR_SLACK_WEBHOOK_URL = os.environ.get("SENTINEL_MONITOR_SLACK_WEBHOOK_URL", "")
 
 # GET /metrics (docs/operations.md): scrapers send `Authorization: Bearer <token>`. Unset, only
 # loopback clients are served (development); production refuses to start without it.
