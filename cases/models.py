@@ -229,6 +229,8 @@ class Case(models.Model):
             models.Index(fields=["status", "-priority"], name="case_status_queue"),
             models.Index(fields=["assignee", "status"], name="case_assignee"),
             models.Index(fields=["due_at"], name="case_due"),
+            # The reports read the cases closed in a period (sentinel.reports).
+            models.Index(fields=["closed_at"], name="case_closed"),
             models.Index(fields=["partner", "account_external_id"], name="case_subject_account"),
         ]
 
