@@ -218,7 +218,9 @@ def _officer():
 
     from sentinel.roles import COMPLIANCE_OFFICER
 
-    user, _ = User.objects.get_or_create(username="bench-report-officer", defaults={"is_staff": True})
+    user, _ = User.objects.get_or_create(
+        username="bench-report-officer", defaults={"is_staff": True}
+    )
     user.groups.add(Group.objects.get(name=COMPLIANCE_OFFICER))
     return user
 
