@@ -219,35 +219,47 @@ class ResponseTimes:
         return _share(self.breached, self.due)
 
 
-# Medians and 90th percentiles per severity and over all (ROLLUP: the NULL severity row), in
-# one statement each; the ORM has no ordered-set aggregate.
-_TRIAGE_SQL = """
-SELECT severity, count(*), percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP
-    (ORDER BY extract(epoch FROM triaged_at - created_at))
-FROM alerts_alert
-WHERE created_at >= %s AND created_at < %s AND triaged_at IS NOT NULL {partner}
-GROUP BY ROLLUP (severity)
-"""
-_CLOSE_SQL = """
-SELECT severity, count(*), percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP
-    (ORDER BY extract(epoch FROM closed_at - created_at))
-FROM cases_case
-WHERE closed_at >= %s AND closed_at < %s {partner}
-GROUP BY ROLLUP (severity)
-"""
+def _percentiles_sql(table: str, *, period: str, moment: str, since: str) -> str:
+    """Count, median and 90th percentile of ``moment - since`` in seconds, of the rows whose
+    ``period`` column falls in the period, over all and per severity, in one statement.
+
+    One ordered-set aggregate per severity, each FILTERed, sorts only its own rows: about
+    twice as fast as GROUP BY ROLLUP (severity), which sorts by severity first. The ORM has
+    no ordered-set aggregate."""
+    seconds = f"date_part('epoch', {moment} - {since})"  # float: sorts faster than numeric
+    columns = [f"count(*), percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY {seconds})"]
+    for severity in Severity.values:
+        only = f"FILTER (WHERE severity = '{severity}')"
+        columns.append(
+            f"count(*) {only}, "
+            f"percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY {seconds}) {only}"
+        )
+    return (
+        f"SELECT {', '.join(columns)} FROM {table} "  # noqa: S608 (our own names)
+        f"WHERE {period} >= %s AND {period} < %s AND {moment} IS NOT NULL {{partner}}"
+    )
 
 
-def _percentiles(sql: str, filters: ReportFilters) -> dict[str, tuple[int, float, float]]:
+# Alerts raised in the period, triaged since; cases closed in the period.
+_TRIAGE_SQL = _percentiles_sql(
+    "alerts_alert", period="created_at", moment="triaged_at", since="created_at"
+)
+_CLOSE_SQL = _percentiles_sql(
+    "cases_case", period="closed_at", moment="closed_at", since="created_at"
+)
+
+
+def _percentiles(sql: str, filters: ReportFilters) -> dict[str, tuple]:
+    """{severity or "all": (count, median hours, p90 hours)}."""
     params: list = [filters.start, filters.end]
     partner = ""
     if filters.partner is not None:
         partner, params = "AND partner_id = %s", [*params, filters.partner.pk]
     with connection.cursor() as cursor:
         cursor.execute(sql.format(partner=partner), params)
-        return {
-            severity or ALL_SEVERITIES: (count, *_hours(seconds))
-            for severity, count, seconds in cursor.fetchall()
-        }
+        values = cursor.fetchone()
+    keys = [ALL_SEVERITIES, *Severity.values]
+    return {key: (values[2 * n], *_hours(values[2 * n + 1])) for n, key in enumerate(keys)}
 
 
 def _hours(seconds: list[float] | None) -> tuple[float | None, float | None]:
