@@ -163,11 +163,6 @@ class RulePrecision:
 
 def rule_precision(*, filters: ReportFilters) -> list[RulePrecision]:
     """Per rule, its alerts raised in the period and what became of them so far."""
-    kept = ~Q(status=AlertStatus.DISMISSED)
-    closed_as = {
-        disposition: Count("pk", filter=kept & Q(case_link__case__disposition=disposition))
-        for disposition in Disposition.values
-    }
     counted = (
         _alerts(filters)
         .values("rule_id")
@@ -175,10 +170,22 @@ def rule_precision(*, filters: ReportFilters) -> list[RulePrecision]:
             raised=Count("pk"),
             in_case=Count("pk", filter=Q(status=AlertStatus.IN_CASE)),
             dismissed=Count("pk", filter=Q(status=AlertStatus.DISMISSED)),
-            **closed_as,
         )
         .order_by()
     )
+    # Not dismissed, in a closed case. A closed case takes no more alerts, so it closed after
+    # its alerts were raised: only cases closed since the period began are read.
+    closed = (
+        _alerts(filters)
+        .exclude(status=AlertStatus.DISMISSED)
+        .filter(case_link__case__closed_at__gte=filters.start)
+        .values("rule_id", "case_link__case__disposition")
+        .annotate(alerts=Count("pk"))
+        .order_by()
+    )
+    by_disposition: dict[tuple[int, str], int] = {
+        (row["rule_id"], row["case_link__case__disposition"]): row["alerts"] for row in closed
+    }
     rules = Rule.objects.select_related("version").in_bulk([row["rule_id"] for row in counted])
     rows = [
         RulePrecision(
@@ -187,10 +194,10 @@ def rule_precision(*, filters: ReportFilters) -> list[RulePrecision]:
             raised=row["raised"],
             in_case=row["in_case"],
             dismissed=row["dismissed"],
-            sar_filed=row[Disposition.SAR_FILED],
-            customer_exited=row[Disposition.CUSTOMER_EXITED],
-            false_positive=row[Disposition.FALSE_POSITIVE],
-            no_action=row[Disposition.NO_ACTION],
+            **{
+                str(disposition): by_disposition.get((row["rule_id"], disposition), 0)
+                for disposition in Disposition.values
+            },
         )
         for row in counted
     ]
