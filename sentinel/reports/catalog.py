@@ -3,7 +3,7 @@ draws. The page, the chart, the table and the CSV all come from this one descrip
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from . import selectors
@@ -11,6 +11,7 @@ from .charts import Chart, bar_chart
 from .periods import ReportFilters
 
 TEXT, COUNT, PERCENT, HOURS = "text", "count", "percent", "hours"
+_UNITS = {PERCENT: " %", HOURS: " h"}  # after a figure on the chart
 
 
 @dataclass(frozen=True)
@@ -40,18 +41,16 @@ class Report:
 
     def chart(self, rows: list) -> Chart:
         by_key = {column.key: column for column in self.columns}
-        unit = " %" if by_key[self.charted[0]].kind == PERCENT else ""
-        unit = " h" if by_key[self.charted[0]].kind == HOURS else unit
         return bar_chart(
             title=self.title,
             categories=[str(getattr(row, self.columns[0].key)) for row in rows],
             series=[
                 (by_key[key].label, [getattr(row, key) for row in rows]) for key in self.charted
             ],
-            unit=unit,
+            unit=_UNITS.get(by_key[self.charted[0]].kind, ""),
         )
 
-    def csv_rows(self, rows: list):
+    def csv_rows(self, rows: list) -> Iterator[list]:
         yield [column.label for column in self.columns]
         yield from self.table(rows)
 
