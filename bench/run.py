@@ -20,7 +20,8 @@ Right after scoring it times the aggregates' Redis calls when 400 accounts each 
 transactions within a minute (bench/hotkeys.py). Before the servers start it also renders the
 case queue page with 10,000 open cases and
 100,000 alerts in this process (bench/cases.py): server time and SQL queries per page, the
-alert queue page with 1,000,000 alerts and each filter alone (bench/alert_queue.py), and
+alert queue page with 1,000,000 alerts and each filter alone (bench/alert_queue.py), every
+management report on the same alerts with their cases and decisions (bench/reports.py), and
 times one operational-monitor cycle over 20 partners x 90 days of minutes (bench/monitor.py),
 and pages through 100,000 transactions that share one second, 500 a page (bench/paging.py),
 and times money-flow hops over 1,000,000 transactions, a hot account among them
@@ -74,6 +75,7 @@ from bench import cases as case_queue
 from bench import money_flow as money_flow_hops
 from bench import monitor as monitor_cycle
 from bench import paging as keyset_paging
+from bench import reports as management_reports
 from sentinel import embedded
 
 UVICORN_OPTIONS = ["--workers", "2", "--loop", "uvloop", "--http", "httptools"]
@@ -130,6 +132,8 @@ def main() -> int:
     case_queue_result = case_queue.measure()
     _say("Measuring the alert queue page (1,000,000 alerts, each filter alone), in process...")
     alert_queue_result = alert_queue.measure()
+    _say("Measuring the reports (1,000,000 alerts, their cases and decisions), in process...")
+    reports_result = management_reports.measure()
     _say("Measuring one operational-monitor cycle (20 partners x 90 days), in process...")
     monitor_result = monitor_cycle.measure()
     _say("Measuring keyset paging: 100,000 transactions in one second, 500 a page, in process...")
@@ -263,6 +267,7 @@ def main() -> int:
     report.emit(document, results)
     case_queue.emit(case_queue_result)  # also bench/results/cases.json
     alert_queue.emit(alert_queue_result)  # also bench/results/alert_queue.json
+    management_reports.emit(reports_result)  # also bench/results/reports.json
     hotkeys.emit(hotkeys_result)  # also bench/results/hotkeys.json
     monitor_cycle.emit(monitor_result)  # also bench/results/monitor.json
     keyset_paging.emit(paging_result)  # also bench/results/paging.json

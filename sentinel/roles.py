@@ -170,6 +170,10 @@ for _role in (COMPLIANCE_OFFICER, ADMINISTRATOR):
 for _role in (COMPLIANCE_OFFICER, ADMINISTRATOR):
     ROLE_PERMISSIONS[_role] = [*ROLE_PERMISSIONS[_role], "audit.view_auditevent"]
 
+# The management reports (sentinel.reports, docs/reports.md): compliance officers and seniors.
+for _role in (SENIOR_INVESTIGATOR, COMPLIANCE_OFFICER):
+    ROLE_PERMISSIONS[_role] = [*ROLE_PERMISSIONS[_role], "reports.view_reports"]
+
 
 # Staff access (sentinel.accounts, docs/security.md). These roles hold approval or
 # administrative powers, so their sessions must pass a TOTP second factor.

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "sentinel.monitoring",
     "sentinel.pipeline",
     "sentinel.audit",  # reads no app: its triggers name the audited tables
+    "sentinel.reports",  # reads every product app; none reads it
     "sentinel.demo",  # above every product app: it seeds them all
 ]
 
