@@ -1,0 +1,161 @@
+"""Candidate retrieval: an in-memory index of every listed name, by block keys, so screening a
+name scores a handful of candidates instead of the whole list.
+
+Each name token is filed under two blocks: its phonetic key (Metaphone of the transliteration
+skeleton) and its skeleton's first three letters (which survives a typo the key does not), plus
+the blocks of adjacent tokens joined ("al amri" is also filed as "alamri") and of the formal
+form of a nickname. A candidate must share blocks with at least two of the query's tokens, or
+be a one-word name sharing one: a shared first name alone never scores, so "Mohammed" does not
+pull in every Mohammed on the list. One index per process, rebuilt when a list changes.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from .names import NAME, PARTICLE, PreparedName, Token, name_prepare, token_make
+from .nicknames import NICKNAMES
+from .scoring import WEAK_ALIAS_FACTOR, Adjustment, Match, attributes_adjust, names_compare
+
+REPORT_FLOOR = 0.6  # matches below this are not worth returning
+MAX_CANDIDATES = 300
+MAX_MATCHES = 5
+
+
+@dataclass(frozen=True, slots=True)
+class ListedName:
+    """One name of one entry, with what scoring needs of the entry."""
+
+    entry_id: int
+    list_name: str
+    list_kind: str
+    entry_type: str
+    name: str
+    strength: str
+    birth_dates: tuple[str, ...] = ()
+    countries: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Party:
+    """Who is screened: a name and what else is known of them (all optional)."""
+
+    name: str
+    country: str = ""
+    birth_date: str = ""
+    entry_type: str = ""  # person or entity, when known
+
+
+def _blocks(token: Token) -> tuple[str, ...]:
+    keys = [f"m{token.key}", f"s{token.skeleton[:3]}"]
+    if token.text in NICKNAMES:
+        formal = token_make(NICKNAMES[token.text])
+        keys += [f"m{formal.key}", f"s{formal.skeleton[:3]}"]
+    if not any(char in "aeiou" for char in token.text):
+        keys.append(f"c{token.consonants}")
+    return tuple(keys)
+
+
+def _blocking_tokens(prepared: PreparedName) -> list[Token]:
+    """The tokens that retrieve: name tokens, and adjacent pairs joined."""
+    tokens = [t for t in prepared.tokens if t.weight > 0]
+    wanted = [t for t in tokens if t.kind == NAME]
+    for first, second in zip(tokens, tokens[1:], strict=False):
+        if first.kind in (NAME, PARTICLE) and second.kind == NAME:
+            wanted.append(token_make(first.text + second.text))
+    return wanted
+
+
+class ScreeningIndex:
+    """Listed names by block; ``screen`` returns the best matches of a party, explained."""
+
+    def __init__(self, names: Iterable[ListedName]):
+        self.names: list[ListedName] = []
+        self.prepared: list[PreparedName] = []
+        self.postings: dict[str, set[int]] = {}
+        self.one_word: set[int] = set()
+        for position, listed in enumerate(names):
+            prepared = name_prepare(listed.name)
+            self.names.append(listed)
+            self.prepared.append(prepared)
+            if sum(t.kind == NAME for t in prepared.tokens) <= 1:
+                self.one_word.add(position)
+            for token in _blocking_tokens(prepared):
+                # Also by consonants, for queries romanised without vowels ("mhmd").
+                for key in {*_blocks(token), f"c{token.consonants}"}:
+                    self.postings.setdefault(key, set()).add(position)
+        self.entries = len({listed.entry_id for listed in self.names})
+        self.screen = functools.lru_cache(maxsize=50_000)(self._screen)
+        self._token_postings = functools.lru_cache(maxsize=50_000)(self._postings_of)
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def _postings_of(self, token: Token) -> frozenset[int]:
+        found: set[int] = set()
+        for key in _blocks(token):
+            found |= self.postings.get(key, set())
+        return frozenset(found)
+
+    def candidates(self, prepared: PreparedName) -> set[int]:
+        """Names sharing blocks with two of the query's tokens, or one-word names sharing one."""
+        sets = [self._token_postings(token) for token in _blocking_tokens(prepared)]
+        sets = [found for found in sets if found]
+        if not sets:
+            return set()
+        if len(sets) == 1:
+            return set(sets[0])
+        found: set[int] = set()
+        for i, first in enumerate(sets):
+            found |= first & self.one_word
+            for second in sets[i + 1 :]:
+                found |= first & second
+        return found
+
+    def _screen(self, party: Party) -> tuple[Match, ...]:
+        prepared = name_prepare(party.name)
+        if not prepared.informative:
+            return ()
+        query_type = party.entry_type or ("entity" if prepared.looks_like_company else "")
+        best: dict[int, Match] = {}
+        for position in sorted(self.candidates(prepared))[:MAX_CANDIDATES]:
+            listed = self.names[position]
+            comparison = names_compare(prepared, self.prepared[position])
+            if comparison.score < REPORT_FLOOR:
+                continue
+            name_score = comparison.score
+            adjustments = attributes_adjust(
+                query_birth_date=party.birth_date,
+                query_country=party.country,
+                query_type=query_type,
+                entry_birth_dates=listed.birth_dates,
+                entry_countries=listed.countries,
+                entry_type=listed.entry_type if listed.entry_type in ("person", "entity") else "",
+            )
+            if listed.strength == "weak":
+                adjustments.append(
+                    Adjustment(
+                        "alias",
+                        name_score * (WEAK_ALIAS_FACTOR - 1),
+                        "a weak alias (the publisher says it identifies poorly)",
+                    )
+                )
+            score = max(0.0, min(1.0, name_score + sum(a.effect for a in adjustments)))
+            match = Match(
+                score=score,
+                name_score=name_score,
+                entry_id=listed.entry_id,
+                list_name=listed.list_name,
+                list_kind=listed.list_kind,
+                entry_type=listed.entry_type,
+                matched_name=listed.name,
+                strength=listed.strength,
+                comparison=comparison,
+                adjustments=adjustments,
+            )
+            if listed.entry_id not in best or best[listed.entry_id].score < score:
+                best[listed.entry_id] = match
+        ranked = sorted(best.values(), key=lambda m: (-m.score, m.entry_id))
+        return tuple(ranked[:MAX_MATCHES])

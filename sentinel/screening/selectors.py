@@ -1,0 +1,39 @@
+"""Reads of the screening app."""
+
+from __future__ import annotations
+
+from .matching.index import ListedName
+from .models import ListImport, ScreeningEntry
+
+
+def listed_names() -> list[ListedName]:
+    """Every name of every entry in force, for the index (one query)."""
+    rows = ScreeningEntry.objects.in_force().values_list(
+        "pk",
+        "screening_list__name",
+        "screening_list__kind",
+        "entry_type",
+        "names",
+        "birth_dates",
+        "nationalities",
+    )
+    return [
+        ListedName(
+            entry_id=pk,
+            list_name=list_name,
+            list_kind=kind,
+            entry_type=entry_type,
+            name=name["name"],
+            strength=name["strength"],
+            birth_dates=tuple(birth_dates),
+            countries=tuple(nationalities),
+        )
+        for pk, list_name, kind, entry_type, names, birth_dates, nationalities in rows
+        for name in names
+    ]
+
+
+def list_imports_pending():
+    return ListImport.objects.filter(removal_state="pending").select_related(
+        "screening_list", "imported_by"
+    )
