@@ -154,6 +154,20 @@ for _role in (SENIOR_INVESTIGATOR, COMPLIANCE_OFFICER):
 for _role in (COMPLIANCE_OFFICER, ADMINISTRATOR):
     ROLE_PERMISSIONS[_role] = [*ROLE_PERMISSIONS[_role], "audit.view_auditevent"]
 
+# Name screening (sentinel.screening, docs/screening.md): every role reads the lists;
+# compliance officers import them and approve each other's removals.
+for _role in GROUPS:
+    ROLE_PERMISSIONS[_role] = [
+        *ROLE_PERMISSIONS[_role],
+        "screening.view_screeninglist",
+        "screening.view_screeningentry",
+        "screening.view_listimport",
+    ]
+ROLE_PERMISSIONS[COMPLIANCE_OFFICER] = [
+    *ROLE_PERMISSIONS[COMPLIANCE_OFFICER],
+    "screening.add_listimport",
+    "screening.approve_listimport",
+]
 
 # Staff access (sentinel.accounts, docs/security.md). These roles hold approval or
 # administrative powers, so their sessions must pass a TOTP second factor.
@@ -166,6 +180,7 @@ APPROVAL_PERMISSIONS = frozenset(
         "cases.approve_case",
         "alerts.approve_snooze",
         "transactions.approve_profile_change",
+        "screening.approve_listimport",
     }
 )
 

@@ -136,6 +136,8 @@ def token_similarity(a: Token, b: Token) -> tuple[float, str]:
     if shorter <= 5 and spelling < SHORT_TOKEN_SPELLING:
         if a.text[1:] == b.text[1:] and a.text[0] in "aeiou" and b.text[0] in "aeiou":
             return 0.92, "phonetic"  # "Omar" and "Umar"
+        if a.key == b.key and a.skeleton[-1] == b.skeleton[-1] and spelling >= 0.8:
+            return 0.9, "phonetic"  # "Yusuf" and "Youssef"; not "Maria" and "Mario"
         return spelling * 0.95, "spelling"  # "Mario" and "Maria": one letter is a lot
     if a.key == b.key and len(a.key) >= 2 and spelling >= PHONETIC_SPELLING_FLOOR:
         return max(spelling, 0.92), "phonetic"
