@@ -22,7 +22,8 @@ case queue page with 10,000 open cases and
 100,000 alerts in this process (bench/cases.py): server time and SQL queries per page, the
 alert queue page with 1,000,000 alerts and each filter alone (bench/alert_queue.py), and
 times one operational-monitor cycle over 20 partners x 90 days of minutes (bench/monitor.py),
-and pages through 100,000 transactions that share one second, 500 a page (bench/paging.py).
+and pages through 100,000 transactions that share one second, 500 a page (bench/paging.py),
+and screens two parties per transaction against a 50,000-entry list (bench/screening.py).
 Their set-up writes millions of rows, so the database is then vacuumed and checkpointed: left
 to autovacuum, that work fell into the server phases and tripled the `?wait=true` p99.
 
@@ -70,6 +71,7 @@ from bench import (
 from bench import cases as case_queue
 from bench import monitor as monitor_cycle
 from bench import paging as keyset_paging
+from bench import screening as name_screening
 from sentinel import embedded
 
 UVICORN_OPTIONS = ["--workers", "2", "--loop", "uvloop", "--http", "httptools"]
@@ -130,6 +132,8 @@ def main() -> int:
     monitor_result = monitor_cycle.measure()
     _say("Measuring keyset paging: 100,000 transactions in one second, 500 a page, in process...")
     paging_result = keyset_paging.measure()
+    _say("Measuring name screening: two parties against a 50,000-entry list, in process...")
+    screening_result = name_screening.measure()
     _say("Vacuuming and checkpointing, so the set-up's writes settle before the servers start...")
     settle_seconds = services.settle_database()
     uvicorn_options = shlex.split(os.environ.get("BENCH_UVICORN_OPTIONS", "")) or UVICORN_OPTIONS
@@ -258,6 +262,7 @@ def main() -> int:
     hotkeys.emit(hotkeys_result)  # also bench/results/hotkeys.json
     monitor_cycle.emit(monitor_result)  # also bench/results/monitor.json
     keyset_paging.emit(paging_result)  # also bench/results/paging.json
+    name_screening.emit(screening_result)  # also bench/results/screening.json
     return 0 if document["valid"] else 1
 
 

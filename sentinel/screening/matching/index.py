@@ -1,12 +1,13 @@
 """Candidate retrieval: an in-memory index of every listed name, by block keys, so screening a
 name scores a handful of candidates instead of the whole list.
 
-Each name token is filed under two blocks: its phonetic key (Metaphone of the transliteration
-skeleton) and its skeleton's first three letters (which survives a typo the key does not), plus
-the blocks of adjacent tokens joined ("al amri" is also filed as "alamri") and of the formal
-form of a nickname. A candidate must share blocks with at least two of the query's tokens, or
-be a one-word name sharing one: a shared first name alone never scores, so "Mohammed" does not
-pull in every Mohammed on the list. One index per process, rebuilt when a list changes.
+Each name token is filed under three blocks: its phonetic key (Metaphone of the
+transliteration skeleton) and its skeleton's first and last three letters (which survive typos
+the key does not); adjacent tokens joined ("al amri" as "alamri") are filed under their
+phonetic key, and a nickname also under its formal name's blocks. A candidate must share
+blocks with two of the query's tokens, or be a one-word name when the query has one name
+word: a shared first name alone never scores, so "Mohammed" does not pull in every Mohammed
+on the list. One index per process, rebuilt when a list changes.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ class Party:
 
 
 def _blocks(token: Token) -> tuple[str, ...]:
-    keys = [f"m{token.key}", f"s{token.skeleton[:3]}"]
+    keys = [f"m{token.key}", f"s{token.skeleton[:3]}", f"e{token.skeleton[-3:]}"]
     if token.text in NICKNAMES:
         formal = token_make(NICKNAMES[token.text])
         keys += [f"m{formal.key}", f"s{formal.skeleton[:3]}"]
@@ -58,14 +59,19 @@ def _blocks(token: Token) -> tuple[str, ...]:
     return tuple(keys)
 
 
-def _blocking_tokens(prepared: PreparedName) -> list[Token]:
-    """The tokens that retrieve: name tokens, and adjacent pairs joined."""
-    tokens = [t for t in prepared.tokens if t.weight > 0]
-    wanted = [t for t in tokens if t.kind == NAME]
-    for first, second in zip(tokens, tokens[1:], strict=False):
+def _blocking(prepared: PreparedName) -> list[tuple[frozenset[int], tuple[str, ...]]]:
+    """The name's retrieving tokens, each with the positions it covers and its block keys:
+    name tokens, and adjacent pairs joined, which are filed under their phonetic key only
+    (their first three letters are their first token's)."""
+    out = []
+    for position, token in enumerate(prepared.tokens):
+        if token.kind == NAME:
+            out.append((frozenset({position}), _blocks(token)))
+    for position, joined in enumerate(prepared.joins):
+        first, second = prepared.tokens[position], prepared.tokens[position + 1]
         if first.kind in (NAME, PARTICLE) and second.kind == NAME:
-            wanted.append(token_make(first.text + second.text))
-    return wanted
+            out.append((frozenset({position, position + 1}), (f"m{joined.key}",)))
+    return out
 
 
 class ScreeningIndex:
@@ -82,10 +88,12 @@ class ScreeningIndex:
             self.prepared.append(prepared)
             if sum(t.kind == NAME for t in prepared.tokens) <= 1:
                 self.one_word.add(position)
-            for token in _blocking_tokens(prepared):
-                # Also by consonants, for queries romanised without vowels ("mhmd").
-                for key in {*_blocks(token), f"c{token.consonants}"}:
+            for _, keys in _blocking(prepared):
+                for key in keys:
                     self.postings.setdefault(key, set()).add(position)
+            for token in prepared.tokens:  # for queries romanised without vowels ("mhmd")
+                if token.kind == NAME:
+                    self.postings.setdefault(f"c{token.consonants}", set()).add(position)
         self.entries = len({listed.entry_id for listed in self.names})
         self.screen = functools.lru_cache(maxsize=50_000)(self._screen)
         self._token_postings = functools.lru_cache(maxsize=50_000)(self._postings_of)
@@ -93,25 +101,31 @@ class ScreeningIndex:
     def __len__(self) -> int:
         return len(self.names)
 
-    def _postings_of(self, token: Token) -> frozenset[int]:
+    def _postings_of(self, keys: tuple[str, ...]) -> frozenset[int]:
         found: set[int] = set()
-        for key in _blocks(token):
+        for key in keys:
             found |= self.postings.get(key, set())
         return frozenset(found)
 
     def candidates(self, prepared: PreparedName) -> set[int]:
-        """Names sharing blocks with two of the query's tokens, or one-word names sharing one."""
-        sets = [self._token_postings(token) for token in _blocking_tokens(prepared)]
-        sets = [found for found in sets if found]
-        if not sets:
+        """Names sharing blocks with two of the query's tokens (a joined pair counts for the
+        tokens it covers), or one-word names sharing one."""
+        blocks = [(covers, self._token_postings(keys)) for covers, keys in _blocking(prepared)]
+        blocks = [(covers, found) for covers, found in blocks if found]
+        if not blocks:
             return set()
-        if len(sets) == 1:
-            return set(sets[0])
+        if len(blocks) == 1:  # one word reaches the threshold only against one word
+            return set(blocks[0][1] & self.one_word)
+        # A one-word name reaches the threshold only against a query of one name word
+        # (with particles: "Al Amri"); against more it is one token of several.
+        one_word = sum(token.kind == NAME for token in prepared.tokens) <= 1
         found: set[int] = set()
-        for i, first in enumerate(sets):
-            found |= first & self.one_word
-            for second in sets[i + 1 :]:
-                found |= first & second
+        for i, (covers, first) in enumerate(blocks):
+            if one_word:
+                found |= first & self.one_word
+            for other_covers, second in blocks[i + 1 :]:
+                if not covers & other_covers:
+                    found |= first & second
         return found
 
     def _screen(self, party: Party) -> tuple[Match, ...]:

@@ -95,6 +95,12 @@ class Token:
 class PreparedName:
     original: str
     tokens: tuple[Token, ...]
+    # Each pair of adjacent tokens joined into one ("al amri" -> "alamri"), as a NAME token,
+    # and their skeletons: computed once per name, so the matcher tries joins only when one
+    # can help.
+    joins: tuple[Token, ...] = ()
+    join_skeletons: frozenset[str] = frozenset()
+    skeletons: frozenset[str] = frozenset()
 
     @property
     def informative(self) -> tuple[Token, ...]:
@@ -160,10 +166,19 @@ def name_prepare(name: str) -> PreparedName:
     tokens = tuple(token_make(word) for word in words if word)
     # A name made only of low-weight words ("The Trading Company") is matched on those words.
     if tokens and not any(token.kind in (NAME, PARTICLE) for token in tokens):
-        tokens = tuple(
-            Token(t.text, NAME, 1.0, t.skeleton, t.key, t.consonants)
-            if t.kind == GENERIC_WORD
-            else t
-            for t in tokens
-        )
-    return PreparedName(name, tokens)
+        tokens = tuple(_as_name(t) if t.kind == GENERIC_WORD else t for t in tokens)
+    joins = tuple(
+        _as_name(token_make(first.text + second.text))
+        for first, second in zip(tokens, tokens[1:], strict=False)
+    )
+    return PreparedName(
+        name,
+        tokens,
+        joins,
+        frozenset(token.skeleton for token in joins),
+        frozenset(token.skeleton for token in tokens if len(token.text) >= 4),
+    )
+
+
+def _as_name(token: Token) -> Token:
+    return Token(token.text, NAME, 1.0, token.skeleton, token.key, token.consonants)

@@ -14,6 +14,7 @@ a person against a company pulls it down, an equal date of birth or country lift
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 from rapidfuzz.distance import Indel, JaroWinkler
@@ -100,6 +101,7 @@ class Match:
         }
 
 
+@functools.lru_cache(maxsize=200_000)  # the same pairs recur: common names, repeated parties
 def token_similarity(a: Token, b: Token) -> tuple[float, str]:
     """How alike two tokens are, and by which measure."""
     if a.text == b.text:
@@ -148,20 +150,17 @@ def _has_vowel(text: str) -> bool:
     return any(char in "aeiou" for char in text)
 
 
-def _joined(tokens: tuple[Token, ...], other: tuple[Token, ...]) -> tuple[Token, ...]:
-    """Adjacent tokens joined where the joined form is a token of the other name."""
-    wanted = {token.skeleton for token in other if len(token.text) >= 4}
-    out, i = [], 0
+def _joined(name: PreparedName, other: PreparedName) -> tuple[Token, ...]:
+    """The name's tokens, adjacent ones joined where the joined form is a token of the other
+    name ("Al Amri" against "Alamri")."""
+    if not name.join_skeletons & other.skeletons:
+        return name.tokens
+    tokens, out, i = name.tokens, [], 0
     while i < len(tokens):
-        if i + 1 < len(tokens):
-            joined = name_prepare(tokens[i].text + tokens[i + 1].text).tokens
-            if joined and joined[0].skeleton in wanted:
-                token = joined[0]
-                out.append(
-                    Token(token.text, NAME, 1.0, token.skeleton, token.key, token.consonants)
-                )
-                i += 2
-                continue
+        if i + 1 < len(tokens) and name.joins[i].skeleton in other.skeletons:
+            out.append(name.joins[i])
+            i += 2
+            continue
         out.append(tokens[i])
         i += 1
     return tuple(out)
@@ -169,8 +168,8 @@ def _joined(tokens: tuple[Token, ...], other: tuple[Token, ...]) -> tuple[Token,
 
 def names_compare(query: PreparedName, entry: PreparedName) -> NameComparison:
     """The name score of two prepared names (0..1) with its token alignment."""
-    q_tokens = _joined(query.tokens, entry.tokens)
-    e_tokens = _joined(entry.tokens, q_tokens)
+    q_tokens = _joined(query, entry)
+    e_tokens = _joined(entry, query)
     ignored = [t.text for t in (*q_tokens, *e_tokens) if t.weight == 0]
     q_live = [t for t in q_tokens if t.weight > 0]
     e_live = [t for t in e_tokens if t.weight > 0]
