@@ -154,7 +154,8 @@ class ListImport(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.screening_list} {self.version or self.imported_at:%Y-%m-%d}"
+        edition = self.version or (f"{self.imported_at:%Y-%m-%d}" if self.imported_at else "")
+        return f"{self.screening_list} {edition}".strip()
 
 
 class EntryChange(AppendOnlyModel):
