@@ -14,7 +14,6 @@ a person against a company pulls it down, an equal date of birth or country lift
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, field
 
 from rapidfuzz.distance import Indel, JaroWinkler
@@ -101,9 +100,23 @@ class Match:
         }
 
 
-@functools.lru_cache(maxsize=200_000)  # the same pairs recur: common names, repeated parties
+_PAIRS: dict[tuple[str, str], tuple[float, str]] = {}
+PAIR_CACHE_SIZE = 200_000
+
+
 def token_similarity(a: Token, b: Token) -> tuple[float, str]:
-    """How alike two tokens are, and by which measure."""
+    """How alike two tokens are, and by which measure. Cached by the tokens' text (a token is
+    a function of its text): the same pairs recur, common names and repeated parties."""
+    key = (a.text, b.text)
+    found = _PAIRS.get(key)
+    if found is None:
+        if len(_PAIRS) >= PAIR_CACHE_SIZE:
+            _PAIRS.clear()
+        found = _PAIRS[key] = _token_similarity(a, b)
+    return found
+
+
+def _token_similarity(a: Token, b: Token) -> tuple[float, str]:
     if a.text == b.text:
         return 1.0, "exact"
     if a.skeleton == b.skeleton:

@@ -122,3 +122,14 @@ def test_the_provider_scores_parties_against_lists_in_force():
         "alamri=alamri exact 100, ebrahim=ibrahim phonetic 92, youssef=yusuf phonetic 90",
         "country +2: YE is listed",
     )
+
+
+def test_a_list_change_bumps_the_generation_and_the_index_is_rebuilt(
+    django_capture_on_commit_callbacks,
+):
+    assert len(runtime.current_index()) == 0
+    before = runtime._generation()
+    with django_capture_on_commit_callbacks(execute=True):
+        sdn()
+    assert runtime._generation() != before  # other processes rebuild within 0.5 s
+    assert runtime.current_index().entries == 3
