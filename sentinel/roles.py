@@ -162,6 +162,7 @@ for _role in GROUPS:
         "screening.view_screeninglist",
         "screening.view_screeningentry",
         "screening.view_listimport",
+        "screening.view_screeningmatch",
     ]
 ROLE_PERMISSIONS[COMPLIANCE_OFFICER] = [
     *ROLE_PERMISSIONS[COMPLIANCE_OFFICER],

@@ -10,7 +10,7 @@ from sentinel.admin import ReadOnlyAdmin, ReadOnlyInline
 
 from . import services
 from .forms import ListUploadForm
-from .models import EntryChange, ListImport, ScreeningEntry, ScreeningList
+from .models import EntryChange, ListImport, ScreeningEntry, ScreeningList, ScreeningMatch
 
 
 @admin.register(ScreeningList)
@@ -119,3 +119,13 @@ class ListImportAdmin(admin.ModelAdmin):
                 messages.error(request, f"{list_import}: {error}")
             else:
                 messages.info(request, f"{list_import}: {'approved' if approve else 'rejected'}")
+
+
+@admin.register(ScreeningMatch)
+class ScreeningMatchAdmin(ReadOnlyAdmin):
+    """Continuous screening's findings: known parties found on a list after it changed."""
+
+    list_display = ["party_name", "party_kind", "entry", "score", "found_at"]
+    list_filter = ["party_kind", "entry__screening_list"]
+    list_select_related = ["entry", "entry__screening_list"]
+    search_fields = ["party_name"]

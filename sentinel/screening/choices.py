@@ -43,3 +43,8 @@ class RemovalState(models.TextChoices):
     PENDING = "pending", "Awaiting approval"
     APPROVED = "approved", "Approved"
     REJECTED = "rejected", "Rejected"
+
+
+class PartyKind(models.TextChoices):
+    CUSTOMER = "customer", "Customer"
+    COUNTERPARTY = "counterparty", "Counterparty"

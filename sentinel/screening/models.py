@@ -8,7 +8,7 @@ from django.db.models import F, Q
 
 from sentinel.history import AppendOnlyModel
 
-from .choices import ChangeAction, EntryType, ListKind, ListSource, RemovalState
+from .choices import ChangeAction, EntryType, ListKind, ListSource, PartyKind, RemovalState
 
 
 class ScreeningList(models.Model):
@@ -184,3 +184,47 @@ class EntryChange(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.action} {self.entry}"
+
+
+class ScreeningMatch(models.Model):
+    """A known party found on a list by continuous screening: when entries are added or
+    changed, every customer and counterparty is screened against those entries only. One row
+    per (entry, party): a party matching again is not a new match."""
+
+    entry = models.ForeignKey(ScreeningEntry, on_delete=models.PROTECT, related_name="matches")
+    list_import = models.ForeignKey(
+        ListImport, on_delete=models.PROTECT, related_name="matches", help_text="What changed."
+    )
+    party_kind = models.CharField(max_length=12, choices=PartyKind.choices)
+    party_key = models.CharField(
+        max_length=250, help_text="customer:<id>, or counterparty:<folded name>"
+    )
+    customer = models.ForeignKey(
+        "transactions.Customer", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    party_name = models.CharField(max_length=200)
+    party_country = models.CharField(max_length=2, blank=True)
+    score = models.DecimalField(max_digits=4, decimal_places=1)
+    explanation = models.JSONField()
+    found_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-found_at", "-pk"]
+        verbose_name_plural = "screening matches"
+        constraints = [
+            models.UniqueConstraint(fields=["entry", "party_key"], name="screening_match_once"),
+            models.CheckConstraint(
+                condition=Q(party_kind__in=PartyKind.values), name="screening_match_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(score__gte=0, score__lte=100), name="screening_match_score_0_100"
+            ),
+            models.CheckConstraint(
+                condition=Q(party_kind=PartyKind.CUSTOMER, customer__isnull=False)
+                | Q(party_kind=PartyKind.COUNTERPARTY, customer__isnull=True),
+                name="screening_match_customer_shape",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.party_name} ~ {self.entry} ({self.score})"

@@ -6,9 +6,10 @@ from .matching.index import ListedName
 from .models import ListImport, ScreeningEntry
 
 
-def listed_names() -> list[ListedName]:
-    """Every name of every entry in force, for the index (one query)."""
-    rows = ScreeningEntry.objects.in_force().values_list(
+def listed_names(*, entries=None) -> list[ListedName]:
+    """Every name of the entries (default: every entry in force), for an index (one query)."""
+    entries = ScreeningEntry.objects.in_force() if entries is None else entries
+    rows = entries.values_list(
         "pk",
         "screening_list__name",
         "screening_list__kind",

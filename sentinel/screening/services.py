@@ -18,6 +18,7 @@ from . import runtime
 from .choices import ChangeAction, ListKind, RemovalState
 from .formats import ParsedEntry, parse_list
 from .models import EntryChange, ListImport, ScreeningEntry, ScreeningList
+from .tasks import rescreen_after_import
 
 APPROVE_PERMISSION = "screening.approve_listimport"
 
@@ -117,6 +118,8 @@ def screening_list_import(
     screening_list.save(update_fields=["version", "imported_at"])
     if list_import.added or list_import.changed:
         runtime.lists_changed()
+        # Continuous screening: known parties against these entries only, in the background.
+        db_transaction.on_commit(lambda: rescreen_after_import.delay(list_import.pk))
     return list_import
 
 
