@@ -169,6 +169,12 @@ ROLE_PERMISSIONS[COMPLIANCE_OFFICER] = [
     "screening.add_listimport",
     "screening.approve_listimport",
 ]
+# A "false positive" on a (party, entry) pair: any investigator asks, a senior investigator or
+# officer other than the asker approves (sentinel.screening.services).
+for _role in (INVESTIGATOR, SENIOR_INVESTIGATOR, COMPLIANCE_OFFICER):
+    ROLE_PERMISSIONS[_role] = [*ROLE_PERMISSIONS[_role], "screening.add_falsepositive"]
+for _role in (SENIOR_INVESTIGATOR, COMPLIANCE_OFFICER):
+    ROLE_PERMISSIONS[_role] = [*ROLE_PERMISSIONS[_role], "screening.approve_falsepositive"]
 
 # Staff access (sentinel.accounts, docs/security.md). These roles hold approval or
 # administrative powers, so their sessions must pass a TOTP second factor.
@@ -182,6 +188,7 @@ APPROVAL_PERMISSIONS = frozenset(
         "alerts.approve_snooze",
         "transactions.approve_profile_change",
         "screening.approve_listimport",
+        "screening.approve_falsepositive",
     }
 )
 

@@ -4,13 +4,20 @@ approve or reject another officer's removals."""
 from __future__ import annotations
 
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 
 from sentinel.admin import ReadOnlyAdmin, ReadOnlyInline
 
 from . import services
 from .forms import ListUploadForm
-from .models import EntryChange, ListImport, ScreeningEntry, ScreeningList, ScreeningMatch
+from .models import (
+    EntryChange,
+    FalsePositive,
+    ListImport,
+    ScreeningEntry,
+    ScreeningList,
+    ScreeningMatch,
+)
 
 
 @admin.register(ScreeningList)
@@ -129,3 +136,22 @@ class ScreeningMatchAdmin(ReadOnlyAdmin):
     list_filter = ["party_kind", "entry__screening_list"]
     list_select_related = ["entry", "entry__screening_list"]
     search_fields = ["party_name"]
+
+
+@admin.register(FalsePositive)
+class FalsePositiveAdmin(ReadOnlyAdmin):
+    """Remembered "not this person" decisions; a second person approves them here."""
+
+    list_display = ["party_name", "entry", "requested_by", "approved_by", "approved_at"]
+    list_select_related = ["entry", "requested_by", "approved_by"]
+    actions = ["approve"]
+
+    @admin.action(description="Approve the selected false positives")
+    def approve(self, request, queryset):
+        for decision in queryset:
+            try:
+                services.false_positive_approve(decision=decision, approver=request.user)
+            except (PermissionDenied, ValidationError) as error:
+                messages.error(
+                    request, f"{decision}: {' '.join(getattr(error, 'messages', [str(error)]))}"
+                )

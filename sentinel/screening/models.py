@@ -228,3 +228,48 @@ class ScreeningMatch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.party_name} ~ {self.entry} ({self.score})"
+
+
+class FalsePositive(models.Model):
+    """An investigator's "not this person" on a (party, entry) pair. Once another person
+    approves it, screening leaves the pair out until the entry changes (``entry_fingerprint``
+    no longer the entry's) or the party's details do (``party_key``: name and country)."""
+
+    entry = models.ForeignKey(
+        ScreeningEntry, on_delete=models.CASCADE, related_name="false_positives"
+    )
+    entry_fingerprint = models.CharField(max_length=64)
+    party_key = models.CharField(max_length=250, help_text="folded name|country")
+    party_name = models.CharField(max_length=200)
+    reason = models.TextField()
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField(auto_now_add=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-pk"]
+        permissions = [("approve_falsepositive", "Can approve another's false-positive decision")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["entry", "entry_fingerprint", "party_key"],
+                name="false_positive_once_per_pair",
+            ),
+            models.CheckConstraint(
+                condition=Q(approved_by__isnull=True) | ~Q(approved_by=F("requested_by")),
+                name="false_positive_four_eyes",
+            ),
+            models.CheckConstraint(
+                condition=Q(approved_by__isnull=True, approved_at__isnull=True)
+                | Q(approved_by__isnull=False, approved_at__isnull=False),
+                name="false_positive_approval_complete",
+            ),
+            models.CheckConstraint(condition=~Q(reason=""), name="false_positive_has_reason"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.party_name} is not {self.entry}"

@@ -16,7 +16,7 @@ from django.db import transaction as db_transaction
 from sentinel.redis import get_redis, redis_key
 
 from .matching.index import ScreeningIndex
-from .selectors import listed_names
+from .selectors import false_positive_pairs, listed_names
 
 logger = logging.getLogger(__name__)
 GENERATION_CHECK_SECONDS = 0.5
@@ -32,7 +32,9 @@ def current_index() -> ScreeningIndex:
     generation = _generation()
     with _lock:
         if index is None or generation is None or generation != _state["generation"]:
-            index = _state["index"] = ScreeningIndex(listed_names())
+            index = _state["index"] = ScreeningIndex(
+                listed_names(), false_positives=false_positive_pairs()
+            )
             _state["generation"] = generation
         _state["checked"] = now
     return index

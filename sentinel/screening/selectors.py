@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from django.db.models import F
+
 from .matching.index import ListedName
-from .models import ListImport, ScreeningEntry
+from .models import FalsePositive, ListImport, ScreeningEntry
 
 
 def listed_names(*, entries=None) -> list[ListedName]:
@@ -37,4 +39,15 @@ def listed_names(*, entries=None) -> list[ListedName]:
 def list_imports_pending():
     return ListImport.objects.filter(removal_state="pending").select_related(
         "screening_list", "imported_by"
+    )
+
+
+def false_positive_pairs() -> frozenset[tuple[int, str]]:
+    """The approved (entry, party) pairs still valid: the entry unchanged since the decision."""
+    return frozenset(
+        FalsePositive.objects.filter(
+            approved_at__isnull=False,
+            entry__removed_at__isnull=True,
+            entry_fingerprint=F("entry__fingerprint"),
+        ).values_list("entry_id", "party_key")
     )

@@ -17,7 +17,8 @@ from django.utils import timezone
 from . import runtime
 from .choices import ChangeAction, ListKind, RemovalState
 from .formats import ParsedEntry, parse_list
-from .models import EntryChange, ListImport, ScreeningEntry, ScreeningList
+from .matching.index import party_key
+from .models import EntryChange, FalsePositive, ListImport, ScreeningEntry, ScreeningList
 from .tasks import rescreen_after_import
 
 APPROVE_PERMISSION = "screening.approve_listimport"
@@ -148,3 +149,39 @@ def list_import_decide(*, list_import: ListImport, approver, approve: bool) -> L
     list_import.decided_by, list_import.decided_at = approver, timezone.now()
     list_import.save(update_fields=["removal_state", "decided_by", "decided_at"])
     return list_import
+
+
+# --- Remembered decisions ------------------------------------------------------------------------
+
+APPROVE_FALSE_POSITIVE = "screening.approve_falsepositive"
+
+
+def false_positive_request(
+    *, entry: ScreeningEntry, party_name: str, party_country: str = "", reason: str, actor
+) -> FalsePositive:
+    """Ask that this party stop matching this entry; it takes effect once another approves."""
+    if not reason.strip():
+        raise ValidationError("Say why the party is not the listed one.")
+    return FalsePositive.objects.create(
+        entry=entry,
+        entry_fingerprint=entry.fingerprint,
+        party_key=party_key(party_name, party_country),
+        party_name=party_name[:200],
+        reason=reason.strip(),
+        requested_by=actor,
+    )
+
+
+@db_transaction.atomic
+def false_positive_approve(*, decision: FalsePositive, approver) -> FalsePositive:
+    decision = FalsePositive.objects.select_for_update().get(pk=decision.pk)
+    if not approver.has_perm(APPROVE_FALSE_POSITIVE):
+        raise PermissionDenied("Only senior investigators and officers approve false positives.")
+    if approver.pk == decision.requested_by_id:
+        raise PermissionDenied("A false positive must be approved by another person.")
+    if decision.approved_at is not None:
+        raise ValidationError("This decision is approved already.")
+    decision.approved_by, decision.approved_at = approver, timezone.now()
+    decision.save(update_fields=["approved_by", "approved_at"])
+    runtime.lists_changed()  # every process reloads the pairs it leaves out
+    return decision

@@ -49,6 +49,12 @@ class Party:
     entry_type: str = ""  # person or entity, when known
 
 
+def party_key(name: str, country: str = "") -> str:
+    """A party's identity for remembered decisions: its name's tokens and its country, so a
+    changed name or country is a new party."""
+    return f"{' '.join(t.text for t in name_prepare(name).tokens)}|{country.upper()}"[:250]
+
+
 def _blocks(token: Token) -> tuple[str, ...]:
     keys = [f"m{token.key}", f"s{token.skeleton[:3]}", f"e{token.skeleton[-3:]}"]
     if token.text in NICKNAMES:
@@ -77,7 +83,14 @@ def _blocking(prepared: PreparedName) -> list[tuple[frozenset[int], tuple[str, .
 class ScreeningIndex:
     """Listed names by block; ``screen`` returns the best matches of a party, explained."""
 
-    def __init__(self, names: Iterable[ListedName]):
+    def __init__(
+        self,
+        names: Iterable[ListedName],
+        *,
+        false_positives: frozenset[tuple[int, str]] = frozenset(),
+    ):
+        # (entry id, party key) pairs a second person confirmed are not the same (services).
+        self.false_positives = false_positives
         self.names: list[ListedName] = []
         self.prepared: list[PreparedName] = []
         self.postings: dict[str, set[int]] = {}
@@ -134,8 +147,11 @@ class ScreeningIndex:
             return ()
         query_type = party.entry_type or ("entity" if prepared.looks_like_company else "")
         best: dict[int, Match] = {}
+        key = party_key(party.name, party.country) if self.false_positives else ""
         for position in sorted(self.candidates(prepared))[:MAX_CANDIDATES]:
             listed = self.names[position]
+            if key and (listed.entry_id, key) in self.false_positives:
+                continue
             comparison = names_compare(prepared, self.prepared[position])
             if comparison.score < REPORT_FLOOR:
                 continue
