@@ -9,6 +9,7 @@ from decimal import Decimal
 from rules.features import FeatureBatch, FeatureField, FeatureProvider
 
 from .choices import EntryType, ListKind
+from .default_rules import MATCH_SCORE
 from .matching.index import Party
 from .matching.scoring import Match
 from .runtime import current_index
@@ -26,6 +27,14 @@ class ScreeningFeatures(FeatureProvider):
             "screening.best_score",
             NUMBER,
             "best name-screening score of the originator or beneficiary, 0 to 100 (0: no match)",
+        ),
+        FeatureField(
+            "screening.sanctions_score",
+            NUMBER,
+            "best score of either party against sanctions lists, 0 to 100",
+        ),
+        FeatureField(
+            "screening.pep_score", NUMBER, "best score of either party against PEP lists, 0 to 100"
         ),
         FeatureField("screening.list", STRING, "the list of the best match (may be empty)"),
         FeatureField(
@@ -62,20 +71,42 @@ class ScreeningFeatures(FeatureProvider):
             return [_EMPTY for _ in batch.transactions]
         results = []
         for tx in batch.transactions:
-            best, party = None, ""
-            for side in PARTIES:
-                name = getattr(tx, f"{side}_name")
-                if not name:
-                    continue
-                matches = index.screen(Party(name, country=getattr(tx, f"{side}_country")))
-                if matches and (best is None or matches[0].score > best.score):
-                    best, party = matches[0], side
-            results.append(_fields(best, party) if best else _EMPTY)
+            found = [
+                (match, side)
+                for side in PARTIES
+                if getattr(tx, f"{side}_name")
+                for match in index.screen(
+                    Party(getattr(tx, f"{side}_name"), country=getattr(tx, f"{side}_country"))
+                )
+            ]
+            if not found:
+                results.append(_EMPTY)
+                continue
+            best, party = max(found, key=_rank)
+            values = _fields(best, party)
+            for kind in ListKind.values:
+                scores = [match.score for match, _ in found if match.list_kind == kind]
+                values[f"screening.{kind}_score"] = _score(max(scores, default=0.0))
+            results.append(values)
         return results
+
+
+def _rank(found: tuple[Match, str]) -> tuple[bool, bool, float]:
+    """The match the fields describe: a sanctions match at the rules' threshold before a PEP
+    match, whatever their scores, so a PEP never hides a sanctions hit; then the best."""
+    match, _ = found
+    at_threshold = match.score * 100 >= MATCH_SCORE
+    return at_threshold, at_threshold and match.list_kind == ListKind.SANCTIONS, match.score
+
+
+def _score(score: float) -> Decimal:
+    return Decimal(f"{score * 100:.1f}")
 
 
 _EMPTY: dict[str, object] = {
     "screening.best_score": Decimal(0),
+    "screening.sanctions_score": Decimal(0),
+    "screening.pep_score": Decimal(0),
     "screening.list": "",
     "screening.kind": "",
     "screening.type": "",
@@ -86,7 +117,7 @@ _EMPTY: dict[str, object] = {
 
 def _fields(match: Match, party: str) -> dict[str, object]:
     return {
-        "screening.best_score": Decimal(f"{match.score * 100:.1f}"),
+        "screening.best_score": _score(match.score),
         "screening.list": match.list_name,
         "screening.kind": match.list_kind,
         "screening.type": match.entry_type,

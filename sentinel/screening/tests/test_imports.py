@@ -133,3 +133,25 @@ def test_a_list_change_bumps_the_generation_and_the_index_is_rebuilt(
         sdn()
     assert runtime._generation() != before  # other processes rebuild within 0.5 s
     assert runtime.current_index().entries == 3
+
+
+def test_a_pep_match_never_hides_a_sanctions_match():
+    sdn()
+    screening_list_import(
+        list_name="PEPs",
+        source="opensanctions",
+        kind="pep",
+        content=(FIXTURES / "opensanctions.csv").read_bytes(),
+    )
+    screening_list_import(  # the same people, also published as PEPs
+        list_name="PEP copy of SDN",
+        source="ofac_sdn",
+        kind="pep",
+        content=(FIXTURES / "ofac_sdn.xml").read_bytes(),
+    )
+    both = Transaction(originator_name="Yusuf Ibrahim Al-Amri", beneficiary_name="")
+    pep_only = Transaction(originator_name="Maria Elena Torres", beneficiary_name="")
+    values = ScreeningFeatures().values(FeatureBatch(transactions=[both, pep_only], profiles={}))
+    assert values[0]["screening.kind"] == "sanctions" and values[0]["screening.list"] == "OFAC SDN"
+    assert values[0]["screening.pep_score"] == values[0]["screening.sanctions_score"] == 100
+    assert values[1]["screening.kind"] == "pep" and values[1]["screening.sanctions_score"] == 0
