@@ -24,8 +24,9 @@ alert queue page with 1,000,000 alerts and each filter alone (bench/alert_queue.
 management report on the same alerts with their cases and decisions (bench/reports.py), and
 times one operational-monitor cycle over 20 partners x 90 days of minutes (bench/monitor.py),
 and pages through 100,000 transactions that share one second, 500 a page (bench/paging.py),
-and times money-flow hops over 1,000,000 transactions, a hot account among them
-(bench/money_flow.py).
+times money-flow hops over 1,000,000 transactions, a hot account among them
+(bench/money_flow.py), and screens two parties per transaction against a 50,000-entry list
+(bench/screening.py).
 Their set-up writes millions of rows, so the database is then vacuumed and checkpointed: left
 to autovacuum, that work fell into the server phases and tripled the `?wait=true` p99.
 
@@ -76,6 +77,7 @@ from bench import money_flow as money_flow_hops
 from bench import monitor as monitor_cycle
 from bench import paging as keyset_paging
 from bench import reports as management_reports
+from bench import screening as name_screening
 from sentinel import embedded
 
 UVICORN_OPTIONS = ["--workers", "2", "--loop", "uvloop", "--http", "httptools"]
@@ -142,6 +144,8 @@ def main() -> int:
     if os.environ.get("BENCH_MONEY_FLOW", "1") != "0":
         _say("Measuring money-flow hops over 1,000,000 transactions, in process...")
         money_flow_result = money_flow_hops.measure()
+    _say("Measuring name screening: two parties against a 50,000-entry list, in process...")
+    screening_result = name_screening.measure()
     _say("Vacuuming and checkpointing, so the set-up's writes settle before the servers start...")
     settle_seconds = services.settle_database()
     uvicorn_options = shlex.split(os.environ.get("BENCH_UVICORN_OPTIONS", "")) or UVICORN_OPTIONS
@@ -273,6 +277,7 @@ def main() -> int:
     keyset_paging.emit(paging_result)  # also bench/results/paging.json
     if money_flow_result is not None:
         money_flow_hops.emit(money_flow_result)  # also bench/results/money_flow.json
+    name_screening.emit(screening_result)  # also bench/results/screening.json
     return 0 if document["valid"] else 1
 
 

@@ -174,6 +174,26 @@ for _role in (COMPLIANCE_OFFICER, ADMINISTRATOR):
 for _role in (SENIOR_INVESTIGATOR, COMPLIANCE_OFFICER):
     ROLE_PERMISSIONS[_role] = [*ROLE_PERMISSIONS[_role], "reports.view_reports"]
 
+# Name screening (sentinel.screening, docs/screening.md): every role reads the lists;
+# compliance officers import them and approve each other's removals.
+for _role in GROUPS:
+    ROLE_PERMISSIONS[_role] = [
+        *ROLE_PERMISSIONS[_role],
+        "screening.view_screeninglist",
+        "screening.view_screeningentry",
+        "screening.view_listimport",
+        "screening.view_screeningmatch",
+    ]
+ROLE_PERMISSIONS[COMPLIANCE_OFFICER] = [
+    *ROLE_PERMISSIONS[COMPLIANCE_OFFICER],
+    "screening.add_listimport",
+    "screening.approve_listimport",
+]
+# A "false positive" on a (party, entry) pair: any investigator asks, a senior investigator or
+# officer other than the asker approves (sentinel.screening.services).
+for _role in (INVESTIGATOR, SENIOR_INVESTIGATOR, COMPLIANCE_OFFICER):
+    ROLE_PERMISSIONS[_role] = [*ROLE_PERMISSIONS[_role], "screening.add_falsepositive"]
+    ROLE_PERMISSIONS[_role] = [*ROLE_PERMISSIONS[_role], "screening.approve_falsepositive"]
 
 # Staff access (sentinel.accounts, docs/security.md). These roles hold approval or
 # administrative powers, so their sessions must pass a TOTP second factor.
@@ -186,6 +206,8 @@ APPROVAL_PERMISSIONS = frozenset(
         "cases.approve_case",
         "alerts.approve_snooze",
         "transactions.approve_profile_change",
+        "screening.approve_listimport",
+        "screening.approve_falsepositive",
     }
 )
 

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "alerts",
     "cases",
     "sentinel.monitoring",
+    "sentinel.screening",  # above rules (a feature provider), below the pipeline
     "sentinel.pipeline",
     "sentinel.audit",  # reads no app: its triggers name the audited tables
     "sentinel.reports",  # reads every product app; none reads it
@@ -254,6 +255,7 @@ SENTINEL_FEATURE_PROVIDERS = [
     "rules.features.profile.ProfileFeatures",
     "rules.features.aggregates.AggregateFeatures",
     "rules.features.currency.CurrencyFeatures",
+    "sentinel.screening.features.ScreeningFeatures",
 ]
 # How far back rolling aggregates keep events (rule windows are at most 31 days).
 SENTINEL_AGGREGATE_RETENTION_DAYS = int(os.environ.get("SENTINEL_AGGREGATE_RETENTION_DAYS", "35"))
