@@ -193,6 +193,7 @@ ROLE_PERMISSIONS[COMPLIANCE_OFFICER] = [
 # officer other than the asker approves (sentinel.screening.services).
 for _role in (INVESTIGATOR, SENIOR_INVESTIGATOR, COMPLIANCE_OFFICER):
     ROLE_PERMISSIONS[_role] = [*ROLE_PERMISSIONS[_role], "screening.add_falsepositive"]
+for _role in (SENIOR_INVESTIGATOR, COMPLIANCE_OFFICER):
     ROLE_PERMISSIONS[_role] = [*ROLE_PERMISSIONS[_role], "screening.approve_falsepositive"]
 
 # Staff access (sentinel.accounts, docs/security.md). These roles hold approval or
