@@ -24,6 +24,7 @@ from rules.features import FeatureValues
 from rules.selectors import evaluations_stored
 from rules.services import decisions_store
 from sentinel import metrics
+from sentinel.network.services import network_extend
 from transactions.models import Transaction
 from transactions.services import account_profiles_fold, transactions_claim_unprofiled
 
@@ -38,6 +39,12 @@ def claim(transaction_ids: Sequence) -> list[Transaction]:
 def profile(batch: Sequence[Transaction]) -> Profiles:
     """Fold the batch into its customers, accounts and account profiles."""
     return account_profiles_fold(transactions=batch)
+
+
+def network(batch: Sequence[Transaction]) -> None:
+    """Add the batch's transfers to the partner's transaction graph and search from each for
+    the cycle it closes or the chain it extends (read by the ``network`` features next)."""
+    network_extend(transactions=batch)
 
 
 def undecided(batch: Sequence[Transaction]) -> tuple[list[Transaction], list[Evaluation]]:

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "alerts",
     "cases",
     "sentinel.monitoring",
+    "sentinel.network",
     "sentinel.pipeline",
     "sentinel.audit",  # reads no app: its triggers name the audited tables
     "sentinel.demo",  # above every product app: it seeds them all
@@ -252,7 +253,10 @@ SENTINEL_PROFILE_SHARDS = int(os.environ.get("SENTINEL_PROFILE_SHARDS", "2"))
 SENTINEL_FEATURE_PROVIDERS = [
     "rules.features.profile.ProfileFeatures",
     "rules.features.aggregates.AggregateFeatures",
+    "sentinel.network.features.NetworkFeatures",
 ]
+# How far back the transaction graph keeps transfers (docs/network.md).
+SENTINEL_NETWORK_RETENTION_DAYS = int(os.environ.get("SENTINEL_NETWORK_RETENTION_DAYS", "35"))
 # How far back rolling aggregates keep events (rule windows are at most 31 days).
 SENTINEL_AGGREGATE_RETENTION_DAYS = int(os.environ.get("SENTINEL_AGGREGATE_RETENTION_DAYS", "35"))
 # A rolling-aggregate call that would read more members than this (hot accounts) records its

@@ -1,0 +1,202 @@
+"""Hand-built rings, chains and near misses through the real pipeline (ingest, the network
+step, the ``network`` features, the default pack's network rules, decisions)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from rules.models import RuleFailure, RuleHit
+from sentinel.network.models import NetworkFinding, Transfer
+from sentinel.pipeline.orchestrator import transactions_process
+from transactions.services import transactions_ingest
+from transactions.tests.factories import PartnerBankFactory, transaction_payload
+
+START = datetime.now(UTC).replace(microsecond=0) - timedelta(days=30)
+
+
+@pytest.fixture
+def partner(db):
+    return PartnerBankFactory()
+
+
+def _transfer(source: str, target: str, amount: str, *, hours: float, **overrides) -> dict:
+    at = START + timedelta(hours=hours)
+    return transaction_payload(
+        occurred_at=at.isoformat().replace("+00:00", "Z"),
+        amount=amount,
+        originator={"account_id": source, "customer_id": f"c-{source}", "country": "US"},
+        beneficiary={"account_id": target, "customer_id": f"c-{target}", "country": "US"},
+        **overrides,
+    )
+
+
+def _send(partner, *payloads: dict) -> list:
+    """Each transfer in its own batch, in the order given (as they would arrive)."""
+    ids = []
+    for payload in payloads:
+        (result,) = transactions_ingest(partner=partner, payloads=[payload])
+        assert result.status == "created", result
+        transactions_process(transaction_ids=[result.id])
+        ids.append(result.id)
+    assert not RuleFailure.objects.filter(transaction_id__in=ids).exists()
+    return ids
+
+
+def _hits(ids) -> dict:
+    """Rule codes hit per transaction (index in ``ids``)."""
+    codes: dict[int, set[str]] = {}
+    for tx_id, code in RuleHit.objects.filter(decision_id__in=ids, shadow=False).values_list(
+        "decision_id", "rule__code"
+    ):
+        codes.setdefault(ids.index(tx_id), set()).add(code)
+    return codes
+
+
+def _network_hits(ids) -> dict:
+    return {
+        index: {code for code in codes if code.startswith("network_")}
+        for index, codes in _hits(ids).items()
+        if any(code.startswith("network_") for code in codes)
+    }
+
+
+# --- Rings -------------------------------------------------------------------------------
+
+
+def test_a_round_trip_through_three_others_is_one_cycle_found_by_the_closing_transfer(partner):
+    ids = _send(
+        partner,
+        _transfer("A", "B", "9000.00", hours=0),
+        _transfer("B", "C", "8700.00", hours=20),
+        _transfer("C", "D", "8650.00", hours=50),
+        _transfer("D", "A", "8500.00", hours=90),
+    )
+
+    assert _network_hits(ids) == {3: {"network_cycle"}}
+    finding = NetworkFinding.objects.get(transaction_id=ids[3])
+    assert (finding.cycle_length, finding.cycle_time_ordered) == (4, True)
+    assert finding.members == ["A", "B", "C", "D"]
+    assert set(finding.transactions) == set(ids)
+    assert finding.cycle_days == Decimal("3.75")
+
+
+def test_the_same_amount_carried_round_in_any_order_over_weeks_is_a_cycle(partner):
+    ids = _send(
+        partner,
+        _transfer("P", "Q", "4321.17", hours=24 * 2),
+        _transfer("R", "S", "4321.17", hours=24 * 1),
+        _transfer("S", "P", "4321.17", hours=24 * 20),
+        _transfer("Q", "R", "4321.17", hours=24 * 9),
+    )
+
+    assert "network_cycle" in _network_hits(ids)[3]
+    finding = NetworkFinding.objects.get(transaction_id=ids[3])
+    assert (finding.cycle_length, finding.cycle_time_ordered) == (4, False)
+    assert finding.members == ["P", "Q", "R", "S"]
+
+
+def test_a_layering_chain_forwarding_most_within_hours_is_found_at_its_third_hop(partner):
+    ids = _send(
+        partner,
+        _transfer("L1", "L2", "20000.00", hours=0),
+        _transfer("L2", "L3", "18500.00", hours=3),
+        _transfer("L3", "L4", "17000.00", hours=9),
+    )
+
+    assert _network_hits(ids) == {2: {"network_layering_chain"}}
+    assert NetworkFinding.objects.get(transaction_id=ids[2]).chain_depth == 3
+
+
+def test_the_same_amount_passed_along_three_accounts_out_of_order_is_carried(partner):
+    ids = _send(
+        partner,
+        _transfer("M2", "M3", "777.35", hours=24 * 12),
+        _transfer("M1", "M2", "780.00", hours=24 * 3),
+        _transfer("M3", "M4", "770.10", hours=24 * 25),
+    )
+
+    assert _network_hits(ids) == {2: {"network_amount_carried"}}
+    assert NetworkFinding.objects.get(transaction_id=ids[2]).carried_hops == 3
+
+
+# --- Near misses -------------------------------------------------------------------------
+
+
+def test_a_cycle_too_slow_to_be_a_round_trip_whose_amounts_change_is_not_flagged(partner):
+    ids = _send(
+        partner,
+        _transfer("A", "B", "9000.00", hours=0),
+        _transfer("B", "C", "6000.00", hours=24 * 4),
+        _transfer("C", "A", "3000.00", hours=24 * 9),  # 9 days: outside the 7-day round trip
+    )
+
+    assert _network_hits(ids) == {}
+    assert not NetworkFinding.objects.filter(cycle_length__gt=0).exists()
+
+
+def test_amounts_that_do_not_carry_make_no_chain(partner):
+    ids = _send(
+        partner,
+        _transfer("L1", "L2", "20000.00", hours=0),
+        _transfer("L2", "L3", "4000.00", hours=3),  # a fifth forwarded: not "most of it"
+        _transfer("L3", "L4", "3900.00", hours=6),
+    )
+
+    assert _network_hits(ids) == {}
+
+
+def test_a_ring_broken_by_a_missing_hop_is_no_cycle(partner):
+    ids = _send(
+        partner,
+        _transfer("A", "B", "5000.00", hours=0),
+        _transfer("B", "C", "5000.00", hours=5),
+        _transfer("D", "A", "5000.00", hours=10),  # C never pays D
+    )
+
+    assert not NetworkFinding.objects.filter(cycle_length__gt=0).exists()
+    assert "network_cycle" not in set().union(*_network_hits(ids).values())
+
+
+def test_money_paid_back_is_a_two_hop_cycle_no_rule_alerts_on(partner):
+    ids = _send(
+        partner,
+        _transfer("A", "B", "250.00", hours=0),
+        _transfer("B", "A", "250.00", hours=30),
+    )
+
+    assert NetworkFinding.objects.get(transaction_id=ids[1]).cycle_length == 2
+    assert _network_hits(ids) == {}
+
+
+def test_failed_transfers_and_payments_to_oneself_are_not_edges(partner):
+    _send(
+        partner,
+        _transfer("A", "B", "100.00", hours=0, status="failed"),
+        _transfer("A", "A", "100.00", hours=1),
+        _transfer("A", "C", "100.00", hours=2),
+    )
+
+    assert list(Transfer.objects.values_list("source", "target")) == [("A", "C")]
+
+
+def test_a_retried_batch_adds_no_edge_twice(partner):
+    (result,) = transactions_ingest(partner=partner, payloads=[_transfer("A", "B", "10", hours=0)])
+    transactions_process(transaction_ids=[result.id])
+    transactions_process(transaction_ids=[result.id])
+
+    assert Transfer.objects.count() == 1
+
+
+def test_a_ring_reported_from_both_sides_is_found_once_per_side(partner):
+    hops = [("A", "B", 0), ("B", "C", 10), ("C", "A", 20)]
+    payloads = []
+    for source, target, hours in hops:
+        for direction in ("outbound", "inbound"):
+            payloads.append(_transfer(source, target, "3000.00", hours=hours, direction=direction))
+
+    ids = _send(partner, *payloads)
+
+    assert _network_hits(ids) == {4: {"network_cycle"}, 5: {"network_cycle"}}
