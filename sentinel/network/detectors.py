@@ -107,8 +107,11 @@ class _Walk:
         self.new, self.direction, self.rule, self.goal = new, direction, rule, goal
         self.reached: dict[str, Edge | None] = {start: None}  # node -> the hop that reached it
         self.frontier = [start]
-        self.deepest = start
+        self.start, self.deepest = start, start
         self.closing: Edge | None = None
+        # A two-hop return (A pays B, B pays A) is what a loan and its repayment look like:
+        # a walk that meets one keeps looking for a longer cycle, reporting it only if none.
+        self.short: Edge | None = None
 
     def requests(self, parameters: Parameters) -> list[Request]:
         if self.closing:
@@ -123,8 +126,11 @@ class _Walk:
                     continue
                 nxt = edge.target if self.direction == OUT else edge.source
                 if nxt == self.goal:
-                    self.closing = edge
-                    return
+                    if request.node != self.start:
+                        self.closing = edge
+                        return
+                    self.short = self.short or edge
+                    continue
                 if nxt not in self.reached:
                     self.reached[nxt] = edge
                     frontier.append(nxt)
@@ -230,9 +236,11 @@ def _findings(walks, parameters: Parameters) -> dict[object, Finding]:
         edge = walks_of["edge"]
         finding = Finding()
         carried_out = walks_of["carried_out"]
-        for walk in (walks_of["round_trip"], carried_out):
-            if walk.closing and not finding.cycle:
-                finding.cycle = [edge, *walk.path(walk.closing.source), walk.closing]
+        cycle_walks = (walks_of["round_trip"], carried_out)
+        closings = [w.closing for w in cycle_walks] + [w.short for w in cycle_walks]
+        if closing := next(filter(None, closings), None):
+            walk = cycle_walks[closings.index(closing) % 2]
+            finding.cycle = [edge, *walk.path(closing.source), closing]
         if carried_out.closing:
             finding.carried = [
                 edge,

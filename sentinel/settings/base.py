@@ -150,6 +150,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "alerts.tasks.requeue_overdue_webhooks",
         "schedule": 60.0,
     },
+    # The transaction graph keeps SENTINEL_NETWORK_RETENTION_DAYS of transfers (docs/network.md).
+    "prune-network-transfers": {
+        "task": "sentinel.network.tasks.prune_transfers",
+        "schedule": 3600.0,
+    },
 }
 
 # --- Auth and sessions ---

@@ -200,3 +200,17 @@ def test_a_ring_reported_from_both_sides_is_found_once_per_side(partner):
     ids = _send(partner, *payloads)
 
     assert _network_hits(ids) == {4: {"network_cycle"}, 5: {"network_cycle"}}
+
+
+def test_a_ring_with_a_two_hop_return_inside_is_reported_as_the_longer_ring(partner):
+    ids = _send(
+        partner,
+        _transfer("B", "A", "100.00", hours=1),  # A and B also trade small sums both ways
+        _transfer("A", "B", "7000.00", hours=2),
+        _transfer("B", "C", "6900.00", hours=10),
+        _transfer("C", "A", "6800.00", hours=20),
+    )
+
+    finding = NetworkFinding.objects.get(transaction_id=ids[3])
+    assert (finding.cycle_length, finding.members) == (3, ["A", "B", "C"])
+    assert _network_hits(ids)[3] == {"network_cycle"}
