@@ -22,12 +22,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import NamedTuple
 
 OUT, IN = "out", "in"
 
 
-@dataclass(frozen=True)
-class Edge:
+class Edge(NamedTuple):  # a tuple: thousands are built per batch, cheaply
     id: object  # the transaction's id
     partner_id: int
     source: str
@@ -36,8 +36,7 @@ class Edge:
     at: datetime
 
 
-@dataclass(frozen=True)
-class Request:
+class Request(NamedTuple):
     """Edges out of (or into) ``node`` with ``lo <= amount <= hi`` and ``since <= at <= until``."""
 
     partner_id: int
@@ -61,7 +60,8 @@ class Parameters:
     fee_tolerance: Decimal = Decimal("0.02")
     forward_share: Decimal = Decimal("0.80")
     forward_within: timedelta = timedelta(hours=24)
-    max_frontier: int = 200  # nodes expanded per level and search: a hub cannot blow it up
+    max_visits: int = 32  # nodes one walk may expand in all: a hub or a dense
+    # neighbourhood cannot blow up the scoring path's cost
 
 
 @dataclass
@@ -103,11 +103,12 @@ class Finding:
 class _Walk:
     """One breadth-first walk from one node, in one direction, under one search's rules."""
 
-    def __init__(self, new: Edge, start: str, direction: str, rule: Callable, goal: str | None):
+    def __init__(self, new: Edge, start: str, direction: str, rule: Callable, *, goal: str | None):
         self.new, self.direction, self.rule, self.goal = new, direction, rule, goal
         self.reached: dict[str, Edge | None] = {start: None}  # node -> the hop that reached it
         self.frontier = [start]
         self.start, self.deepest = start, start
+        self.visits = 0
         self.closing: Edge | None = None
         # A two-hop return (A pays B, B pays A) is what a loan and its repayment look like:
         # a walk that meets one keeps looking for a longer cycle, reporting it only if none.
@@ -116,7 +117,9 @@ class _Walk:
     def requests(self, parameters: Parameters) -> list[Request]:
         if self.closing:
             return []
-        return [self.rule(self, node, None) for node in self.frontier[: parameters.max_frontier]]
+        nodes = self.frontier[: max(0, parameters.max_visits - self.visits)]
+        self.visits += len(nodes)
+        return [self.rule(self, node, None) for node in nodes]
 
     def take(self, requests: Sequence[Request], answers: Sequence[list[Edge]]) -> None:
         frontier = []
@@ -158,16 +161,18 @@ def _round_trip(p: Parameters) -> Callable:
 
 
 def _carried(p: Parameters) -> Callable:
-    lo_share, hi_share = 1 - p.fee_tolerance, 1 / (1 - p.fee_tolerance)
+    """Fees only ever reduce a sum: the hops after the new transfer carry at most its amount
+    and at least that less ``fee_tolerance``; the hops before it, the other way round."""
 
     def rule(walk: _Walk, node: str, edge: Edge | None):
         amount = walk.new.amount
         if edge is None:
+            downstream = walk.direction == OUT
             return Request(
                 walk.new.partner_id,
                 node,
-                amount * lo_share,
-                amount * hi_share,
+                amount * (1 - p.fee_tolerance) if downstream else amount,
+                amount if downstream else amount / (1 - p.fee_tolerance),
                 walk.new.at - p.horizon,
                 walk.new.at + p.horizon,
             )
@@ -200,29 +205,25 @@ def detect(edges: Sequence[Edge], fetch: Fetch, parameters: Parameters) -> dict[
     for edge in edges:
         if edge.source == edge.target:
             continue
+        u, v = edge.source, edge.target
         walks += [
-            (
-                edge,
-                "round_trip",
-                _Walk(edge, edge.target, OUT, _round_trip(parameters), edge.source),
-            ),
-            (edge, "carried_out", _Walk(edge, edge.target, OUT, _carried(parameters), edge.source)),
-            (edge, "carried_in", _Walk(edge, edge.source, IN, _carried(parameters), None)),
-            (edge, "layering", _Walk(edge, edge.source, IN, _layering(parameters), None)),
+            (edge, "round_trip", _Walk(edge, v, OUT, _round_trip(parameters), goal=u)),
+            (edge, "carried_out", _Walk(edge, v, OUT, _carried(parameters), goal=u)),
+            (edge, "carried_in", _Walk(edge, u, IN, _carried(parameters), goal=None)),
+            (edge, "layering", _Walk(edge, u, IN, _layering(parameters), goal=None)),
         ]
+    active = {OUT: [w for _, _, w in walks if w.direction == OUT]}
+    active[IN] = [w for _, _, w in walks if w.direction == IN]
     for _ in range(parameters.max_hops - 1):
         for direction in (OUT, IN):
-            mine = [(walk, walk.requests(parameters)) for _, _, walk in walks]
-            mine = [
-                (walk, requests)
-                for walk, requests in mine
-                if requests and walk.direction == direction
-            ]
-            flat = [request for _, requests in mine for request in requests]
+            asking = [(walk, walk.requests(parameters)) for walk in active[direction]]
+            asking = [(walk, requests) for walk, requests in asking if requests]
+            active[direction] = [walk for walk, _ in asking]  # the others are done
+            flat = [request for _, requests in asking for request in requests]
             if not flat:
                 continue
             answers = iter(fetch(direction, flat))
-            for walk, requests in mine:
+            for walk, requests in asking:
                 walk.take(requests, [next(answers) for _ in requests])
     return _findings(walks, parameters)
 

@@ -13,7 +13,7 @@ from transactions.models import Transaction
 
 from .detectors import Edge, Parameters, detect
 from .models import NetworkFinding, Transfer
-from .selectors import transfers_adjacent
+from .selectors import server_side_cursor, transfers_adjacent
 
 
 def transfers_record(*, transactions: Sequence[Transaction]) -> list[Edge]:
@@ -34,21 +34,19 @@ def transfers_record(*, transactions: Sequence[Transaction]) -> list[Edge]:
         and tx.beneficiary_account_id
         and tx.originator_account_id != tx.beneficiary_account_id
     ]
-    Transfer.objects.bulk_create(
-        [
-            Transfer(
-                transaction_id=edge.id,
-                partner_id=edge.partner_id,
-                source=edge.source,
-                target=edge.target,
-                amount=edge.amount,
-                occurred_at=edge.at,
-            )
-            for edge in edges
-        ],
-        ignore_conflicts=True,
-    )
+    if edges:
+        with server_side_cursor() as cursor:  # one statement, no model instance per edge
+            cursor.execute(_INSERT, [list(column) for column in zip(*edges, strict=True)])
     return edges
+
+
+_INSERT = """
+INSERT INTO network_transfer
+    (transaction_id, partner_id, source, target, amount, occurred_at)
+SELECT * FROM unnest(%s::uuid[], %s::bigint[], %s::varchar[], %s::varchar[], %s::numeric[],
+                     %s::timestamptz[])
+ON CONFLICT DO NOTHING
+"""
 
 
 def network_extend(
