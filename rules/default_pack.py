@@ -521,7 +521,8 @@ NETWORK_PACK = (
         description=(
             "This transfer is one hop of a path of at least three on which the same amount, less "
             "at most 2% per hop, moves from account to account within 35 days: layering by "
-            "passing a sum along, whatever the order the hops were reported in."
+            "passing a sum along, whatever the order the hops were reported in. A path that "
+            "closes into a cycle is left to network_cycle."
         ),
         typologies=(Typology.LAYERING,),
         expression="network.carried_hops >= 3 and not network.in_cycle",
@@ -535,7 +536,8 @@ NETWORK_PACK = (
         name="A chain of three or more accounts each forwarding what it received within a day",
         description=(
             "This transfer ends a chain of at least three hops in which each account sent on at "
-            "least 80% of what it had just received, within 24 hours of receiving it."
+            "least 80% of what it had just received, within 24 hours of receiving it. A chain "
+            "that closes into a cycle is left to network_cycle."
         ),
         typologies=(Typology.LAYERING, Typology.PASS_THROUGH),
         expression="network.chain_depth >= 3 and not network.in_cycle",
