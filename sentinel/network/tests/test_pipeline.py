@@ -3,46 +3,13 @@ step, the ``network`` features, the default pack's network rules, decisions)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-import pytest
-
-from rules.models import RuleFailure, RuleHit
+from rules.models import RuleHit
 from sentinel.network.models import NetworkFinding, Transfer
+from sentinel.network.tests.graph import send, transfer
 from sentinel.pipeline.orchestrator import transactions_process
 from transactions.services import transactions_ingest
-from transactions.tests.factories import PartnerBankFactory, transaction_payload
-
-START = datetime.now(UTC).replace(microsecond=0) - timedelta(days=30)
-
-
-@pytest.fixture
-def partner(db):
-    return PartnerBankFactory()
-
-
-def _transfer(source: str, target: str, amount: str, *, hours: float, **overrides) -> dict:
-    at = START + timedelta(hours=hours)
-    return transaction_payload(
-        occurred_at=at.isoformat().replace("+00:00", "Z"),
-        amount=amount,
-        originator={"account_id": source, "customer_id": f"c-{source}", "country": "US"},
-        beneficiary={"account_id": target, "customer_id": f"c-{target}", "country": "US"},
-        **overrides,
-    )
-
-
-def _send(partner, *payloads: dict) -> list:
-    """Each transfer in its own batch, in the order given (as they would arrive)."""
-    ids = []
-    for payload in payloads:
-        (result,) = transactions_ingest(partner=partner, payloads=[payload])
-        assert result.status == "created", result
-        transactions_process(transaction_ids=[result.id])
-        ids.append(result.id)
-    assert not RuleFailure.objects.filter(transaction_id__in=ids).exists()
-    return ids
 
 
 def _hits(ids) -> dict:
@@ -67,12 +34,12 @@ def _network_hits(ids) -> dict:
 
 
 def test_a_round_trip_through_three_others_is_one_cycle_found_by_the_closing_transfer(partner):
-    ids = _send(
+    ids = send(
         partner,
-        _transfer("A", "B", "9000.00", hours=0),
-        _transfer("B", "C", "8700.00", hours=20),
-        _transfer("C", "D", "8650.00", hours=50),
-        _transfer("D", "A", "8500.00", hours=90),
+        transfer("A", "B", "9000.00", hours=0),
+        transfer("B", "C", "8700.00", hours=20),
+        transfer("C", "D", "8650.00", hours=50),
+        transfer("D", "A", "8500.00", hours=90),
     )
 
     assert _network_hits(ids) == {3: {"network_cycle"}}
@@ -84,12 +51,12 @@ def test_a_round_trip_through_three_others_is_one_cycle_found_by_the_closing_tra
 
 
 def test_the_same_amount_carried_round_in_any_order_over_weeks_is_a_cycle(partner):
-    ids = _send(
+    ids = send(
         partner,
-        _transfer("P", "Q", "4321.17", hours=24 * 2),
-        _transfer("R", "S", "4321.17", hours=24 * 1),
-        _transfer("S", "P", "4321.17", hours=24 * 20),
-        _transfer("Q", "R", "4321.17", hours=24 * 9),
+        transfer("P", "Q", "4321.17", hours=24 * 2),
+        transfer("R", "S", "4321.17", hours=24 * 1),
+        transfer("S", "P", "4321.17", hours=24 * 20),
+        transfer("Q", "R", "4321.17", hours=24 * 9),
     )
 
     assert "network_cycle" in _network_hits(ids)[3]
@@ -99,11 +66,11 @@ def test_the_same_amount_carried_round_in_any_order_over_weeks_is_a_cycle(partne
 
 
 def test_a_layering_chain_forwarding_most_within_hours_is_found_at_its_third_hop(partner):
-    ids = _send(
+    ids = send(
         partner,
-        _transfer("L1", "L2", "20000.00", hours=0),
-        _transfer("L2", "L3", "18500.00", hours=3),
-        _transfer("L3", "L4", "17000.00", hours=9),
+        transfer("L1", "L2", "20000.00", hours=0),
+        transfer("L2", "L3", "18500.00", hours=3),
+        transfer("L3", "L4", "17000.00", hours=9),
     )
 
     assert _network_hits(ids) == {2: {"network_layering_chain"}}
@@ -111,11 +78,11 @@ def test_a_layering_chain_forwarding_most_within_hours_is_found_at_its_third_hop
 
 
 def test_the_same_amount_passed_along_three_accounts_out_of_order_is_carried(partner):
-    ids = _send(
+    ids = send(
         partner,
-        _transfer("M2", "M3", "777.35", hours=24 * 12),
-        _transfer("M1", "M2", "780.00", hours=24 * 3),
-        _transfer("M3", "M4", "770.10", hours=24 * 25),
+        transfer("M2", "M3", "777.35", hours=24 * 12),
+        transfer("M1", "M2", "780.00", hours=24 * 3),
+        transfer("M3", "M4", "770.10", hours=24 * 25),
     )
 
     assert _network_hits(ids) == {2: {"network_amount_carried"}}
@@ -126,11 +93,11 @@ def test_the_same_amount_passed_along_three_accounts_out_of_order_is_carried(par
 
 
 def test_a_cycle_too_slow_to_be_a_round_trip_whose_amounts_change_is_not_flagged(partner):
-    ids = _send(
+    ids = send(
         partner,
-        _transfer("A", "B", "9000.00", hours=0),
-        _transfer("B", "C", "6000.00", hours=24 * 4),
-        _transfer("C", "A", "3000.00", hours=24 * 9),  # 9 days: outside the 7-day round trip
+        transfer("A", "B", "9000.00", hours=0),
+        transfer("B", "C", "6000.00", hours=24 * 4),
+        transfer("C", "A", "3000.00", hours=24 * 9),  # 9 days: outside the 7-day round trip
     )
 
     assert _network_hits(ids) == {}
@@ -138,22 +105,22 @@ def test_a_cycle_too_slow_to_be_a_round_trip_whose_amounts_change_is_not_flagged
 
 
 def test_amounts_that_do_not_carry_make_no_chain(partner):
-    ids = _send(
+    ids = send(
         partner,
-        _transfer("L1", "L2", "20000.00", hours=0),
-        _transfer("L2", "L3", "4000.00", hours=3),  # a fifth forwarded: not "most of it"
-        _transfer("L3", "L4", "3900.00", hours=6),
+        transfer("L1", "L2", "20000.00", hours=0),
+        transfer("L2", "L3", "4000.00", hours=3),  # a fifth forwarded: not "most of it"
+        transfer("L3", "L4", "3900.00", hours=6),
     )
 
     assert _network_hits(ids) == {}
 
 
 def test_a_ring_broken_by_a_missing_hop_is_no_cycle(partner):
-    ids = _send(
+    ids = send(
         partner,
-        _transfer("A", "B", "5000.00", hours=0),
-        _transfer("B", "C", "5000.00", hours=5),
-        _transfer("D", "A", "5000.00", hours=10),  # C never pays D
+        transfer("A", "B", "5000.00", hours=0),
+        transfer("B", "C", "5000.00", hours=5),
+        transfer("D", "A", "5000.00", hours=10),  # C never pays D
     )
 
     assert not NetworkFinding.objects.filter(cycle_length__gt=0).exists()
@@ -161,10 +128,10 @@ def test_a_ring_broken_by_a_missing_hop_is_no_cycle(partner):
 
 
 def test_money_paid_back_is_a_two_hop_cycle_no_rule_alerts_on(partner):
-    ids = _send(
+    ids = send(
         partner,
-        _transfer("A", "B", "250.00", hours=0),
-        _transfer("B", "A", "250.00", hours=30),
+        transfer("A", "B", "250.00", hours=0),
+        transfer("B", "A", "250.00", hours=30),
     )
 
     assert NetworkFinding.objects.get(transaction_id=ids[1]).cycle_length == 2
@@ -172,18 +139,18 @@ def test_money_paid_back_is_a_two_hop_cycle_no_rule_alerts_on(partner):
 
 
 def test_failed_transfers_and_payments_to_oneself_are_not_edges(partner):
-    _send(
+    send(
         partner,
-        _transfer("A", "B", "100.00", hours=0, status="failed"),
-        _transfer("A", "A", "100.00", hours=1),
-        _transfer("A", "C", "100.00", hours=2),
+        transfer("A", "B", "100.00", hours=0, status="failed"),
+        transfer("A", "A", "100.00", hours=1),
+        transfer("A", "C", "100.00", hours=2),
     )
 
     assert list(Transfer.objects.values_list("source", "target")) == [("A", "C")]
 
 
 def test_a_retried_batch_adds_no_edge_twice(partner):
-    (result,) = transactions_ingest(partner=partner, payloads=[_transfer("A", "B", "10", hours=0)])
+    (result,) = transactions_ingest(partner=partner, payloads=[transfer("A", "B", "10", hours=0)])
     transactions_process(transaction_ids=[result.id])
     transactions_process(transaction_ids=[result.id])
 
@@ -195,20 +162,20 @@ def test_a_ring_reported_from_both_sides_is_found_once_per_side(partner):
     payloads = []
     for source, target, hours in hops:
         for direction in ("outbound", "inbound"):
-            payloads.append(_transfer(source, target, "3000.00", hours=hours, direction=direction))
+            payloads.append(transfer(source, target, "3000.00", hours=hours, direction=direction))
 
-    ids = _send(partner, *payloads)
+    ids = send(partner, *payloads)
 
     assert _network_hits(ids) == {4: {"network_cycle"}, 5: {"network_cycle"}}
 
 
 def test_a_ring_with_a_two_hop_return_inside_is_reported_as_the_longer_ring(partner):
-    ids = _send(
+    ids = send(
         partner,
-        _transfer("B", "A", "100.00", hours=1),  # A and B also trade small sums both ways
-        _transfer("A", "B", "7000.00", hours=2),
-        _transfer("B", "C", "6900.00", hours=10),
-        _transfer("C", "A", "6800.00", hours=20),
+        transfer("B", "A", "100.00", hours=1),  # A and B also trade small sums both ways
+        transfer("A", "B", "7000.00", hours=2),
+        transfer("B", "C", "6900.00", hours=10),
+        transfer("C", "A", "6800.00", hours=20),
     )
 
     finding = NetworkFinding.objects.get(transaction_id=ids[3])
