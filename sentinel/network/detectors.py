@@ -198,6 +198,9 @@ def _layering(p: Parameters) -> Callable:
     return rule
 
 
+ROUND = 10  # a multiple of it is a round sum
+
+
 def detect(edges: Sequence[Edge], fetch: Fetch, parameters: Parameters) -> dict[object, Finding]:
     """What each new transfer closes or extends; every walk advances one level per round, so
     a batch costs one query per level and direction, whatever its size."""
@@ -206,10 +209,16 @@ def detect(edges: Sequence[Edge], fetch: Fetch, parameters: Parameters) -> dict[
         if edge.source == edge.target:
             continue
         u, v = edge.source, edge.target
+        # A round sum (20.00, 500.00) recurs between strangers by chance: only an exact,
+        # unround amount passed along says it is the same money.
+        carried_out = _Walk(edge, v, OUT, _carried(parameters), goal=u)
+        carried_in = _Walk(edge, u, IN, _carried(parameters), goal=None)
+        if not edge.amount % ROUND:
+            carried_out.frontier = carried_in.frontier = []
         walks += [
             (edge, "round_trip", _Walk(edge, v, OUT, _round_trip(parameters), goal=u)),
-            (edge, "carried_out", _Walk(edge, v, OUT, _carried(parameters), goal=u)),
-            (edge, "carried_in", _Walk(edge, u, IN, _carried(parameters), goal=None)),
+            (edge, "carried_out", carried_out),
+            (edge, "carried_in", carried_in),
             (edge, "layering", _Walk(edge, u, IN, _layering(parameters), goal=None)),
         ]
     active = {OUT: [w for _, _, w in walks if w.direction == OUT]}

@@ -8,17 +8,25 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils import timezone
 
-from transactions.choices import TransactionStatus
+from transactions.choices import TransactionStatus, TransactionType
 from transactions.models import Transaction
 
 from .detectors import Edge, Parameters, detect
 from .models import NetworkFinding, Transfer
 from .selectors import server_side_cursor, transfers_adjacent
 
+# Money sent from one account to another. Card payments and refunds go to and from merchants,
+# hubs every customer touches: through them everyone would be a hop from everyone (on the demo,
+# customer → merchant → customer refunds closed hundreds of "cycles"). Cash has no other side.
+MONEY_MOVES = frozenset(
+    {TransactionType.TRANSFER, TransactionType.WIRE, TransactionType.ACH, TransactionType.P2P}
+)
+
 
 def transfers_record(*, transactions: Sequence[Transaction]) -> list[Edge]:
-    """Add the batch's money movements to the graph (approved, both accounts known, not to
-    itself); the edges added. A transaction already recorded (a retried batch) adds none."""
+    """Add the batch's transfers between accounts to the graph (approved, both accounts known,
+    not to itself); the edges added. A transaction already recorded (a retried batch) adds
+    none."""
     edges = [
         Edge(
             tx.id,
@@ -30,6 +38,7 @@ def transfers_record(*, transactions: Sequence[Transaction]) -> list[Edge]:
         )
         for tx in transactions
         if tx.status == TransactionStatus.APPROVED
+        and tx.type in MONEY_MOVES
         and tx.originator_account_id
         and tx.beneficiary_account_id
         and tx.originator_account_id != tx.beneficiary_account_id

@@ -138,11 +138,12 @@ def test_money_paid_back_is_a_two_hop_cycle_no_rule_alerts_on(partner):
     assert _network_hits(ids) == {}
 
 
-def test_failed_transfers_and_payments_to_oneself_are_not_edges(partner):
+def test_failed_transfers_card_payments_and_payments_to_oneself_are_not_edges(partner):
     send(
         partner,
         transfer("A", "B", "100.00", hours=0, status="failed"),
         transfer("A", "A", "100.00", hours=1),
+        transfer("A", "MERCHANT", "100.00", hours=1.5, type="card_payment"),
         transfer("A", "C", "100.00", hours=2),
     )
 
@@ -181,3 +182,14 @@ def test_a_ring_with_a_two_hop_return_inside_is_reported_as_the_longer_ring(part
     finding = NetworkFinding.objects.get(transaction_id=ids[3])
     assert (finding.cycle_length, finding.members) == (3, ["A", "B", "C"])
     assert _network_hits(ids)[3] == {"network_cycle"}
+
+
+def test_a_round_sum_passed_along_is_not_taken_for_the_same_money(partner):
+    ids = send(
+        partner,
+        transfer("M2", "M3", "20.00", hours=24 * 12),  # friends settling a dinner, by chance
+        transfer("M1", "M2", "20.00", hours=24 * 3),
+        transfer("M3", "M4", "20.00", hours=24 * 25),
+    )
+
+    assert _network_hits(ids) == {}
