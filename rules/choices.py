@@ -89,3 +89,5 @@ class Typology(models.TextChoices):
     CARD_TESTING = "card_testing", "Card testing"
     DORMANT = "dormant_reactivation", "Dormant account reactivation"
     ROUND_AMOUNTS = "round_amounts", "Large round-amount transfers"
+    CYCLE = "cycle", "Funds cycling back to their sender (round-tripping)"
+    LAYERING = "layering", "Layering chains across accounts"

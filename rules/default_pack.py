@@ -479,3 +479,73 @@ PACK = (
         ),
     ),
 )
+
+
+# --- Network rules ---------------------------------------------------------------------------
+# Read the ``network`` feature provider (sentinel/network, docs/network.md): patterns that only
+# show across accounts. Installed by rules migration 0007 (the pack above by 0002).
+
+_CYCLE_SOURCE = (
+    "FATF 'Trade-based money laundering' (2020) and Egmont Group case studies: round-tripping, "
+    "funds returning to their originator through intermediaries. Three hops at least: a two-hop "
+    "return (A pays B, B pays A back) is what a loan and its repayment look like. Up to 12 hops, "
+    "7 days for a time-ordered trip, 35 days (the graph's window) for the same amount carried "
+    "round: our calibration."
+)
+_LAYERING_SOURCE = (
+    "FATF 'Professional money laundering' (2018) and FinCEN FIN-2014-A005: layering through "
+    "chains of accounts, each passing the money on. Three hops is the smallest chain that is "
+    "not a simple payment forwarded once; 'the same amount' as within 2% (fees), 'most' as 80% "
+    "forwarded within 24 hours: our calibration."
+)
+
+NETWORK_PACK = (
+    PackRule(
+        code="network_cycle",
+        name="Funds come back to their sender through three or more accounts",
+        description=(
+            "This transfer closes a cycle: the money it moves comes back to the account that "
+            "sent it through 2 to 11 others, either hop after hop within 7 days or as the same "
+            "amount (less fees) within 35 days."
+        ),
+        typologies=(Typology.CYCLE,),
+        expression="network.in_cycle and network.cycle_length >= 3",
+        severity=Severity.HIGH,
+        score=70,
+        outcome=RuleOutcome.REVIEW,
+        source=_CYCLE_SOURCE,
+    ),
+    PackRule(
+        code="network_amount_carried",
+        name="The same amount moved through three or more accounts",
+        description=(
+            "This transfer is one hop of a path of at least three on which the same amount, less "
+            "at most 2% per hop, moves from account to account within 35 days: layering by "
+            "passing a sum along, whatever the order the hops were reported in. A path that "
+            "closes into a cycle is left to network_cycle."
+        ),
+        typologies=(Typology.LAYERING,),
+        expression="network.carried_hops >= 3 and not network.in_cycle",
+        severity=Severity.HIGH,
+        score=60,
+        outcome=RuleOutcome.REVIEW,
+        source=_LAYERING_SOURCE,
+    ),
+    PackRule(
+        code="network_layering_chain",
+        name="A chain of three or more accounts each forwarding what it received within a day",
+        description=(
+            "This transfer ends a chain of at least three hops in which each account sent on at "
+            "least 80% of what it had just received, within 24 hours of receiving it. A chain "
+            "that closes into a cycle is left to network_cycle."
+        ),
+        typologies=(Typology.LAYERING, Typology.PASS_THROUGH),
+        expression="network.chain_depth >= 3 and not network.in_cycle",
+        severity=Severity.HIGH,
+        score=60,
+        outcome=RuleOutcome.REVIEW,
+        source=_LAYERING_SOURCE,
+    ),
+)
+
+EVERY_RULE = (*PACK, *NETWORK_PACK)

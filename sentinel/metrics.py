@@ -28,7 +28,17 @@ disable_created_metrics()
 
 # The scoring pipeline's stages, in order. A stage outside this list is refused: label values
 # are series, and a typo should fail a test rather than start a new series in production.
-STAGES = ("claim", "profile", "features", "rules", "decision", "alerts", "cases", "notify")
+STAGES = (
+    "claim",
+    "profile",
+    "network",
+    "features",
+    "rules",
+    "decision",
+    "alerts",
+    "cases",
+    "notify",
+)
 # Decision outcomes (rules.choices.DecisionOutcome), pre-created so rate() starts from zero.
 OUTCOMES = ("allow", "review", "block")
 

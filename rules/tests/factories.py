@@ -6,8 +6,9 @@ import itertools
 
 from django.contrib.auth.models import Group, User
 
-from rules import services
+from rules import engine, services
 from rules.choices import RuleStatus
+from rules.default_pack import NETWORK_PACK
 from rules.models import Rule, RuleList
 from sentinel.roles import COMPLIANCE_OFFICER, INVESTIGATOR
 
@@ -61,6 +62,15 @@ def rule(
 def only_these_rules(*keep: Rule) -> None:
     """Pause every other rule (the default pack is installed by migration)."""
     Rule.objects.exclude(pk__in=[r.pk for r in keep]).update(status=RuleStatus.PAUSED)
+
+
+def network_rules_live() -> None:
+    """Put the default pack's network rules live: they ship as drafts, since network analytics
+    is off by default (test settings turn it on)."""
+    Rule.objects.filter(code__in=[pack_rule.code for pack_rule in NETWORK_PACK]).update(
+        status=RuleStatus.LIVE
+    )
+    engine.forget()
 
 
 def rule_list(name: str, kind: str, values: list[str]) -> RuleList:

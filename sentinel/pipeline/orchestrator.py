@@ -2,7 +2,7 @@
 
 This is the one place that reads top to bottom like the list of stages (stages.py):
 
-    claim → profile → features → rules → decision → alerts → cases → notify
+    claim → profile → network → features → rules → decision → alerts → cases → notify
 
 - A partner's transactions are accepted (``transactions_accept``) and queued (queue.py).
 - A worker drains a shard of the queue (``profiling_shard_drain``), a partner at a time, and
@@ -100,6 +100,8 @@ def transactions_process(*, transaction_ids: Sequence) -> int:
             return 0
         with metrics.stage_timer("profile", len(batch)):
             profiles = stages.profile(batch)
+        with metrics.stage_timer("network", len(batch)):
+            stages.network(batch)
         ruleset = engine.current_ruleset()
         with metrics.stage_timer("features", len(todo)):
             values = stages.features(todo, profiles, ruleset, in_request=False)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from django.conf import settings
+
 from alerts.services import (
     AlertChanges,
     alerts_from_hits,
@@ -24,6 +26,7 @@ from rules.features import FeatureValues
 from rules.selectors import evaluations_stored
 from rules.services import decisions_store
 from sentinel import metrics
+from sentinel.network.services import network_extend
 from transactions.models import Transaction
 from transactions.services import account_profiles_fold, transactions_claim_unprofiled
 
@@ -38,6 +41,14 @@ def claim(transaction_ids: Sequence) -> list[Transaction]:
 def profile(batch: Sequence[Transaction]) -> Profiles:
     """Fold the batch into its customers, accounts and account profiles."""
     return account_profiles_fold(transactions=batch)
+
+
+def network(batch: Sequence[Transaction]) -> None:
+    """Add the batch's transfers to the partner's transaction graph and search from each for
+    the cycle it closes or the chain it extends (read by the ``network`` features next).
+    Nothing when network analytics is off (``SENTINEL_NETWORK_ANALYTICS``)."""
+    if settings.SENTINEL_NETWORK_ANALYTICS:
+        network_extend(transactions=batch)
 
 
 def undecided(batch: Sequence[Transaction]) -> tuple[list[Transaction], list[Evaluation]]:

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "cases",
     "sentinel.monitoring",
     "sentinel.screening",  # above rules (a feature provider), below the pipeline
+    "sentinel.network",
     "sentinel.pipeline",
     "sentinel.audit",  # reads no app: its triggers name the audited tables
     "sentinel.reports",  # reads every product app; none reads it
@@ -150,6 +151,11 @@ CELERY_BEAT_SCHEDULE = {
     "requeue-overdue-webhooks": {
         "task": "alerts.tasks.requeue_overdue_webhooks",
         "schedule": 60.0,
+    },
+    # The transaction graph keeps SENTINEL_NETWORK_RETENTION_DAYS of transfers (docs/network.md).
+    "prune-network-transfers": {
+        "task": "sentinel.network.tasks.prune_transfers",
+        "schedule": 3600.0,
     },
 }
 
@@ -257,6 +263,14 @@ SENTINEL_FEATURE_PROVIDERS = [
     "rules.features.currency.CurrencyFeatures",
     "sentinel.screening.features.ScreeningFeatures",
 ]
+# Network analytics (sentinel.network, docs/network.md): the transaction graph, its searches and
+# the `network` features. Off by default: on, it still costs more worker CPU per transaction
+# than its budget (docs/network.md § Cost); turn it on, then put the network rules live.
+SENTINEL_NETWORK_ANALYTICS = os.environ.get("SENTINEL_NETWORK_ANALYTICS", "0") == "1"
+if SENTINEL_NETWORK_ANALYTICS:
+    SENTINEL_FEATURE_PROVIDERS.append("sentinel.network.features.NetworkFeatures")
+# How far back the transaction graph keeps transfers (docs/network.md).
+SENTINEL_NETWORK_RETENTION_DAYS = int(os.environ.get("SENTINEL_NETWORK_RETENTION_DAYS", "35"))
 # How far back rolling aggregates keep events (rule windows are at most 31 days).
 SENTINEL_AGGREGATE_RETENTION_DAYS = int(os.environ.get("SENTINEL_AGGREGATE_RETENTION_DAYS", "35"))
 # A rolling-aggregate call that would read more members than this (hot accounts) records its

@@ -21,3 +21,11 @@ CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = f"{SENTINEL_REDIS_PREFIX}:channe
 # the history tables' trigger refuses unless the connection asks (sentinel.history). UPDATE and
 # DELETE stay refused, in tests as everywhere.
 DATABASES["default"]["OPTIONS"]["options"] = "-c sentinel.allow_history_truncate=on"  # noqa: F405
+
+# Network analytics is off by default (base.py); the suite covers it on.
+if not SENTINEL_NETWORK_ANALYTICS:  # noqa: F405
+    SENTINEL_NETWORK_ANALYTICS = True
+    SENTINEL_FEATURE_PROVIDERS = [  # noqa: F405
+        *SENTINEL_FEATURE_PROVIDERS,  # noqa: F405
+        "sentinel.network.features.NetworkFeatures",
+    ]

@@ -1,17 +1,24 @@
-"""``manage.py detection_report [--json]``: how many labelled accounts the live rules found.
+"""``manage.py detection_report [--json] [--dataset amlsim|ibm-patterns]``: how many labelled
+accounts the live rules found.
 
 Scores whatever is still waiting first (the profiling queue, then anything a lost task left
 behind), so the figures cover every stored transaction even when no Celery worker runs.
+With ``--dataset`` it first replays an external benchmark through the real ingest and scoring
+path into its own partner (once: a second run reports on what is stored), see datasets.py.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
+from pathlib import Path
 
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 
 from rules.reports import AccountFigures, DetectionFigures, detection_figures, unscored_count
 
+from ... import datasets
 from ...orchestrator import transactions_queued_process
 
 # What the demo population must show (issue 3): planted accounts found, normal ones left alone.
@@ -30,8 +37,22 @@ class Command(BaseCommand):
         parser.add_argument(
             "--json", action="store_true", dest="as_json", help="Print the figures as JSON."
         )
+        parser.add_argument(
+            "--dataset",
+            choices=("amlsim", "ibm-patterns"),
+            help="Replay this external benchmark (../shared/data) and report on it instead.",
+        )
+        parser.add_argument(
+            "--data",
+            type=Path,
+            default=settings.BASE_DIR.parent / "shared" / "data",
+            help="Where the shared data sets are (default: ../shared/data beside the checkout).",
+        )
 
-    def handle(self, *args, as_json: bool, **options) -> None:
+    def handle(self, *args, as_json: bool, dataset: str | None, data: Path, **options) -> None:
+        if dataset:
+            self._dataset(dataset, data, as_json=as_json)
+            return
         scored = _score_pending()
         unscored = unscored_count()
         figures = detection_figures()
@@ -51,6 +72,35 @@ class Command(BaseCommand):
             self.stdout.write("No labelled accounts: run `manage.py seed_demo` first.")
             return
         self._table(figures)
+
+    def _dataset(self, name: str, data: Path, *, as_json: bool) -> None:
+        if name == "amlsim":
+            loaded, partner_name, figures = _load(datasets.AmlSim, data / "amlsim")
+        else:
+            loaded, partner_name, figures = _load(datasets.IbmPatterns, data / "ibm_aml_patterns")
+        partner, existed = datasets.dataset_partner(partner_name)
+        if not existed:
+            replayed = datasets.replay(partner, loaded.days())
+            if not as_json:
+                self.stdout.write(
+                    f"Replayed into partner {partner.slug}: "
+                    + ", ".join(f"{n:,} {status}" for status, n in replayed.statuses.items())
+                    + f"; {replayed.processed:,} scored in {replayed.seconds:,.0f} s."
+                )
+        else:
+            _score_pending()
+        report = figures(loaded, partner)
+        if as_json:
+            self.stdout.write(json.dumps(asdict(report), indent=2))
+            return
+        self.stdout.write(f"{'':<34}{'total':>9}{'found':>9}{'share':>9}")
+        for row in report.rows:
+            self.stdout.write(
+                f"{row.label:<34}{row.total:>9,}{row.found:>9,}{_percent(row.share):>9}"
+            )
+        self.stdout.write(f"\nPer rule: {report.positives} hit, {report.negatives} hit")
+        for code, (positives, negatives) in report.by_rule.items():
+            self.stdout.write(f"  {code:<32}{positives:>9,}{negatives:>9,}")
 
     def _table(self, figures: DetectionFigures) -> None:
         self.stdout.write(f"{'Typology':<22}{'Planted':>9}{'Detected':>10}{'Share':>9}")
@@ -75,6 +125,14 @@ class Command(BaseCommand):
                 f"{TARGET_NORMAL_HIT:.0%} of normal accounts hit): {'met' if met else 'not met'}."
             )
         )
+
+
+def _load(kind, directory: Path):
+    if not directory.is_dir():
+        raise CommandError(f"{directory} does not exist: pass --data with the shared data sets.")
+    if kind is datasets.AmlSim:
+        return kind.load(directory), datasets.AMLSIM_PARTNER, datasets.amlsim_figures
+    return kind.load(directory), datasets.IBM_PARTNER, datasets.ibm_figures
 
 
 def _score_pending() -> int:

@@ -1,0 +1,268 @@
+"""The searches run from each new transfer, level by level and batched over the whole batch.
+
+Pure code: it asks ``fetch`` for the edges next to a set of nodes (one query per level and
+direction for every search of the batch, selectors.transfers_adjacent) and never touches the
+database itself, so the tests can also drive it on a hand-built graph.
+
+From a new transfer u → v (amount a, at t), bounded to ``max_hops`` hops:
+- **Round trip**: a time-ordered path v → … → u, each hop leaving after the previous one
+  arrived, all within ``round_trip_window`` before t: with the new transfer it is a cycle
+  (funds that left u come back). Amounts are not compared: cycles change currency and skim.
+- **Amount carried**: paths out of v and into u whose every hop carries a's amount within
+  ``fee_tolerance``, in any time order over ``horizon`` (the same sum moved hop by hop over
+  weeks). Reaching u from v this way is an amount-preserving cycle; otherwise the longest
+  such path through the transfer is ``carried_hops``.
+- **Layering chain**: a time-ordered path into u in which each account forwarded at least
+  ``forward_share`` of what it received within ``forward_within``: ``chain_depth`` hops.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import NamedTuple
+
+OUT, IN = "out", "in"
+
+
+class Edge(NamedTuple):  # a tuple: thousands are built per batch, cheaply
+    id: object  # the transaction's id
+    partner_id: int
+    source: str
+    target: str
+    amount: Decimal
+    at: datetime
+
+
+class Request(NamedTuple):
+    """Edges out of (or into) ``node`` with ``lo <= amount <= hi`` and ``since <= at <= until``."""
+
+    partner_id: int
+    node: str
+    lo: Decimal | None
+    hi: Decimal | None
+    since: datetime
+    until: datetime
+
+
+Fetch = Callable[[str, Sequence[Request]], list[list[Edge]]]
+
+
+@dataclass(frozen=True)
+class Parameters:
+    """The searches' bounds; each one a typology's, see docs/network.md."""
+
+    max_hops: int = 12
+    round_trip_window: timedelta = timedelta(days=7)
+    horizon: timedelta = timedelta(days=35)
+    fee_tolerance: Decimal = Decimal("0.02")
+    forward_share: Decimal = Decimal("0.80")
+    forward_within: timedelta = timedelta(hours=24)
+    max_visits: int = 32  # nodes one walk may expand in all: a hub or a dense
+    # neighbourhood cannot blow up the scoring path's cost
+
+
+@dataclass
+class Finding:
+    cycle: list[Edge] = field(default_factory=list)  # the cycle's hops, the new transfer first
+    carried: list[Edge] = field(default_factory=list)  # the longest amount-carrying path
+    chain: list[Edge] = field(default_factory=list)  # the layering chain, the new transfer last
+
+    @property
+    def cycle_time_ordered(self) -> bool:
+        """Some member sent first and each hop left after the previous one arrived."""
+        times = [edge.at for edge in self.cycle]
+        descents = sum(times[i] > times[(i + 1) % len(times)] for i in range(len(times)))
+        return bool(times) and descents <= 1
+
+    @property
+    def cycle_days(self) -> Decimal | None:
+        if not self.cycle:
+            return None
+        span = max(e.at for e in self.cycle) - min(e.at for e in self.cycle)
+        return Decimal(span.total_seconds() / 86400).quantize(Decimal("0.01"))
+
+    @property
+    def notable(self) -> bool:
+        return bool(self.cycle) or len(self.carried) >= 2 or len(self.chain) >= 2
+
+    @property
+    def edges(self) -> list[Edge]:
+        seen: dict[object, Edge] = {}
+        for edge in (*self.cycle, *self.carried, *self.chain):
+            seen.setdefault(edge.id, edge)
+        return list(seen.values())
+
+    @property
+    def members(self) -> list[str]:
+        return sorted({node for edge in self.edges for node in (edge.source, edge.target)})
+
+
+class _Walk:
+    """One breadth-first walk from one node, in one direction, under one search's rules."""
+
+    def __init__(self, new: Edge, start: str, direction: str, rule: Callable, *, goal: str | None):
+        self.new, self.direction, self.rule, self.goal = new, direction, rule, goal
+        self.reached: dict[str, Edge | None] = {start: None}  # node -> the hop that reached it
+        self.frontier = [start]
+        self.start, self.deepest = start, start
+        self.visits = 0
+        self.closing: Edge | None = None
+        # A two-hop return (A pays B, B pays A) is what a loan and its repayment look like:
+        # a walk that meets one keeps looking for a longer cycle, reporting it only if none.
+        self.short: Edge | None = None
+
+    def requests(self, parameters: Parameters) -> list[Request]:
+        if self.closing:
+            return []
+        nodes = self.frontier[: max(0, parameters.max_visits - self.visits)]
+        self.visits += len(nodes)
+        return [self.rule(self, node, None) for node in nodes]
+
+    def take(self, requests: Sequence[Request], answers: Sequence[list[Edge]]) -> None:
+        frontier = []
+        for request, edges in zip(requests, answers, strict=True):
+            for edge in edges:
+                if edge.id == self.new.id or not self.rule(self, request.node, edge):
+                    continue
+                nxt = edge.target if self.direction == OUT else edge.source
+                if nxt == self.goal:
+                    if request.node != self.start:
+                        self.closing = edge
+                        return
+                    self.short = self.short or edge
+                    continue
+                if nxt not in self.reached:
+                    self.reached[nxt] = edge
+                    frontier.append(nxt)
+        self.frontier = frontier
+        if frontier:
+            self.deepest = frontier[0]
+
+    def path(self, node: str) -> list[Edge]:
+        """The hops from the start to ``node``, in walking order."""
+        hops = []
+        while (edge := self.reached[node]) is not None:
+            hops.append(edge)
+            node = edge.source if self.direction == OUT else edge.target
+        return hops[::-1]
+
+
+def _round_trip(p: Parameters) -> Callable:
+    def rule(walk: _Walk, node: str, edge: Edge | None):
+        arrived = walk.reached[node].at if walk.reached[node] else walk.new.at - p.round_trip_window
+        if edge is None:
+            return Request(walk.new.partner_id, node, None, None, arrived, walk.new.at)
+        return arrived <= edge.at <= walk.new.at
+
+    return rule
+
+
+def _carried(p: Parameters) -> Callable:
+    """Fees only ever reduce a sum: the hops after the new transfer carry at most its amount
+    and at least that less ``fee_tolerance``; the hops before it, the other way round."""
+
+    def rule(walk: _Walk, node: str, edge: Edge | None):
+        amount = walk.new.amount
+        if edge is None:
+            downstream = walk.direction == OUT
+            return Request(
+                walk.new.partner_id,
+                node,
+                amount * (1 - p.fee_tolerance) if downstream else amount,
+                amount if downstream else amount / (1 - p.fee_tolerance),
+                walk.new.at - p.horizon,
+                walk.new.at + p.horizon,
+            )
+        return True
+
+    return rule
+
+
+def _layering(p: Parameters) -> Callable:
+    def rule(walk: _Walk, node: str, edge: Edge | None):
+        onward = walk.reached[node] or walk.new  # the hop that left ``node``
+        if edge is None:
+            return Request(
+                walk.new.partner_id,
+                node,
+                onward.amount * (1 - p.fee_tolerance),
+                onward.amount / p.forward_share,
+                onward.at - p.forward_within,
+                onward.at,
+            )
+        return True
+
+    return rule
+
+
+ROUND = 10  # a multiple of it is a round sum
+
+
+def detect(edges: Sequence[Edge], fetch: Fetch, parameters: Parameters) -> dict[object, Finding]:
+    """What each new transfer closes or extends; every walk advances one level per round, so
+    a batch costs one query per level and direction, whatever its size."""
+    walks: list[tuple[Edge, str, _Walk]] = []
+    for edge in edges:
+        if edge.source == edge.target:
+            continue
+        u, v = edge.source, edge.target
+        # A round sum (20.00, 500.00) recurs between strangers by chance: only an exact,
+        # unround amount passed along says it is the same money.
+        carried_out = _Walk(edge, v, OUT, _carried(parameters), goal=u)
+        carried_in = _Walk(edge, u, IN, _carried(parameters), goal=None)
+        if not edge.amount % ROUND:
+            carried_out.frontier = carried_in.frontier = []
+        walks += [
+            (edge, "round_trip", _Walk(edge, v, OUT, _round_trip(parameters), goal=u)),
+            (edge, "carried_out", carried_out),
+            (edge, "carried_in", carried_in),
+            (edge, "layering", _Walk(edge, u, IN, _layering(parameters), goal=None)),
+        ]
+    active = {OUT: [w for _, _, w in walks if w.direction == OUT]}
+    active[IN] = [w for _, _, w in walks if w.direction == IN]
+    for _ in range(parameters.max_hops - 1):
+        for direction in (OUT, IN):
+            asking = [(walk, walk.requests(parameters)) for walk in active[direction]]
+            asking = [(walk, requests) for walk, requests in asking if requests]
+            active[direction] = [walk for walk, _ in asking]  # the others are done
+            flat = [request for _, requests in asking for request in requests]
+            if not flat:
+                continue
+            answers = iter(fetch(direction, flat))
+            for walk, requests in asking:
+                walk.take(requests, [next(answers) for _ in requests])
+    return _findings(walks, parameters)
+
+
+def _findings(walks, parameters: Parameters) -> dict[object, Finding]:
+    found: dict[object, Finding] = {}
+    by_edge: dict[object, dict[str, _Walk]] = {}
+    for edge, kind, walk in walks:
+        by_edge.setdefault(edge.id, {"edge": edge})[kind] = walk
+    for walks_of in by_edge.values():
+        edge = walks_of["edge"]
+        finding = Finding()
+        carried_out = walks_of["carried_out"]
+        cycle_walks = (walks_of["round_trip"], carried_out)
+        closings = [w.closing for w in cycle_walks] + [w.short for w in cycle_walks]
+        if closing := next(filter(None, closings), None):
+            walk = cycle_walks[closings.index(closing) % 2]
+            finding.cycle = [edge, *walk.path(closing.source), closing]
+        if carried_out.closing:
+            finding.carried = [
+                edge,
+                *carried_out.path(carried_out.closing.source),
+                carried_out.closing,
+            ]
+        else:
+            backward = walks_of["carried_in"].path(walks_of["carried_in"].deepest)
+            carried = [*backward[::-1], edge, *carried_out.path(carried_out.deepest)]
+            finding.carried = carried[: parameters.max_hops] if len(carried) > 1 else []
+        chain = walks_of["layering"].path(walks_of["layering"].deepest)[::-1]
+        finding.chain = [*chain, edge] if chain else []
+        if finding.notable:
+            found[edge.id] = finding
+    return found

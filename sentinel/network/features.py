@@ -1,0 +1,92 @@
+"""The ``network`` feature provider: what the graph says about a transaction, for the rules."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+from rules.features.base import FeatureBatch, FeatureField, FeatureProvider
+
+from .detectors import IN, OUT
+from .selectors import counterparts_count, findings_of
+
+NUMBER, BOOL = "number", "bool"
+# The window fan-in and fan-out count distinct accounts over (FATF/Egmont funnel-account cases
+# gather from many payers within days; a week covers the IBM patterns' 4-day spans).
+COUNTERPART_WINDOW = timedelta(days=7)
+
+
+class NetworkFeatures(FeatureProvider):
+    """Reads what the pipeline's network step found through each transfer (NetworkFinding),
+    and counts the customer's account's distinct counterparties in the graph."""
+
+    name = "network"
+    fields = (
+        FeatureField("network.in_cycle", BOOL, "the transfer closes a cycle back to its sender"),
+        FeatureField(
+            "network.cycle_length", NUMBER, "hops of the cycle it closes (0: none), 2 to 12"
+        ),
+        FeatureField(
+            "network.cycle_days", NUMBER, "days from the cycle's first to last hop (may be empty)"
+        ),
+        FeatureField(
+            "network.cycle_time_ordered",
+            BOOL,
+            "each hop of the cycle left after the previous one arrived (a round trip)",
+        ),
+        FeatureField(
+            "network.carried_hops",
+            NUMBER,
+            "hops of the longest path through it on which the same amount (less fees) moves",
+        ),
+        FeatureField(
+            "network.chain_depth",
+            NUMBER,
+            "hops of the layering chain it ends: each account forwarded most of what it got "
+            "within hours",
+        ),
+        FeatureField(
+            "network.fan_in_accounts",
+            NUMBER,
+            "distinct accounts that paid the customer's account in the last 7 days",
+        ),
+        FeatureField(
+            "network.fan_out_accounts",
+            NUMBER,
+            "distinct accounts the customer's account paid in the last 7 days",
+        ),
+    )
+    needs = frozenset({"database"})
+    in_request = False  # the graph step runs in the worker, before the features
+    budget_us = 300
+
+    def values(self, batch: FeatureBatch) -> list[dict[str, object]]:
+        txs = batch.transactions
+        findings = findings_of(transaction_ids=[tx.id for tx in txs])
+        windows = [
+            (
+                tx.partner_id,
+                tx.account_external_id,
+                tx.occurred_at - COUNTERPART_WINDOW,
+                tx.occurred_at,
+            )
+            for tx in txs
+        ]
+        fan_in = counterparts_count(IN, windows)
+        fan_out = counterparts_count(OUT, windows)
+        values = []
+        for tx, senders, receivers in zip(txs, fan_in, fan_out, strict=True):
+            finding = findings.get(tx.id)
+            values.append(
+                {
+                    "network.in_cycle": bool(finding and finding.cycle_length),
+                    "network.cycle_length": Decimal(finding.cycle_length if finding else 0),
+                    "network.cycle_days": finding.cycle_days if finding else None,
+                    "network.cycle_time_ordered": bool(finding and finding.cycle_time_ordered),
+                    "network.carried_hops": Decimal(finding.carried_hops if finding else 1),
+                    "network.chain_depth": Decimal(finding.chain_depth if finding else 1),
+                    "network.fan_in_accounts": Decimal(senders),
+                    "network.fan_out_accounts": Decimal(receivers),
+                }
+            )
+        return values
