@@ -150,6 +150,17 @@ for _role in (SENIOR_INVESTIGATOR, COMPLIANCE_OFFICER):
         "transactions.approve_profile_change",
     ]
 
+# The learned risk score (sentinel.riskmodel, docs/models.md): officers ask for a version to
+# go live, another officer approves; every staff role sees scores and versions.
+_READ_MODELS = ["riskmodel.view_modelversion", "riskmodel.view_modelchange"]
+for _role in GROUPS:
+    ROLE_PERMISSIONS[_role] = [*ROLE_PERMISSIONS[_role], *_READ_MODELS]
+ROLE_PERMISSIONS[COMPLIANCE_OFFICER] = [
+    *ROLE_PERMISSIONS[COMPLIANCE_OFFICER],
+    "riskmodel.change_modelversion",
+    "riskmodel.approve_modelchange",
+]
+
 # The audit trail (sentinel.audit, docs/security.md): compliance officers and administrators.
 for _role in (COMPLIANCE_OFFICER, ADMINISTRATOR):
     ROLE_PERMISSIONS[_role] = [*ROLE_PERMISSIONS[_role], "audit.view_auditevent"]
@@ -166,6 +177,7 @@ APPROVAL_PERMISSIONS = frozenset(
         "cases.approve_case",
         "alerts.approve_snooze",
         "transactions.approve_profile_change",
+        "riskmodel.approve_modelchange",
     }
 )
 

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "rules",
     "alerts",
     "cases",
+    "sentinel.riskmodel",  # the learned risk score: reads transactions and rules
     "sentinel.monitoring",
     "sentinel.pipeline",
     "sentinel.audit",  # reads no app: its triggers name the audited tables
@@ -144,6 +145,11 @@ CELERY_BEAT_SCHEDULE = {
     "monitor-cycle": {
         "task": "sentinel.monitoring.tasks.monitor_cycle",
         "schedule": 60.0,
+    },
+    # A new model version in shadow on the last 30 days of decisions and labels (docs/models.md).
+    "train-model": {
+        "task": "sentinel.riskmodel.tasks.train_model",
+        "schedule": 7 * 86400.0,
     },
     "requeue-overdue-webhooks": {
         "task": "alerts.tasks.requeue_overdue_webhooks",
@@ -252,6 +258,8 @@ SENTINEL_PROFILE_SHARDS = int(os.environ.get("SENTINEL_PROFILE_SHARDS", "2"))
 SENTINEL_FEATURE_PROVIDERS = [
     "rules.features.profile.ProfileFeatures",
     "rules.features.aggregates.AggregateFeatures",
+    # After the others: it reads what they gave (docs/models.md).
+    "sentinel.riskmodel.provider.ModelFeatures",
 ]
 # How far back rolling aggregates keep events (rule windows are at most 31 days).
 SENTINEL_AGGREGATE_RETENTION_DAYS = int(os.environ.get("SENTINEL_AGGREGATE_RETENTION_DAYS", "35"))
