@@ -56,7 +56,7 @@ class LoadedModel:
             version_id=version.pk,
             number=version.number,
             shadow=version.status == ModelStatus.SHADOW,
-            booster=lightgbm.Booster(model_str=version.artefact, params={"num_threads": 1}),
+            booster=lightgbm.Booster(model_str=version.artefact),
             forests=pickle.loads(forests),  # noqa: S301  checksum verified above
             features=tuple(version.features),
             columns=np.array([position.get(name, -1) for name in version.features]),

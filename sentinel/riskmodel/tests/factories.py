@@ -29,9 +29,9 @@ def scored(partner, payloads: list[dict]) -> list[Transaction]:
 
 
 def labelled_population(partner, *, good: int = 80, bad: int = 20, start: datetime) -> dict:
-    """Ordinary customers paying 20-200 at home by day, and fraudsters sending 5,000-9,000
-    abroad at night to new payees; every one labelled by the partner. Spread evenly over the
-    48 hours from ``start``, interleaved, so a time split sees both kinds on each side."""
+    """Ordinary customers paying 20-220 at home, and fraudsters sending 5,000-9,000 to
+    Cyprus; every one labelled by the partner. Spread evenly over the 48 hours from
+    ``start``, interleaved, so a time split sees both kinds on each side."""
     payloads, sides = [], {}
     total = good + bad
     for i in range(total):
@@ -40,7 +40,7 @@ def labelled_population(partner, *, good: int = 80, bad: int = 20, start: dateti
         when = start + timedelta(hours=48 * i / total)
         payload = transaction_payload(
             external_id=f"pop-{account}",
-            occurred_at=iso(when.replace(hour=3 if is_bad else 14)),
+            occurred_at=iso(when),
             amount=f"{5000 + 40 * i}.00" if is_bad else f"{20 + 2 * i}.00",
             originator={"account_id": account, "customer_id": f"c-{account}", "country": "US"},
             beneficiary={
