@@ -73,8 +73,8 @@ def _value(name: str, value: float | None) -> str:
         return "none"
     if name in _YES_NO:
         return "yes" if value >= 0.5 else "no"
-    if name in _LOG_AMOUNTS:
-        return f"{10**value - 1:,.2f}"
+    if name in _LOG_AMOUNTS:  # kept as log10(1 + x) in a 4-byte float: whole units
+        return f"{10**value - 1:,.0f}"
     if float(value).is_integer():
         return f"{int(value):,}"
     return f"{value:,.2f}"

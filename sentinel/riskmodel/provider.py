@@ -25,6 +25,10 @@ from .scoring import in_force
 # *decision* stage; not a field of the rule language.
 RECORD = "model.record"
 TOP_CONTRIBUTIONS = 3
+# Tree SHAP costs about 50 times a prediction: only scores from here up are explained at
+# decision time (where a score can matter to a rule or a reader); the snapshot and the
+# version are kept, so any other decision can be explained later, identically.
+EXPLAIN_FROM = 0.2
 
 
 @dataclass(frozen=True)
@@ -87,7 +91,7 @@ class ModelFeatures(FeatureProvider):
             features = live.matrix(matrix)
             scores = live.scores(features).tolist()
             anomalies = live.anomalies(features, [tx.partner_id for tx in transactions]).tolist()
-            explained = _top(live.features, features, live.contributions(features))
+            explained = _explained(live, features, scores)
         if (shadow := models.shadow) is not None:
             shadow_scores = shadow.scores(shadow.matrix(matrix)).tolist()
         return [
@@ -109,21 +113,26 @@ class ModelFeatures(FeatureProvider):
         ]
 
 
-def _top(names: tuple[str, ...], features: np.ndarray, shap: np.ndarray) -> list[list]:
-    """Per row, the features that moved the score most, either way: [name, value, SHAP]."""
+def _explained(model, features: np.ndarray, scores: list[float]) -> list[list]:
+    """Per row, the features that moved the score most, either way: [name, value, SHAP];
+    empty below ``EXPLAIN_FROM``."""
+    explained: list[list] = [[] for _ in scores]
+    rows = [i for i, score in enumerate(scores) if score >= EXPLAIN_FROM]
+    if not rows:
+        return explained
+    shap = model.contributions(features[rows])
     order = np.argsort(-np.abs(shap), axis=1)[:, :TOP_CONTRIBUTIONS]
-    return [
-        [
+    for k, i in enumerate(rows):
+        explained[i] = [
             [
-                names[j],
-                None if np.isnan(features[i, j]) else round(float(features[i, j]), 4),
-                round(float(shap[i, j]), 4),
+                model.features[j],
+                None if np.isnan(features[i, j]) else round(float(features[i, j]), 6),
+                round(float(shap[k, j]), 4),
             ]
-            for j in order[i]
-            if shap[i, j] != 0
+            for j in order[k]
+            if shap[k, j] != 0
         ]
-        for i in range(features.shape[0])
-    ]
+    return explained
 
 
 def _decimal(value: float | None) -> Decimal | None:

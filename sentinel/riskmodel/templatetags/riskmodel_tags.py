@@ -17,11 +17,11 @@ register = template.Library()
 @register.simple_tag
 def model_explanations(items, path: str = "pk") -> dict:
     """The model's explanations of these rows' transactions, keyed by transaction id; ``path``
-    is where each row keeps the id ("transaction_id", "transaction.pk")."""
+    is where each row (an object or a dict) keeps the id ("transaction_id", "transaction.pk")."""
     ids = []
     for item in items:
         for part in path.split("."):
-            item = getattr(item, part)
+            item = item[part] if isinstance(item, dict) else getattr(item, part)
         ids.append(item)
     return explanations_of(ids)
 
