@@ -43,8 +43,8 @@ class Command(BaseCommand):
             return
         self.stdout.write(
             f"Trained on {report.train_rows:,} decisions before {report.split_at} "
-            f"({report.train_bad:,} on labelled accounts); measured on {report.accounts:,} "
-            f"accounts active after it, {report.bad_accounts:,} labelled."
+            f"({report.train_bad:,} bad); measured on {report.accounts:,} "
+            f"accounts active after it, {report.bad_accounts:,} with a planted pattern there."
         )
         self.stdout.write(f"{'':<18}{'PR-AUC':>8}{'recall@1%':>11}{'recall@5%':>11}")
         for name, figures in report.figures.items():
