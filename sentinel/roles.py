@@ -152,7 +152,11 @@ for _role in (SENIOR_INVESTIGATOR, COMPLIANCE_OFFICER):
 
 # The learned risk score (sentinel.riskmodel, docs/models.md): officers ask for a version to
 # go live, another officer approves; every staff role sees scores and versions.
-_READ_MODELS = ["riskmodel.view_modelversion", "riskmodel.view_modelchange"]
+_READ_MODELS = [
+    "riskmodel.view_modelversion",
+    "riskmodel.view_modelchange",
+    "riskmodel.view_modeldrift",
+]
 for _role in GROUPS:
     ROLE_PERMISSIONS[_role] = [*ROLE_PERMISSIONS[_role], *_READ_MODELS]
 ROLE_PERMISSIONS[COMPLIANCE_OFFICER] = [

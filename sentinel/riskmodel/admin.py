@@ -13,7 +13,7 @@ from django.utils.html import format_html
 from sentinel.admin import ReadOnlyAdmin
 
 from . import services
-from .models import ModelChange, ModelVersion
+from .models import ModelChange, ModelDrift, ModelVersion
 
 
 def _outcome(admin_view, request, action, *, done: str) -> None:
@@ -119,3 +119,9 @@ class ModelChangeAdmin(ReadOnlyAdmin):
                 ),
                 done="Rejected.",
             )
+
+
+@admin.register(ModelDrift)
+class ModelDriftAdmin(ReadOnlyAdmin):
+    list_display = ["model_version", "window_end", "decisions", "score_psi", "worst_input_psi"]
+    list_select_related = ["model_version"]

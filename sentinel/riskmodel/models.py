@@ -185,3 +185,22 @@ class DecisionFeatures(models.Model):
 
     def __str__(self) -> str:
         return f"features of {self.transaction_id}"
+
+
+class ModelDrift(models.Model):
+    """How far the live version's inputs and scores over a day moved from its training window
+    (population stability index; over 0.25: shifted). Written by the daily beat task."""
+
+    model_version = models.ForeignKey(ModelVersion, on_delete=models.CASCADE, related_name="drifts")
+    measured_at = models.DateTimeField(auto_now_add=True)
+    window_end = models.DateTimeField(help_text="The day of decisions measured ends here.")
+    decisions = models.PositiveIntegerField()
+    score_psi = models.FloatField(null=True, blank=True)
+    worst_input_psi = models.FloatField(null=True, blank=True)
+    inputs_psi = models.JSONField(default=dict, help_text="The inputs that moved most: PSI.")
+
+    class Meta:
+        ordering = ["-measured_at"]
+
+    def __str__(self) -> str:
+        return f"drift of {self.model_version} at {self.window_end:%Y-%m-%d %H:%M}"

@@ -155,3 +155,30 @@ def measures(scores: np.ndarray, labels: np.ndarray, alert_rate: float) -> dict:
         "pr_auc": pr_auc(scores, labels),
         "at_alert_rate": recall_at_rate(scores, labels, alert_rate),
     }
+
+
+PSI_BINS = 10
+_PSI_FLOOR = 1e-4  # an empty bin on one side: a small share, not a division by zero
+
+
+def psi(expected: np.ndarray, actual: np.ndarray, bins: int = PSI_BINS) -> float | None:
+    """Population stability index of ``actual`` against ``expected``: deciles of the expected
+    values, sum over bins of (a - e) * ln(a / e). Missing values are a bin of their own.
+    Rule of thumb: under 0.1 stable, 0.1-0.25 moving, over 0.25 shifted. None without data."""
+    expected, actual = np.asarray(expected, float), np.asarray(actual, float)
+    if not len(expected) or not len(actual):
+        return None
+    present = expected[~np.isnan(expected)]
+    edges = np.unique(np.quantile(present, np.linspace(0, 1, bins + 1))) if len(present) else []
+    inner = edges[1:-1] if len(edges) > 2 else np.array([])
+
+    def shares(values: np.ndarray) -> np.ndarray:
+        missing = np.isnan(values)
+        counts = np.bincount(
+            np.searchsorted(inner, values[~missing], side="right"), minlength=len(inner) + 1
+        )
+        counts = np.append(counts, missing.sum())
+        return np.maximum(counts / len(values), _PSI_FLOOR)
+
+    e, a = shares(expected), shares(actual)
+    return round(float(np.sum((a - e) * np.log(a / e))), 4)

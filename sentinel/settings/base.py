@@ -151,6 +151,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "sentinel.riskmodel.tasks.train_model",
         "schedule": 7 * 86400.0,
     },
+    "measure-model-drift": {
+        "task": "sentinel.riskmodel.tasks.measure_model_drift",
+        "schedule": 86400.0,
+    },
     "requeue-overdue-webhooks": {
         "task": "alerts.tasks.requeue_overdue_webhooks",
         "schedule": 60.0,

@@ -1,5 +1,6 @@
 """Writes of the learned risk score: snapshots, training, governance."""
 
+from .drift import model_drift_measure
 from .governance import (
     model_change_approve,
     model_change_refusal,
@@ -14,6 +15,7 @@ from .versions import model_train
 __all__ = [
     "decision_features_store",
     "model_change_approve",
+    "model_drift_measure",
     "model_change_refusal",
     "model_change_reject",
     "model_change_withdraw",

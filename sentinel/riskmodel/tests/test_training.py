@@ -41,3 +41,20 @@ def test_calibration_compares_mean_score_and_bad_rate_per_tenth():
         (0.0, 2, 0.0),
         (0.9, 2, 0.5),
     ]
+
+
+def test_psi_is_near_zero_for_the_same_population_and_large_for_a_shifted_one():
+    rng = np.random.default_rng(3)
+    before = rng.normal(size=5000)
+
+    assert training.psi(before, rng.normal(size=5000)) < 0.02
+    assert training.psi(before, rng.normal(loc=1.0, size=5000)) > 0.25
+    assert training.psi(before, np.array([])) is None
+
+
+def test_psi_counts_values_going_missing_as_drift():
+    before = np.arange(1000, dtype=float)
+    after = before.copy()
+    after[:500] = np.nan  # a provider stopped giving half its values
+
+    assert training.psi(before, after) > 0.25
