@@ -161,13 +161,24 @@ class DecisionFeatures(models.Model):
     transaction = models.OneToOneField(
         Transaction, primary_key=True, on_delete=models.CASCADE, related_name="+"
     )
-    partner = models.ForeignKey(PartnerBank, on_delete=models.CASCADE, related_name="+")
+    # No index on the foreign keys: snapshots are read by time (training, drift), and every
+    # index is paid on every decision (docs/models.md § Storage).
+    partner = models.ForeignKey(
+        PartnerBank, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     occurred_at = models.DateTimeField()
     decided_at = models.DateTimeField()
-    schema = models.ForeignKey(FeatureSchema, on_delete=models.PROTECT, related_name="+")
+    schema = models.ForeignKey(
+        FeatureSchema, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     inputs = ArrayField(RealField(null=True))
     model_version = models.ForeignKey(
-        ModelVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        ModelVersion,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     score = RealField(null=True, blank=True)
     anomaly = RealField(null=True, blank=True)
@@ -175,7 +186,12 @@ class DecisionFeatures(models.Model):
         default=list, blank=True, help_text="Top contributing features: [name, value, SHAP]."
     )
     shadow_version = models.ForeignKey(
-        ModelVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        ModelVersion,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     shadow_score = RealField(null=True, blank=True)
 
