@@ -16,7 +16,7 @@ from django.db import transaction as db_transaction
 
 from sentinel.redis import get_redis, redis_key
 
-from .artefacts import ArtefactCorrupt, LoadedModel
+from .artefacts import LoadedModel
 from .choices import ModelStatus
 from .inputs import input_names, provider_inputs
 from .models import FeatureSchema, ModelVersion
@@ -83,7 +83,7 @@ def _load() -> InForce:
     for version in ModelVersion.objects.filter(status__in=list(loaded)):
         try:
             loaded[version.status] = LoadedModel.of(version, names)
-        except (ArtefactCorrupt, Exception):  # noqa: BLE001  a bad artefact leaves no model, never a crash
+        except Exception:  # noqa: BLE001  a bad artefact (ArtefactCorrupt...) leaves no model, never a crash
             logger.exception("Model v%s could not be loaded; scoring without it.", version.number)
     return InForce(schema_id, names, extra, loaded[ModelStatus.LIVE], loaded[ModelStatus.SHADOW])
 

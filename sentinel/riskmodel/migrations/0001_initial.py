@@ -2,147 +2,368 @@
 
 import django.contrib.postgres.fields
 import django.db.models.deletion
-import sentinel.riskmodel.models
 from django.conf import settings
 from django.db import migrations, models
 
+import sentinel.riskmodel.models
+
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('transactions', '0008_transaction_labels'),
+        ("transactions", "0008_transaction_labels"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='FeatureSchema',
+            name="FeatureSchema",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('names', django.contrib.postgres.fields.ArrayField(base_field=models.CharField(max_length=80), size=None)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "names",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.CharField(max_length=80), size=None
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('names',), name='feature_schema_unique')],
+                "constraints": [
+                    models.UniqueConstraint(fields=("names",), name="feature_schema_unique")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='ModelVersion',
+            name="ModelVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveIntegerField(unique=True)),
-                ('status', models.CharField(choices=[('shadow', 'Shadow'), ('live', 'Live'), ('retired', 'Retired')], default='shadow', max_length=10)),
-                ('trained_at', models.DateTimeField(auto_now_add=True)),
-                ('window_start', models.DateTimeField(help_text='Decisions from here (occurred_at) ...')),
-                ('holdout_start', models.DateTimeField(help_text='... trained on up to here, tested after.')),
-                ('window_end', models.DateTimeField()),
-                ('labels_as_of', models.DateTimeField(help_text='Only labels received by then were used.')),
-                ('train_rows', models.PositiveIntegerField()),
-                ('train_positives', models.PositiveIntegerField()),
-                ('holdout_rows', models.PositiveIntegerField()),
-                ('holdout_positives', models.PositiveIntegerField()),
-                ('features', django.contrib.postgres.fields.ArrayField(base_field=models.CharField(max_length=80), size=None)),
-                ('library', models.CharField(help_text='e.g. lightgbm 4.7.0', max_length=40)),
-                ('artefact', models.TextField(help_text="The gradient-boosted trees, LightGBM's text format.")),
-                ('artefact_sha256', models.CharField(max_length=64)),
-                ('anomaly_artefact', models.BinaryField(help_text='Isolation forests per partner segment (pickled; checked before loading).')),
-                ('anomaly_sha256', models.CharField(max_length=64)),
-                ('report', models.JSONField(default=dict)),
-                ('went_live_at', models.DateTimeField(blank=True, null=True)),
-                ('replaced', models.ForeignKey(blank=True, help_text='The version live before this one went live: what a rollback restores.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='riskmodel.modelversion')),
-                ('trained_by', models.ForeignKey(blank=True, help_text='Empty when the schedule or a command trained it.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("number", models.PositiveIntegerField(unique=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("shadow", "Shadow"), ("live", "Live"), ("retired", "Retired")],
+                        default="shadow",
+                        max_length=10,
+                    ),
+                ),
+                ("trained_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "window_start",
+                    models.DateTimeField(help_text="Decisions from here (occurred_at) ..."),
+                ),
+                (
+                    "holdout_start",
+                    models.DateTimeField(help_text="... trained on up to here, tested after."),
+                ),
+                ("window_end", models.DateTimeField()),
+                (
+                    "labels_as_of",
+                    models.DateTimeField(help_text="Only labels received by then were used."),
+                ),
+                ("train_rows", models.PositiveIntegerField()),
+                ("train_positives", models.PositiveIntegerField()),
+                ("holdout_rows", models.PositiveIntegerField()),
+                ("holdout_positives", models.PositiveIntegerField()),
+                (
+                    "features",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.CharField(max_length=80), size=None
+                    ),
+                ),
+                ("library", models.CharField(help_text="e.g. lightgbm 4.7.0", max_length=40)),
+                (
+                    "artefact",
+                    models.TextField(
+                        help_text="The gradient-boosted trees, LightGBM's text format."
+                    ),
+                ),
+                ("artefact_sha256", models.CharField(max_length=64)),
+                (
+                    "anomaly_artefact",
+                    models.BinaryField(
+                        help_text="Isolation forests per partner segment (pickled; checked before loading)."
+                    ),
+                ),
+                ("anomaly_sha256", models.CharField(max_length=64)),
+                ("report", models.JSONField(default=dict)),
+                ("went_live_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "replaced",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="The version live before this one went live: what a rollback restores.",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="riskmodel.modelversion",
+                    ),
+                ),
+                (
+                    "trained_by",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Empty when the schedule or a command trained it.",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-number'],
+                "ordering": ["-number"],
             },
         ),
         migrations.CreateModel(
-            name='ModelDrift',
+            name="ModelDrift",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('measured_at', models.DateTimeField(auto_now_add=True)),
-                ('window_end', models.DateTimeField(help_text='The day of decisions measured ends here.')),
-                ('decisions', models.PositiveIntegerField()),
-                ('score_psi', models.FloatField(blank=True, null=True)),
-                ('worst_input_psi', models.FloatField(blank=True, null=True)),
-                ('inputs_psi', models.JSONField(default=dict, help_text='The inputs that moved most: PSI.')),
-                ('model_version', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='drifts', to='riskmodel.modelversion')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("measured_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "window_end",
+                    models.DateTimeField(help_text="The day of decisions measured ends here."),
+                ),
+                ("decisions", models.PositiveIntegerField()),
+                ("score_psi", models.FloatField(blank=True, null=True)),
+                ("worst_input_psi", models.FloatField(blank=True, null=True)),
+                (
+                    "inputs_psi",
+                    models.JSONField(default=dict, help_text="The inputs that moved most: PSI."),
+                ),
+                (
+                    "model_version",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="drifts",
+                        to="riskmodel.modelversion",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-measured_at'],
+                "ordering": ["-measured_at"],
             },
         ),
         migrations.CreateModel(
-            name='ModelChange',
+            name="ModelChange",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('action', models.CharField(choices=[('go_live', 'Put live'), ('rollback', 'Roll back')], max_length=10)),
-                ('state', models.CharField(choices=[('pending', 'Awaiting approval'), ('approved', 'Approved'), ('rejected', 'Rejected'), ('withdrawn', 'Withdrawn')], default='pending', max_length=10)),
-                ('requested_at', models.DateTimeField(auto_now_add=True)),
-                ('comment', models.TextField(blank=True)),
-                ('decided_at', models.DateTimeField(blank=True, null=True)),
-                ('decision_comment', models.TextField(blank=True)),
-                ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('requested_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('model_version', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='changes', to='riskmodel.modelversion')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[("go_live", "Put live"), ("rollback", "Roll back")], max_length=10
+                    ),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Awaiting approval"),
+                            ("approved", "Approved"),
+                            ("rejected", "Rejected"),
+                            ("withdrawn", "Withdrawn"),
+                        ],
+                        default="pending",
+                        max_length=10,
+                    ),
+                ),
+                ("requested_at", models.DateTimeField(auto_now_add=True)),
+                ("comment", models.TextField(blank=True)),
+                ("decided_at", models.DateTimeField(blank=True, null=True)),
+                ("decision_comment", models.TextField(blank=True)),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "requested_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "model_version",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="changes",
+                        to="riskmodel.modelversion",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-requested_at', '-pk'],
-                'permissions': [('approve_modelchange', "Can approve another officer's model change")],
+                "ordering": ["-requested_at", "-pk"],
+                "permissions": [
+                    ("approve_modelchange", "Can approve another officer's model change")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='DecisionFeatures',
+            name="DecisionFeatures",
             fields=[
-                ('transaction', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='+', serialize=False, to='transactions.transaction')),
-                ('occurred_at', models.DateTimeField()),
-                ('decided_at', models.DateTimeField()),
-                ('inputs', django.contrib.postgres.fields.ArrayField(base_field=sentinel.riskmodel.models.RealField(null=True), size=None)),
-                ('score', sentinel.riskmodel.models.RealField(blank=True, null=True)),
-                ('anomaly', sentinel.riskmodel.models.RealField(blank=True, null=True)),
-                ('contributions', models.JSONField(blank=True, default=list, help_text='Top contributing features: [name, value, SHAP].')),
-                ('shadow_score', sentinel.riskmodel.models.RealField(blank=True, null=True)),
-                ('partner', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='transactions.partnerbank')),
-                ('schema', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='riskmodel.featureschema')),
-                ('model_version', models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='riskmodel.modelversion')),
-                ('shadow_version', models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='riskmodel.modelversion')),
+                (
+                    "transaction",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="+",
+                        serialize=False,
+                        to="transactions.transaction",
+                    ),
+                ),
+                ("occurred_at", models.DateTimeField()),
+                ("decided_at", models.DateTimeField()),
+                (
+                    "inputs",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=sentinel.riskmodel.models.RealField(null=True), size=None
+                    ),
+                ),
+                ("score", sentinel.riskmodel.models.RealField(blank=True, null=True)),
+                ("anomaly", sentinel.riskmodel.models.RealField(blank=True, null=True)),
+                (
+                    "contributions",
+                    models.JSONField(
+                        blank=True,
+                        default=list,
+                        help_text="Top contributing features: [name, value, SHAP].",
+                    ),
+                ),
+                ("shadow_score", sentinel.riskmodel.models.RealField(blank=True, null=True)),
+                (
+                    "partner",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="transactions.partnerbank",
+                    ),
+                ),
+                (
+                    "schema",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="riskmodel.featureschema",
+                    ),
+                ),
+                (
+                    "model_version",
+                    models.ForeignKey(
+                        blank=True,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="riskmodel.modelversion",
+                    ),
+                ),
+                (
+                    "shadow_version",
+                    models.ForeignKey(
+                        blank=True,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="riskmodel.modelversion",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'decision features',
+                "verbose_name_plural": "decision features",
             },
         ),
         migrations.AddConstraint(
-            model_name='modelversion',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['shadow', 'live', 'retired'])), name='model_version_status_valid'),
+            model_name="modelversion",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("status__in", ["shadow", "live", "retired"])),
+                name="model_version_status_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='modelversion',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'live')), fields=('status',), name='model_one_live'),
+            model_name="modelversion",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status", "live")), fields=("status",), name="model_one_live"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='modelversion',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'shadow')), fields=('status',), name='model_one_shadow'),
+            model_name="modelversion",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status", "shadow")),
+                fields=("status",),
+                name="model_one_shadow",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='modelversion',
-            constraint=models.CheckConstraint(condition=models.Q(('holdout_start__lt', models.F('window_end')), ('window_start__lt', models.F('holdout_start'))), name='model_version_window_ordered'),
+            model_name="modelversion",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("holdout_start__lt", models.F("window_end")),
+                    ("window_start__lt", models.F("holdout_start")),
+                ),
+                name="model_version_window_ordered",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='modelchange',
-            constraint=models.UniqueConstraint(condition=models.Q(('state', 'pending')), fields=('state',), name='model_change_one_pending'),
+            model_name="modelchange",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("state", "pending")),
+                fields=("state",),
+                name="model_change_one_pending",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='modelchange',
-            constraint=models.CheckConstraint(condition=models.Q(('decided_by__isnull', True), models.Q(('decided_by', models.F('requested_by')), _negated=True), _connector='OR'), name='model_change_four_eyes'),
+            model_name="modelchange",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("decided_by__isnull", True),
+                    models.Q(("decided_by", models.F("requested_by")), _negated=True),
+                    _connector="OR",
+                ),
+                name="model_change_four_eyes",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='modelchange',
-            constraint=models.CheckConstraint(condition=models.Q(('state', 'pending'), ('decided_at__isnull', False), _connector='OR'), name='model_change_decided_has_time'),
+            model_name="modelchange",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("state", "pending"), ("decided_at__isnull", False), _connector="OR"
+                ),
+                name="model_change_decided_has_time",
+            ),
         ),
         migrations.AddIndex(
-            model_name='decisionfeatures',
-            index=models.Index(fields=['occurred_at'], name='decision_features_time'),
+            model_name="decisionfeatures",
+            index=models.Index(fields=["occurred_at"], name="decision_features_time"),
         ),
     ]
