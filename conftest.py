@@ -67,7 +67,11 @@ def partner_client(db):
 
 # --- Shared data: ../shared/data beside the checkout (external data sets, never copied in) ---
 
-SHARED_DATA = Path(__file__).resolve().parent.parent / "shared" / "data"
+# SENTINEL_SHARED_DATA points elsewhere (a worktree that is not beside shared/).
+SHARED_DATA = Path(
+    os.environ.get("SENTINEL_SHARED_DATA")
+    or Path(__file__).resolve().parent.parent / "shared" / "data"
+)
 
 
 def _in_ci() -> bool:

@@ -14,11 +14,11 @@ from django.utils import timezone
 from rules.choices import SEVERITY_RANK, Severity
 from rules.models import Rule, RuleHit, RuleVersion
 from sentinel.history import AppendOnlyModel
+from sentinel.outbound import check_webhook_url
 from transactions.choices import RiskRating
 from transactions.models import PartnerBank, Transaction
 
 from .choices import OPEN_STATUSES, AlertEventType, AlertStatus, DeliveryState
-from .webhook_targets import check_webhook_url
 
 MAX_DISMISS_REASON = 2000
 
@@ -65,6 +65,9 @@ class Alert(models.Model):
       capped at critical; it never goes down.
     - ``currency`` is the first transaction's; ``amount_involved`` sums the linked transactions
       in that currency only (others are linked and counted, not added: no FX rates here).
+    - ``triaged_at`` is set once, when the alert first leaves ``new`` (the reports' time to
+      triage, docs/reports.md); the history holds the same moment, this column keeps the
+      reports off the history table.
     - ``priority`` (250..1750, queues sort by it, highest first) =
       250 x severity rank (low 1 .. critical 4)
       + rule score // 4 (score 0..1000, so 0..250)
@@ -91,6 +94,11 @@ class Alert(models.Model):
     amount_involved = models.DecimalField(max_digits=19, decimal_places=4, default=Decimal(0))
     priority = models.PositiveIntegerField(default=0)
     dismiss_reason = models.TextField(blank=True, max_length=MAX_DISMISS_REASON)
+    triaged_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When it first left 'new': acknowledged, dismissed or taken into a case.",
+    )
     # Kept by PostgreSQL from ``severity``, so the queue can sort by severity on an index.
     severity_rank = models.GeneratedField(
         expression=Case(
@@ -128,6 +136,10 @@ class Alert(models.Model):
                 condition=~Q(status=AlertStatus.DISMISSED) | ~Q(dismiss_reason=""),
                 name="alert_dismissal_has_reason",
             ),
+            models.CheckConstraint(
+                condition=~Q(status=AlertStatus.NEW) | Q(triaged_at__isnull=True),
+                name="alert_new_is_untriaged",
+            ),
             models.UniqueConstraint(
                 fields=["rule", "partner", "account_external_id"],
                 condition=Q(status__in=OPEN_STATUSES),
@@ -151,6 +163,21 @@ class Alert(models.Model):
             ),
             models.Index(
                 fields=["partner", "-priority", "-last_seen_at", "-id"], name="alert_partner_queue"
+            ),
+            # The reports read the alerts raised in a period (sentinel.reports) from this index
+            # alone (an index-only scan, the table's wide rows unread).
+            models.Index(
+                fields=["created_at"],
+                include=[
+                    "id",
+                    "partner",
+                    "rule",
+                    "rule_version",
+                    "severity",
+                    "status",
+                    "triaged_at",
+                ],
+                name="alert_report",
             ),
         ]
 

@@ -8,6 +8,7 @@ from django.db import connection
 from django.db.models import Count, Prefetch, QuerySet
 
 from rules.choices import Severity
+from transactions.flows import money_flow_json, money_flow_start
 from transactions.selectors import labels_prefetch
 
 from .choices import AlertStatus
@@ -130,3 +131,10 @@ def snoozes_list() -> QuerySet[Snooze]:
     return Snooze.objects.select_related(
         "rule", "partner", "created_by", "lifted_by", "approved_by"
     ).annotate(hits_silenced=Count("hits"))
+
+
+def alert_money_flow(alert: Alert) -> dict:
+    """The money-flow view's start: the alert's transactions (prefetched by ``alerts_detail``)
+    and their two parties (transactions.flows)."""
+    transactions = [link.transaction for link in alert.links.all()]
+    return money_flow_json(money_flow_start(partner=alert.partner, transactions=transactions))

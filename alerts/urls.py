@@ -9,6 +9,7 @@ urlpatterns = [
     path("views/", views.queue_view_save, name="view-save"),
     path("views/<int:pk>/delete/", views.queue_view_delete, name="view-delete"),
     path("<int:pk>/", views.alert_detail, name="detail"),
+    path("<int:pk>/money-flow/", views.alert_money_flow_hop, name="money-flow"),
     path("<int:pk>/acknowledge/", views.alert_acknowledge, name="acknowledge"),
     path("<int:pk>/dismiss/", views.alert_dismiss, name="dismiss"),
     path("<int:pk>/snooze/", views.alert_snooze, name="snooze"),

@@ -22,6 +22,7 @@ from rest_framework.request import Request
 
 from rules.choices import Severity, Typology
 from sentinel.api.pagination import CursorPagination
+from transactions.views import money_flow_hop_response
 
 from . import selectors, services
 from .choices import OPEN_STATUSES, AlertStatus
@@ -230,8 +231,18 @@ def alert_detail(request, pk: int):
         "can_change": request.user.has_perm("alerts.change_alert"),
         "can_snooze": request.user.has_perm("alerts.add_snooze"),
         "can_approve_snooze": request.user.has_perm("alerts.approve_snooze"),
+        "money_flow": selectors.alert_money_flow(alert),
     }
     return render(request, "alerts/detail.html", context)
+
+
+@login_required
+@permission_required(VIEW, raise_exception=True)
+@require_GET
+def alert_money_flow_hop(request: HttpRequest, pk: int) -> HttpResponse:
+    """The next hop of the alert's money-flow view, among its partner's transactions."""
+    alert = get_object_or_404(Alert.objects.select_related("partner"), pk=pk)
+    return money_flow_hop_response(request, partner=alert.partner)
 
 
 @login_required

@@ -20,9 +20,13 @@ Right after scoring it times the aggregates' Redis calls when 400 accounts each 
 transactions within a minute (bench/hotkeys.py). Before the servers start it also renders the
 case queue page with 10,000 open cases and
 100,000 alerts in this process (bench/cases.py): server time and SQL queries per page, the
-alert queue page with 1,000,000 alerts and each filter alone (bench/alert_queue.py), and
+alert queue page with 1,000,000 alerts and each filter alone (bench/alert_queue.py), every
+management report on the same alerts with their cases and decisions (bench/reports.py), and
 times one operational-monitor cycle over 20 partners x 90 days of minutes (bench/monitor.py),
-and pages through 100,000 transactions that share one second, 500 a page (bench/paging.py).
+and pages through 100,000 transactions that share one second, 500 a page (bench/paging.py),
+times money-flow hops over 1,000,000 transactions, a hot account among them
+(bench/money_flow.py), and screens two parties per transaction against a 50,000-entry list
+(bench/screening.py).
 Their set-up writes millions of rows, so the database is then vacuumed and checkpointed: left
 to autovacuum, that work fell into the server phases and tripled the `?wait=true` p99.
 
@@ -37,7 +41,8 @@ BENCH_SECONDS (measured wrk run, default 20), BENCH_UVICORN_OPTIONS (replaces th
 and HTTP options), BENCH_CELERY_WORKER=0 (measure without the profiling worker; phase 2 then
 measures nothing), BENCH_WORKER_CONCURRENCY (default 1), BENCH_E2E_RATE (transactions/s
 offered in phase 3, default 2,500), BENCH_HOT_ACCOUNTS=0 (skip phase 4),
-BENCH_HOT_ACCOUNTS_TRANSACTIONS (its size, default 200,000).
+BENCH_HOT_ACCOUNTS_TRANSACTIONS (its size, default 200,000), BENCH_MONEY_FLOW=0 (skip the
+money-flow hops and their 1,000,000-row set-up).
 """
 
 from __future__ import annotations
@@ -68,8 +73,11 @@ from bench import (
     wait,
 )
 from bench import cases as case_queue
+from bench import money_flow as money_flow_hops
 from bench import monitor as monitor_cycle
 from bench import paging as keyset_paging
+from bench import reports as management_reports
+from bench import screening as name_screening
 from sentinel import embedded
 
 UVICORN_OPTIONS = ["--workers", "2", "--loop", "uvloop", "--http", "httptools"]
@@ -126,10 +134,18 @@ def main() -> int:
     case_queue_result = case_queue.measure()
     _say("Measuring the alert queue page (1,000,000 alerts, each filter alone), in process...")
     alert_queue_result = alert_queue.measure()
+    _say("Measuring the reports (1,000,000 alerts, their cases and decisions), in process...")
+    reports_result = management_reports.measure()
     _say("Measuring one operational-monitor cycle (20 partners x 90 days), in process...")
     monitor_result = monitor_cycle.measure()
     _say("Measuring keyset paging: 100,000 transactions in one second, 500 a page, in process...")
     paging_result = keyset_paging.measure()
+    money_flow_result = None
+    if os.environ.get("BENCH_MONEY_FLOW", "1") != "0":
+        _say("Measuring money-flow hops over 1,000,000 transactions, in process...")
+        money_flow_result = money_flow_hops.measure()
+    _say("Measuring name screening: two parties against a 50,000-entry list, in process...")
+    screening_result = name_screening.measure()
     _say("Vacuuming and checkpointing, so the set-up's writes settle before the servers start...")
     settle_seconds = services.settle_database()
     uvicorn_options = shlex.split(os.environ.get("BENCH_UVICORN_OPTIONS", "")) or UVICORN_OPTIONS
@@ -255,9 +271,13 @@ def main() -> int:
     report.emit(document, results)
     case_queue.emit(case_queue_result)  # also bench/results/cases.json
     alert_queue.emit(alert_queue_result)  # also bench/results/alert_queue.json
+    management_reports.emit(reports_result)  # also bench/results/reports.json
     hotkeys.emit(hotkeys_result)  # also bench/results/hotkeys.json
     monitor_cycle.emit(monitor_result)  # also bench/results/monitor.json
     keyset_paging.emit(paging_result)  # also bench/results/paging.json
+    if money_flow_result is not None:
+        money_flow_hops.emit(money_flow_result)  # also bench/results/money_flow.json
+    name_screening.emit(screening_result)  # also bench/results/screening.json
     return 0 if document["valid"] else 1
 
 

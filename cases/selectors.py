@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from alerts.models import Alert, AlertTransaction
 from rules.choices import Typology
+from transactions.flows import money_flow_json, money_flow_start
 from transactions.models import Account, Customer, Transaction
 from transactions.selectors import labels_prefetch
 
@@ -132,6 +133,13 @@ def case_transactions(case: Case) -> list[dict]:
             row = rows.setdefault(hit.transaction_id, {"transaction": hit.transaction, "hits": []})
             row["hits"].append(hit.hit)
     return sorted(rows.values(), key=lambda row: row["transaction"].occurred_at, reverse=True)
+
+
+def case_money_flow(case: Case) -> dict:
+    """The money-flow view's start: the case's alerted transactions (prefetched by
+    ``case_detail``) and their two parties (transactions.flows)."""
+    transactions = [row["transaction"] for row in case_transactions(case)]
+    return money_flow_json(money_flow_start(partner=case.partner, transactions=transactions))
 
 
 def case_typologies(case: Case) -> list[str]:

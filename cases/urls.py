@@ -11,6 +11,7 @@ urlpatterns = [
     path("from-alerts/", views.cases_from_alerts, name="from-alerts"),
     path("<int:pk>/", views.case_detail, name="detail"),
     path("<int:pk>/row/", views.case_row, name="row"),
+    path("<int:pk>/money-flow/", views.case_money_flow_hop, name="money-flow"),
     path("<int:pk>/attachments/<int:attachment_id>/", views.attachment_download, name="download"),
     path("<int:pk>/sar/<int:file_id>/", views.sar_download, name="sar-download"),
     path("<int:pk>/<slug:name>/", views.case_action, name="action"),

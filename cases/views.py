@@ -20,6 +20,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from transactions.views import money_flow_hop_response
+
 from . import downloads, selectors, services
 from .filtersets import SAVED_VIEWS, CaseFilterSet, queue_parameters
 from .forms import (
@@ -211,8 +213,17 @@ def _detail(
         "attachment_limit": settings.SENTINEL_ATTACHMENT_MAX_BYTES,
         "sar": selectors.case_sar(case),
         "linked_graph": selectors.case_linked_graph(case),
+        "money_flow": selectors.case_money_flow(case),
     }
     return render(request, "cases/detail.html", context, status=status)
+
+
+@require_GET
+@case_page
+def case_money_flow_hop(request: HttpRequest, pk: int) -> HttpResponse:
+    """The next hop of the case's money-flow view, among its partner's transactions."""
+    case = get_object_or_404(Case.objects.select_related("partner"), pk=pk)
+    return money_flow_hop_response(request, partner=case.partner)
 
 
 def _version(data: dict) -> dict:

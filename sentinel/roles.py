@@ -22,6 +22,7 @@ _READ_PARTIES = [
     "transactions.view_account",
     "transactions.view_accountprofile",
     "transactions.view_partnerbank",
+    "transactions.view_exchangerate",
 ]
 # Seeing why a transaction was flagged is part of every investigation.
 _READ_DECISIONS = [
@@ -127,14 +128,19 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
 
 # The operational monitor (sentinel.monitoring, docs/monitor.md): every staff role reads the
 # dashboard, GET /api/v1/monitor and operational alerts; officers and administrators tune how
-# each partner's traffic is judged.
+# each partner's traffic is judged and accept a lasting shift as the new normal.
 _READ_MONITOR = [
     "monitoring.view_minutestat",
     "monitoring.view_operationalalert",
     "monitoring.view_operationalalertevent",
     "monitoring.view_monitorsettings",
+    "monitoring.view_slackdelivery",
 ]
-_TUNE_MONITOR = ["monitoring.add_monitorsettings", "monitoring.change_monitorsettings"]
+_TUNE_MONITOR = [
+    "monitoring.add_monitorsettings",
+    "monitoring.change_monitorsettings",
+    "monitoring.change_operationalalert",
+]
 for _role in GROUPS:
     ROLE_PERMISSIONS[_role] = [*ROLE_PERMISSIONS[_role], *_READ_MONITOR]
 for _role in (COMPLIANCE_OFFICER, ADMINISTRATOR):
@@ -165,10 +171,45 @@ ROLE_PERMISSIONS[COMPLIANCE_OFFICER] = [
     "riskmodel.approve_modelchange",
 ]
 
+# Exchange rates (amount_base, SAR local amounts): entered and corrected by compliance officers
+# and administrators, every change in the audit trail (docs/currencies.md).
+for _role in (COMPLIANCE_OFFICER, ADMINISTRATOR):
+    ROLE_PERMISSIONS[_role] = [
+        *ROLE_PERMISSIONS[_role],
+        "transactions.add_exchangerate",
+        "transactions.change_exchangerate",
+        "transactions.delete_exchangerate",
+    ]
+
 # The audit trail (sentinel.audit, docs/security.md): compliance officers and administrators.
 for _role in (COMPLIANCE_OFFICER, ADMINISTRATOR):
     ROLE_PERMISSIONS[_role] = [*ROLE_PERMISSIONS[_role], "audit.view_auditevent"]
 
+# The management reports (sentinel.reports, docs/reports.md): compliance officers and seniors.
+for _role in (SENIOR_INVESTIGATOR, COMPLIANCE_OFFICER):
+    ROLE_PERMISSIONS[_role] = [*ROLE_PERMISSIONS[_role], "reports.view_reports"]
+
+# Name screening (sentinel.screening, docs/screening.md): every role reads the lists;
+# compliance officers import them and approve each other's removals.
+for _role in GROUPS:
+    ROLE_PERMISSIONS[_role] = [
+        *ROLE_PERMISSIONS[_role],
+        "screening.view_screeninglist",
+        "screening.view_screeningentry",
+        "screening.view_listimport",
+        "screening.view_screeningmatch",
+    ]
+ROLE_PERMISSIONS[COMPLIANCE_OFFICER] = [
+    *ROLE_PERMISSIONS[COMPLIANCE_OFFICER],
+    "screening.add_listimport",
+    "screening.approve_listimport",
+]
+# A "false positive" on a (party, entry) pair: any investigator asks, a senior investigator or
+# officer other than the asker approves (sentinel.screening.services).
+for _role in (INVESTIGATOR, SENIOR_INVESTIGATOR, COMPLIANCE_OFFICER):
+    ROLE_PERMISSIONS[_role] = [*ROLE_PERMISSIONS[_role], "screening.add_falsepositive"]
+for _role in (SENIOR_INVESTIGATOR, COMPLIANCE_OFFICER):
+    ROLE_PERMISSIONS[_role] = [*ROLE_PERMISSIONS[_role], "screening.approve_falsepositive"]
 
 # Staff access (sentinel.accounts, docs/security.md). These roles hold approval or
 # administrative powers, so their sessions must pass a TOTP second factor.
@@ -182,6 +223,8 @@ APPROVAL_PERMISSIONS = frozenset(
         "alerts.approve_snooze",
         "transactions.approve_profile_change",
         "riskmodel.approve_modelchange",
+        "screening.approve_listimport",
+        "screening.approve_falsepositive",
     }
 )
 

@@ -6,6 +6,7 @@ import json
 import threading
 import time
 from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from io import StringIO
 from urllib.parse import urlencode, urlsplit
 
@@ -107,3 +108,43 @@ def link_path(link: str) -> str:
     """A paging link's path and query (what a signed client requests)."""
     parts = urlsplit(link)
     return f"{parts.path}?{parts.query}"
+
+
+class Receiver:
+    """A real HTTP endpoint on 127.0.0.1 (a partner's webhook, a Slack incoming webhook)
+    that answers each POST with the next scripted behaviour: an HTTP status, "slow" (answers
+    200 after the sender gave up), or "garbage" (not HTTP). Tests using it switch
+    SENTINEL_WEBHOOK_ALLOW_PRIVATE_ADDRESSES on for themselves."""
+
+    def __init__(self, *script):
+        self.script = list(script)
+        self.requests: list[dict] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                behaviour = receiver.script.pop(0) if receiver.script else 200
+                receiver.requests.append(
+                    {"headers": dict(self.headers), "body": body, "behaviour": behaviour}
+                )
+                if behaviour == "slow":
+                    time.sleep(1.5)
+                    behaviour = 200
+                if behaviour == "garbage":
+                    self.wfile.write(b"\x00\x01 not http at all\r\n\r\n")
+                    return
+                self.send_response(behaviour)
+                self.end_headers()
+                self.wfile.write(b'{"ok": true}')
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/sentinel/hooks"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()

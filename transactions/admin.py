@@ -18,6 +18,7 @@ from .models import (
     AccountProfile,
     ApiKey,
     Customer,
+    ExchangeRate,
     PartnerBank,
     Transaction,
     TransactionLabel,
@@ -39,7 +40,15 @@ class ApiKeyInline(admin.TabularInline):
 
 @admin.register(PartnerBank)
 class PartnerBankAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "is_active", "rate_limit_per_minute", "live_keys", "created_at"]
+    list_display = [
+        "name",
+        "slug",
+        "is_active",
+        "reporting_currency",
+        "rate_limit_per_minute",
+        "live_keys",
+        "created_at",
+    ]
     list_filter = ["is_active"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
@@ -98,6 +107,21 @@ class PartnerBankAdmin(admin.ModelAdmin):
             response["Cache-Control"] = "no-store"
             return response
         return TemplateResponse(request, "admin/transactions/api_key_create.html", context)
+
+
+@admin.register(ExchangeRate)
+class ExchangeRateAdmin(admin.ModelAdmin):
+    """Rates by day: imported with ``manage.py import_rates``, entered or corrected here by
+    compliance officers and administrators (sentinel.roles); the audit trail keeps every
+    change. On the same day a rate entered here ('manual') wins over the import's."""
+
+    list_display = ["date", "base", "quote", "rate", "source", "updated_at"]
+    list_filter = ["source", "base", "quote"]
+    search_fields = ["=base", "=quote"]
+    date_hierarchy = "date"
+    fields = ["date", "base", "quote", "rate", "source", "updated_at"]
+    readonly_fields = ["updated_at"]
+    show_full_result_count = False
 
 
 @admin.register(ApiKey)

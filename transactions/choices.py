@@ -40,6 +40,14 @@ class Channel(models.TextChoices):
     OTHER = "other", "Other"
 
 
+class RateSource(models.TextChoices):
+    """Who published an exchange rate. On the same day, a rate entered by hand wins over an
+    imported one (transactions.selectors § Exchange rates)."""
+
+    MANUAL = "manual", "Entered by staff"
+    ECB = "ecb", "ECB euro reference rate"
+
+
 class RiskRating(models.TextChoices):
     LOW = "low", "Low"
     MEDIUM = "medium", "Medium"

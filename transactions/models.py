@@ -7,6 +7,7 @@ import ipaddress
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Length, Lower
@@ -21,10 +22,12 @@ from .choices import (
     Direction,
     LabelOutcome,
     LabelSource,
+    RateSource,
     RiskRating,
     TransactionStatus,
     TransactionType,
 )
+from .money import CURRENCIES
 
 
 def validate_network(value: str) -> None:
@@ -32,6 +35,20 @@ def validate_network(value: str) -> None:
         ipaddress.ip_network(value, strict=False)
     except ValueError as exc:
         raise ValidationError(f"{value!r} is not an IP address or CIDR network.") from exc
+
+
+DEFAULT_REPORTING_CURRENCY = "USD"
+
+
+# Rates may name withdrawn currencies (the ECB's history has CYP, SIT ...): shape only.
+currency_code_shape = RegexValidator(
+    r"^[A-Z]{3}$", "Give a three-letter ISO 4217 code in capitals, such as USD."
+)
+
+
+def validate_currency(value: str) -> None:
+    if value not in CURRENCIES:
+        raise ValidationError(f"{value!r} is not an ISO 4217 currency code.")
 
 
 class PartnerBank(models.Model):
@@ -47,6 +64,12 @@ class PartnerBank(models.Model):
         blank=True,
         help_text="Requests per minute across all its keys; empty means the system default.",
     )
+    reporting_currency = models.CharField(
+        max_length=3,
+        default=DEFAULT_REPORTING_CURRENCY,
+        validators=[validate_currency],
+        help_text="ISO 4217 code: rules' amount_base and its SARs' local amounts are in it.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -56,6 +79,10 @@ class PartnerBank(models.Model):
                 Lower("name"),
                 name="partner_name_unique_ignoring_case",
                 violation_error_message="A partner bank with this name already exists.",
+            ),
+            models.CheckConstraint(
+                condition=Q(reporting_currency__regex=r"^[A-Z]{3}$"),
+                name="partner_reporting_currency_iso",
             ),
         ]
 
@@ -392,6 +419,9 @@ class Transaction(models.Model):
 
 
 MAX_LABEL_REASON = 20_000
+# Exchange rates: ECB rates have at most 4 decimals and 6 digits; staff may be more precise.
+RATE_MAX_DIGITS = 20
+RATE_DECIMAL_PLACES = 10
 
 
 class LabelFields(models.Model):
@@ -481,3 +511,48 @@ class TransactionLabelEvent(LabelFields, AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.outcome} ({self.source}) on {self.transaction_id} at {self.received_at}"
+
+
+class ExchangeRate(models.Model):
+    """What one unit of ``base`` was worth in ``quote`` on ``date``, as ``source`` published
+    it (the ECB: one euro in US dollars, yen ...). How conversions choose among rates is
+    transactions.selectors § Exchange rates; changes are in the audit trail."""
+
+    date = models.DateField()
+    base = models.CharField(
+        max_length=3, validators=[currency_code_shape], help_text="ISO 4217 code, e.g. EUR."
+    )
+    quote = models.CharField(
+        max_length=3, validators=[currency_code_shape], help_text="ISO 4217 code, e.g. USD."
+    )
+    rate = models.DecimalField(
+        max_digits=RATE_MAX_DIGITS,
+        decimal_places=RATE_DECIMAL_PLACES,
+        help_text="Units of the quote currency for one unit of the base currency.",
+    )
+    source = models.CharField(max_length=10, choices=RateSource.choices, default=RateSource.MANUAL)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-date", "base", "quote", "source"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["date", "base", "quote", "source"],
+                name="exchange_rate_unique_per_day_and_source",
+                violation_error_message="This source already has a rate for this pair that day.",
+            ),
+            models.CheckConstraint(condition=Q(rate__gt=0), name="exchange_rate_positive"),
+            models.CheckConstraint(
+                condition=Q(base__regex=r"^[A-Z]{3}$") & Q(quote__regex=r"^[A-Z]{3}$"),
+                name="exchange_rate_currencies_iso",
+            ),
+            models.CheckConstraint(
+                condition=~Q(base=models.F("quote")), name="exchange_rate_two_currencies"
+            ),
+            models.CheckConstraint(
+                condition=Q(source__in=RateSource.values), name="exchange_rate_source_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"1 {self.base} = {self.rate} {self.quote} on {self.date} ({self.source})"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 
 import pycountry
 
@@ -39,3 +39,14 @@ def decimals_used(amount: Decimal) -> int:
 def format_amount(amount: Decimal, currency: str) -> str:
     """Amount with exactly the currency's decimals, as banks print it."""
     return f"{amount.quantize(Decimal(1).scaleb(-minor_units(currency))):,}"
+
+
+def convert(amount: Decimal, rate: Decimal, currency: str) -> Decimal:
+    """``amount`` times ``rate``, rounded half-even to the minor unit of ``currency`` (the
+    target): the one rounding every conversion uses. Exact up to the rounding: the product is
+    taken with enough digits for any amount and rate Sentinel stores."""
+    with localcontext() as context:
+        context.prec = 60
+        return (amount * rate).quantize(
+            Decimal(1).scaleb(-minor_units(currency)), rounding=ROUND_HALF_EVEN
+        )

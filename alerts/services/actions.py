@@ -6,6 +6,8 @@ from collections.abc import Sequence
 
 from django.core.exceptions import ValidationError
 from django.db import transaction as db_transaction
+from django.db.models import Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from transactions.choices import LabelOutcome, LabelSource, LabelWeight
@@ -33,7 +35,7 @@ def alert_acknowledge(*, alert: Alert, actor) -> Alert:
                 f"Only a new alert can be acknowledged; this one is {alert.status}.",
                 code="invalid_status",
             )
-        alert.status = AlertStatus.ACKNOWLEDGED
+        alert.status, alert.triaged_at = AlertStatus.ACKNOWLEDGED, timezone.now()
         _alert_save(alert, actor, AlertEventType.ACKNOWLEDGED, {})
     return alert
 
@@ -56,6 +58,7 @@ def alert_dismiss(*, alert: Alert, actor, reason: str) -> Alert:
                 {"reason": [f"The reason is at most {MAX_DISMISS_REASON} characters."]}
             )
         alert.status, alert.dismiss_reason = AlertStatus.DISMISSED, reason
+        alert.triaged_at = alert.triaged_at or timezone.now()
         _alert_save(alert, actor, AlertEventType.DISMISSED, {"reason": reason})
         transaction_labels_record(
             transaction_ids=alert.links.values_list("transaction_id", flat=True),
@@ -71,7 +74,7 @@ def alert_dismiss(*, alert: Alert, actor, reason: str) -> Alert:
 
 def _alert_save(alert: Alert, actor, kind: str, parameters: dict) -> None:
     alert.full_clean(exclude=["rule", "rule_version", "partner"])  # FKs: unchanged, spare queries
-    alert.save(update_fields=["status", "dismiss_reason", "updated_at"])
+    alert.save(update_fields=["status", "dismiss_reason", "triaged_at", "updated_at"])
     AlertEvent.objects.create(alert=alert, actor=actor, type=kind, parameters=parameters)
     live.alerts_announce(updated=[alert])
 
@@ -96,10 +99,11 @@ def alerts_move_into_case(*, alerts: Sequence[Alert], case_id: int, actor) -> li
         )
         for alert in moved
     )
+    now = timezone.now()
     Alert.objects.filter(pk__in=[alert.pk for alert in moved]).update(
-        status=AlertStatus.IN_CASE, updated_at=timezone.now()
+        status=AlertStatus.IN_CASE, updated_at=now, triaged_at=Coalesce("triaged_at", Value(now))
     )
     for alert in moved:
-        alert.status = AlertStatus.IN_CASE
+        alert.status, alert.triaged_at = AlertStatus.IN_CASE, alert.triaged_at or now
     live.alerts_announce(updated=moved)
     return moved

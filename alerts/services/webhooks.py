@@ -23,13 +23,13 @@ from django.utils import timezone
 
 from rules.choices import DecisionOutcome
 from rules.engine import Evaluation
+from sentinel.outbound import post_pinned, webhook_target
 from transactions.api.authentication import sign
 from transactions.keyring import decrypt_secret
 from transactions.models import ApiKey
 
 from ..choices import DeliveryState
 from ..models import WebhookDelivery, WebhookEndpoint
-from ..webhook_targets import post_pinned, webhook_target
 from .permissions import require
 
 logger = logging.getLogger(__name__)
@@ -156,7 +156,7 @@ def _post(delivery: WebhookDelivery) -> tuple[int | None, str]:
     """(HTTP status or None, error text or "" on success: any 2xx, whatever its body).
 
     The URL is checked again here, on the address its name resolves to now, and the request
-    goes to that address (alerts.webhook_targets): never to a loopback, private or link-local
+    goes to that address (sentinel.outbound): never to a loopback, private or link-local
     one, whatever the URL said when it was saved."""
     partner = delivery.endpoint.partner
     key = ApiKey.objects.live().filter(partner=partner).order_by("-created_at").first()

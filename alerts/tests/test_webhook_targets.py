@@ -9,10 +9,12 @@ import socket
 import pytest
 from django.core.exceptions import ValidationError
 
-from alerts import services, webhook_targets
+from alerts import services
 from alerts.models import WebhookDelivery, WebhookEndpoint
 from alerts.tests.test_services import ingest_and_score
-from alerts.tests.test_webhooks import Receiver, _blocking_rule
+from alerts.tests.test_webhooks import _blocking_rule
+from sentinel import outbound
+from sentinel.testing import Receiver
 from transactions.services import api_key_create
 from transactions.tests.factories import PartnerBankFactory, transaction_payload
 
@@ -61,8 +63,8 @@ def test_production_requires_https(settings):
     settings.SENTINEL_WEBHOOK_HTTPS_ONLY = True
 
     with pytest.raises(ValidationError) as refused:
-        webhook_targets.check_webhook_url(f"http://{PUBLIC}/hook")
-    webhook_targets.check_webhook_url(f"https://{PUBLIC}/hook")
+        outbound.check_webhook_url(f"http://{PUBLIC}/hook")
+    outbound.check_webhook_url(f"https://{PUBLIC}/hook")
 
     assert "must start with https://" in refused.value.messages[0]
 
@@ -84,7 +86,7 @@ def dns(monkeypatch):
             return real(answers[host], port, *args, **kwargs)
         return real(host, port, *args, **kwargs)
 
-    monkeypatch.setattr(webhook_targets.socket, "getaddrinfo", getaddrinfo)
+    monkeypatch.setattr(outbound.socket, "getaddrinfo", getaddrinfo)
     return answers
 
 

@@ -4,10 +4,7 @@ delivered once, dead-lettered after the last attempt, replayable; scoring never 
 from __future__ import annotations
 
 import json
-import threading
-import time
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from django.contrib.auth.models import Group, User
@@ -21,47 +18,10 @@ from alerts.tests.test_services import ingest_and_score
 from rules.models import Decision
 from rules.tests import factories
 from sentinel.roles import ADMINISTRATOR, INVESTIGATOR
+from sentinel.testing import Receiver
 from transactions.api.authentication import sign
 from transactions.services import api_key_create
 from transactions.tests.factories import PartnerBankFactory, transaction_payload
-
-
-class Receiver:
-    """A partner's endpoint that answers each request with the next scripted behaviour:
-    an HTTP status, "slow" (answers 200 after the sender gave up), or "garbage" (not HTTP)."""
-
-    def __init__(self, *script):
-        self.script = list(script)
-        self.requests: list[dict] = []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                behaviour = receiver.script.pop(0) if receiver.script else 200
-                receiver.requests.append(
-                    {"headers": dict(self.headers), "body": body, "behaviour": behaviour}
-                )
-                if behaviour == "slow":
-                    time.sleep(1.5)
-                    behaviour = 200
-                if behaviour == "garbage":
-                    self.wfile.write(b"\x00\x01 not http at all\r\n\r\n")
-                    return
-                self.send_response(behaviour)
-                self.end_headers()
-                self.wfile.write(b'{"ok": true}')
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/sentinel/hooks"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture(autouse=True)

@@ -3,8 +3,13 @@
 The case model lives elsewhere, so the builder works from a small explicit input,
 :class:`SarSource`: the subject, its accounts, the transactions (Sentinel ``Transaction`` rows or
 plain dicts with the ingest-contract fields), the typologies, the narrative and the reporting
-entity. :func:`sar_source_from_transactions` fills one from the database in three queries;
-connecting a Case is a few lines (see ``docs/sar.md``).
+entity. :func:`sar_source_from_transactions` fills one from the database in four queries (the
+fourth reads the stored exchange rates); connecting a Case is a few lines (see ``docs/sar.md``).
+
+Amounts in another currency than the report's are converted with the stored exchange rates
+(transactions.selectors, the one conversion rule): the rate of the transaction's date, named
+with its date and source beside each converted amount. Sentinel never invents a rate: without
+one the amount stays unknown and the export says which rate is missing.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Protocol, runtime_checkable
 
@@ -23,6 +28,7 @@ from django.utils import timezone
 from rules.choices import Typology
 from transactions.models import Account as AccountRow
 from transactions.models import Customer, Transaction
+from transactions.selectors import AppliedRate, RateBook, rate_date
 
 from .document import (
     Account,
@@ -81,7 +87,9 @@ class SarSource:
     action: str = ""
     report_code: str = "SAR"
     currency_code_local: str | None = None  # None: the most frequent transaction currency
-    fx_rates: Mapping[str, Decimal] = field(default_factory=dict)  # local units per unit
+    # (currency, UTC date of the transaction) -> the stored rate into currency_code_local
+    # (stored_exchange_rates); a pair missing here leaves the amount unknown.
+    rates: Mapping[tuple[str, date], AppliedRate] = field(default_factory=dict)
     client_accounts: Mapping[str, str] = field(default_factory=dict)  # account id → customer id
     submission_date: datetime | None = None
     title: str = ""
@@ -173,10 +181,11 @@ def sar_source_from_transactions(
     """A SarSource for a partner's customer, from the database.
 
     ``transactions`` (a queryset or list) defaults to the transactions on the customer's accounts,
-    optionally within ``since``/``until``, oldest first, at most ``limit``. Three queries: the
-    customer with its accounts, the transactions, and which counterparty accounts are also the
-    partner's clients. ``options`` go to SarSource (``report_code``, ``fx_rates``,
-    ``currency_code_local``, ``submission_date``, ``title``).
+    optionally within ``since``/``until``, oldest first, at most ``limit``. Four queries: the
+    customer with its accounts, the transactions, which counterparty accounts are also the
+    partner's clients, and the stored exchange rates into the report's currency (the
+    partner's reporting currency unless ``currency_code_local`` is given). ``options`` go to
+    SarSource (``report_code``, ``currency_code_local``, ``submission_date``, ``title``).
     """
 
     customer = (
@@ -207,6 +216,10 @@ def sar_source_from_transactions(
         - set(accounts)
         - {""}
     )
+    local = options.pop("currency_code_local", None) or partner.reporting_currency
+    rates = stored_exchange_rates(
+        ((_get_currency(tx), rate_date(_get_occurred(tx))) for tx in transactions), local
+    )
     client_accounts = dict.fromkeys(accounts, customer_external_id)
     if counterparty_accounts:
         client_accounts.update(
@@ -228,8 +241,48 @@ def sar_source_from_transactions(
         narrative=narrative,
         action=action,
         client_accounts={k: v or "" for k, v in client_accounts.items()},
+        currency_code_local=local,
+        rates=rates,
         **options,
     )
+
+
+def stored_exchange_rates(
+    needs: Iterable[tuple[str, date]], local: str
+) -> dict[tuple[str, date], AppliedRate]:
+    """The stored rate into ``local`` for each (currency, day) that has one, in one query
+    (transactions.selectors.RateBook: the rule every conversion follows)."""
+    needs = {(currency, day) for currency, day in needs if currency and currency != local}
+    book = RateBook.load((currency, local, day) for currency, day in needs)
+    found = {(currency, day): book.rate(currency, local, day) for currency, day in needs}
+    return {key: rate for key, rate in found.items() if rate}
+
+
+def sar_document_convert(doc: SarDocument, rates: Mapping[tuple[str, date], AppliedRate]) -> None:
+    """Convert every transaction of ``doc`` into its ``currency_code_local`` with ``rates``
+    (as ``stored_exchange_rates`` gives them), naming each rate; a transaction without one
+    gets no local amount, which the export refuses by name."""
+    local = doc.currency_code_local
+    for tx in doc.transactions:
+        _convert(tx, local, rates.get((tx.currency, rate_date(tx.date_transaction))))
+
+
+def document_rate_needs(doc: SarDocument) -> list[tuple[str, date]]:
+    """(currency, day) of each transaction: what ``stored_exchange_rates`` is asked for."""
+    return [(tx.currency, rate_date(tx.date_transaction)) for tx in doc.transactions]
+
+
+def _convert(tx: ReportTransaction, local: str, rate: AppliedRate | None) -> None:
+    tx.exchange_rate = tx.exchange_rate_date = None
+    tx.exchange_rate_source = ""
+    if tx.currency == local:
+        tx.amount_local = quantize(tx.amount, local)
+    elif rate is None:
+        tx.amount_local = None
+    else:
+        tx.amount_local = rate.convert(tx.amount).amount
+        tx.exchange_rate, tx.exchange_rate_date = rate.rate, rate.date
+        tx.exchange_rate_source = rate.source
 
 
 # --- The pre-fill ------------------------------------------------------------------------------
@@ -288,12 +341,6 @@ def _transaction(row: dict, source: SarSource, local: str, book: _PartyBook) -> 
     entity = source.reporting_entity
     currency = row["currency"]
     amount = quantize(row["amount"], currency)
-    amount_local = rate = None
-    if currency == local:
-        amount_local = quantize(amount, local)
-    elif currency in source.fx_rates:
-        rate = Decimal(str(source.fx_rates[currency]))
-        amount_local = quantize(amount * rate, local)
     tx_type = row["type"]
     from_cash, to_cash = tx_type in _CASH_IN, tx_type in _CASH_OUT
     details = [
@@ -302,15 +349,13 @@ def _transaction(row: dict, source: SarSource, local: str, book: _PartyBook) -> 
         f"device {row['device_id']}" if row["device_id"] else "",
         f"IP {row['ip_address']}" if row["ip_address"] else "",
     ]
-    return ReportTransaction(
+    report_transaction = ReportTransaction(
         transactionnumber=clean_text(row["external_id"]),
         internal_ref_number=str(row["id"] or ""),
         date_transaction=row["occurred_at"],
         transmode_code=entity.transmode_codes.get(tx_type, tx_type),
         amount=amount,
         currency=currency,
-        amount_local=amount_local,
-        exchange_rate=rate,
         transaction_description=clean_text(
             f"{tx_type.replace('_', ' ')} of {amount} {currency} ({row['direction']})"
         ),
@@ -318,6 +363,9 @@ def _transaction(row: dict, source: SarSource, local: str, book: _PartyBook) -> 
         t_from=book.side(row, "originator", cash=from_cash, currency=currency),
         t_to=book.side(row, "beneficiary", cash=to_cash, currency=currency),
     )
+    rate = source.rates.get((currency, rate_date(row["occurred_at"])))
+    _convert(report_transaction, local, rate)
+    return report_transaction
 
 
 class _PartyBook:
@@ -484,16 +532,24 @@ def _get(tx: Any, name: str) -> str:
     return str(getattr(tx, name, "") or "")
 
 
+def _get_currency(tx: Any) -> str:
+    return _get(tx, "currency").upper()
+
+
+def _get_occurred(tx: Any) -> datetime:
+    occurred = tx.get("occurred_at") if isinstance(tx, Mapping) else tx.occurred_at
+    if isinstance(occurred, str):
+        occurred = datetime.fromisoformat(occurred.replace("Z", "+00:00"))
+    return occurred
+
+
 def _normalise(tx: Any) -> dict:
     """One transaction (model row or contract dict) as the fields the builder reads."""
     if isinstance(tx, Mapping):
-        occurred = tx.get("occurred_at")
-        if isinstance(occurred, str):
-            occurred = datetime.fromisoformat(occurred.replace("Z", "+00:00"))
         row = {
             "id": tx.get("id") or "",
             "external_id": str(tx.get("external_id") or ""),
-            "occurred_at": occurred,
+            "occurred_at": _get_occurred(tx),
             "amount": Decimal(str(tx.get("amount"))),
             "currency": str(tx.get("currency") or "").upper(),
             "type": str(tx.get("type") or ""),

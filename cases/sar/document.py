@@ -150,9 +150,26 @@ class ReportTransaction:
     t_to: TransactionSide
     amount_local: Decimal | None = None  # in the report's currency_code_local; None: rate unknown
     exchange_rate: Decimal | None = None  # local units per unit of ``currency``
+    exchange_rate_date: date | None = None  # the day the rate was published
+    exchange_rate_source: str = ""  # who published it: "ecb", "manual" (transactions.choices)
     transaction_location: str = ""
     transaction_description: str = ""
     comments: str = ""
+
+    def exchange_rate_note(self, local: str) -> str:
+        """'Converted at 0.921658986175 EUR per USD (ecb, 2026-11-20)', or ''."""
+        if self.exchange_rate is None:
+            return ""
+        published = ", ".join(
+            part
+            for part in (
+                self.exchange_rate_source,
+                self.exchange_rate_date.isoformat() if self.exchange_rate_date else "",
+            )
+            if part
+        )
+        rate = f"{format(self.exchange_rate, 'f')} {local} per {self.currency}"
+        return f"Converted at {rate}" + (f" ({published})" if published else "")
 
     @property
     def foreign_currency(self) -> ForeignCurrency | None:
@@ -236,6 +253,26 @@ class SarDocument:
             for currency, (count, total) in sorted(totals.items())
         }
 
+    def exchange_rates_used(self) -> list[dict[str, Any]]:
+        """Each distinct rate the local amounts were converted with: currency, rate, date,
+        source and how many transactions used it, by currency then date."""
+        used: dict[tuple, int] = defaultdict(int)
+        for tx in self.transactions:
+            if tx.exchange_rate is not None:
+                key = (
+                    tx.currency,
+                    tx.exchange_rate,
+                    tx.exchange_rate_date,
+                    tx.exchange_rate_source,
+                )
+                used[key] += 1
+        return [
+            {"currency": currency, "rate": rate, "date": day, "source": source, "count": count}
+            for (currency, rate, day, source), count in sorted(
+                used.items(), key=lambda item: (item[0][0], item[0][2] or date.min)
+            )
+        ]
+
     def total_local(self) -> Decimal | None:
         """Sum of amount_local; None without transactions or while any transaction lacks it."""
         if not self.transactions or any(tx.amount_local is None for tx in self.transactions):
@@ -288,6 +325,7 @@ _LISTS: dict[str, Any] = {
 }
 _DECIMALS = {"amount", "amount_local", "exchange_rate"}
 _DATETIMES = {"submission_date", "date_transaction"}
+_DATES = {"exchange_rate_date"}
 
 
 def _build(cls: type, data: dict[str, Any]) -> Any:
@@ -309,6 +347,8 @@ def _build(cls: type, data: dict[str, Any]) -> Any:
             values[name] = Decimal(str(value))
         elif name in _DATETIMES:
             values[name] = datetime.fromisoformat(value) if isinstance(value, str) else value
+        elif name in _DATES:
+            values[name] = date.fromisoformat(value) if isinstance(value, str) else value
         else:
             values[name] = value
     return cls(**values)

@@ -172,7 +172,9 @@ def _transaction(tx: ReportTransaction, doc: SarDocument) -> Tree:
     to_key = "t_to_my_client" if tx.t_to.my_client else "t_to"
     tree[from_key] = _side(tx.t_from, "from", tx, doc)
     tree[to_key] = _side(tx.t_to, "to", tx, doc)
-    _put(tree, "comments", tx.comments)
+    # goAML's t_foreign_currency holds the rate alone: its date and source go in the comments.
+    comments = [tx.comments, tx.exchange_rate_note(doc.currency_code_local)]
+    _put(tree, "comments", "; ".join(part for part in comments if part))
     return tree
 
 
@@ -277,6 +279,17 @@ def sar_json_tree(doc: SarDocument) -> dict[str, Any]:
                 if doc.total_local() is not None
                 else None
             ),
+            "exchange_rates": [
+                {
+                    "currency": used["currency"],
+                    "currency_local": doc.currency_code_local,
+                    "rate": _rate(used["rate"]),
+                    "date": used["date"].isoformat() if used["date"] else None,
+                    "source": used["source"],
+                    "count": used["count"],
+                }
+                for used in doc.exchange_rates_used()
+            ],
             "indicators": [
                 {"code": clean_text(i.code), "typology": i.typology, "label": clean_text(i.label)}
                 for i in doc.indicators

@@ -183,6 +183,27 @@ def _tx_row(tx: ReportTransaction, doc: SarDocument) -> list:
     ]
 
 
+def _rates_table(used: list[dict], local: str) -> list:
+    """The stored rates the local amounts were converted with: each named with its day and
+    who published it."""
+    head = ("Currency", f"{local} per unit", "Published", "Source", "Transactions")
+    rows = [[_p(h, "cellhead") for h in head]]
+    for rate in used:
+        rows.append(
+            [
+                _p(rate["currency"], "cell"),
+                _p(format(rate["rate"], "f"), "num"),
+                _p(rate["date"].isoformat() if rate["date"] else "", "cell"),
+                _p(rate["source"], "cell"),
+                _p(str(rate["count"]), "num"),
+            ]
+        )
+    return [
+        Paragraph("Exchange rates used", _styles()["h2"]),
+        _table(rows, [22 * mm, 35 * mm, 25 * mm, 30 * mm, 25 * mm]),
+    ]
+
+
 class _NumberedCanvas(canvas.Canvas):
     """Draws "page N of M" and the running header/footer once the page count is known."""
 
@@ -367,6 +388,8 @@ def render_pdf(doc: SarDocument) -> bytes:
                 ]
             )
         )
+        if used := doc.exchange_rates_used():
+            story.append(KeepTogether(_rates_table(used, doc.currency_code_local)))
 
     story += [
         Spacer(1, 10),

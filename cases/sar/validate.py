@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from lxml import etree
 
 from transactions.money import CURRENCIES
+from transactions.selectors import rate_date
 
 if TYPE_CHECKING:
     from .document import SarDocument
@@ -134,9 +135,12 @@ def document_problems(doc: SarDocument) -> list[str]:
     for index, tx in enumerate(doc.transactions):
         where = f"transaction {index + 1} ({tx.transactionnumber})"
         if tx.amount_local is None:
+            day = rate_date(tx.date_transaction).isoformat()
             problems.append(
-                f"{where}: amount_local is unknown; give the {tx.currency}→"
-                f"{doc.currency_code_local} exchange rate"
+                f"{where}: amount_local is unknown: no stored {tx.currency}→"
+                f"{doc.currency_code_local} exchange rate for {day} or the days just before; "
+                "import the ECB rates (manage.py import_rates) or enter the rate in the admin "
+                "(Exchange rates)"
             )
         if tx.date_transaction.tzinfo is None:
             problems.append(f"{where}: date_transaction needs a time zone")

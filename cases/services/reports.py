@@ -2,9 +2,11 @@
 
 The draft is a goAML-shaped document (cases.sar) pre-filled from the case's subject, alerts,
 transactions and typologies; the investigator writes the narrative and the action taken. Each
-export validates the XML and JSON against the schemas in docs/schemas and renders the PDF;
-the three files are stored with the case (outside the web root) and their SHA-256 hashes are
-written into the case's history, so what was filed can be proven later.
+export converts the amounts into the partner's reporting currency with the stored exchange
+rates (naming each rate, its date and source), validates the XML and JSON against the schemas
+in docs/schemas and renders the PDF; the three files are stored with the case (outside the web
+root) and their SHA-256 hashes are written into the case's history, so what was filed can be
+proven later.
 """
 
 from __future__ import annotations
@@ -31,7 +33,12 @@ from ..sar import (
     sar_exports,
     sar_source_from_transactions,
 )
-from ..sar.build import indicators_for
+from ..sar.build import (
+    document_rate_needs,
+    indicators_for,
+    sar_document_convert,
+    stored_exchange_rates,
+)
 from ..sar.document import clean_text
 from .workflow import _locked, _require_active, _save
 
@@ -165,6 +172,13 @@ def sar_export(*, case: Case, actor) -> list[SarFile]:
         document = SarDocument.from_dict(report.document)
         # The filer as registered now, and the person exporting it as the reporting person.
         document.reporting_entity = reporting_entity_for(case.partner, prepared_by=actor)
+        # Amounts in the partner's reporting currency, with the rates stored now (a rate
+        # imported or corrected since the draft applies), each rate named in the export.
+        document.currency_code_local = case.partner.reporting_currency
+        sar_document_convert(
+            document,
+            stored_exchange_rates(document_rate_needs(document), document.currency_code_local),
+        )
         document.indicators = indicators_for(
             [i.typology or i.code for i in document.indicators], document.reporting_entity
         )

@@ -11,11 +11,13 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from cases.models import Case, SarReportingEntity
 from rules.tests.factories import only_these_rules
 from sentinel.accounts.testing import pass_second_factor_in_browser
+from transactions.models import Transaction
 from transactions.tests.factories import PartnerBankFactory
 
 from . import factories as f
@@ -128,3 +130,77 @@ def test_an_investigation_from_live_alert_to_approved_sar(asgi_server, page):
     ]:
         assert step in history, step
     page.screenshot(path=str(ARTIFACTS / "case-closed.png"), full_page=True)
+
+
+@pytest.fixture
+def ring_case():
+    """A1 paid 9,500 to the outside account B9 (alerted); B9 paid 9,000 on to A5, and A5
+    8,800 back to A1: a ring. Scored before the browser starts (see the ``page`` fixture)."""
+    partner = PartnerBankFactory()
+    only_these_rules(f.a_rule(code="big_amount", expression="amount >= 9500"))
+    f.ingest_and_score(partner, f.payment(60, amount="9500.00"))
+    f.ingest_and_score(
+        partner,
+        f.payment(
+            40,
+            amount="9000.00",
+            direction="inbound",
+            originator={"account_id": "B9", "name": "Bo Chen"},
+            beneficiary={"account_id": "A5", "customer_id": "C5", "name": "Kim Park"},
+        ),
+        f.payment(
+            20,
+            amount="8800.00",
+            originator={"account_id": "A5", "customer_id": "C5", "name": "Kim Park"},
+            beneficiary={"account_id": "A1", "name": "Ana Lima"},
+        ),
+    )
+    f.investigator("ivy")
+    shown = {
+        tx.amount: timezone.localtime(tx.occurred_at).strftime("%Y-%m-%d %H:%M")
+        for tx in Transaction.objects.all()
+    }
+    return Case.objects.get(), shown
+
+
+def test_following_the_money_of_a_case_round_a_ring(ring_case, asgi_server, page):
+    case, shown = ring_case
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    _log_in(page, asgi_server, "ivy")
+
+    # When she opens the case, the flow starts at the alerted transaction
+    page.goto(f"{asgi_server}/cases/{case.pk}/")
+    flow = page.locator("#money-flow-canvas")
+    expect(flow).to_be_visible()
+    expect(flow.locator(".mf-node")).to_have_count(2)
+    expect(flow.locator(".mf-edge-label")).to_have_text([f"9,500.00 USD{shown[9500]}"])
+
+    # She follows the money out of B9: one hop, to A5, with its amount and date
+    page.get_by_role("button", name="Follow the money out of B9").click()
+    expect(flow.locator('.mf-node[data-node-id="account:A5"]')).to_be_visible()
+    expect(flow.locator(".mf-edge-label")).to_have_count(2)
+    assert f"9,000.00 USD{shown[9000]}" in flow.locator(".mf-edge-label").all_text_contents()
+    expect(page.locator("#money-flow-status")).to_contain_text("1 transaction out of B9")
+    expect(page.locator("#money-flow-table tbody tr")).to_have_count(2)
+
+    # By keyboard, one hop further: the money comes back to A1, drawn once
+    page.get_by_role("button", name="Follow the money out of A5").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#money-flow-status")).to_contain_text("comes back to A1")
+    expect(flow.locator(".mf-node")).to_have_count(3)
+    expect(flow.locator(".mf-edge-back")).to_have_count(1)
+    page.screenshot(path=str(ARTIFACTS / "case-money-flow.png"), full_page=True)
+
+    # Folding the first hop folds what was opened from it
+    page.get_by_role("button", name="Fold the money out of B9").click()
+    expect(flow.locator(".mf-node")).to_have_count(2)
+
+    # The two-hop neighbourhood is the second tab
+    page.get_by_role("tab", name="Two-hop neighbourhood").click()
+    expect(page.locator("#linked-entities")).to_be_visible()
+    expect(page.locator("#money-flow-panel")).to_be_hidden()
+    expect(page.locator("#linked-graph-canvas canvas").first).to_be_visible()
+    page.get_by_role("tab", name="Two-hop neighbourhood").press("ArrowLeft")
+    expect(page.locator("#money-flow-panel")).to_be_visible()
+    assert errors == []

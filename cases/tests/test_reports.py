@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import UTC, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 from django.db import transaction as db_transaction
 from django.test import Client
+from django.utils import timezone
+from lxml import etree
 from rest_framework.test import APIClient
 
 from cases import services
@@ -18,6 +21,7 @@ from cases.choices import CaseEventType
 from cases.exceptions import CasePermissionError, CaseStateError
 from cases.models import CaseEvent, SarFile, SarReportingEntity
 from cases.sar import validate_json, validate_xml
+from transactions.services import exchange_rates_import
 from transactions.tests.factories import PartnerBankFactory
 
 from . import factories as f
@@ -304,3 +308,87 @@ def test_the_api_approves_only_the_proposed_export(proposed):
     assert detail["proposed_sar_sha256"] == _xml_hash(proposed)
     approved = client.post(url, {"sar_sha256": detail["proposed_sar_sha256"]}, format="json")
     assert approved.status_code == 200 and approved.json()["status"] == "closed"
+
+
+# --- A case in several currencies ----------------------------------------------------------------
+
+
+@pytest.fixture
+def euro_case():
+    """A case of a partner reporting in euros, over payments in dollars, pounds and euros."""
+    from cases.models import Case
+
+    partner = PartnerBankFactory(slug="euro-bank", name="Euro Bank", reporting_currency="EUR")
+    f.a_rule(code="big_amount", typologies=["structuring"])
+    f.ingest_and_score(
+        partner,
+        f.payment(amount="12500.00", currency="USD"),
+        f.payment(amount="8000.00", currency="GBP"),
+        f.payment(amount="1000.00", currency="EUR"),
+    )
+    return services.case_claim(case=Case.objects.get(), actor=f.investigator("ana"))
+
+
+def _ecb_rates_of_yesterday() -> str:
+    """The ECB's day file layout, for yesterday: today's payments use it (a day old)."""
+    day = (timezone.now() - timedelta(days=1)).astimezone(UTC).date()
+    exchange_rates_import(text=f"Date, USD, GBP, \n{day:%d %B %Y}, 1.2500, 0.80000, \n")
+    return day.isoformat()
+
+
+def test_a_case_in_three_currencies_exports_with_its_rates_named_and_closes_as_filed(euro_case):
+    day = _ecb_rates_of_yesterday()
+
+    case = f.exported_sar(euro_case)
+
+    files = {row.format: row.file.open("rb").read() for row in SarFile.objects.all()}
+    validate_xml(files["xml"])
+    root = etree.fromstring(files["xml"])
+    assert root.findtext("currency_code_local") == "EUR"
+    converted = {
+        tx.findtext("transactionnumber"): (tx.findtext("amount_local"), tx.findtext("comments"))
+        for tx in root.findall("transaction")
+    }
+    usd, gbp, eur = (converted[tx.external_id] for tx in euro_case_transactions(case))
+    assert usd[0] == "10000.00" and usd[1].endswith(f"Converted at 0.8 EUR per USD (ecb, {day})")
+    assert gbp[0] == "10000.00" and gbp[1].endswith(f"Converted at 1.25 EUR per GBP (ecb, {day})")
+    assert eur[0] == "1000.00" and "Converted" not in eur[1]
+    summary = json.loads(files["json"])["summary"]
+    assert summary["total_local"] == "21000.00"
+    assert [(r["currency"], r["rate"], r["date"]) for r in summary["exchange_rates"]] == [
+        ("GBP", "1.25", day),
+        ("USD", "0.8", day),
+    ]
+    assert b"%PDF" in files["pdf"][:8]
+
+    # And the closure as filed goes through the four-eyes flow to closed
+    case = services.case_propose_closure(
+        case=case, actor=case.assignee, disposition="sar_filed", reason="Structuring."
+    )
+    closed = services.case_approve_closure(case=case, actor=f.senior(), sar_sha256=_xml_hash(case))
+    assert (closed.status, closed.disposition) == ("closed", "sar_filed")
+
+
+def euro_case_transactions(case):
+    from cases import selectors
+
+    return list(selectors.transactions_of(case).order_by("occurred_at", "id"))
+
+
+def test_without_rates_the_export_names_the_missing_one_and_works_once_they_are_stored(euro_case):
+    services.sar_draft(case=euro_case, actor=euro_case.assignee)
+    services.sar_edit(case=euro_case, actor=euro_case.assignee, reason="Structuring.", action="")
+    _registered(euro_case.partner)
+
+    with pytest.raises(ValidationError) as refused:
+        services.sar_export(case=euro_case, actor=euro_case.assignee)
+    problems = " ".join(refused.value.message_dict["sar"])
+    assert "no stored USD→EUR exchange rate" in problems
+    assert "no stored GBP→EUR exchange rate" in problems
+    assert not SarFile.objects.exists()
+
+    # The draft made without rates converts with the rates stored since
+    _ecb_rates_of_yesterday()
+    files = services.sar_export(case=euro_case, actor=euro_case.assignee)
+    xml = next(row for row in files if row.format == "xml").file.open("rb").read()
+    assert etree.fromstring(xml).findtext("transaction[1]/amount_local") == "10000.00"

@@ -50,11 +50,14 @@ the same semantics (``paged``), so no call grows with a key's size.
 from .events import AggregateEvent, event_from_transaction, normalise_name
 from .reference import aggregate_from_sql
 from .specs import (
+    AMOUNT_FUNCTIONS,
+    BASE_AMOUNT,
     DISTINCT_FIELDS,
     FUNCTIONS,
     KEY_KINDS,
     MAX_WINDOW_SECONDS,
     AggregateSpec,
+    CurrencyFigures,
     format_window,
     parse_window,
 )
@@ -68,12 +71,15 @@ from .store import (
 )
 
 __all__ = [
+    "AMOUNT_FUNCTIONS",
+    "BASE_AMOUNT",
     "DISTINCT_FIELDS",
     "FUNCTIONS",
     "KEY_KINDS",
     "MAX_WINDOW_SECONDS",
     "AggregateEvent",
     "AggregateSpec",
+    "CurrencyFigures",
     "aggregate_from_sql",
     "aggregates_compute",
     "aggregates_drop",

@@ -48,16 +48,18 @@ class PagedSpec:
     directions: frozenset[str] | None
     statuses: frozenset[str] | None
     channels: frozenset[str] | None
+    base: bool = False  # over amount_base: every currency's figure
 
     @classmethod
     def from_row(cls, row: Sequence) -> PagedSpec:
-        function, _kind, reach, window, field, types, directions, statuses, channels = row
+        function, _kind, reach, window, field, types, directions, statuses, channels, base = row
         return cls(
             function,
             reach,
             window,
             field,
             *(frozenset(values) or None for values in (types, directions, statuses, channels)),
+            base=base == 1,
         )
 
     @property
@@ -149,11 +151,27 @@ class _Count:
         return str(self.c)
 
 
+def _every_currency(figures: dict[str, str | None]) -> str:
+    """Over amount_base: each currency's figure, for the caller to convert."""
+    return "~" + "|".join(
+        f"{currency}:{figure}" for currency, figure in figures.items() if figure is not None
+    )
+
+
 class _Sums:
     """Per currency: the sum of minor units and the count."""
 
     def __init__(self, spec: PagedSpec):
+        self.base = spec.base
         self.totals: dict[str, list[int]] = {}
+
+    def every_currency(self) -> str:
+        return _every_currency(
+            {
+                currency: f"0,{total},{count}" if count else None
+                for currency, (total, count) in self.totals.items()
+            }
+        )
 
     def enter(self, fields, x):
         total = self.totals.setdefault(fields[CURRENCY], [0, 0])
@@ -168,12 +186,16 @@ class _Sums:
 
 class _Sum(_Sums):
     def value(self, job: Job) -> str:
+        if self.base:
+            return self.every_currency()
         total = self.totals.get(job.currency)
         return "0,0" if total is None else f"0,{total[0]}"
 
 
 class _Avg(_Sums):
     def value(self, job: Job) -> str:
+        if self.base:
+            return self.every_currency()
         total = self.totals.get(job.currency)
         return "" if total is None or total[1] == 0 else f"0,{total[0]},{total[1]}"
 
@@ -185,6 +207,7 @@ class _Extreme:
     sign = 1
 
     def __init__(self, spec: PagedSpec):
+        self.base = spec.base
         self.queues: dict[str, deque[tuple[int, int]]] = {}
 
     def enter(self, fields, x):
@@ -200,6 +223,13 @@ class _Extreme:
             queue.popleft()
 
     def value(self, job: Job) -> str:
+        if self.base:
+            return _every_currency(
+                {
+                    currency: str(queue[0][0] * self.sign) if queue else None
+                    for currency, queue in self.queues.items()
+                }
+            )
         queue = self.queues.get(job.currency)
         return str(queue[0][0] * self.sign) if queue else ""
 

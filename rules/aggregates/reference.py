@@ -25,7 +25,7 @@ from .events import (
     event_from_transaction,
     from_epoch_ms,
 )
-from .specs import AggregateSpec
+from .specs import BASE_AMOUNT, AggregateSpec, CurrencyFigures
 from .store import retention_days
 
 _DAY_MS = Decimal(86_400_000)
@@ -67,7 +67,28 @@ def aggregate_from_sql(spec: AggregateSpec, tx: Transaction) -> object:
         return len({getattr(event, spec.field) for event in recent} - {""})
     if spec.function == "new_counterparties":
         return _new_counterparties(history, t - window)
+    if spec.field == BASE_AMOUNT:
+        return _figures(spec.function, recent)
     return _amount_function(spec.function, recent, scored.currency)
+
+
+def _figures(function: str, events: list[AggregateEvent]) -> CurrencyFigures:
+    """Per currency, its sum and count (or its max or min): amount_base before conversion."""
+    by_currency: dict[str, list[Decimal]] = {}
+    for event in events:
+        by_currency.setdefault(event.currency, []).append(event.amount)
+    figures = {}
+    for currency, amounts in by_currency.items():
+        quantum = Decimal(1).scaleb(-minor_units(currency))
+        if function in ("sum", "avg"):
+            figure = sum(amounts, Decimal(0))
+        else:
+            figure = max(amounts) if function == "max" else min(amounts)
+        figures[currency] = (
+            figure.quantize(quantum),
+            len(amounts) if function in ("sum", "avg") else 1,
+        )
+    return CurrencyFigures(function, figures)
 
 
 def _amount_function(function: str, events: list[AggregateEvent], currency: str) -> object:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 
 # What an aggregate can be keyed by: the customer side's account or customer, the counterparty
 # (its account id, or its normalised name when it has none), the device or the IP address.
@@ -21,6 +23,10 @@ FUNCTIONS = (
 )
 # What ``distinct`` can count.
 DISTINCT_FIELDS = ("counterparty", "counterparty_country", "device", "ip")
+# Functions of an amount; given ``amount_base`` (``field``), every currency counts, converted
+# into the partner's reporting currency (``CurrencyFigures.in_currency``).
+AMOUNT_FUNCTIONS = ("sum", "avg", "max", "min")
+BASE_AMOUNT = "amount_base"
 MAX_WINDOW_SECONDS = 31 * 24 * 3600
 _WINDOW = re.compile(r"^(\d{1,6})(s|m|h|d)$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -56,7 +62,7 @@ class AggregateSpec:
     function: str
     by: str
     within_seconds: int | None = None
-    field: str | None = None  # the counted field of ``distinct``
+    field: str | None = None  # the counted field of ``distinct``; amount functions: BASE_AMOUNT
     types: frozenset[str] = frozenset()
     directions: frozenset[str] = frozenset()
     statuses: frozenset[str] = frozenset()
@@ -72,3 +78,43 @@ class AggregateSpec:
             if values:
                 parts.append("/".join(sorted(values)))
         return f"{self.function}({', '.join(part for part in parts if part)})"
+
+
+@dataclass(frozen=True)
+class CurrencyFigures:
+    """An amount function over ``amount_base`` before conversion: per currency of the matching
+    transactions in the window, its figure in that currency (the sum, or the max or min) and
+    how many transactions made it.
+
+    Converted with the rate of the scored transaction's date, the same rate rule as the
+    transaction's own ``amount_base`` (``in_currency``): a window's transactions are valued at
+    today's rate, not each at its own day's, so a threshold reads in today's money.
+    """
+
+    function: str
+    figures: dict[str, tuple[Decimal, int]]
+
+    def in_currency(self, rate_of: Callable[[str], Decimal | None], exponent: int):
+        """The value in the target currency, rounded half-even to ``exponent`` decimals;
+        None when a currency in the window has no rate (``rate_of`` answers None), never a
+        total that leaves it out. A sum of nothing is 0; avg, max and min of nothing, None."""
+        quantum = Decimal(1).scaleb(-exponent)
+        converted = {}
+        for currency, (figure, count) in self.figures.items():
+            rate = rate_of(currency)
+            if rate is None:
+                return None
+            converted[currency] = (figure * rate, count)
+        with localcontext() as context:
+            context.prec = 60
+            if self.function == "sum":
+                total = sum((value for value, _ in converted.values()), Decimal(0))
+                return total.quantize(quantum, ROUND_HALF_EVEN)
+            if not converted:
+                return None
+            if self.function == "avg":
+                total = sum((value for value, _ in converted.values()), Decimal(0))
+                count = sum(count for _, count in converted.values())
+                return (total / count).quantize(quantum, ROUND_HALF_EVEN)
+            pick = max if self.function == "max" else min
+            return pick(value for value, _ in converted.values()).quantize(quantum, ROUND_HALF_EVEN)

@@ -9,7 +9,9 @@
 --         where wanted, if present, lists the spec indexes to compute for that event (the
 --         others answer "no value"): a card payment need not read a week of wires
 --   s     specs: [function, kind, range_ms, window_ms, field, types, directions, statuses,
---         channels]; range_ms is how far back the function reads (0: days_since_previous)
+--         channels, base]; range_ms is how far back the function reads (0: days_since_previous);
+--         base 1 asks an amount function for every currency's figure ("over amount_base": the
+--         caller converts them), as "~" then currency:figure entries joined by "|"
 --   ret   retention in ms; ttl expiry of a set in seconds, per key kind (KEY_KINDS order)
 --   budget (optional, "both" and "compute") the most members computing may read in this call
 -- Returns, when computing, #e * #s values joined by ";", event by event, specs in order; an
@@ -216,11 +218,34 @@ local function sums_leave(state, p)
   total[1], total[2], total[3] = total[1] - p[HI], total[2] - p[LO], total[3] - 1
 end
 
+-- Over amount_base: every currency's figure, for the caller to convert ("~" and nothing when
+-- no currency has a matching member in the window).
+local function every_currency(state, figure)
+  local parts = {}
+  for currency, total in pairs(state) do
+    local value = figure(total)
+    if value ~= nil then
+      parts[#parts + 1] = currency .. ":" .. value
+    end
+  end
+  return "~" .. table.concat(parts, "|")
+end
+
+local function sum_figure(total)
+  if total[3] == 0 then
+    return nil
+  end
+  return int(total[1]) .. "," .. int(total[2]) .. "," .. int(total[3])
+end
+
 window_functions.sum = {
   state = sums_state,
   enter = sums_enter,
   leave = sums_leave,
-  value = function(state, job)
+  value = function(state, job, s)
+    if s.base then
+      return every_currency(state, sum_figure)
+    end
     local total = state[job.currency]
     if total == nil then
       return "0,0"
@@ -233,7 +258,10 @@ window_functions.avg = {
   state = sums_state,
   enter = sums_enter,
   leave = sums_leave,
-  value = function(state, job)
+  value = function(state, job, s)
+    if s.base then
+      return every_currency(state, sum_figure)
+    end
     local total = state[job.currency]
     if total == nil or total[3] == 0 then
       return ""
@@ -279,7 +307,15 @@ local function extreme(sign)
         queue.head = head + 1
       end
     end,
-    value = function(state, job)
+    value = function(state, job, s)
+      if s.base then
+        return every_currency(state, function(queue)
+          if queue.head > queue.tail then
+            return nil
+          end
+          return queue[queue.head][AMOUNT]
+        end)
+      end
       local queue = state[job.currency]
       if queue == nil or queue.head > queue.tail then
         return ""
@@ -452,6 +488,7 @@ local function compute_all(budget)
       directions = set_of(spec[7]),
       statuses = set_of(spec[8]),
       channels = set_of(spec[9]),
+      base = spec[10] == 1,
     }
     s.any = s.types == nil and s.directions == nil and s.statuses == nil and s.channels == nil
     local group = by_kind[spec[2]]

@@ -28,7 +28,15 @@ from transactions.money import minor_units
 
 from . import paged
 from .events import EVENT_FIELDS, AggregateEvent, epoch_ms, event_from_transaction
-from .specs import FUNCTIONS, KEY_KINDS, MAX_WINDOW_SECONDS, AggregateSpec
+from .specs import (
+    AMOUNT_FUNCTIONS,
+    BASE_AMOUNT,
+    FUNCTIONS,
+    KEY_KINDS,
+    MAX_WINDOW_SECONDS,
+    AggregateSpec,
+    CurrencyFigures,
+)
 
 # Sets live this long after their last write: a key idle for longer forgets its last event, so
 # days_since_previous cannot exceed retention + margin...
@@ -268,6 +276,8 @@ def _spec_row(spec: AggregateSpec, lookback_ms: int) -> list:
         raise ValueError(f"unknown aggregate {spec.function!r} by {spec.by!r}")
     if spec.function == "distinct" and spec.field not in _FIELD_POSITIONS:
         raise ValueError(f"distinct cannot count {spec.field!r}")
+    if spec.function in AMOUNT_FUNCTIONS and spec.field not in (None, BASE_AMOUNT):
+        raise ValueError(f"{spec.function} cannot add up {spec.field!r}")
     window = spec.within_seconds * 1000 if spec.within_seconds else lookback_ms
     if spec.function == "days_since_previous":
         reach = window = 0
@@ -286,6 +296,7 @@ def _spec_row(spec: AggregateSpec, lookback_ms: int) -> list:
         sorted(_code("direction", value) for value in spec.directions),
         sorted(_code("status", value) for value in spec.statuses),
         sorted(_code("channel", value) for value in spec.channels),
+        1 if spec.field == BASE_AMOUNT else 0,
     ]
 
 
@@ -505,6 +516,8 @@ def _parts(
 def _decode(function: str, raw: bytes, exponent: int) -> object:
     if not raw:
         return None
+    if raw.startswith(b"~"):
+        return _decode_figures(function, raw[1:].decode())
     if function in _COUNTS:
         return int(raw)
     if function == "days_since_previous":
@@ -516,6 +529,20 @@ def _decode(function: str, raw: bytes, exponent: int) -> object:
     if function == "sum":
         return Decimal(total).scaleb(-exponent)
     return Decimal(_divide_half_even(total, parts[2])).scaleb(-exponent)  # avg
+
+
+def _decode_figures(function: str, raw: str) -> CurrencyFigures:
+    """An amount function over amount_base: each currency's figure, in that currency."""
+    figures = {}
+    for entry in filter(None, raw.split("|")):
+        currency, _, figure = entry.partition(":")
+        exponent = minor_units(currency)
+        if function in ("max", "min"):
+            figures[currency] = (Decimal(int(figure)).scaleb(-exponent), 1)
+        else:
+            hi, lo, count = (int(part) for part in figure.split(","))
+            figures[currency] = (Decimal(hi * 10**8 + lo).scaleb(-exponent), count)
+    return CurrencyFigures(function, figures)
 
 
 def _divide_half_even(numerator: int, denominator: int) -> int:

@@ -17,12 +17,18 @@ import tokenize
 import warnings
 from decimal import Decimal, InvalidOperation
 
-from rules.aggregates import DISTINCT_FIELDS, KEY_KINDS, AggregateSpec, parse_window
+from rules.aggregates import (
+    AMOUNT_FUNCTIONS,
+    BASE_AMOUNT,
+    DISTINCT_FIELDS,
+    KEY_KINDS,
+    AggregateSpec,
+    parse_window,
+)
 
 from .explain import build_plan
 from .language import (
     AGGREGATE_FUNCTIONS,
-    AMOUNT_FUNCTIONS,
     ARITHMETIC,
     BOOL,
     COMPARISONS,
@@ -588,12 +594,19 @@ class _Translator:
         ), NUMBER
 
     def _aggregate_argument(self, node: ast.Call, name: str) -> str | None:
-        """sum(amount, …) adds amounts; distinct("device", …) counts devices; others take none."""
+        """sum(amount, …) adds amounts in the scored transaction's currency, sum(amount_base,
+        …) every currency's in the partner's reporting currency; distinct("device", …) counts
+        devices; others take no argument."""
         args = node.args
         if name in AMOUNT_FUNCTIONS:
-            if len(args) != 1 or not (isinstance(args[0], ast.Name) and args[0].id == "amount"):
-                raise self.error(node, f'write {name}(amount, by="account", within="7d")')
-            return None
+            measured = args[0].id if len(args) == 1 and isinstance(args[0], ast.Name) else None
+            if measured not in ("amount", BASE_AMOUNT):
+                raise self.error(
+                    node,
+                    f'write {name}(amount, by="account", within="7d"), or {name}(amount_base, '
+                    "…) to add every currency in the reporting currency",
+                )
+            return None if measured == "amount" else BASE_AMOUNT
         if name == "distinct":
             value = args[0].value if len(args) == 1 and isinstance(args[0], ast.Constant) else None
             if value not in DISTINCT_FIELDS:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from .language import COMPARISONS
+from .language import COMPARISONS, FIELD_NOTES
 from .runtime import EvaluationContext, Lazy, Ref, ref_label, ref_value
 
 MAX_SHOWN_ITEMS = 5
@@ -32,7 +32,7 @@ class Operand:
         if self.code is not None:
             return f"{self.label} = {format_value(self.code(context))}"
         if self.ref is not None and self.ref[0] != "list":
-            return f"{self.label} = {format_value(ref_value(self.ref, context))}"
+            return f"{self.label} = {shown_value(self.ref, context)}"
         return self.label
 
 
@@ -69,9 +69,7 @@ class Leaf:
         # Values inside computed operands or function calls, shown after the comparison.
         inner = [ref for ref in self.refs if ref not in shown]
         if inner:
-            values = (
-                f"{ref_label(ref)} = {format_value(ref_value(ref, context))}" for ref in inner
-            )
+            values = (f"{ref_label(ref)} = {shown_value(ref, context)}" for ref in inner)
             text += f" ({', '.join(values)})"
         return [text]
 
@@ -170,6 +168,14 @@ class _Planner:
             return ast.Name(self.segment(node) if number else format_literal(value))
         fields = {name: self._label_tree(getattr(node, name, None)) for name in node._fields}
         return type(node)(**fields)
+
+
+def shown_value(ref: Ref, context: EvaluationContext) -> str:
+    """A field's or aggregate's value, followed by its provider's note when it has one
+    ("1,085.00 EUR (1,000.00 USD at 1.085 EUR per USD (ecb, 2026-11-20))")."""
+    text = format_value(ref_value(ref, context))
+    note = context.fields.get(FIELD_NOTES.get(ref[1], "")) if ref[0] == "field" else None
+    return f"{text} {note}" if note else text
 
 
 def format_value(value: object) -> str:

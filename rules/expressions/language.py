@@ -64,25 +64,39 @@ ENUM_FIELDS: dict[str, tuple[str, ...]] = {
 }
 # Names written ``owner.field``: the parties, and each provider's namespace ("profile").
 NAMESPACES: set[str] = set(PARTIES)
-_FIELD_NAME = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")
+# field -> the key of a text its provider gives beside it, shown after its value in
+# explanations and failures ("amount_base = 1,085.00 EUR (1,000.00 USD at ...)").
+FIELD_NOTES: dict[str, str] = {}
+_FIELD_NAME = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)?$")
 
 
-def register_field(name: str, type_: str, doc: str, *, choices: tuple[str, ...] = ()) -> None:
-    """Make a provider's field (``namespace.name``) a name expressions may use."""
+def register_field(
+    name: str, type_: str, doc: str, *, choices: tuple[str, ...] = (), note: str = ""
+) -> None:
+    """Make a provider's field a name expressions may use: ``namespace.name``, or a plain name
+    for a property of the transaction itself that needs a provider's data (``amount_base``)."""
     if not _FIELD_NAME.match(name):
-        raise ValueError(f"feature {name!r} must be written namespace.name in lower case")
+        raise ValueError(f"feature {name!r} must be written namespace.name (or name) in lower case")
     if type_ not in (NUMBER, STRING, BOOL, LIST):
         raise ValueError(f"feature {name!r} has an unknown type {type_!r}")
-    namespace = name.split(".", 1)[0]
-    if name in FIELDS and FIELDS[name] != type_ or namespace in PARTIES:
+    namespace = name.split(".", 1)[0] if "." in name else None
+    reserved = (*FUNCTION_NAMES, *LITERAL_NAMES, *NAMESPACES)
+    if (
+        name in FIELDS
+        and FIELDS[name] != type_
+        or namespace in PARTIES
+        or (namespace is None and name in reserved)
+    ):
         raise ValueError(f"feature {name!r} clashes with a field the language already has")
     FIELDS[name], FIELD_DOCS[name] = type_, doc
-    NAMESPACES.add(namespace)
+    if namespace:
+        NAMESPACES.add(namespace)
     if choices:
         ENUM_FIELDS[name] = tuple(choices)
+    if note:
+        FIELD_NOTES[name] = note
 
 
-AMOUNT_FUNCTIONS = ("sum", "avg", "max", "min")
 # keyword -> (AggregateSpec attribute, allowed values)
 FILTERS: dict[str, tuple[str, tuple[str, ...]]] = {
     "type": ("types", tuple(TransactionType.values)),

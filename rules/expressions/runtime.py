@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Protocol
 
 from rules.aggregates import AggregateSpec
 
+from .language import FIELD_NOTES
+
 if TYPE_CHECKING:
     from .explain import Branch, Leaf
 
@@ -154,7 +156,8 @@ def _describe_failure(error: Exception, leaf: Leaf | None, context: EvaluationCo
             if key not in values:
                 return f"{name} is not available"
             if values[key] is None:
-                return f"{name} has no value"
+                note = context.fields.get(FIELD_NOTES.get(key, "")) if kind == "field" else None
+                return f"{name} has no value: {note}" if note else f"{name} has no value"
     if isinstance(error, ZeroDivisionError):
         return "division by zero"
     if isinstance(error, InvalidOperation):  # 0 / 0 and x % 0 among others

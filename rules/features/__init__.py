@@ -8,7 +8,8 @@ values for the batch (``features_compute``), and the engine hands them to the ru
 that fails degrades the decision instead of stopping it: the rules that read it are recorded
 as failed and the decision names the provider it was made without.
 
-Shipped: ``profile`` (profile.py) and ``aggregates`` (aggregates.py). A new detection family
+Shipped: ``profile`` (profile.py), ``aggregates`` (aggregates.py) and ``currency``
+(currency.py: ``amount_base``, ``base_currency``). A new detection family
 (network analytics, screening, a model score) is one module with a provider class, plus one
 line in the setting.
 """

@@ -5,9 +5,11 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import ClassVar
 
 from transactions.models import Transaction
+from transactions.selectors import Conversion, NoRate, transactions_amount_base
 
 from ..aggregates import AggregateSpec
 
@@ -24,6 +26,8 @@ class FeatureField:
     type: str
     doc: str
     choices: tuple[str, ...] = ()  # a closed set of values: literals are checked at compile time
+    # The key of a text the provider gives beside the value, shown after it in explanations.
+    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,13 @@ class FeatureBatch:
     def profile_of(self, tx: Transaction) -> dict | None:
         return self.profiles.get((tx.partner_id, tx.account_external_id))
 
+    @cached_property
+    def base_amounts(self) -> list[Conversion | NoRate]:
+        """Each transaction's amount in its partner's reporting currency at its date
+        (transactions.selectors.transactions_amount_base), read once per batch for every
+        provider that needs it (the currency fields, rolling aggregates over amount_base)."""
+        return transactions_amount_base(self.transactions)
+
 
 class FeatureProvider(ABC):
     """A family of features. Subclass, fill in the class attributes, implement ``values``, and
@@ -56,7 +67,8 @@ class FeatureProvider(ABC):
     and scoring pick it up with no other change.
 
     - ``name``: short and unique; also the namespace of its fields ("network" for
-      ``network.in_cycle``) and the label of its failures.
+      ``network.in_cycle``) and the label of its failures. A field may be a plain name
+      (``amount_base``) when it is a property of the transaction itself.
     - ``fields``: what it offers the rule language (empty for the aggregate functions, which
       are parametric and compile to specs).
     - ``needs``: what it reads besides the transaction ("profile": the profile stage's output;

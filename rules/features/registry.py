@@ -33,7 +33,11 @@ def register_fields() -> None:
     for provider in providers():
         for feature in provider.fields:
             language.register_field(
-                feature.name, feature.type, feature.doc, choices=feature.choices
+                feature.name,
+                feature.type,
+                feature.doc,
+                choices=feature.choices,
+                note=feature.note,
             )
 
 

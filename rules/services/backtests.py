@@ -17,12 +17,15 @@ from django.utils import timezone
 
 from transactions import profile_cache
 from transactions.models import PartnerBank, Transaction
+from transactions.selectors import transactions_amount_base
 from transactions.services import transaction_build
 
 from .. import engine
 from ..aggregates import aggregates_compute, aggregates_preview, event_from_transaction
 from ..choices import BacktestState
 from ..expressions import EvaluationContext
+from ..features.aggregates import in_reporting_currency
+from ..features.currency import currency_fields
 from ..models import Backtest, RuleVersion, TypologyLabel
 
 logger = logging.getLogger(__name__)
@@ -50,10 +53,16 @@ def rule_try(*, version: RuleVersion, partner: PartnerBank, payload: object) -> 
         )
     rule = engine.running_rule(version, code=version.rule.code, shadow=False)
     ruleset = _ruleset_of(rule)
-    (values,) = aggregates_preview([event_from_transaction(tx)], ruleset.specs)
+    conversions = transactions_amount_base([tx])
+    (values,) = in_reporting_currency(
+        [tx], aggregates_preview([event_from_transaction(tx)], ruleset.specs), lambda: conversions
+    )
     profile = profile_cache.cached_profile(tx.partner_id, tx.account_external_id)
+    base = currency_fields(tx.amount, tx.currency, conversions[0])
     context = EvaluationContext(
-        fields=engine.transaction_fields(tx, profile), aggregates=values, lists=ruleset.lists
+        fields={**engine.transaction_fields(tx, profile), **base},
+        aggregates=values,
+        lists=ruleset.lists,
     )
     evaluation = engine.evaluate_one(tx, ruleset=ruleset, context=context)
     return TryResult(
@@ -171,14 +180,23 @@ class _Tally:
 def _backtest_chunk(
     backtest: Backtest, chunk: list[Transaction], ruleset: engine.RuleSet, tally: _Tally
 ) -> None:
-    values = aggregates_compute([event_from_transaction(tx) for tx in chunk], ruleset.specs)
+    conversions = transactions_amount_base(chunk)
+    values = in_reporting_currency(
+        chunk,
+        aggregates_compute([event_from_transaction(tx) for tx in chunk], ruleset.specs),
+        lambda: conversions,
+    )
     profiles = profile_cache.cached_profiles(
         [(tx.partner_id, tx.account_external_id) for tx in chunk]
     )
-    for tx, aggregate_values in zip(chunk, values, strict=True):
+    bases = [
+        currency_fields(tx.amount, tx.currency, conversion)
+        for tx, conversion in zip(chunk, conversions, strict=True)
+    ]
+    for tx, aggregate_values, base in zip(chunk, values, bases, strict=True):
         key = (tx.partner_id, tx.account_external_id)
         context = EvaluationContext(
-            fields=engine.transaction_fields(tx, profiles.get(key)),
+            fields={**engine.transaction_fields(tx, profiles.get(key)), **base},
             aggregates=aggregate_values,
             lists=ruleset.lists,
         )

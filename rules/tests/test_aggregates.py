@@ -13,6 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rules.aggregates import (
+    AMOUNT_FUNCTIONS,
+    BASE_AMOUNT,
     DISTINCT_FIELDS,
     FUNCTIONS,
     KEY_KINDS,
@@ -116,7 +118,9 @@ def spec(function: str, by: str = "account", within: int | None = 7 * DAY, **opt
         function=function,
         by=by,
         within_seconds=None if function == "days_since_previous" else within,
-        field=options.get("field") if function == "distinct" else None,
+        field=options.get("field")
+        if function == "distinct" or options.get("field") == BASE_AMOUNT
+        else None,
         **filters,
     )
 
@@ -584,7 +588,11 @@ def _specs(draw) -> AggregateSpec:
         within_seconds=None
         if function == "days_since_previous"
         else draw(st.sampled_from(_WINDOWS)),
-        field=draw(st.sampled_from(DISTINCT_FIELDS)) if function == "distinct" else None,
+        field=draw(st.sampled_from(DISTINCT_FIELDS))
+        if function == "distinct"
+        else draw(st.sampled_from([None, BASE_AMOUNT]))
+        if function in AMOUNT_FUNCTIONS
+        else None,
         types=draw(_subset(_VALUES["types"])),
         directions=draw(_subset(["outbound", "inbound"])),
         statuses=draw(_subset(_VALUES["statuses"])),

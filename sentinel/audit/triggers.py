@@ -122,4 +122,9 @@ AUDITED = (
         ignore=("updated_at",),
     ),
 )
-AUDITED_MODELS = tuple(sorted(audited.label for audited in AUDITED))
+# Audited since a later migration, each installed by its own (0001 installs AUDITED as it was).
+EXCHANGE_RATES = Audited(
+    "transactions_exchangerate", "transactions.exchangerate", ignore=("updated_at",)
+)  # 0002: issue 17, rates staff edit or import
+AUDITED_LATER = (EXCHANGE_RATES,)
+AUDITED_MODELS = tuple(sorted(audited.label for audited in (*AUDITED, *AUDITED_LATER)))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 from collections.abc import Iterator
 
@@ -14,6 +13,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from sentinel.csv_export import csv_response
 from sentinel.timestamps import iso_utc
 
 from . import selectors
@@ -36,9 +36,6 @@ CSV_COLUMNS = [
     "before",
     "after",
 ]
-# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection): a
-# failed login's typed username, for one, is anyone's to choose.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 @require_GET
@@ -63,18 +60,12 @@ def audit_list(request):
     return render(request, "audit/list.html", context, status=200 if valid else 400)
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def _cell(value) -> str:
-    if value is None:
-        return ""
+def _cell(value):
+    """A failed login's typed username, for one, is anyone's to choose: every cell goes through
+    sentinel.csv_export, which disarms formulas."""
     if isinstance(value, dict | list):
-        value = json.dumps(value, cls=DjangoJSONEncoder, sort_keys=True)
-    value = str(value)
-    return "'" + value if value.startswith(_FORMULA_START) else value
+        return json.dumps(value, cls=DjangoJSONEncoder, sort_keys=True)
+    return value
 
 
 def _rows(events) -> Iterator[list[str]]:
@@ -86,10 +77,5 @@ def _rows(events) -> Iterator[list[str]]:
 
 
 def _csv_response(events) -> StreamingHttpResponse:
-    writer = csv.writer(_Echo())
-    response = StreamingHttpResponse(
-        (writer.writerow(row) for row in _rows(events)), content_type="text/csv; charset=utf-8"
-    )
     stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
-    response["Content-Disposition"] = f'attachment; filename="audit-{stamp}.csv"'
-    return response
+    return csv_response(_rows(events), filename=f"audit-{stamp}.csv")

@@ -7,9 +7,12 @@
    the ``baseline_days`` before it, so the minutes being judged never raise their own bar;
 2. the threshold comes from the baseline (trailing, same hour of day, or EWMA);
 3. persistence counts the anomalous minutes ending at the judged minute;
-4. when the run reaches back into the baseline (an incident longer than the judged window),
-   the baseline is taken again before the run started, so a long incident does not raise its
-   own bar either, and persistence is counted against that threshold.
+4. an incident the monitor has already raised an operational alert for freezes the baseline
+   at its first minute, and earlier incidents' minutes are left out of it (BaselineScope), so
+   an incident of any length never raises its own bar, nor the next one's;
+5. without such an alert (a dimension value, a disabled partner, the first minutes of a run),
+   when the run reaches back into the baseline, the baseline is taken again before the run
+   started, and persistence is counted against that threshold.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from . import selectors, thresholds
 from .choices import HEALTH_SEVERITY_RANK, BaselineMethod, HealthSeverity, Metric
 from .persistence import Point, run_length
 from .selectors import Config, Row, SeriesKey
-from .thresholds import Threshold
+from .thresholds import Moments, Threshold
 
 MINUTE = timedelta(minutes=1)
 # Minutes of recent history read to count persistence (longer runs are reported as this).
@@ -87,6 +90,27 @@ def metric_point(row: Row | None, metric: str, minute: datetime) -> Point:
     return Point(minute, count / row.total if row.total else None, row.total)
 
 
+@dataclass(frozen=True)
+class BaselineScope:
+    """What the partner's operational alerts change in one metric's baseline (docs/monitor.md
+    § Long incidents):
+
+    - ``frozen_at``: the start of the incident going on at the judged minute; the baseline
+      ends there, so an incident of any length never raises its own bar;
+    - ``excluded``: the [from, to) minutes of earlier incidents, left out of the baseline so
+      a past slow burn does not blind the monitor to the next one for a week;
+    - ``floor``: the first minute of the latest incident accepted as the new normal; the
+      baseline begins no earlier.
+    """
+
+    frozen_at: datetime | None = None
+    excluded: tuple[tuple[datetime, datetime], ...] = ()
+    floor: datetime | None = None
+
+
+NO_SCOPE = BaselineScope()
+
+
 def analyse(
     *, keys: Sequence[SeriesKey], configs: Sequence[Config], at: datetime
 ) -> list[Analysis]:
@@ -105,31 +129,79 @@ def analyse(
         [rows.get(at - (lookback - 1 - i) * MINUTE) for i in range(lookback)]
         for rows, lookback in zip(recent_rows, lookbacks, strict=True)
     ]
-    stops = [at - (config.steps.severe - 1) * MINUTE for config in configs]
-    first = _thresholds(keys, configs, stops, [METRICS] * len(keys))
+    scopes = _incident_scopes(keys, configs, at)
+    requests = []
+    for index, config in enumerate(configs):
+        judged_from = at - (config.steps.severe - 1) * MINUTE
+        for metric in METRICS:
+            scope = scopes[index].get(metric, NO_SCOPE)
+            stop = min(judged_from, scope.frozen_at or judged_from)
+            requests.append((index, metric, stop, scope))
+    first = _thresholds(keys, configs, requests)
     analyses = []
-    retry: list[tuple[int, str, datetime]] = []
+    retry = []
     for index, (key, config, recent) in enumerate(zip(keys, configs, recents, strict=True)):
         states = {}
         for metric in METRICS:
-            state = _judge(metric, recent, at, config, first[index][metric])
+            stop, scope = first[(index, metric)][1:]
+            state = _judge(metric, recent, at, config, first[(index, metric)][0])
             states[metric] = state
-            if state.since is not None and state.since < stops[index]:
-                retry.append((index, metric, state.since))
+            if scope.frozen_at is None and state.since is not None and state.since < stop:
+                retry.append((index, metric, state.since, scope))
         analyses.append(Analysis(key, at, config, recent[-1], recent, states))
     if retry:
-        again = _thresholds(
-            [keys[i] for i, _, _ in retry],
-            [configs[i] for i, _, _ in retry],
-            [since for _, _, since in retry],
-            [(metric,) for _, metric, _ in retry],
-        )
-        for (index, metric, _), found in zip(retry, again, strict=True):
+        again = _thresholds(keys, configs, retry)
+        for index, metric, _, _ in retry:
             analysis = analyses[index]
             analysis.states[metric] = _judge(
-                metric, recents[index], at, analysis.config, found[metric]
+                metric, recents[index], at, analysis.config, again[(index, metric)][0]
             )
     return analyses
+
+
+def _incident_scopes(
+    keys: Sequence[SeriesKey], configs: Sequence[Config], at: datetime
+) -> list[dict[str, BaselineScope]]:
+    """Per series, per metric: the BaselineScope its partner's operational alerts set. Alerts
+    are about a partner's whole traffic, so only such series (one partner, no dimension) have
+    one; the others keep the stateless re-take of the baseline before a long run."""
+    scopes: list[dict[str, BaselineScope]] = [{} for _ in keys]
+    wanted = {
+        key.partners[0]: index
+        for index, key in enumerate(keys)
+        if len(key.partners) == 1 and not key.dimension
+    }
+    if not wanted:
+        return scopes
+    reach = max(
+        config.steps.severe * MINUTE + timedelta(days=config.baseline_days) for config in configs
+    )
+    incidents = selectors.incidents_since(partner_ids=list(wanted), since=at - reach, at=at)
+    for incident in sorted(incidents, key=lambda incident: incident.started):
+        index = wanted[incident.partner_id]
+        scope = scopes[index].get(incident.metric, NO_SCOPE)
+        if incident.accepted:
+            scope = BaselineScope(scope.frozen_at, (), incident.started)
+        elif incident.is_open or incident.last >= at:
+            scope = BaselineScope(incident.started, scope.excluded, scope.floor)
+        else:
+            scope = BaselineScope(
+                scope.frozen_at,
+                _joined(scope.excluded, (incident.started, incident.last + MINUTE)),
+                scope.floor,
+            )
+        scopes[index][incident.metric] = scope
+    return scopes
+
+
+def _joined(
+    spans: tuple[tuple[datetime, datetime], ...], span: tuple[datetime, datetime]
+) -> tuple[tuple[datetime, datetime], ...]:
+    """``spans`` (sorted, apart) and a later-starting ``span``, overlaps merged: each minute is
+    taken out of a baseline once."""
+    if spans and span[0] <= spans[-1][1]:
+        return (*spans[:-1], (spans[-1][0], max(spans[-1][1], span[1])))
+    return (*spans, span)
 
 
 def _judge(
@@ -163,49 +235,91 @@ def _judge(
     return state
 
 
+Request = tuple[int, str, datetime, BaselineScope]  # series index, metric, stop, scope
+
+
 def _thresholds(
-    keys: Sequence[SeriesKey],
-    configs: Sequence[Config],
-    stops: Sequence[datetime],
-    metric_sets: Sequence[Sequence[str]],
-) -> list[dict[str, Callable[[datetime], Threshold]]]:
-    """Per series, per metric: minute -> threshold, from the baseline ending at ``stop``."""
-    windows = [
-        (key, stop - timedelta(days=config.baseline_days), stop, config.min_volume)
-        for key, config, stop in zip(keys, configs, stops, strict=True)
+    keys: Sequence[SeriesKey], configs: Sequence[Config], requests: Sequence[Request]
+) -> dict[tuple[int, str], tuple[Callable[[datetime], Threshold], datetime, BaselineScope]]:
+    """Per (series index, metric) asked for: minute -> threshold from the baseline ending at
+    the request's stop, with the stop and scope used. Metrics of a series that share a
+    baseline window share one read of it."""
+    windows: dict[tuple, int] = {}
+    for index, _, stop, scope in requests:
+        windows.setdefault((index, stop, scope.floor, scope.excluded), len(windows))
+    spans = []
+    for index, stop, floor, _ in windows:
+        start = stop - timedelta(days=configs[index].baseline_days)
+        spans.append((index, max(start, floor) if floor else start, stop))
+    # A past incident is left out by subtracting the moments of its minutes (they add up):
+    # a small extra window, rather than a per-minute test over every baseline.
+    holes = [
+        (k, max(low, start), min(high, stop))
+        for k, ((index, start, stop), (_, _, _, excluded)) in enumerate(
+            zip(spans, windows, strict=True)
+        )
+        for low, high in excluded
+        if max(low, start) < min(high, stop)
     ]
-    moments = selectors.baseline_moments(windows=windows)
-    ewma_indexes = [
-        i for i, config in enumerate(configs) if config.baseline_method == BaselineMethod.EWMA
+    read = selectors.baseline_moments(
+        windows=[
+            (keys[index], start, stop, configs[index].min_volume) for index, start, stop in spans
+        ]
+        + [
+            (keys[spans[k][0]], start, stop, configs[spans[k][0]].min_volume)
+            for k, start, stop in holes
+        ]
+    )
+    moments = read[: len(spans)]
+    for (k, _, _), hole in zip(holes, read[len(spans) :], strict=True):
+        moments[k] = _without(moments[k], hole)
+    ewma_spans = [
+        (k, span)
+        for k, span in enumerate(spans)
+        if configs[span[0]].baseline_method == BaselineMethod.EWMA
     ]
     ewma_rows = dict(
         zip(
-            ewma_indexes,
+            [k for k, _ in ewma_spans],
             selectors.minute_series(
                 windows=[
                     (
-                        keys[i],
-                        max(
-                            windows[i][1],
-                            stops[i] - thresholds.ewma_span(configs[i].ewma_alpha) * MINUTE,
-                        ),
-                        stops[i],
+                        keys[index],
+                        max(start, stop - thresholds.ewma_span(configs[index].ewma_alpha) * MINUTE),
+                        stop,
                     )
-                    for i in ewma_indexes
+                    for _, (index, start, stop) in ewma_spans
                 ]
             ),
             strict=True,
         )
     )
-    found = []
-    for index, (config, metrics) in enumerate(zip(configs, metric_sets, strict=True)):
-        per_metric = {}
-        for metric in metrics:
-            per_metric[metric] = _threshold_function(
-                metric, config, moments[index].get(metric, {}), ewma_rows.get(index)
-            )
-        found.append(per_metric)
+    found = {}
+    for index, metric, stop, scope in requests:
+        k = windows[(index, stop, scope.floor, scope.excluded)]
+        rows = ewma_rows.get(k)
+        if rows is not None and scope.excluded:
+            rows = {
+                minute: row
+                for minute, row in rows.items()
+                if not any(low <= minute < high for low, high in scope.excluded)
+            }
+        function = _threshold_function(metric, configs[index], moments[k].get(metric, {}), rows)
+        found[(index, metric)] = (function, stop, scope)
     return found
+
+
+def _without(
+    whole: dict[str, dict[int, Moments]], part: dict[str, dict[int, Moments]]
+) -> dict[str, dict[int, Moments]]:
+    """Per metric, per hour: the baseline's moments without those of a part of its minutes."""
+    return {
+        metric: {
+            hour: moments - part.get(metric, {}).get(hour, Moments())
+            for hour, moments in by_hour.items()
+        }
+        for metric, by_hour in whole.items()
+    }
 
 
 def _threshold_function(

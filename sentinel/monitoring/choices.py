@@ -51,3 +51,12 @@ class OperationalAlertEventType(models.TextChoices):
     RAISED = "raised", "Raised"
     ESCALATED = "escalated", "Escalated"
     RESOLVED = "resolved", "Resolved"
+    # Closed as a legitimate change of level: from its first minute on, the baseline is the
+    # new level (docs/monitor.md § Long incidents).
+    ACCEPTED = "accepted", "Accepted as the new normal"
+
+
+class SlackDeliveryStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed (retries exhausted)"

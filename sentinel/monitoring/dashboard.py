@@ -4,12 +4,14 @@ the anomalous minutes, bucketed so a long window stays a few hundred points."""
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from datetime import datetime
 
 from transactions.models import PartnerBank
 
 from . import selectors
-from .analysis import METRICS, MINUTE, Analysis, metric_point
+from .analysis import METRICS, MINUTE, Analysis, analyse, metric_point
+from .choices import HEALTH_SEVERITY_RANK
 from .models import MinuteStat
 from .persistence import anomalous
 from .report import iso
@@ -19,6 +21,49 @@ WINDOWS = {"6h": 6 * 60, "12h": 12 * 60, "24h": 24 * 60, "48h": 48 * 60, "all": 
 DEFAULT_WINDOW = "6h"
 MAX_POINTS = 720
 MAX_ALL_DAYS = 90
+
+
+# The overview's "busiest": transactions in the hour up to the judged minute.
+BUSY_MINUTES = 60
+
+
+def partners_overview(*, partners: Sequence[PartnerBank], at: datetime) -> list[dict]:
+    """Every partner judged at ``at``: its worst severity over the metrics, its traffic in
+    the last hour and its open operational alerts; busiest first (then worst, then slug), so
+    the page opens on the partners that matter rather than the alphabetically first."""
+    ids = [partner.pk for partner in partners]
+    configs = selectors.monitor_configs(partner_ids=ids)
+    analyses = analyse(
+        keys=[SeriesKey((pk,)) for pk in ids], configs=[configs[pk] for pk in ids], at=at
+    )
+    open_alerts = selectors.open_alert_counts(partner_ids=ids)
+    rows = []
+    for partner, analysis in zip(partners, analyses, strict=True):
+        worst = max(
+            analysis.states.values(),
+            key=lambda state: (HEALTH_SEVERITY_RANK[state.severity], state.consecutive_minutes),
+        )
+        rows.append(
+            {
+                "partner": partner.slug,
+                "name": partner.name,
+                "severity": analysis.severity,
+                "worst_metric": worst.metric if worst.consecutive_minutes else None,
+                "consecutive_minutes": worst.consecutive_minutes,
+                "transactions_last_hour": sum(
+                    row.total for row in analysis.recent[-BUSY_MINUTES:] if row is not None
+                ),
+                "open_alerts": open_alerts.get(partner.pk, 0),
+            }
+        )
+    rows.sort(
+        key=lambda row: (
+            -row["transactions_last_hour"],
+            -HEALTH_SEVERITY_RANK[row["severity"]],
+            row["partner"],
+        )
+    )
+    return rows
 
 
 def window_minutes(*, partner: PartnerBank, window: str, at: datetime) -> int:

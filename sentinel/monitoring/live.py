@@ -55,6 +55,11 @@ def operational_alert_announce(*, alert: OperationalAlert, event: OperationalAle
         on_call_notify(subject=_subject(alert, event), body=_body(alert, event))
 
 
+def operational_alert_text(*, alert: OperationalAlert, event: OperationalAlertEvent) -> str:
+    """The event as one plain-text message (the Slack webhook's ``text``)."""
+    return f"{_subject(alert, event)}\n{_body(alert, event)}"
+
+
 def _send(message: dict) -> None:
     try:
         broadcast([{"type": MONITOR_ALERT, "alert": message}])
@@ -67,6 +72,7 @@ def _subject(alert: OperationalAlert, event: OperationalAlertEvent) -> str:
         OperationalAlertEventType.RAISED: "raised",
         OperationalAlertEventType.ESCALATED: "escalated",
         OperationalAlertEventType.RESOLVED: "resolved",
+        OperationalAlertEventType.ACCEPTED: "accepted as the new normal",
     }[event.type]
     return (
         f"[Sentinel {alert.severity}] {alert.partner.name}: {alert.get_metric_display()} "

@@ -7,10 +7,13 @@ their foreign keys to ``transactions.PartnerBank`` are unchanged.
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 
 from sentinel.history import AppendOnlyModel
+from sentinel.outbound import check_webhook_url
 from transactions.models import PartnerBank
 
 from .choices import (
@@ -20,6 +23,7 @@ from .choices import (
     Metric,
     OperationalAlertEventType,
     OperationalAlertStatus,
+    SlackDeliveryStatus,
 )
 
 
@@ -104,6 +108,24 @@ class MonitorSettings(models.Model):
     critical_minutes = models.PositiveSmallIntegerField(default=45)
     severe_minutes = models.PositiveSmallIntegerField(default=60)
     is_enabled = models.BooleanField(default=True, help_text="Raise operational alerts.")
+    rebaseline_after_hours = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        default=72,
+        help_text=(
+            "An alert open this long is accepted as the new normal, logged as an event, and "
+            "the baseline restarts at its first minute. Empty: never (only an operator's "
+            "accept)."
+        ),
+    )
+    slack_webhook_url = models.URLField(
+        max_length=500,
+        blank=True,
+        help_text=(
+            "Slack-compatible incoming webhook for this partner's operational alerts; empty: "
+            "the global SENTINEL_MONITOR_SLACK_WEBHOOK_URL, if set."
+        ),
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -134,10 +156,24 @@ class MonitorSettings(models.Model):
                     "Persistence minutes must rise: info < warning < critical < severe ≤ 360."
                 ),
             ),
+            models.CheckConstraint(
+                condition=Q(rebaseline_after_hours__isnull=True) | Q(rebaseline_after_hours__gte=2),
+                name="monitorsettings_rebaseline_after_2h",
+                violation_error_message=(
+                    "Re-baselining after fewer than 2 hours would accept ordinary incidents."
+                ),
+            ),
         ]
 
     def __str__(self) -> str:
         return f"Monitor settings of {self.partner}"
+
+    def clean(self) -> None:
+        if self.slack_webhook_url:
+            try:
+                check_webhook_url(self.slack_webhook_url)
+            except ValidationError as error:
+                raise ValidationError({"slack_webhook_url": error.messages}) from None
 
 
 class MonitorWatermark(models.Model):
@@ -181,6 +217,19 @@ class OperationalAlert(models.Model):
     opened_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
+    accepted_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Closed as the new normal: the baseline restarts at started_minute.",
+    )
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Who accepted it; empty when re-baselined automatically.",
+    )
 
     objects = OperationalAlertQuerySet.as_manager()
 
@@ -204,6 +253,10 @@ class OperationalAlert(models.Model):
                 condition=(Q(status=OperationalAlertStatus.OPEN) & Q(resolved_at__isnull=True))
                 | (Q(status=OperationalAlertStatus.RESOLVED) & Q(resolved_at__isnull=False)),
                 name="operationalalert_resolved_at_iff_resolved",
+            ),
+            models.CheckConstraint(
+                condition=Q(accepted_at__isnull=True) | Q(status=OperationalAlertStatus.RESOLVED),
+                name="operationalalert_accepted_is_resolved",
             ),
         ]
         indexes = [
@@ -238,3 +291,50 @@ class OperationalAlertEvent(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.alert_id} {self.type} {self.severity}"
+
+
+class SlackDelivery(models.Model):
+    """One operational alert event posted to a Slack-compatible incoming webhook. Kept so a
+    failure is visible (admin, Slack deliveries) rather than lost in a worker's log; the task
+    retries it after the monitor's minute has committed."""
+
+    event = models.ForeignKey(
+        OperationalAlertEvent, on_delete=models.PROTECT, related_name="slack_deliveries"
+    )
+    url = models.URLField(max_length=500)
+    text = models.TextField()
+    status = models.CharField(
+        max_length=10, choices=SlackDeliveryStatus.choices, default=SlackDeliveryStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    next_attempt_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the next attempt is due; empty once sent or failed."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "Slack deliveries"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=SlackDeliveryStatus.values),
+                name="slackdelivery_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(delivered_at__isnull=True) | Q(status=SlackDeliveryStatus.SENT),
+                name="slackdelivery_delivered_iff_sent",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "-created_at"], name="slackdelivery_status"),
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=Q(status=SlackDeliveryStatus.PENDING),
+                name="slackdelivery_due",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_id} → {self.url} ({self.status})"

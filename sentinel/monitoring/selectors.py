@@ -14,14 +14,22 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.conf import settings
 from django.db import connection
 from django.db import transaction as db_transaction
-from django.db.models import QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
+from django.utils import timezone
 
 from transactions.models import PartnerBank
 
-from .choices import BaselineMethod, Metric, OperationalAlertStatus
-from .models import MinuteStat, MonitorSettings, OperationalAlert, OperationalAlertEvent
+from .choices import BaselineMethod, Metric, OperationalAlertStatus, SlackDeliveryStatus
+from .models import (
+    MinuteStat,
+    MonitorSettings,
+    OperationalAlert,
+    OperationalAlertEvent,
+    SlackDelivery,
+)
 from .persistence import Steps
 from .thresholds import Moments
 
@@ -63,6 +71,8 @@ class Config:
     min_baseline_minutes: int = 120
     steps: Steps = Steps()
     is_enabled: bool = True
+    rebaseline_after_hours: int | None = 72
+    slack_webhook_url: str = ""
 
     @classmethod
     def of(cls, row: MonitorSettings | None) -> Config:
@@ -79,6 +89,8 @@ class Config:
                 row.info_minutes, row.warning_minutes, row.critical_minutes, row.severe_minutes
             ),
             is_enabled=row.is_enabled,
+            rebaseline_after_hours=row.rebaseline_after_hours,
+            slack_webhook_url=row.slack_webhook_url,
         )
 
     def as_dict(self) -> dict:
@@ -89,6 +101,7 @@ class Config:
             "ewma_alpha": self.ewma_alpha,
             "min_volume": self.min_volume,
             "min_baseline_minutes": self.min_baseline_minutes,
+            "rebaseline_after_hours": self.rebaseline_after_hours,
             "persistence_minutes": {
                 "INFO": self.steps.info,
                 "WARNING": self.steps.warning,
@@ -256,11 +269,74 @@ def operational_alerts_open(*, partner: PartnerBank | None = None) -> list[Opera
     return list(operational_alerts_list(partner=partner).open().order_by("-opened_at", "-id"))
 
 
+def slack_webhook_url(*, partner_id: int) -> str:
+    """Where the partner's operational alerts go in Slack: its own webhook, else the global
+    one (SENTINEL_MONITOR_SLACK_WEBHOOK_URL); "" for none."""
+    own = (
+        MonitorSettings.objects.filter(partner_id=partner_id)
+        .values_list("slack_webhook_url", flat=True)
+        .first()
+    )
+    return own or settings.SENTINEL_MONITOR_SLACK_WEBHOOK_URL
+
+
+def slack_deliveries_due(*, limit: int = 100) -> list[int]:
+    """Pending Slack deliveries whose next attempt is due, oldest first (slackdelivery_due)."""
+    return list(
+        SlackDelivery.objects.filter(
+            status=SlackDeliveryStatus.PENDING, next_attempt_at__lte=timezone.now()
+        )
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def open_alert_counts(*, partner_ids: Iterable[int]) -> dict[int, int]:
+    counts = (
+        OperationalAlert.objects.open()
+        .filter(partner_id__in=list(partner_ids))
+        .values("partner_id")
+        .annotate(count=Count("id"))
+    )
+    return {row["partner_id"]: row["count"] for row in counts}
+
+
 def open_alerts_by_metric(*, partner_ids: Iterable[int]) -> dict[tuple[int, str], OperationalAlert]:
     alerts = OperationalAlert.objects.filter(
         partner_id__in=list(partner_ids), status=OperationalAlertStatus.OPEN
     )
     return {(alert.partner_id, alert.metric): alert for alert in alerts}
+
+
+@dataclass(frozen=True)
+class Incident:
+    """An operational alert's span as the baseline sees it (analysis.BaselineScope)."""
+
+    partner_id: int
+    metric: str
+    started: datetime
+    last: datetime
+    is_open: bool
+    accepted: bool
+
+
+def incidents_since(*, partner_ids: Sequence[int], since: datetime, at: datetime) -> list[Incident]:
+    """The operational alerts of these partners that began by ``at`` and were still going on
+    ``since`` or later (open ones whatever their age): what a baseline ending by ``at`` must
+    leave out, freeze at, or restart from. Served by opalert_partner_opened's partner."""
+    rows = (
+        OperationalAlert.objects.filter(partner_id__in=list(partner_ids), started_minute__lte=at)
+        .filter(Q(status=OperationalAlertStatus.OPEN) | Q(last_minute__gte=since))
+        .values_list(
+            "partner_id", "metric", "started_minute", "last_minute", "status", "accepted_at"
+        )
+    )
+    return [
+        Incident(
+            pk, metric, started, last, status == OperationalAlertStatus.OPEN, accepted is not None
+        )
+        for pk, metric, started, last, status, accepted in rows
+    ]
 
 
 def operational_alert_history(*, alert: OperationalAlert) -> QuerySet[OperationalAlertEvent]:

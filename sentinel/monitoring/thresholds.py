@@ -12,7 +12,8 @@ otherwise make a single failure an anomaly. Three baselines, chosen per partner
   follows slow drifts that a flat week-long mean would lag behind.
 
 Moments (count, sum, sum of squares) are what PostgreSQL aggregates: they add up, so the
-hourly groups combine into the trailing baseline in Python.
+hourly groups combine into the trailing baseline in Python, and a past incident's minutes
+are taken out of a baseline by subtracting their own moments.
 """
 
 from __future__ import annotations
@@ -43,6 +44,10 @@ class Moments:
 
     def __add__(self, other: Moments) -> Moments:
         return Moments(self.n + other.n, self.total + other.total, self.squares + other.squares)
+
+    def __sub__(self, other: Moments) -> Moments:
+        """The moments without a part of the minutes (a past incident inside a baseline)."""
+        return Moments(self.n - other.n, self.total - other.total, self.squares - other.squares)
 
     @property
     def mean(self) -> float:

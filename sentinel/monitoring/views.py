@@ -1,6 +1,9 @@
-"""The staff dashboard of the operational monitor: ``/monitor/`` and its JSON feed."""
+"""The staff dashboard of the operational monitor: ``/monitor/`` (every partner, busiest
+first; ``?partner=`` one partner's detail) and its JSON feed ``/monitor/data``."""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -13,7 +16,7 @@ from sentinel.timestamps import iso_utc
 from . import selectors
 from .analysis import analyse
 from .choices import Metric
-from .dashboard import DEFAULT_WINDOW, WINDOWS, chart_series
+from .dashboard import DEFAULT_WINDOW, WINDOWS, chart_series, partners_overview
 from .report import section
 from .selectors import SeriesKey
 from .timing import MinuteError, resolve_minute
@@ -25,19 +28,17 @@ def _dashboard(request) -> dict:
     if not (request.user.is_staff and request.user.has_perm(VIEW_PERMISSION)):
         raise PermissionDenied
     partners = selectors.monitored_partners()
-    slug = request.GET.get("partner") or (partners[0].slug if partners else None)
+    slug = request.GET.get("partner")
     partner = next((p for p in partners if p.slug == slug), None)
-    if partners and partner is None:
+    if slug and partner is None:
         raise Http404("No such partner.")
     window = request.GET.get("window", DEFAULT_WINDOW)
     window = window if window in WINDOWS else DEFAULT_WINDOW
     context = {"partners": partners, "partner": partner, "window": window, "windows": WINDOWS}
+    at = _minute(request, partners=[partner] if partner else partners)
     if partner is None:
+        context.update(at=at, overview=partners_overview(partners=partners, at=at))
         return context
-    try:
-        at = resolve_minute(request.GET.get("at"), partner_ids=[partner.pk])
-    except MinuteError:
-        at = resolve_minute(None, partner_ids=[partner.pk])
     config = selectors.monitor_configs(partner_ids=[partner.pk])[partner.pk]
     (analysis,) = analyse(keys=[SeriesKey((partner.pk,))], configs=[config], at=at)
     context.update(
@@ -50,6 +51,13 @@ def _dashboard(request) -> dict:
         metric_labels=dict(Metric.choices),
     )
     return context
+
+
+def _minute(request, *, partners) -> datetime:
+    try:
+        return resolve_minute(request.GET.get("at"), partner_ids=[p.pk for p in partners])
+    except MinuteError:
+        return resolve_minute(None, partner_ids=[p.pk for p in partners])
 
 
 @require_GET
@@ -78,7 +86,13 @@ def monitor_data(request):
     """The dashboard's live data: the same report and charts, as JSON."""
     context = _dashboard(request)
     if "report" not in context:
-        return JsonResponse({"partner": None})
+        return JsonResponse(
+            {
+                "partner": None,
+                "current_minute": iso_utc(context["at"]),
+                "partners": context["overview"],
+            }
+        )
     return JsonResponse(
         {
             "partner": context["partner"].slug,

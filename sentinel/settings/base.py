@@ -53,8 +53,10 @@ INSTALLED_APPS = [
     "cases",
     "sentinel.riskmodel",  # the learned risk score: reads transactions and rules
     "sentinel.monitoring",
+    "sentinel.screening",  # above rules (a feature provider), below the pipeline
     "sentinel.pipeline",
     "sentinel.audit",  # reads no app: its triggers name the audited tables
+    "sentinel.reports",  # reads every product app; none reads it
     "sentinel.demo",  # above every product app: it seeds them all
 ]
 
@@ -262,6 +264,8 @@ SENTINEL_PROFILE_SHARDS = int(os.environ.get("SENTINEL_PROFILE_SHARDS", "2"))
 SENTINEL_FEATURE_PROVIDERS = [
     "rules.features.profile.ProfileFeatures",
     "rules.features.aggregates.AggregateFeatures",
+    "rules.features.currency.CurrencyFeatures",
+    "sentinel.screening.features.ScreeningFeatures",
     # After the others: it reads what they gave (docs/models.md).
     "sentinel.riskmodel.provider.ModelFeatures",
 ]
@@ -270,10 +274,23 @@ SENTINEL_AGGREGATE_RETENTION_DAYS = int(os.environ.get("SENTINEL_AGGREGATE_RETEN
 # A rolling-aggregate call that would read more members than this (hot accounts) records its
 # events, then computes in smaller calls that each read a busy key once (rules.aggregates).
 SENTINEL_AGGREGATE_READ_BUDGET = int(os.environ.get("SENTINEL_AGGREGATE_READ_BUDGET", "5000"))
+# Money-flow view (transactions.flows): how far after (or before) a transaction a hop looks,
+# and how many transactions one hop shows, largest first (the rest are "+N more").
+SENTINEL_MONEY_FLOW_HORIZON_DAYS = int(os.environ.get("SENTINEL_MONEY_FLOW_HORIZON_DAYS", "30"))
+SENTINEL_MONEY_FLOW_FAN_OUT = 10
+# A conversion uses the rate of the transaction's date, else the latest one published at most
+# this many days before (weekends, holidays); older than that, the amount has no rate.
+SENTINEL_EXCHANGE_RATE_MAX_AGE_DAYS = int(
+    os.environ.get("SENTINEL_EXCHANGE_RATE_MAX_AGE_DAYS", "7")
+)
 SENTINEL_ENCRYPTION_KEY = os.environ.get("SENTINEL_ENCRYPTION_KEY", "")
 # Operational monitor: how far back each aggregation run re-reads already-seen transactions,
 # so one that commits later than a newer one is still counted (docs/monitor.md).
 SENTINEL_MONITOR_OVERLAP_SECONDS = int(os.environ.get("SENTINEL_MONITOR_OVERLAP_SECONDS", "120"))
+# Operational alerts also go to this Slack-compatible incoming webhook, for partners without
+# their own (MonitorSettings.slack_webhook_url); empty: none. Attempts, backoff and timeout
+# are the partner webhooks' SENTINEL_WEBHOOK_* below; the URL passes the same SSRF check.
+SENTINEL_MONITOR_SLACK_WEBHOOK_URL = os.environ.get("SENTINEL_MONITOR_SLACK_WEBHOOK_URL", "")
 
 # GET /metrics (docs/operations.md): scrapers send `Authorization: Bearer <token>`. Unset, only
 # loopback clients are served (development); production refuses to start without it.

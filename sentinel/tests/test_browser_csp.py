@@ -49,8 +49,11 @@ def test_staff_pages_work_under_the_policy_without_violations(live_server, djang
     for path in ["/", "/cases/", f"/cases/{case.pk}/", "/admin/rules/rule/", "/api/docs/"]:
         page.goto(f"{live_server.url}{path}")
         page.wait_for_load_state("networkidle")
-    # and choose another partner on the monitor, which used an inline onchange handler
+    # and open a partner from the monitor's overview of every partner, then choose another
+    # in its menu, which used an inline onchange handler
     page.goto(f"{live_server.url}/monitor/")
+    page.locator("#overview").get_by_role("link", name="Alpha Bank").click()
+    page.wait_for_url("**partner=alpha-bank**")
     page.get_by_label("Partner").select_option("beta-bank")
     page.wait_for_url("**partner=beta-bank**")
 

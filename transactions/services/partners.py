@@ -9,16 +9,26 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from .. import keyring
-from ..models import ApiKey, PartnerBank
+from ..models import DEFAULT_REPORTING_CURRENCY, ApiKey, PartnerBank
 
 
-def partner_create(*, name: str, rate_limit_per_minute: int | None = None) -> PartnerBank:
+def partner_create(
+    *,
+    name: str,
+    rate_limit_per_minute: int | None = None,
+    reporting_currency: str = DEFAULT_REPORTING_CURRENCY,
+) -> PartnerBank:
     name = name.strip()
     base = slugify(name)[:56] or "partner"
     slug, suffix = base, 2
     while PartnerBank.objects.filter(slug=slug).exists():
         slug, suffix = f"{base}-{suffix}", suffix + 1
-    partner = PartnerBank(name=name, slug=slug, rate_limit_per_minute=rate_limit_per_minute)
+    partner = PartnerBank(
+        name=name,
+        slug=slug,
+        rate_limit_per_minute=rate_limit_per_minute,
+        reporting_currency=reporting_currency,
+    )
     partner.full_clean()
     partner.save()
     return partner

@@ -17,9 +17,17 @@ from cases.sar import (
 )
 from sentinel.pipeline.orchestrator import transactions_process
 from transactions import services
+from transactions.models import ExchangeRate
 from transactions.tests.factories import PartnerBankFactory, transaction_payload
 
 pytestmark = pytest.mark.django_db
+
+
+def stored_rate(model, base: str, quote: str, rate: str) -> None:
+    """A rate entered by staff for today (the network's transactions are a minute old)."""
+    model.objects.create(
+        date=datetime.now(UTC).date(), base=base, quote=quote, rate=rate, source="manual"
+    )
 
 
 def ingest(partner, **overrides):
@@ -71,7 +79,9 @@ def test_source_from_the_database_prefills_the_draft(network, django_assert_max_
     user = get_user_model().objects.create_user(
         "rita", email="rita@acme.example", first_name="Rita", last_name="Reyes"
     )
-    with django_assert_max_num_queries(5):  # + the partner's registered reporting entity
+    stored_rate(ExchangeRate, "JPY", "USD", "0.0067")
+    # + the partner's registered reporting entity, + the stored exchange rates
+    with django_assert_max_num_queries(6):
         source = sar_source_from_transactions(
             partner=partner,
             customer_external_id="C1",
@@ -79,7 +89,6 @@ def test_source_from_the_database_prefills_the_draft(network, django_assert_max_
             typologies=["structuring"],
             narrative="Two transfers just below 10,000.",
             prepared_by=user,
-            fx_rates={"JPY": "0.0067"},
             submission_date=datetime(2025, 3, 10, tzinfo=UTC),
         )
     assert source.subject.name == "Ana Lima"
@@ -108,6 +117,8 @@ def test_source_from_the_database_prefills_the_draft(network, django_assert_max_
     jpy = root.find("transaction[3]")
     assert jpy.findtext("amount_local") == "804.00"
     assert jpy.findtext("t_from_my_client/from_foreign_currency/foreign_amount") == "120000"
+    today = datetime.now(UTC).date().isoformat()
+    assert jpy.findtext("comments").endswith(f"Converted at 0.0067 USD per JPY (manual, {today})")
     assert sar_to_json(doc)
     assert sar_to_pdf(doc).startswith(b"%PDF")
 
@@ -144,7 +155,6 @@ def test_reporting_entity_comes_from_settings(network, settings):
         reference="CASE-9",
         typologies=["structuring"],
         narrative="n",
-        fx_rates={"JPY": "0.0067"},
     )
     doc = sar_document_from_case(source)
     assert doc.reporting_entity.rentity_id == 321

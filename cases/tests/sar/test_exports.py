@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -22,6 +23,7 @@ from cases.sar import (
     validate_xml,
 )
 from cases.sar.document import SarDocument
+from transactions.selectors import AppliedRate
 
 from .conftest import contract_tx
 
@@ -196,7 +198,11 @@ def test_jpy_has_no_decimals_and_bhd_three(make_source):
         make_source(
             transactions,
             currency_code_local="BHD",
-            fx_rates={"JPY": Decimal("0.0025")},
+            rates={
+                ("JPY", date(2025, 3, 1)): AppliedRate(
+                    "JPY", "BHD", Decimal("0.0025"), date(2025, 2, 28), "manual"
+                )
+            },
         )
     )
     root = etree.fromstring(sar_to_xml(doc))
@@ -207,6 +213,9 @@ def test_jpy_has_no_decimals_and_bhd_three(make_source):
     assert foreign.findtext("foreign_amount") == "150000"
     assert foreign.findtext("foreign_exchange_rate") == "0.0025"
     assert first.find("t_to/to_foreign_currency") is not None
+    assert first.findtext("comments").endswith(
+        "Converted at 0.0025 BHD per JPY (manual, 2025-02-28)"
+    )
     assert second.findtext("amount_local") == "1.250"
     assert second.find("t_from_my_client/from_foreign_currency") is None
 
@@ -216,6 +225,16 @@ def test_jpy_has_no_decimals_and_bhd_three(make_source):
         {"currency": "JPY", "count": 1, "amount": "150000"},
     ]
     assert summary["total_local"] == "376.750"
+    assert summary["exchange_rates"] == [
+        {
+            "currency": "JPY",
+            "currency_local": "BHD",
+            "rate": "0.0025",
+            "date": "2025-02-28",
+            "source": "manual",
+            "count": 1,
+        }
+    ]
     text = pdf_text(sar_to_pdf(doc))
     assert "150,000 JPY" in text
     assert "1.750 BHD" in text
@@ -225,7 +244,8 @@ def test_jpy_has_no_decimals_and_bhd_three(make_source):
 def test_a_missing_exchange_rate_is_named(make_source):
     doc = sar_document_from_case(make_source([contract_tx(1), contract_tx(2, currency="EUR")]))
     assert doc.currency_code_local in {"USD", "EUR"}
-    with pytest.raises(SarValidationError, match="give the .* exchange rate"):
+    missing = "no stored (EUR→USD|USD→EUR) exchange rate for 2025-03-01 .* import_rates"
+    with pytest.raises(SarValidationError, match=missing):
         sar_to_xml(doc)
 
 

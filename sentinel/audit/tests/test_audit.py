@@ -23,6 +23,7 @@ from sentinel.audit.selectors import PAGE_SIZE
 from sentinel.roles import ADMINISTRATOR, COMPLIANCE_OFFICER, INVESTIGATOR
 from transactions import services as partner_services
 from transactions.models import PartnerBank
+from transactions.services import exchange_rates_import
 from transactions.tests.factories import PartnerBankFactory
 
 pytestmark = pytest.mark.django_db
@@ -67,6 +68,25 @@ def test_a_change_in_the_admin_is_recorded_with_who_before_and_after(client):
     # and never the key's secret, even encrypted
     assert change.before["encrypted_secret"] == change.after["encrypted_secret"] == "[redacted]"
     assert {name for name, _, _ in change.changes} == {"revoked_at", "revoked_by_id"}
+
+
+def test_exchange_rates_entered_in_the_admin_or_imported_are_recorded(client):
+    # Given an import, one that corrects it, and a compliance officer who enters a rate
+    exchange_rates_import(text="Date,USD,\n2026-11-20,1.0850,\n")
+    exchange_rates_import(text="Date,USD,\n2026-11-20,1.0851,\n")
+    client.force_login(staff("olga", COMPLIANCE_OFFICER))
+    response = client.post(
+        "/admin/transactions/exchangerate/add/",
+        {"date": "2026-11-21", "base": "USD", "quote": "BRL", "rate": "5.4321", "source": "manual"},
+    )
+    assert response.status_code == 302
+
+    # Then the trail has the import's rates made by the system, and hers with her name
+    imported, corrected, entered = entries(model="transactions.exchangerate")
+    assert (entered.action, entered.actor_username) == ("insert", "olga")
+    assert entered.after["rate"] == 5.4321
+    assert (imported.action, imported.actor_username) == ("insert", "")
+    assert (corrected.before["rate"], corrected.after["rate"]) == (1.085, 1.0851)
 
 
 def test_bulk_writes_and_raw_sql_are_recorded_too():

@@ -37,6 +37,8 @@ def test_seed_demo_creates_three_partners_each_with_a_working_key(seeded):
     partners = PartnerBank.objects.order_by("name")
 
     assert [p.name for p in partners] == ["Harbor Credit Union", "Lumen Pay", "Northwind Bank"]
+    # each reports in the currency its customers pay in (amount_base, SARs: no rate needed)
+    assert [p.reporting_currency for p in partners] == ["CAD", "EUR", "USD"]
     for partner in partners:
         api_key = partner.api_keys.live().get()
         secret = next(

@@ -2,7 +2,8 @@
 
 - ``aggregation``: MinuteStat rows recomputed from the minutes' transactions;
 - ``cycle``: the monitoring cycle and the operational alerts it raises, escalates, resolves;
-- ``replay``: per-minute status counts stored as historical transactions.
+- ``replay``: per-minute status counts stored as historical transactions;
+- ``slack``: operational alert events posted to a Slack-compatible incoming webhook.
 """
 
 from .aggregation import minute_stats_rebuild, minute_stats_refresh
@@ -10,12 +11,14 @@ from .cycle import (
     CycleResult,
     monitor_cycle_run,
     monitor_evaluate,
+    operational_alert_accept,
     operational_alert_escalate,
     operational_alert_raise,
     operational_alert_resolve,
     operational_alert_track,
 )
 from .replay import ReplayError, ReplayResult, transactions_replay
+from .slack import slack_deliver, slack_delivery_record
 
 __all__ = [
     "CycleResult",
@@ -25,9 +28,12 @@ __all__ = [
     "minute_stats_refresh",
     "monitor_cycle_run",
     "monitor_evaluate",
+    "operational_alert_accept",
     "operational_alert_escalate",
     "operational_alert_raise",
     "operational_alert_resolve",
     "operational_alert_track",
+    "slack_deliver",
+    "slack_delivery_record",
     "transactions_replay",
 ]

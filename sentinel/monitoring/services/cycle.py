@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.core.exceptions import ValidationError
 from django.db import transaction as db_transaction
 from django.utils import timezone
 
@@ -29,6 +31,7 @@ from ..live import operational_alert_announce
 from ..models import MinuteStat, OperationalAlert, OperationalAlertEvent
 from ..selectors import Row, SeriesKey
 from .aggregation import minute_stats_refresh
+from .slack import slack_delivery_record
 
 # Dimension values named in an alert, per dimension.
 DETAIL_TOP = 3
@@ -74,6 +77,7 @@ def monitor_evaluate(
                     state=state,
                     minute=analysis.minute,
                     alert=open_alerts.get((partner.pk, metric)),
+                    rebaseline_after_hours=analysis.config.rebaseline_after_hours,
                 )
                 if event is not None:
                     events.append(event)
@@ -87,8 +91,10 @@ def operational_alert_track(
     state: MetricState,
     minute: datetime,
     alert: OperationalAlert | None,
+    rebaseline_after_hours: int | None = None,
 ) -> OperationalAlertEvent | None:
-    """Raise, escalate, keep or resolve the metric's alert; the event written, if any."""
+    """Raise, escalate, keep, resolve or (open for ``rebaseline_after_hours``) accept the
+    metric's alert as the new normal; the event written, if any."""
     if alert is None:
         if state.severity == HealthSeverity.HEALTHY:
             return None
@@ -97,6 +103,11 @@ def operational_alert_track(
         return None  # already judged: a retried cycle or an older replay
     if not state.above_threshold:
         return operational_alert_resolve(alert=alert, state=state, minute=minute)
+    if rebaseline_after_hours is not None and minute - alert.started_minute >= timedelta(
+        hours=rebaseline_after_hours
+    ):
+        _follow(alert, state, minute)
+        return operational_alert_accept(alert=alert, by=None)
     if HEALTH_SEVERITY_RANK[state.severity] > HEALTH_SEVERITY_RANK[alert.severity]:
         return operational_alert_escalate(alert=alert, state=state, minute=minute)
     _follow(alert, state, minute)
@@ -144,6 +155,23 @@ def operational_alert_resolve(
     return _record(alert, OperationalAlertEventType.RESOLVED, minute)
 
 
+def operational_alert_accept(
+    *, alert: OperationalAlert, by: AbstractBaseUser | None
+) -> OperationalAlertEvent:
+    """Close an open alert as a legitimate change of level (an operator's decision, or the
+    partner's ``rebaseline_after_hours`` running out, ``by`` None): from its first minute on
+    the metric's baseline is the new level (analysis.BaselineScope.floor), so the shift stops
+    being an incident once the baseline has ``min_baseline_minutes`` of it."""
+    if alert.status != OperationalAlertStatus.OPEN:
+        raise ValidationError("Only an open operational alert can be accepted as the new normal.")
+    alert.status = OperationalAlertStatus.RESOLVED
+    alert.resolved_at = alert.accepted_at = timezone.now()
+    alert.accepted_by = by
+    alert.full_clean()
+    alert.save()
+    return _record(alert, OperationalAlertEventType.ACCEPTED, alert.last_minute)
+
+
 def _follow(alert: OperationalAlert, state: MetricState, minute: datetime) -> None:
     alert.last_minute = minute
     alert.persistence_minutes = state.consecutive_minutes
@@ -162,6 +190,7 @@ def _record(alert: OperationalAlert, kind: str, minute: datetime) -> Operational
         threshold=alert.threshold,
     )
     operational_alert_announce(alert=alert, event=event)
+    slack_delivery_record(alert=alert, event=event)
     return event
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import random
 from datetime import UTC, datetime, timedelta
 
@@ -83,3 +84,65 @@ def monitor_viewer() -> User:
     user = User.objects.create_user(f"viewer{User.objects.count()}", password="pw", is_staff=True)
     user.groups.add(Group.objects.get(name=INVESTIGATOR))
     return User.objects.get(pk=user.pk)
+
+
+# --- The shipped three days of status counts (../shared/data/status_counts.csv) ---------------
+
+# The replay's documented mapping (docs/monitor.md § Replay): refunds count as approvals.
+_STATUS_OF = {
+    "approved": "approved",
+    "refunded": "approved",
+    "failed": "failed",
+    "denied": "denied",
+    "reversed": "reversed",
+    "backend_reversed": "reversed",
+}
+
+
+def status_count_minutes(path) -> list[tuple[datetime, dict[str, int]]]:
+    """The file's minutes, oldest first, each with its counts per status."""
+    by_minute: dict[datetime, dict[str, int]] = {}
+    with open(path, newline="") as handle:
+        for row in csv.DictReader(handle):
+            minute = datetime.fromisoformat(row["timestamp"]).replace(tzinfo=UTC)
+            counts = by_minute.setdefault(
+                minute, {"approved": 0, "failed": 0, "denied": 0, "reversed": 0}
+            )
+            counts[_STATUS_OF[row["status"]]] += int(row["count"])
+    return sorted(by_minute.items())
+
+
+def seed_counts(
+    partner,
+    minutes: list[tuple[datetime, dict[str, int]]],
+    *,
+    shift: timedelta = timedelta(0),
+    failing_share: float = 0.0,
+    blips: tuple[datetime, ...] = (),
+) -> None:
+    """The minutes as the partner's MinuteStat rows, moved by ``shift``. ``failing_share`` of
+    each minute's approvals become failures (a slow burn); a blip minute fails half of its
+    transactions."""
+    rows = []
+    for minute, counts in minutes:
+        minute = minute + shift
+        approved, failed = counts["approved"], counts["failed"]
+        turned = round(approved * failing_share)
+        if minute in blips:
+            turned = approved // 2
+        approved, failed = approved - turned, failed + turned
+        total = approved + failed + counts["denied"] + counts["reversed"]
+        rows.append(
+            MinuteStat(
+                partner=partner,
+                minute=minute,
+                total=total,
+                approved=approved,
+                failed=failed,
+                denied=counts["denied"],
+                reversed=counts["reversed"],
+                latency_count=0,
+                updated_at=timezone.now(),
+            )
+        )
+    MinuteStat.objects.bulk_create(rows, batch_size=5000)

@@ -120,3 +120,14 @@ def test_a_minute_without_traffic_has_no_value_and_is_no_anomaly():
 
 def test_without_a_threshold_nothing_is_anomalous():
     assert run_length(_points([(0.9, 100)] * 5), lambda minute: None, min_volume=1) == (0, None)
+
+
+def test_taking_an_incident_out_of_a_baseline_leaves_the_moments_of_the_rest():
+    ordinary = [0.002, 0.0, 0.004, 0.002, 0.0, 0.002] * 20
+    incident = [0.1, 0.12, 0.09] * 10
+
+    rest = moments_of(ordinary + incident) - moments_of(incident)
+
+    assert rest.n == len(ordinary)
+    assert rest.mean == pytest.approx(moments_of(ordinary).mean)
+    assert rest.stddev == pytest.approx(moments_of(ordinary).stddev, rel=1e-6)

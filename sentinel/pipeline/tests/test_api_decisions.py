@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from unittest import mock
 
 import pytest
@@ -10,6 +12,7 @@ from rules.choices import RuleStatus
 from rules.models import Decision, RuleFailure
 from rules.tests import factories
 from sentinel.pipeline.orchestrator import transactions_process
+from transactions.models import ExchangeRate
 from transactions.tests.factories import transaction_payload
 
 URL = "/api/v1/transactions/"
@@ -157,3 +160,28 @@ def test_wait_true_decides_without_a_failing_provider_and_says_so(partner_client
     assert "feature provider unavailable: aggregates" in failure.message
     detail = client.get(f"{URL}{body['id']}/").json()
     assert detail["decision"]["degraded"] == ["aggregates"]
+
+
+def test_wait_true_converts_into_the_partners_reporting_currency(partner_client):
+    # Given a partner reporting in dollars, a euro rate of yesterday and a rule on amount_base
+    yesterday = (datetime.now(UTC) - timedelta(days=1)).date()
+    ExchangeRate.objects.create(
+        date=yesterday, base="EUR", quote="USD", rate=Decimal("1.25"), source="ecb"
+    )
+    factories.only_these_rules(
+        factories.rule(code="big_in_dollars", expression="amount_base >= 12000", outcome="review")
+    )
+    client = partner_client()
+
+    # When a euro payment is scored in the request
+    response = client.post(
+        f"{URL}?wait=true", transaction_payload(amount="10000.00", currency="EUR")
+    )
+
+    # Then it is converted at the stored rate, and the explanation names it
+    assert response.status_code == 201, response.content
+    (hit,) = response.json()["decision"]["hits"]
+    assert hit["explanation"] == (
+        "amount_base = 12,500.00 USD (10,000.00 EUR at 1.25 USD per EUR (ecb, "
+        f"{yesterday.isoformat()})) >= 12,000"
+    )

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from django.utils import timezone
 
-from sentinel.riskmodel.inputs import input_names
+from sentinel.riskmodel.inputs import input_names, provider_inputs
 from sentinel.riskmodel.models import DecisionFeatures
 from sentinel.riskmodel.selectors import training_dataset
 from transactions.tests.factories import PartnerBankFactory, transaction_payload
@@ -35,7 +35,7 @@ def test_every_decision_keeps_its_features_and_no_score_while_no_model_is_live()
 
     snapshot = DecisionFeatures.objects.get(transaction=tx)
     row = dict(zip(snapshot.schema.names, snapshot.inputs, strict=True))
-    assert tuple(snapshot.schema.names) == input_names()
+    assert tuple(snapshot.schema.names) == input_names(provider_inputs())  # + other providers'
     assert row["amount_log10"] == pytest.approx(np.log10(2501), rel=1e-6)
     assert row["account.count_24h"] == 1
     assert row["cross_border"] == 1  # US customer paying SG

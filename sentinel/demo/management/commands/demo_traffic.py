@@ -62,7 +62,10 @@ def demo_credentials(partner_name: str) -> Credentials:
     """The partner's live "demo traffic" key, the partner and the key created when absent."""
     partner = PartnerBank.objects.filter(name=partner_name).first()
     if partner is None:
-        partner = partner_create(name=partner_name)
+        spec = next((spec for spec in demo.PARTNERS if spec.name == partner_name), None)
+        partner = partner_create(
+            name=partner_name, **({"reporting_currency": spec.currency} if spec else {})
+        )
     api_key = partner.api_keys.live().filter(label=KEY_LABEL).first()  # the newest
     if api_key is not None:
         try:

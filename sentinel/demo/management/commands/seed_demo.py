@@ -104,7 +104,7 @@ class Command(BaseCommand):
         end = previous_end or timezone.now()
         population = demo.generate(seed=seed, customers=customers, days=days, end=end)
         with transaction.atomic():
-            partners = [_seed_partner(spec.name) for spec in demo.PARTNERS]
+            partners = [_seed_partner(spec.name, spec.currency) for spec in demo.PARTNERS]
             _seed_staff(password)
             _seed_sanctions()
             _seed_sar_filers([seeded.partner for seeded in partners])
@@ -206,11 +206,12 @@ def _previous_window_end(seed: int) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
-def _seed_partner(name: str) -> SeededPartner:
+def _seed_partner(name: str, currency: str) -> SeededPartner:
+    """The demo partner, reporting in the currency its customers pay in."""
     partner = PartnerBank.objects.filter(name=name).first()
     created = partner is None
     if created:
-        partner = partner_create(name=name)
+        partner = partner_create(name=name, reporting_currency=currency)
     elif partner.api_keys.live().exists():
         return SeededPartner(partner=partner, created=False)
     api_key, secret = api_key_create(partner=partner, label="seed_demo")

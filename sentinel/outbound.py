@@ -1,4 +1,5 @@
-"""Where a partner webhook may point, and a connection pinned to the address that was checked.
+"""Where an outgoing webhook (a partner's, the monitor's Slack alerts) may point, and a
+connection pinned to the address that was checked. Core: it knows no app, so any may use it.
 
 A webhook URL is typed by staff (or, one day, by a partner) and the server POSTs to it: unchecked,
 it is a server-side request forgery handed out for free. http://169.254.169.254/ reads cloud

@@ -1,0 +1,274 @@
+"""Comparing two names, and a party with a listed entry, with the reasons for the score.
+
+Tokens are aligned one to one, best pair first, whatever their order; two adjacent tokens may
+stand for one ("Al Amri" / "Alamri", "Abdul Rahman" / "Abdulrahman"). A pair counts when its
+similarity reaches ``TOKEN_MATCH``: exact, the same transliteration skeleton, a known nickname,
+the same phonetic key, or close spelling (the mean of Jaro-Winkler and the Indel ratio, which
+keeps Jaro-Winkler's bonus for a shared prefix from matching "Sunrise" with "Sunset").
+
+The name score is the matched share of the *shorter* name (by weight), slightly lowered by
+what the longer one has unmatched (a missing middle name costs little; only one of three
+names matched costs a lot). Secondary attributes then move it: a different year of birth or
+a person against a company pulls it down, an equal date of birth or country lifts it a little.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from rapidfuzz.distance import Indel, JaroWinkler
+
+from .names import NAME, PreparedName, Token, name_prepare
+from .nicknames import NICKNAMES
+
+TOKEN_MATCH = 0.85
+LONGER_SIDE_SHARE = 0.25  # how much the longer name's unmatched tokens cost
+ONE_TOKEN_PENALTY = 0.8  # only one token matched while both names have several
+WEAK_ALIAS_FACTOR = 0.9
+# Sounding alike is not enough on its own: "John" and "Jane" share a Metaphone key.
+PHONETIC_SPELLING_FLOOR = 0.75
+SHORT_TOKEN_SPELLING = 0.9
+
+
+@dataclass(frozen=True, slots=True)
+class TokenPair:
+    query: str
+    entry: str
+    measure: str
+    similarity: float
+
+
+@dataclass
+class NameComparison:
+    score: float
+    pairs: list[TokenPair]
+    unmatched_query: list[str]
+    unmatched_entry: list[str]
+    ignored: list[str]
+    note: str = ""
+
+
+@dataclass
+class Adjustment:
+    attribute: str
+    effect: float
+    why: str
+
+
+@dataclass
+class Match:
+    """A party against one listed entry: the score and everything that made it."""
+
+    score: float
+    name_score: float
+    entry_id: int
+    list_name: str
+    list_kind: str
+    entry_type: str
+    matched_name: str
+    strength: str
+    comparison: NameComparison
+    adjustments: list[Adjustment] = field(default_factory=list)
+
+    def explanation(self) -> dict:
+        return {
+            "score": round(self.score * 100, 1),
+            "name_score": round(self.name_score * 100, 1),
+            "list": self.list_name,
+            "kind": self.list_kind,
+            "entry_id": self.entry_id,
+            "entry_type": self.entry_type,
+            "matched_name": self.matched_name,
+            "strength": self.strength,
+            "tokens": [
+                {
+                    "query": pair.query,
+                    "entry": pair.entry,
+                    "measure": pair.measure,
+                    "similarity": round(pair.similarity * 100, 1),
+                }
+                for pair in self.comparison.pairs
+            ],
+            "unmatched_query": self.comparison.unmatched_query,
+            "unmatched_entry": self.comparison.unmatched_entry,
+            "ignored": self.comparison.ignored,
+            "note": self.comparison.note,
+            "attributes": [
+                {"attribute": a.attribute, "effect": round(a.effect * 100, 1), "why": a.why}
+                for a in self.adjustments
+            ],
+        }
+
+
+_PAIRS: dict[tuple[str, str], tuple[float, str]] = {}
+PAIR_CACHE_SIZE = 200_000
+
+
+def token_similarity(a: Token, b: Token) -> tuple[float, str]:
+    """How alike two tokens are, and by which measure. Cached by the tokens' text (a token is
+    a function of its text): the same pairs recur, common names and repeated parties."""
+    key = (a.text, b.text)
+    found = _PAIRS.get(key)
+    if found is None:
+        if len(_PAIRS) >= PAIR_CACHE_SIZE:
+            _PAIRS.clear()
+        found = _PAIRS[key] = _token_similarity(a, b)
+    return found
+
+
+def _token_similarity(a: Token, b: Token) -> tuple[float, str]:
+    if a.text == b.text:
+        return 1.0, "exact"
+    if a.skeleton == b.skeleton:
+        return 0.97, "transliteration"
+    if (
+        NICKNAMES.get(a.text) == b.text
+        or NICKNAMES.get(b.text) == a.text
+        or (a.text in NICKNAMES and NICKNAMES.get(a.text) == NICKNAMES.get(b.text))
+    ):
+        return 0.92, "nickname"
+    if (
+        a.consonants == b.consonants
+        and a.consonants
+        and (not _has_vowel(a.text) or not _has_vowel(b.text))
+        and min(len(a.text), len(b.text)) >= 2
+    ):
+        return 0.9, "consonants"  # "mhmd", the vowel-less romanisation of محمد
+    shorter = min(len(a.text), len(b.text))
+    if shorter == 1:
+        if a.text[0] == b.text[0]:
+            return 0.8, "initial"
+        return 0.0, ""
+    if shorter <= 3:  # "Li" and "Lu" are two names: short tokens must be equal in skeleton
+        return 0.0, ""
+    spelling = (
+        JaroWinkler.normalized_similarity(a.skeleton, b.skeleton)
+        + Indel.normalized_similarity(a.skeleton, b.skeleton)
+    ) / 2
+    longer, shorter_text = (a.text, b.text) if len(a.text) > len(b.text) else (b.text, a.text)
+    if longer.startswith(shorter_text) and len(longer) - len(shorter_text) >= 2:
+        return min(spelling, 0.8), "extension"  # "Martin" and "Martinez" are two names
+    if shorter <= 5 and spelling < SHORT_TOKEN_SPELLING:
+        if a.text[1:] == b.text[1:] and a.text[0] in "aeiou" and b.text[0] in "aeiou":
+            return 0.92, "phonetic"  # "Omar" and "Umar"
+        if a.key == b.key and a.skeleton[-1] == b.skeleton[-1] and spelling >= 0.8:
+            return 0.9, "phonetic"  # "Yusuf" and "Youssef"; not "Maria" and "Mario"
+        return spelling * 0.95, "spelling"  # "Mario" and "Maria": one letter is a lot
+    if a.key == b.key and len(a.key) >= 2 and spelling >= PHONETIC_SPELLING_FLOOR:
+        return max(spelling, 0.92), "phonetic"
+    return spelling, "spelling"
+
+
+def _has_vowel(text: str) -> bool:
+    return any(char in "aeiou" for char in text)
+
+
+def _joined(name: PreparedName, other: PreparedName) -> tuple[Token, ...]:
+    """The name's tokens, adjacent ones joined where the joined form is a token of the other
+    name ("Al Amri" against "Alamri")."""
+    if not name.join_skeletons & other.skeletons:
+        return name.tokens
+    tokens, out, i = name.tokens, [], 0
+    while i < len(tokens):
+        if i + 1 < len(tokens) and name.joins[i].skeleton in other.skeletons:
+            out.append(name.joins[i])
+            i += 2
+            continue
+        out.append(tokens[i])
+        i += 1
+    return tuple(out)
+
+
+def names_compare(query: PreparedName, entry: PreparedName) -> NameComparison:
+    """The name score of two prepared names (0..1) with its token alignment."""
+    q_tokens = _joined(query, entry)
+    e_tokens = _joined(entry, query)
+    ignored = [t.text for t in (*q_tokens, *e_tokens) if t.weight == 0]
+    q_live = [t for t in q_tokens if t.weight > 0]
+    e_live = [t for t in e_tokens if t.weight > 0]
+    if not q_live or not e_live:
+        return NameComparison(0.0, [], [t.text for t in q_live], [t.text for t in e_live], ignored)
+    candidates = []
+    for i, a in enumerate(q_live):
+        for j, b in enumerate(e_live):
+            similarity, measure = token_similarity(a, b)
+            if similarity >= TOKEN_MATCH or (measure == "initial" and similarity > 0):
+                candidates.append((similarity, i, j, measure))
+    candidates.sort(key=lambda item: -item[0])
+    used_q, used_e, pairs = set(), set(), []
+    matched_q = matched_e = 0.0
+    strong_pairs = 0
+    for similarity, i, j, measure in candidates:
+        if i in used_q or j in used_e:
+            continue
+        used_q.add(i)
+        used_e.add(j)
+        a, b = q_live[i], e_live[j]
+        pairs.append(TokenPair(a.text, b.text, measure, similarity))
+        weight = min(a.weight, b.weight)
+        matched_q += similarity * (weight if measure != "initial" else a.weight * 0.5)
+        matched_e += similarity * (weight if measure != "initial" else b.weight * 0.5)
+        strong_pairs += a.kind == NAME and measure != "initial"
+    unmatched_q = [t.text for k, t in enumerate(q_live) if k not in used_q]
+    unmatched_e = [t.text for k, t in enumerate(e_live) if k not in used_e]
+    if not strong_pairs:
+        return NameComparison(
+            0.0, pairs, unmatched_q, unmatched_e, ignored, "no name token matched"
+        )
+    share_q = matched_q / sum(t.weight for t in q_live)
+    share_e = matched_e / sum(t.weight for t in e_live)
+    shorter, longer = sorted((share_q, share_e), reverse=True)
+    score = shorter * (1 - LONGER_SIDE_SHARE + LONGER_SIDE_SHARE * longer)
+    note = ""
+    names_q = sum(t.kind == NAME for t in q_live)
+    names_e = sum(t.kind == NAME for t in e_live)
+    if strong_pairs == 1 and min(names_q, names_e) >= 2:
+        score *= ONE_TOKEN_PENALTY
+        note = "only one name token matched"
+    elif strong_pairs == 1 and max(names_q, names_e) >= 2 and min(names_q, names_e) == 1:
+        score *= ONE_TOKEN_PENALTY
+        note = "a one-word name against a longer one"
+    return NameComparison(min(score, 1.0), pairs, unmatched_q, unmatched_e, ignored, note)
+
+
+def names_score(a: str, b: str) -> float:
+    """Two names as text (evaluation, tests)."""
+    return names_compare(name_prepare(a), name_prepare(b)).score
+
+
+def attributes_adjust(
+    *,
+    query_birth_date: str = "",
+    query_country: str = "",
+    query_type: str = "",
+    entry_birth_dates: tuple[str, ...] = (),
+    entry_countries: tuple[str, ...] = (),
+    entry_type: str = "",
+) -> list[Adjustment]:
+    """What the secondary attributes say: each known on both sides moves the score."""
+    adjustments = []
+    if query_birth_date and entry_birth_dates:
+        adjustments.append(_birth_date_adjust(query_birth_date, entry_birth_dates))
+    if query_country and entry_countries:
+        if query_country in entry_countries:
+            adjustments.append(Adjustment("country", 0.02, f"{query_country} is listed"))
+        else:
+            shown = ", ".join(entry_countries)
+            adjustments.append(Adjustment("country", -0.05, f"{query_country}, listed {shown}"))
+    if query_type and entry_type and query_type != entry_type:
+        adjustments.append(
+            Adjustment("type", -0.2, f"the party is a {query_type}, the entry a {entry_type}")
+        )
+    return adjustments
+
+
+def _birth_date_adjust(query: str, listed: tuple[str, ...]) -> Adjustment:
+    if query in listed:
+        return Adjustment("date of birth", 0.05, f"{query} is listed")
+    year = query[:4]
+    years = {date[:4] for date in listed}
+    if year in years:
+        return Adjustment("date of birth", 0.03, f"born {year}, as listed")
+    if any(abs(int(year) - int(other)) <= 1 for other in years):
+        return Adjustment("date of birth", 0.0, f"born {year}, listed {', '.join(sorted(years))}")
+    return Adjustment("date of birth", -0.2, f"born {year}, listed {', '.join(sorted(years))}")
