@@ -24,12 +24,16 @@ def clean_redis():
 
 @pytest.fixture(autouse=True)
 def fresh_rules():
-    """Each test scores with the rules its own database holds, not a previous test's."""
+    """Each test scores with the rules and models its own database holds, not a previous
+    test's."""
     from rules import engine
+    from sentinel.riskmodel import scoring
 
     engine.forget()
+    scoring.forget()
     yield
     engine.forget()
+    scoring.forget()
 
 
 @pytest.fixture(autouse=True)

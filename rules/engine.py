@@ -30,7 +30,13 @@ from .choices import (
     RuleStatus,
 )
 from .expressions import CompiledExpression, EvaluationContext, RuleRuntimeError, compile_expression
-from .features import FeatureBatch, FeatureValues, features_compute, providers_needed
+from .features import (
+    FeatureBatch,
+    FeatureValues,
+    features_compute,
+    provider_aggregates,
+    providers_needed,
+)
 from .features.profile import profile_fields
 from .lists import ListSnapshot
 
@@ -82,13 +88,15 @@ class RuleSet:
         specs: dict[AggregateSpec, None] = {}
         for rule in self.rules:
             specs.update(dict.fromkeys(rule.expression.aggregates))
+        specs.update(dict.fromkeys(sorted(provider_aggregates(), key=repr)))
         self.specs = tuple(specs)
 
     def rules_for(self, partner_id: int, type_: str) -> tuple[RunningRule, ...]:
         return self._scope(partner_id, type_)[0]
 
     def specs_for(self, partner_id: int, type_: str) -> frozenset[AggregateSpec]:
-        """The aggregates the rules in scope need: all a transaction's scoring computes."""
+        """The aggregates the rules in scope need, and those providers read for themselves:
+        all a transaction's scoring computes."""
         return self._scope(partner_id, type_)[1]
 
     def _scope(self, partner_id: int, type_: str) -> tuple:
@@ -96,7 +104,9 @@ class RuleSet:
         scope = self._scoped.get(key)
         if scope is None:
             rules = tuple(rule for rule in self.rules if rule.applies_to(partner_id, type_))
-            specs = frozenset().union(*(rule.expression.aggregates for rule in rules))
+            specs = frozenset().union(
+                provider_aggregates(), *(rule.expression.aggregates for rule in rules)
+            )
             scope = self._scoped[key] = (rules, specs)
         return scope
 

@@ -156,6 +156,21 @@ for _role in (SENIOR_INVESTIGATOR, COMPLIANCE_OFFICER):
         "transactions.approve_profile_change",
     ]
 
+# The learned risk score (sentinel.riskmodel, docs/models.md): officers ask for a version to
+# go live, another officer approves; every staff role sees scores and versions.
+_READ_MODELS = [
+    "riskmodel.view_modelversion",
+    "riskmodel.view_modelchange",
+    "riskmodel.view_modeldrift",
+]
+for _role in GROUPS:
+    ROLE_PERMISSIONS[_role] = [*ROLE_PERMISSIONS[_role], *_READ_MODELS]
+ROLE_PERMISSIONS[COMPLIANCE_OFFICER] = [
+    *ROLE_PERMISSIONS[COMPLIANCE_OFFICER],
+    "riskmodel.change_modelversion",
+    "riskmodel.approve_modelchange",
+]
+
 # Exchange rates (amount_base, SAR local amounts): entered and corrected by compliance officers
 # and administrators, every change in the audit trail (docs/currencies.md).
 for _role in (COMPLIANCE_OFFICER, ADMINISTRATOR):
@@ -207,6 +222,7 @@ APPROVAL_PERMISSIONS = frozenset(
         "cases.approve_case",
         "alerts.approve_snooze",
         "transactions.approve_profile_change",
+        "riskmodel.approve_modelchange",
         "screening.approve_listimport",
         "screening.approve_falsepositive",
     }

@@ -333,8 +333,9 @@ def test_the_case_page_costs_the_same_queries_with_more_alerts_and_transactions(
 
     # When a senior opens it
     # session, user, second-factor device, perms, case + 10 prefetches (the transactions'
-    # labels the tenth), subject; SAR draft 1; linked graph 7; money flow 1
-    with django_assert_max_num_queries(27):
+    # labels the tenth), subject; SAR draft 1; linked graph 7; money flow 1; the model's
+    # explanations 1
+    with django_assert_max_num_queries(28):
         page = client.get(f"/cases/{case.pk}/")
 
     # Then everything is on it within a fixed number of queries

@@ -18,6 +18,7 @@ from .base import FeatureBatch, FeatureField, FeatureKey, FeatureProvider
 from .registry import (
     FeatureValues,
     features_compute,
+    provider_aggregates,
     provider_of_field,
     providers,
     providers_needed,
@@ -31,6 +32,7 @@ __all__ = [
     "FeatureProvider",
     "FeatureValues",
     "features_compute",
+    "provider_aggregates",
     "provider_of_field",
     "providers",
     "providers_needed",

@@ -44,6 +44,11 @@ class FeatureBatch:
     specs: Collection[AggregateSpec] = ()
     wanted: Sequence[Collection[AggregateSpec]] = ()
     preview: bool = False
+    # What the providers listed before this one gave, per transaction (fields and aggregate
+    # values, the provider specs of ``aggregates`` included): a provider that combines other
+    # families (a model score) reads them here instead of computing them again.
+    earlier_fields: Sequence[Mapping[str, object]] = ()
+    earlier_aggregates: Sequence[Mapping[AggregateSpec, object]] = ()
 
     def profile_of(self, tx: Transaction) -> dict | None:
         return self.profiles.get((tx.partner_id, tx.account_external_id))
@@ -73,6 +78,9 @@ class FeatureProvider(ABC):
       one that uses them.
     - ``budget_us``: the worker CPU it may cost per transaction, in microseconds; ``make bench``
       measures each provider against it.
+    - ``aggregates``: rolling aggregates it reads whatever the rules ask; they are computed in
+      the aggregates provider's one Redis call and given in ``batch.earlier_aggregates`` (list
+      the provider after ``aggregates`` in the setting).
     """
 
     name: ClassVar[str]
@@ -80,6 +88,7 @@ class FeatureProvider(ABC):
     needs: ClassVar[frozenset[str]] = frozenset()
     in_request: ClassVar[bool] = True
     budget_us: ClassVar[int] = 50
+    aggregates: ClassVar[tuple[AggregateSpec, ...]] = ()
 
     @abstractmethod
     def values(self, batch: FeatureBatch) -> list[dict[FeatureKey, object]]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 
 from django.conf import settings
@@ -53,6 +53,12 @@ def provider_of_field(name: str) -> str | None:
 AGGREGATES = "aggregates"
 
 
+def provider_aggregates() -> frozenset[AggregateSpec]:
+    """The rolling aggregates providers read for themselves (``FeatureProvider.aggregates``),
+    computed for every transaction beside those its rules want (read when rules load)."""
+    return frozenset(spec for provider in providers() for spec in provider.aggregates)
+
+
 def providers_needed(*, fields: frozenset[str], aggregates: tuple[AggregateSpec, ...]) -> frozenset:
     """The providers a compiled expression reads from."""
     needed = {provider_of_field(name) for name in fields} - {None}
@@ -78,6 +84,7 @@ def features_compute(batch: FeatureBatch, *, in_request: bool = False) -> Featur
     size = len(batch.transactions)
     values = FeatureValues(fields=[{} for _ in range(size)], aggregates=[{} for _ in range(size)])
     failed, skipped = set(), set()
+    batch = replace(batch, earlier_fields=values.fields, earlier_aggregates=values.aggregates)
     for provider in providers():
         if in_request and not provider.in_request:
             skipped.add(provider.name)

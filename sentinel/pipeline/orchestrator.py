@@ -108,7 +108,9 @@ def transactions_process(*, transaction_ids: Sequence) -> int:
         with metrics.stage_timer("rules", len(todo)):
             evaluations = stages.rules(todo, values, ruleset)
         with metrics.stage_timer("decision", len(evaluations)):
-            decided = [*stages.decision(evaluations), *decided_earlier]
+            stored = stages.decision(evaluations)
+            stages.snapshots(todo, values, stored)
+            decided = [*stored, *decided_earlier]
         with metrics.stage_timer("alerts", len(decided)):
             changes = stages.alerts(decided)
         with metrics.stage_timer("cases", len(changes.alerts)):
@@ -179,18 +181,18 @@ def _decision_now(tx: Transaction, *, new: bool) -> dict:
     ruleset = engine.current_ruleset()
     values = stages.features([tx], profiles, ruleset, in_request=True)
     (evaluation,) = stages.rules([tx], values, ruleset)
-    stored = _store_in_request(evaluation)
+    stored = _store_in_request(evaluation, values)
     if stored:
         return evaluation.payload()
     return decision_payload(decision_get(transaction_id=tx.pk))
 
 
-def _store_in_request(evaluation: Evaluation) -> bool:
-    if evaluation.hits or evaluation.failures:  # the decision and its hits together
-        with db_transaction.atomic():
-            return bool(stages.decision([evaluation]))
-    # One statement, atomic on its own: spares the request a BEGIN and a COMMIT.
-    return bool(stages.decision([evaluation]))
+def _store_in_request(evaluation: Evaluation, values) -> bool:
+    """The decision with its hits and its snapshot, together."""
+    with db_transaction.atomic():
+        stored = stages.decision([evaluation])
+        stages.snapshots([evaluation.transaction], values, stored)
+    return bool(stored)
 
 
 # --- Draining the queue ----------------------------------------------------------------------

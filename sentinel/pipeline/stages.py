@@ -27,6 +27,7 @@ from rules.selectors import evaluations_stored
 from rules.services import decisions_store
 from sentinel import metrics
 from sentinel.network.services import network_extend
+from sentinel.riskmodel.services import decision_features_store
 from transactions.models import Transaction
 from transactions.services import account_profiles_fold, transactions_claim_unprofiled
 
@@ -84,6 +85,18 @@ def decision(evaluations: Sequence[Evaluation]) -> list[Evaluation]:
         for rule, _ in evaluation.failures:
             metrics.count_rule_failure(rule.code)
     return mine
+
+
+def snapshots(
+    batch: Sequence[Transaction], values: FeatureValues, decided: Sequence[Evaluation]
+) -> None:
+    """Keep, beside each decision just stored, what the model provider built and said: the
+    point-in-time features training reads, the score, its version and its explanation."""
+    decision_features_store(
+        transactions=batch,
+        fields=values.fields,
+        stored={evaluation.transaction.id for evaluation in decided},
+    )
 
 
 def alerts(evaluations: Sequence[Evaluation]) -> AlertChanges:

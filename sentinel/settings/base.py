@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "rules",
     "alerts",
     "cases",
+    "sentinel.riskmodel",  # the learned risk score: reads transactions and rules
     "sentinel.monitoring",
     "sentinel.screening",  # above rules (a feature provider), below the pipeline
     "sentinel.network",
@@ -147,6 +148,15 @@ CELERY_BEAT_SCHEDULE = {
     "monitor-cycle": {
         "task": "sentinel.monitoring.tasks.monitor_cycle",
         "schedule": 60.0,
+    },
+    # A new model version in shadow on the last 30 days of decisions and labels (docs/models.md).
+    "train-model": {
+        "task": "sentinel.riskmodel.tasks.train_model",
+        "schedule": 7 * 86400.0,
+    },
+    "measure-model-drift": {
+        "task": "sentinel.riskmodel.tasks.measure_model_drift",
+        "schedule": 86400.0,
     },
     "requeue-overdue-webhooks": {
         "task": "alerts.tasks.requeue_overdue_webhooks",
@@ -262,6 +272,8 @@ SENTINEL_FEATURE_PROVIDERS = [
     "rules.features.aggregates.AggregateFeatures",
     "rules.features.currency.CurrencyFeatures",
     "sentinel.screening.features.ScreeningFeatures",
+    # After the others: it reads what they gave (docs/models.md).
+    "sentinel.riskmodel.provider.ModelFeatures",
 ]
 # Network analytics (sentinel.network, docs/network.md): the transaction graph, its searches and
 # the `network` features. Off by default: on, it still costs more worker CPU per transaction

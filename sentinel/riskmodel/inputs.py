@@ -1,0 +1,149 @@
+"""What a model reads about a transaction: one row of numbers, built from the transaction and
+what the other feature providers gave it at decision time.
+
+The row is the point-in-time snapshot (``DecisionFeatures.inputs``): built once in the
+*features* stage, stored with the decision, and read back as it was for training. Missing
+values are NaN, which gradient-boosted trees route on their own.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+from rules.aggregates import AggregateSpec
+from rules.expressions import language
+from rules.features import providers
+from transactions.choices import Channel, Direction, RiskRating, TransactionStatus, TransactionType
+from transactions.models import Transaction
+
+NAN = float("nan")
+_HOUR, _DAY = 3600, 86400
+_IN, _OUT = frozenset({Direction.INBOUND}), frozenset({Direction.OUTBOUND})
+
+# Rolling aggregates of the customer's account the model reads whatever the rules ask
+# (computed in the aggregates provider's one Redis call: FeatureProvider.aggregates).
+AGGREGATES: dict[str, AggregateSpec] = {
+    "account.count_1h": AggregateSpec("count", "account", _HOUR),
+    "account.count_24h": AggregateSpec("count", "account", _DAY),
+    "account.count_7d": AggregateSpec("count", "account", 7 * _DAY),
+    "account.in_sum_24h": AggregateSpec("sum", "account", _DAY, directions=_IN),
+    "account.out_sum_24h": AggregateSpec("sum", "account", _DAY, directions=_OUT),
+    "account.senders_48h": AggregateSpec(
+        "distinct", "account", 2 * _DAY, field="counterparty", directions=_IN
+    ),
+    "account.new_payees_24h": AggregateSpec("new_counterparties", "account", _DAY, directions=_OUT),
+    "account.declined_1h": AggregateSpec(
+        "count",
+        "account",
+        _HOUR,
+        statuses=frozenset({TransactionStatus.DENIED, TransactionStatus.FAILED}),
+    ),
+    "account.days_since_previous": AggregateSpec("days_since_previous", "account"),
+}
+# Amount sums are spread over orders of magnitude: the model reads log10(1 + x).
+_LOGGED = frozenset({"account.in_sum_24h", "account.out_sum_24h"})
+
+_TYPES = {value: index for index, value in enumerate(TransactionType.values)}
+_CHANNELS = {value: index for index, value in enumerate(Channel.values)}
+_RISK = {value: index for index, value in enumerate(RiskRating.values)}
+
+OWN = (
+    "amount_log10",
+    "hour",
+    "weekday",
+    "type",
+    "inbound",
+    "channel",
+    "declined",
+    "cross_border",
+    "round_thousand",
+    "own_account",
+    "profile.transaction_count",
+    "profile.days_since_first_seen",
+    "profile.risk_rating",
+    "profile.amount_over_limit",
+    "profile.new_country",
+    "profile.new_device",
+)
+# Categorical inputs (codes above): the trees split them by category, not by order.
+CATEGORICAL = ("type", "channel")
+# Families whose numbers the model does not read: itself, and the profile (read above).
+_NOT_READ = frozenset({"model", "profile", "aggregates"})
+
+
+def provider_inputs() -> tuple[str, ...]:
+    """The number and yes/no fields of the other configured providers (network, screening...):
+    a model reads every detection family there is."""
+    return tuple(
+        sorted(
+            feature.name
+            for provider in providers()
+            if provider.name not in _NOT_READ
+            for feature in provider.fields
+            if feature.type in (language.NUMBER, language.BOOL)
+        )
+    )
+
+
+def input_names(extra: Sequence[str] = ()) -> tuple[str, ...]:
+    """The row's column names, in order."""
+    return (*OWN, *AGGREGATES, *extra)
+
+
+def inputs_of(
+    tx: Transaction,
+    fields: Mapping[str, object],
+    aggregates: Mapping[AggregateSpec, object],
+    extra: Sequence[str] = (),
+) -> list[float]:
+    """One transaction's row: its own fields, the profile's as the profile stage gave them,
+    the model's aggregates and the other providers' numbers (``extra``)."""
+    amount = float(tx.amount)
+    side, other = tx.customer_side, tx.counterparty_side
+    country, counterparty_country = getattr(tx, f"{side}_country"), getattr(tx, f"{other}_country")
+    limit = fields.get("profile.single_transaction_limit")
+    countries, devices = fields.get("profile.countries"), fields.get("profile.devices")
+    row = [
+        math.log10(1 + amount),
+        float(tx.occurred_at.hour),
+        float(tx.occurred_at.weekday()),
+        float(_TYPES.get(tx.type, -1)),
+        1.0 if tx.direction == Direction.INBOUND else 0.0,
+        float(_CHANNELS.get(tx.channel, -1)) if tx.channel else NAN,
+        1.0 if tx.status in (TransactionStatus.DENIED, TransactionStatus.FAILED) else 0.0,
+        _flag(country and counterparty_country and country != counterparty_country),
+        1.0 if amount >= 1000 and amount % 1000 == 0 else 0.0,
+        _flag(
+            getattr(tx, f"{other}_customer_id")
+            and getattr(tx, f"{other}_customer_id") == getattr(tx, f"{side}_customer_id")
+        ),
+        _number(fields.get("profile.transaction_count")),
+        _number(fields.get("profile.days_since_first_seen")),
+        float(_RISK.get(fields.get("profile.risk_rating"), -1)),
+        amount / float(limit) if limit else NAN,
+        NAN
+        if countries is None or not counterparty_country
+        else _flag(counterparty_country not in countries),
+        NAN if devices is None or not tx.device_id else _flag(tx.device_id not in devices),
+    ]
+    for name, spec in AGGREGATES.items():
+        value = _number(aggregates.get(spec))
+        row.append(math.log10(1 + value) if name in _LOGGED and value == value else value)
+    row.extend(_number(fields.get(name)) for name in extra)
+    return row
+
+
+def _flag(condition: object) -> float:
+    return 1.0 if condition else 0.0
+
+
+def _number(value: object) -> float:
+    if value is None:
+        return NAN
+    if isinstance(value, bool):
+        return 1.0 if value else 0.0
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return NAN

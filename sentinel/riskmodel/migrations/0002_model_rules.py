@@ -1,0 +1,34 @@
+"""Install the rules on model.score and model.anomaly, in shadow (riskmodel.default_rules)."""
+
+from django.db import migrations
+
+from sentinel.riskmodel.default_rules import INSTALL_COMMENT, RULES
+
+
+def install(apps, schema_editor) -> None:
+    Rule = apps.get_model("rules", "Rule")
+    RuleVersion = apps.get_model("rules", "RuleVersion")
+    for fields in RULES:
+        fields = dict(fields)
+        rule = Rule.objects.create(code=fields.pop("code"), status="draft")
+        version = RuleVersion.objects.create(
+            rule=rule, number=1, author=None, comment=INSTALL_COMMENT, **fields
+        )
+        rule.version, rule.status = version, "shadow"
+        rule.save(update_fields=["version", "status"])
+
+
+def uninstall(apps, schema_editor) -> None:
+    Rule = apps.get_model("rules", "Rule")
+    rules = Rule.objects.filter(code__in=[fields["code"] for fields in RULES])
+    rules.update(version=None, status="draft")
+    rules.delete()
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("riskmodel", "0001_initial"),
+        ("rules", "0006_change_requests_pinned"),
+    ]
+
+    operations = [migrations.RunPython(install, uninstall)]

@@ -1,0 +1,152 @@
+"""Reads of the learned risk score: training data as it was at decision time, versions, changes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+from django.db.models import QuerySet
+
+from rules.models import Decision
+from transactions.choices import OUTCOME_POLARITY, Direction
+from transactions.models import TransactionLabel
+
+from .choices import ModelChangeState, ModelStatus
+from .models import DecisionFeatures, FeatureSchema, ModelChange, ModelVersion
+
+# An unlabelled transaction counts as good, barely: most are, but nobody said so.
+UNLABELLED_WEIGHT = 0.1
+
+
+@dataclass
+class Dataset:
+    """Snapshots in event-time order, their labels and what the rules scored them."""
+
+    names: tuple[str, ...]
+    transaction_ids: list
+    partner_ids: np.ndarray
+    accounts: list[tuple[int, str]]  # (partner id, customer-side account id)
+    occurred_at: np.ndarray  # datetime64[us], UTC
+    inputs: np.ndarray
+    labels: np.ndarray  # 1 bad, 0 good or unlabelled
+    weights: np.ndarray
+    rule_scores: np.ndarray  # the decision's sum of live rule scores
+    live_scores: np.ndarray  # what the live model said at decision time (NaN: none)
+
+    def __len__(self) -> int:
+        return len(self.transaction_ids)
+
+    def select(self, mask: np.ndarray) -> Dataset:
+        indexes = np.flatnonzero(mask)
+        return Dataset(
+            names=self.names,
+            transaction_ids=[self.transaction_ids[i] for i in indexes],
+            partner_ids=self.partner_ids[indexes],
+            accounts=[self.accounts[i] for i in indexes],
+            occurred_at=self.occurred_at[indexes],
+            inputs=self.inputs[indexes],
+            labels=self.labels[indexes],
+            weights=self.weights[indexes],
+            rule_scores=self.rule_scores[indexes],
+            live_scores=self.live_scores[indexes],
+        )
+
+
+def training_dataset(*, start: datetime, end: datetime, labels_as_of: datetime) -> Dataset:
+    """The snapshots of transactions that occurred in [start, end) and were decided by
+    ``labels_as_of``, read as they were stored at decision time, with the labels received by
+    then (the heaviest current one with a side; none: good at ``UNLABELLED_WEIGHT``)."""
+    schemas = dict(FeatureSchema.objects.values_list("id", "names"))
+    rows = list(
+        DecisionFeatures.objects.filter(
+            occurred_at__gte=start, occurred_at__lt=end, decided_at__lte=labels_as_of
+        )
+        .order_by("occurred_at", "transaction_id")
+        .values_list(
+            "transaction_id",
+            "partner_id",
+            "occurred_at",
+            "schema_id",
+            "inputs",
+            "score",
+            "transaction__direction",
+            "transaction__originator_account_id",
+            "transaction__beneficiary_account_id",
+        )
+    )
+    names = _names(schemas, {row[3] for row in rows})
+    position = {name: index for index, name in enumerate(names)}
+    columns = {
+        schema_id: np.array([position[name] for name in schemas[schema_id]])
+        for schema_id in {row[3] for row in rows}
+    }
+    inputs = np.full((len(rows), len(names)), np.nan)
+    for i, row in enumerate(rows):
+        inputs[i, columns[row[3]]] = [np.nan if value is None else value for value in row[4]]
+    ids = [row[0] for row in rows]
+    labels, weights = _labels(ids, labels_as_of)
+    rule_scores = dict(
+        Decision.objects.filter(transaction_id__in=ids).values_list("transaction_id", "score")
+    )
+    return Dataset(
+        names=names,
+        transaction_ids=ids,
+        partner_ids=np.array([row[1] for row in rows], dtype=np.int64),
+        accounts=[(row[1], row[7] if row[6] == Direction.OUTBOUND else row[8]) for row in rows],
+        occurred_at=np.array([row[2].replace(tzinfo=None) for row in rows], dtype="datetime64[us]"),
+        inputs=inputs,
+        labels=np.array([labels.get(i, 0) for i in ids], dtype=np.int8),
+        weights=np.array([weights.get(i, UNLABELLED_WEIGHT) for i in ids], dtype=np.float64),
+        rule_scores=np.array([rule_scores.get(i, 0) for i in ids], dtype=np.float64),
+        live_scores=np.array([np.nan if row[5] is None else row[5] for row in rows]),
+    )
+
+
+def _names(schemas: dict[int, list[str]], used: set[int]) -> tuple[str, ...]:
+    """Every feature of the schemas in use, newest schema's order first."""
+    names: dict[str, None] = {}
+    for schema_id in sorted(used, reverse=True):
+        names.update(dict.fromkeys(schemas[schema_id]))
+    return tuple(names)
+
+
+def _labels(ids: list, labels_as_of: datetime) -> tuple[dict, dict]:
+    """Per transaction, the side (1 bad, 0 good) and weight of its heaviest label received by
+    ``labels_as_of``; ``unknown`` labels say nothing and are skipped."""
+    sides: dict = {}
+    weights: dict = {}
+    found = TransactionLabel.objects.filter(
+        transaction_id__in=ids, received_at__lte=labels_as_of
+    ).values_list("transaction_id", "outcome", "weight")
+    for transaction_id, outcome, weight in found:
+        side = OUTCOME_POLARITY[outcome]
+        if side is None or float(weight) <= weights.get(transaction_id, -1.0):
+            continue
+        sides[transaction_id], weights[transaction_id] = side, float(weight)
+    return sides, weights
+
+
+def version_in_force(status: str = ModelStatus.LIVE) -> ModelVersion | None:
+    return ModelVersion.objects.filter(status=status).first()
+
+
+def change_pending() -> ModelChange | None:
+    return ModelChange.objects.filter(state=ModelChangeState.PENDING).first()
+
+
+def versions() -> QuerySet[ModelVersion]:
+    return ModelVersion.objects.select_related("trained_by", "replaced").defer(
+        "artefact", "anomaly_artefact"
+    )
+
+
+def explanations_of(transaction_ids: list) -> dict:
+    """Per transaction, its model score, version number and top contributions (alert and
+    case pages): one query."""
+    return {
+        row["transaction_id"]: row
+        for row in DecisionFeatures.objects.filter(transaction_id__in=transaction_ids)
+        .exclude(model_version=None)
+        .values("transaction_id", "score", "anomaly", "contributions", "model_version__number")
+    }
