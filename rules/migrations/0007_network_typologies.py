@@ -12,6 +12,8 @@ def install(apps, schema_editor) -> None:
     # Drafts: network analytics is off by default (SENTINEL_NETWORK_ANALYTICS); an officer
     # puts them live through the four-eyes flow once it is on (docs/network.md).
     for pack_rule in NETWORK_PACK:
+        if Rule.objects.filter(code=pack_rule.code).exists():
+            continue
         rule = Rule.objects.create(code=pack_rule.code, status="draft")
         version = RuleVersion.objects.create(
             rule=rule, number=1, author=None, comment=INSTALL_COMMENT, **pack_rule.version_fields()
@@ -21,10 +23,8 @@ def install(apps, schema_editor) -> None:
 
 
 def uninstall(apps, schema_editor) -> None:
-    Rule = apps.get_model("rules", "Rule")
-    rules = Rule.objects.filter(code__in=[pack_rule.code for pack_rule in NETWORK_PACK])
-    rules.update(version=None, status="draft")  # versions are protected while in effect
-    rules.delete()
+    """Leaves the rules: their versions are append-only history, which no migration deletes.
+    Installing again skips them (``install`` passes over codes that exist)."""
 
 
 class Migration(migrations.Migration):

@@ -18,6 +18,7 @@ from sentinel.monitoring.models import (
     MonitorWatermark,
     OperationalAlert,
 )
+from transactions.models import PartnerBank
 from transactions.tests.factories import PartnerBankFactory
 
 # Migrations run outside a test transaction.
@@ -51,7 +52,10 @@ def before_the_move():
 def test_rows_written_before_the_move_are_read_after_it(before_the_move):
     # Given monitor rows written with the old (transactions) historical models
     old = before_the_move
-    partner = PartnerBankFactory()
+    # The partner too: today's model has columns the old schema lacks (reporting_currency).
+    partner = old.get_model("transactions", "PartnerBank").objects.create(
+        name="Partner before the move", slug="partner-before-the-move"
+    )
     old.get_model("transactions", "MonitorSettings").objects.create(
         partner_id=partner.pk, sigmas=2.5, baseline_method="ewma"
     )
@@ -86,6 +90,7 @@ def test_rows_written_before_the_move_are_read_after_it(before_the_move):
 
     # When the migrations move the models
     forward()
+    partner = PartnerBank.objects.get(pk=partner.pk)
 
     # Then the new models read the same rows, and new rows continue the old ids
     assert MonitorSettings.objects.get(partner=partner).sigmas == 2.5

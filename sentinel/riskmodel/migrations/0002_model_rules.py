@@ -10,6 +10,8 @@ def install(apps, schema_editor) -> None:
     RuleVersion = apps.get_model("rules", "RuleVersion")
     for fields in RULES:
         fields = dict(fields)
+        if Rule.objects.filter(code=fields["code"]).exists():
+            continue
         rule = Rule.objects.create(code=fields.pop("code"), status="draft")
         version = RuleVersion.objects.create(
             rule=rule, number=1, author=None, comment=INSTALL_COMMENT, **fields
@@ -19,10 +21,8 @@ def install(apps, schema_editor) -> None:
 
 
 def uninstall(apps, schema_editor) -> None:
-    Rule = apps.get_model("rules", "Rule")
-    rules = Rule.objects.filter(code__in=[fields["code"] for fields in RULES])
-    rules.update(version=None, status="draft")
-    rules.delete()
+    """Leaves the rules: their versions are append-only history, which no migration deletes.
+    Installing again skips them (``install`` passes over codes that exist)."""
 
 
 class Migration(migrations.Migration):
