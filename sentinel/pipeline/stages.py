@@ -91,7 +91,10 @@ def snapshots(
     batch: Sequence[Transaction], values: FeatureValues, decided: Sequence[Evaluation]
 ) -> None:
     """Keep, beside each decision just stored, what the model provider built and said: the
-    point-in-time features training reads, the score, its version and its explanation."""
+    point-in-time features training reads, the score, its version and its explanation.
+    Nothing when the risk model is off (``SENTINEL_RISK_MODEL``)."""
+    if not settings.SENTINEL_RISK_MODEL:
+        return
     decision_features_store(
         transactions=batch,
         fields=values.fields,

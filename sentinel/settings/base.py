@@ -272,8 +272,6 @@ SENTINEL_FEATURE_PROVIDERS = [
     "rules.features.aggregates.AggregateFeatures",
     "rules.features.currency.CurrencyFeatures",
     "sentinel.screening.features.ScreeningFeatures",
-    # After the others: it reads what they gave (docs/models.md).
-    "sentinel.riskmodel.provider.ModelFeatures",
 ]
 # Network analytics (sentinel.network, docs/network.md): the transaction graph, its searches and
 # the `network` features. Off by default: on, it still costs more worker CPU per transaction
@@ -281,6 +279,13 @@ SENTINEL_FEATURE_PROVIDERS = [
 SENTINEL_NETWORK_ANALYTICS = os.environ.get("SENTINEL_NETWORK_ANALYTICS", "0") == "1"
 if SENTINEL_NETWORK_ANALYTICS:
     SENTINEL_FEATURE_PROVIDERS.append("sentinel.network.features.NetworkFeatures")
+# The learned risk score (sentinel.riskmodel, docs/models.md): a feature snapshot kept with each
+# decision for training, and the `model` features. Off by default until its cost on the scoring
+# path is measured within budget (docs/models.md); its provider comes last, since it reads what
+# the others gave. Turn it on, train, then approve a version and put the model rules live.
+SENTINEL_RISK_MODEL = os.environ.get("SENTINEL_RISK_MODEL", "0") == "1"
+if SENTINEL_RISK_MODEL:
+    SENTINEL_FEATURE_PROVIDERS.append("sentinel.riskmodel.provider.ModelFeatures")
 # How far back the transaction graph keeps transfers (docs/network.md).
 SENTINEL_NETWORK_RETENTION_DAYS = int(os.environ.get("SENTINEL_NETWORK_RETENTION_DAYS", "35"))
 # How far back rolling aggregates keep events (rule windows are at most 31 days).

@@ -22,10 +22,14 @@ CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = f"{SENTINEL_REDIS_PREFIX}:channe
 # DELETE stay refused, in tests as everywhere.
 DATABASES["default"]["OPTIONS"]["options"] = "-c sentinel.allow_history_truncate=on"  # noqa: F405
 
-# Network analytics is off by default (base.py); the suite covers it on.
-if not SENTINEL_NETWORK_ANALYTICS:  # noqa: F405
-    SENTINEL_NETWORK_ANALYTICS = True
-    SENTINEL_FEATURE_PROVIDERS = [  # noqa: F405
-        *SENTINEL_FEATURE_PROVIDERS,  # noqa: F405
-        "sentinel.network.features.NetworkFeatures",
-    ]
+# Network analytics and the risk model are off by default (base.py); the suite covers them on,
+# the model's provider last.
+SENTINEL_NETWORK_ANALYTICS = SENTINEL_RISK_MODEL = True
+_SWITCHED = [
+    "sentinel.network.features.NetworkFeatures",
+    "sentinel.riskmodel.provider.ModelFeatures",
+]
+SENTINEL_FEATURE_PROVIDERS = [
+    *(path for path in SENTINEL_FEATURE_PROVIDERS if path not in _SWITCHED),  # noqa: F405
+    *_SWITCHED,
+]

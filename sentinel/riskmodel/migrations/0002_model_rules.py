@@ -1,4 +1,6 @@
-"""Install the rules on model.score and model.anomaly, in shadow (riskmodel.default_rules)."""
+"""Install the rules on model.score and model.anomaly as drafts (riskmodel.default_rules): the
+risk model is off by default (SENTINEL_RISK_MODEL); once a version is live, an officer puts
+them in shadow or live through the usual request and approval."""
 
 from django.db import migrations
 
@@ -16,8 +18,8 @@ def install(apps, schema_editor) -> None:
         version = RuleVersion.objects.create(
             rule=rule, number=1, author=None, comment=INSTALL_COMMENT, **fields
         )
-        rule.version, rule.status = version, "shadow"
-        rule.save(update_fields=["version", "status"])
+        rule.version = version
+        rule.save(update_fields=["version"])
 
 
 def uninstall(apps, schema_editor) -> None:

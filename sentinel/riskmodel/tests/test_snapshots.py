@@ -42,6 +42,19 @@ def test_every_decision_keeps_its_features_and_no_score_while_no_model_is_live()
     assert (snapshot.model_version, snapshot.score, snapshot.contributions) == (None, None, [])
 
 
+def test_with_the_risk_model_off_no_snapshot_is_kept(settings):
+    # Given the risk model switched off (its default outside the tests)
+    settings.SENTINEL_RISK_MODEL = False
+    partner = PartnerBankFactory()
+
+    # When a transaction is scored
+    (tx,) = scored(partner, [_payload("acc-1", timezone.now(), "off", "2500.00")])
+
+    # Then its decision is made and no feature snapshot is written beside it
+    assert tx.decision.outcome
+    assert not DecisionFeatures.objects.filter(transaction=tx).exists()
+
+
 def test_a_late_arrival_never_reaches_the_features_training_reads():
     # Given a decision on A, then a payment that happened just before A but arrived after
     # A was decided (a bank's delayed report), and a later payment B on the same account.
