@@ -709,7 +709,12 @@ def test_every_field_has_a_type_and_a_description_and_can_be_compiled():
     for name, type_ in FIELDS.items():
         assert type_ in {"number", "string", "bool", "list"}
         assert FIELD_DOCS[name]
-        probe = {"number": f"{name} > 0", "string": f'{name} == ""', "list": f'"x" in {name}'}
+        probe = {
+            "number": f"{name} > 0",
+            "string": f'{name} == ""',
+            "list": f'"x" in {name}',
+            "bool": f"not {name}",
+        }
         assert compile_expression(probe[type_]).fields == frozenset({name})
 
 
