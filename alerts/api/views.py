@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from alerts import selectors, services
 from alerts.filtersets import AlertFilterSet, SnoozeFilterSet
 from sentinel.api.exceptions import Conflict
+from sentinel.api.mixins import ListModelMixin
 from sentinel.api.pagination import CursorPagination
 from transactions.api.serializers import ErrorSerializer
 
@@ -66,7 +67,7 @@ ACTION_ERRORS = {code: ERROR for code in (400, 401, 403, 404, 409, 415)}
         summary="Snooze the alert's rule on its subject (409 if it is already snoozed)",
     ),
 )
-class AlertViewSet(viewsets.ReadOnlyModelViewSet):
+class AlertViewSet(ListModelMixin, viewsets.ReadOnlyModelViewSet):
     filterset_class = AlertFilterSet
     pagination_class = ByPriority
     permission_classes = [StaffActionPermission]
@@ -155,7 +156,7 @@ def _call(service, **arguments):
         summary="Approve a snooze of over 30 days (not your own; 409 if it awaits nothing)",
     ),
 )
-class SnoozeViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class SnoozeViewSet(ListModelMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """Rules silenced for one subject for a bounded time; never deleted, lifted early instead."""
 
     filterset_class = SnoozeFilterSet

@@ -19,6 +19,7 @@ from cases import downloads, selectors, services
 from cases.filtersets import CaseFilterSet
 from cases.permissions import Action, can
 from sentinel.api.exceptions import Conflict, InvalidInput
+from sentinel.api.mixins import ListModelMixin
 from sentinel.api.pagination import CursorPagination
 from transactions.api.serializers import ErrorSerializer
 
@@ -106,7 +107,7 @@ def _act(request_serializer, summary: str, response=s.CaseDetailSerializer):
         summary="Download an exported report file",
     ),
 )
-class CaseViewSet(viewsets.ReadOnlyModelViewSet):
+class CaseViewSet(ListModelMixin, viewsets.ReadOnlyModelViewSet):
     filterset_class = CaseFilterSet
     pagination_class = CasePages
     permission_classes = [CanSeeCases]

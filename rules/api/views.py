@@ -7,6 +7,7 @@ from rest_framework import permissions, viewsets
 
 from rules.filtersets import RuleFilterSet
 from rules.models import Rule
+from sentinel.api.mixins import ListModelMixin
 from sentinel.api.pagination import CursorPagination
 from transactions.api.serializers import ErrorSerializer
 
@@ -33,7 +34,7 @@ ERRORS = {code: ERROR for code in (400, 401, 403, 404)}
     list=extend_schema(responses={200: RuleSerializer(many=True), **ERRORS}),
     retrieve=extend_schema(responses={200: RuleSerializer, **ERRORS}),
 )
-class RuleViewSet(viewsets.ReadOnlyModelViewSet):
+class RuleViewSet(ListModelMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = RuleSerializer
     filterset_class = RuleFilterSet
     pagination_class = ByCode

@@ -19,6 +19,7 @@ from rest_framework.response import Response
 
 from sentinel import tracing
 from sentinel.api.exceptions import Conflict, InvalidInput
+from sentinel.api.mixins import ListModelMixin
 from sentinel.api.pagination import CursorPagination
 from sentinel.timestamps import iso_utc
 from transactions.api.authentication import partner_of
@@ -73,7 +74,7 @@ class NewestFirst(CursorPagination):
     list=extend_schema(responses={200: TransactionSerializer(many=True), **READ_ERRORS}),
     retrieve=extend_schema(responses={200: TransactionSerializer, **READ_ERRORS}),
 )
-class TransactionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class TransactionViewSet(ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = TransactionSerializer
     filterset_class = TransactionFilterSet
     pagination_class = NewestFirst
