@@ -72,11 +72,7 @@ class ScoringResult:
 def measure(*, partner_id: int, count: int = TRANSACTIONS, repeats: int = REPEATS) -> ScoringResult:
     """Prepare, then time the engine alone (`repeats` passes) and with its inputs."""
     from rules import engine
-    from rules.aggregates import (
-        aggregates_record,
-        aggregates_record_and_compute,
-        event_from_transaction,
-    )
+    from rules.aggregates import aggregates_record, event_from_transaction
     from rules.expressions import EvaluationContext
 
     ruleset = engine.current_ruleset()
@@ -84,21 +80,23 @@ def measure(*, partner_id: int, count: int = TRANSACTIONS, repeats: int = REPEAT
     for chunk in _chunks(history, BATCH):
         aggregates_record([event_from_transaction(tx) for tx in chunk])
     profiles = _profiles(scored)
-    aggregate_values = [
-        values
-        for chunk in _chunks(scored, BATCH)
-        for values in aggregates_record_and_compute(
-            [event_from_transaction(tx) for tx in chunk], ruleset.specs
-        )
-    ]
-    contexts = [
-        EvaluationContext(
-            fields=engine.transaction_fields(tx, profiles[_profile_key(tx)]),
-            aggregates=values,
-            lists=ruleset.lists,
-        )
-        for tx, values in zip(scored, aggregate_values, strict=True)
-    ]
+    # Every feature provider's values, computed as the worker computes them per batch (the
+    # aggregates recorded and read in the same call), so the pass below times the rules alone.
+    contexts = []
+    for chunk in _chunks(scored, BATCH):
+        features = engine.batch_features(chunk, profiles=profiles, ruleset=ruleset)
+        if features.failed:
+            raise RuntimeError(f"feature providers failed: {sorted(features.failed)}")
+        contexts += [
+            EvaluationContext(
+                fields={**engine.transaction_fields(tx), **provided},
+                aggregates=values,
+                lists=ruleset.lists,
+            )
+            for tx, provided, values in zip(
+                chunk, features.fields, features.aggregates, strict=True
+            )
+        ]
     result = ScoringResult(
         transactions=len(scored),
         rules=len(ruleset.rules),
