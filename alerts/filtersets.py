@@ -85,10 +85,12 @@ class AlertFilterSet(django_filters.FilterSet):
     def filter_assignee(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         # Alerts have no assignee of their own: whoever works the case they belong to.
         if value == "none":
-            # NOT EXISTS: an anti-join; "no case, or a case without assignee" as an OR over
-            # outer joins had PostgreSQL sort every alert (2.5 x slower with a million).
-            assigned = Alert.objects.filter(
-                pk=OuterRef("pk"), case_link__case__assignee__isnull=False
+            # NOT EXISTS over the case links themselves: an anti-join. "No case, or a case
+            # without assignee" as an OR over outer joins had PostgreSQL sort every alert, and
+            # the same subquery written from Alert joined the alerts a second time (the queue's
+            # counts with a million alerts: 750 -> 470 ms in EXPLAIN ANALYZE).
+            assigned = _case_link_model().objects.filter(
+                alert=OuterRef("pk"), case__assignee__isnull=False
             )
             return queryset.filter(~Exists(assigned))
         if value == "me":
@@ -121,3 +123,9 @@ class SnoozeFilterSet(django_filters.FilterSet):
     def filter_active(self, queryset, name, value):
         in_force = Q(pk__in=Snooze.objects.active(timezone.now()).values("pk"))
         return queryset.filter(in_force) if value else queryset.exclude(in_force)
+
+
+def _case_link_model():
+    """The model of an alert's case link, reached through the relation the cases app declares
+    on alerts (``Alert.case_link``): alerts do not import cases."""
+    return Alert._meta.get_field("case_link").related_model
