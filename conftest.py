@@ -163,3 +163,14 @@ def asgi_server():
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(10)
+
+
+@pytest.fixture
+def fresh_screening_index():
+    """Each test builds its own name-screening index from the lists it loads (the process
+    keeps one, rebuilt when a list changes), and leaves none behind."""
+    from sentinel.screening import runtime
+
+    runtime.forget()
+    yield
+    runtime.forget()

@@ -9,12 +9,13 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 
 from django.conf import settings
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.utils import timezone
 
 from . import profile_cache
-from .choices import LabelSource, RateSource
+from .choices import Direction, LabelSource, RateSource
 from .models import (
+    Account,
     AccountProfile,
     ExchangeRate,
     PartnerBank,
@@ -337,3 +338,67 @@ def _reporting_currencies(transactions: Sequence[Transaction]) -> dict[int, str]
             PartnerBank.objects.filter(pk__in=missing).values_list("pk", "reporting_currency")
         )
     return known
+
+
+@dataclass(frozen=True)
+class CustomerAccount:
+    """One of the partner's customer-side accounts, and whose it is (when known)."""
+
+    partner_id: int
+    account_external_id: str
+    customer_external_id: str
+
+
+def customer_accounts(*, customer_ids: Iterable[int]) -> dict[int, list[CustomerAccount]]:
+    """The known accounts of these customers, by customer id."""
+    rows = (
+        Account.objects.filter(customer_id__in=set(customer_ids))
+        .order_by("customer_id", "external_id")
+        .values_list("customer_id", "partner_id", "external_id", "customer__external_id")
+    )
+    accounts: dict[int, list[CustomerAccount]] = {}
+    for customer_id, partner_id, account, customer in rows:
+        accounts.setdefault(customer_id, []).append(CustomerAccount(partner_id, account, customer))
+    return accounts
+
+
+# A counterparty many accounts dealt with gets its first accounts only: past that, the alerts
+# would bury the queue, and the investigator of the first finds the rest from its page.
+COUNTERPARTY_ACCOUNTS_AT_MOST = 20
+
+
+def counterparty_accounts(*, names: Iterable[str]) -> dict[str, list[CustomerAccount]]:
+    """For each counterparty name (as stored on transactions), the customer-side accounts
+    that dealt with it, most recent first: paid it (outbound) or were paid by it (inbound)."""
+    names = set(names)
+    if not names:
+        return {}
+    rows = (
+        Transaction.objects.filter(
+            Q(direction=Direction.OUTBOUND, beneficiary_name__in=names)
+            | Q(direction=Direction.INBOUND, originator_name__in=names)
+        )
+        .order_by("-occurred_at")
+        .values_list(
+            "direction",
+            "partner_id",
+            "originator_name",
+            "originator_account_id",
+            "originator_customer_id",
+            "beneficiary_name",
+            "beneficiary_account_id",
+            "beneficiary_customer_id",
+        )
+    )
+    accounts: dict[str, list[CustomerAccount]] = {}
+    for direction, partner_id, *parties in rows.iterator(chunk_size=2000):
+        originator, beneficiary = parties[:3], parties[3:]
+        outbound = direction == Direction.OUTBOUND
+        (name, _, _), (_, account, customer) = (
+            (beneficiary, originator) if outbound else (originator, beneficiary)
+        )
+        found = accounts.setdefault(name, [])
+        subject = CustomerAccount(partner_id, account, customer)
+        if account and subject not in found and len(found) < COUNTERPARTY_ACCOUNTS_AT_MOST:
+            found.append(subject)
+    return accounts

@@ -8,6 +8,7 @@ from .bulk import (
     alerts_bulk_dismiss,
     alerts_bulk_snooze,
 )
+from .findings import Finding, alerts_from_findings
 from .hits import AlertChanges, alerts_from_hits, alerts_page_on_call
 from .queue_views import alert_queue_view_delete, alert_queue_view_save
 from .snoozes import SnoozeStateError, snooze_approve, snooze_create, snooze_lift
@@ -30,7 +31,9 @@ __all__ = [
     "AlertStateError",
     "alert_acknowledge",
     "alert_dismiss",
+    "alerts_from_findings",
     "alerts_from_hits",
+    "Finding",
     "alerts_move_into_case",
     "alerts_page_on_call",
     "SnoozeStateError",

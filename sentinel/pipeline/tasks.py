@@ -6,8 +6,11 @@ from celery import shared_task
 from celery.signals import worker_ready
 from django.conf import settings
 from django.db import OperationalError
+from django.dispatch import receiver
 
-from . import orchestrator, queue, selectors
+from sentinel.screening.signals import list_changed
+
+from . import orchestrator, queue, rescreening, selectors
 
 SWEEP_BATCH = 1000
 
@@ -45,3 +48,17 @@ def sweep_unprocessed_transactions() -> int:
 def resume_queued_work(**kwargs) -> None:
     """A worker starting after a crash picks up the queue where the dead one left it."""
     queue.queue_resume()
+
+
+@shared_task(time_limit=1800, soft_time_limit=1700)
+def rescreen_after_list_change(list_import_id: int) -> int:
+    """Continuous screening after an import added or changed entries; alerts raised or
+    updated."""
+    return len(rescreening.list_change_rescreen(list_import_id=list_import_id).alerts)
+
+
+@receiver(list_changed, dispatch_uid="pipeline.rescreen_after_list_change")
+def queue_rescreen(sender, list_import, **kwargs) -> None:
+    """A list changed (sent after its import committed): screen known parties, in the
+    background."""
+    rescreen_after_list_change.delay(list_import.pk)

@@ -7,6 +7,8 @@ from __future__ import annotations
 from rules.choices import RuleOutcome, Severity, Typology
 from rules.default_pack import PackRule
 
+from .choices import ListKind
+
 # The threshold the evaluation set was measured at (docs/screening.md § Evaluation).
 MATCH_SCORE = 88
 
@@ -50,3 +52,10 @@ SCREENING_RULES = (
         source="FATF Recommendation 12 (politically exposed persons): enhanced due diligence.",
     ),
 )
+
+# The rule whose alert a party found on a list raises, by the kind of list (continuous
+# screening: sentinel/pipeline/rescreening.py).
+RULE_FOR_LIST_KIND = {
+    ListKind.SANCTIONS: "screening_sanctions_match",
+    ListKind.PEP: "screening_pep_match",
+}

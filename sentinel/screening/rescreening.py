@@ -1,6 +1,7 @@
 """Continuous screening: when a list gains or changes entries, every known customer and
 counterparty is screened against those entries only (a small index of them), in the
-background; new matches are recorded as ``ScreeningMatch`` rows."""
+background; new matches are recorded as ``ScreeningMatch`` rows (and the pipeline, which calls
+this, raises alerts for them: sentinel/pipeline/rescreening.py)."""
 
 from __future__ import annotations
 
@@ -21,20 +22,22 @@ from .selectors import listed_names
 BATCH = 5_000
 
 
-def screening_rescreen(*, list_import: ListImport, threshold: int = MATCH_SCORE) -> int:
-    """Screen every known party against the entries ``list_import`` added or changed; how
-    many new matches were recorded. Idempotent: a match already recorded is not repeated."""
+def screening_rescreen(
+    *, list_import: ListImport, threshold: int = MATCH_SCORE
+) -> list[ScreeningMatch]:
+    """Screen every known party against the entries ``list_import`` added or changed; the
+    new matches recorded. Idempotent: a match already recorded is not repeated."""
     changed = ScreeningEntry.objects.in_force().filter(
         changes__list_import=list_import,
         changes__action__in=[ChangeAction.ADDED, ChangeAction.CHANGED],
     )
     index = ScreeningIndex(listed_names(entries=changed))
     if not len(index):
-        return 0
+        return []
     known = set(
         ScreeningMatch.objects.filter(entry__in=changed).values_list("entry_id", "party_key")
     )
-    found, recorded = [], 0
+    found, recorded = [], []
     for kind, key, customer_id, name, country in _parties():
         for match in index.screen(Party(name, country=country)):
             if match.score * 100 < threshold or (match.entry_id, key[:250]) in known:
@@ -58,10 +61,19 @@ def screening_rescreen(*, list_import: ListImport, threshold: int = MATCH_SCORE)
     return recorded + _record(found)
 
 
-def _record(found: list[ScreeningMatch]) -> int:
-    """Insert; a match another run recorded meanwhile is skipped by the unique constraint."""
+def _record(found: list[ScreeningMatch]) -> list[ScreeningMatch]:
+    """Insert; a match another run recorded meanwhile is skipped by the unique constraint
+    (and not returned: that run raises its alerts)."""
+    if not found:
+        return []
     ScreeningMatch.objects.bulk_create(found, ignore_conflicts=True)
-    return len(found)
+    stored = ScreeningMatch.objects.filter(
+        list_import=found[0].list_import,
+        entry_id__in={match.entry_id for match in found},
+        party_key__in={match.party_key for match in found},
+    ).select_related("entry__screening_list")
+    mine = {(match.entry_id, match.party_key) for match in found}
+    return [match for match in stored if (match.entry_id, match.party_key) in mine]
 
 
 def _parties() -> Iterator[tuple[str, str, int | None, str, str]]:

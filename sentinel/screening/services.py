@@ -19,7 +19,7 @@ from .choices import ChangeAction, ListKind, RemovalState
 from .formats import ParsedEntry, parse_list
 from .matching.index import party_key
 from .models import EntryChange, FalsePositive, ListImport, ScreeningEntry, ScreeningList
-from .tasks import rescreen_after_import
+from .signals import list_changed
 
 APPROVE_PERMISSION = "screening.approve_listimport"
 
@@ -119,8 +119,11 @@ def screening_list_import(
     screening_list.save(update_fields=["version", "imported_at"])
     if list_import.added or list_import.changed:
         runtime.lists_changed()
-        # Continuous screening: known parties against these entries only, in the background.
-        db_transaction.on_commit(lambda: rescreen_after_import.delay(list_import.pk))
+        # Continuous screening: known parties against these entries only, in the background
+        # (the pipeline listens: sentinel/pipeline/rescreening.py).
+        db_transaction.on_commit(
+            lambda: list_changed.send(sender=ListImport, list_import=list_import)
+        )
     return list_import
 
 

@@ -19,14 +19,7 @@ from sentinel.screening.services import (
 
 FIXTURES = Path(__file__).parent / "fixtures"
 NAME = "Youssef Ebrahim Alamri"
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def fresh_index():
-    runtime.forget()
-    yield
-    runtime.forget()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_screening_index")]
 
 
 def import_sdn(content: bytes | None = None):

@@ -19,14 +19,7 @@ from sentinel.screening.services import list_import_decide, screening_list_impor
 from transactions.models import Transaction
 
 FIXTURES = Path(__file__).parent / "fixtures"
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def fresh_index():
-    runtime.forget()
-    yield
-    runtime.forget()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_screening_index")]
 
 
 def sdn(content: bytes | None = None, actor=None):

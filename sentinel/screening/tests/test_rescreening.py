@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
-from sentinel.screening import runtime
 from sentinel.screening.models import ScreeningMatch
 from sentinel.screening.rescreening import screening_rescreen
 from sentinel.screening.services import screening_list_import
@@ -15,14 +14,7 @@ from transactions.models import Customer
 from transactions.tests.factories import PartnerBankFactory
 
 FIXTURES = Path(__file__).parent / "fixtures"
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def fresh_index():
-    runtime.forget()
-    yield
-    runtime.forget()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_screening_index")]
 
 
 def customer(partner, external_id: str, name: str) -> Customer:
@@ -60,11 +52,11 @@ def test_only_changed_entries_are_screened_and_a_match_is_recorded_once():
     partner = PartnerBankFactory()
     customer(partner, "C1", "Sunrise Maritime Trading")
     first = import_sdn()
-    assert screening_rescreen(list_import=first) == 1
-    assert screening_rescreen(list_import=first) == 0  # already recorded
+    assert len(screening_rescreen(list_import=first)) == 1
+    assert screening_rescreen(list_import=first) == []  # already recorded
 
     text = (FIXTURES / "ofac_sdn.xml").read_bytes().replace(b"30 Jul 1961", b"30 Jul 1962")
     second = import_sdn(text)  # only the person changed: the company is not screened again
     assert (second.changed, second.unchanged) == (1, 2)
-    assert screening_rescreen(list_import=second) == 0
+    assert screening_rescreen(list_import=second) == []
     assert ScreeningMatch.objects.count() == 1
