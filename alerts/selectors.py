@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from django.db import connection
 from django.db.models import Count, Prefetch, QuerySet
 
-from rules.choices import Severity
+from rules.choices import Severity, Typology
 from transactions.flows import money_flow_json, money_flow_start
 from transactions.selectors import labels_prefetch
 
@@ -138,3 +138,27 @@ def alert_money_flow(alert: Alert) -> dict:
     and their two parties (transactions.flows)."""
     transactions = [link.transaction for link in alert.links.all()]
     return money_flow_json(money_flow_start(partner=alert.partner, transactions=transactions))
+
+
+def alert_list_parties(alert: Alert) -> list[tuple[str, str]]:
+    """(name, country) of the parties to check against the lists, for an alert of a list-hit
+    rule: those of its transactions and of the findings that raised it, each once."""
+    if Typology.LIST_HIT not in (alert.rule_version.typologies or []):
+        return []
+    parties: dict[tuple[str, str], None] = {}
+    for event in alert.events.all():
+        details = event.parameters.get("details") or {}
+        if details.get("party_name"):
+            parties[(details["party_name"], details.get("party_country", ""))] = None
+    for link in alert.links.all():
+        tx = link.transaction
+        for name, country in (
+            (tx.originator_name, tx.originator_country),
+            (tx.beneficiary_name, tx.beneficiary_country),
+        ):
+            if name:
+                parties[(name, country)] = None
+    return list(parties)[:MAX_LIST_PARTIES]
+
+
+MAX_LIST_PARTIES = 20

@@ -232,6 +232,7 @@ def alert_detail(request, pk: int):
         "can_snooze": request.user.has_perm("alerts.add_snooze"),
         "can_approve_snooze": request.user.has_perm("alerts.approve_snooze"),
         "money_flow": selectors.alert_money_flow(alert),
+        "list_parties": selectors.alert_list_parties(alert),
     }
     return render(request, "alerts/detail.html", context)
 

@@ -29,6 +29,7 @@ urlpatterns = [
     path("monitor/", include("sentinel.monitoring.urls")),
     path("audit/", include("sentinel.audit.urls")),
     path("reports/", include("sentinel.reports.urls")),
+    path("screening/", include("sentinel.screening.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -126,5 +126,13 @@ AUDITED = (
 EXCHANGE_RATES = Audited(
     "transactions_exchangerate", "transactions.exchangerate", ignore=("updated_at",)
 )  # 0002: issue 17, rates staff edit or import
-AUDITED_LATER = (EXCHANGE_RATES,)
+# 0003: issue 18, name screening: which lists exist and who imported them, who approved an
+# import's removals, and the four-eyes false positives. Entries are not audited row by row: an
+# import writes tens of thousands, and each import's diff is kept, append-only, as EntryChange.
+SCREENING = (
+    Audited("screening_screeninglist", "screening.screeninglist"),
+    Audited("screening_listimport", "screening.listimport"),
+    Audited("screening_falsepositive", "screening.falsepositive"),
+)
+AUDITED_LATER = (EXCHANGE_RATES, *SCREENING)
 AUDITED_MODELS = tuple(sorted(audited.label for audited in (*AUDITED, *AUDITED_LATER)))

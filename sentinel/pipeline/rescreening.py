@@ -58,6 +58,8 @@ def match_findings(matches: Sequence[ScreeningMatch]) -> Iterator[Finding]:
         details = {
             "match_id": match.pk,
             "list_import_id": match.list_import_id,
+            "party_name": match.party_name,
+            "party_country": match.party_country,
             **match.explanation,
         }
         for account in accounts:

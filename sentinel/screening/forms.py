@@ -43,3 +43,27 @@ class ListUploadForm(forms.ModelForm):
                 "An earlier import of this list has removals awaiting approval."
             )
         return cleaned
+
+
+class PartyForm(forms.Form):
+    """A party to screen: its name as written, and its country when known."""
+
+    name = forms.CharField(max_length=200, strip=True)
+    country = forms.RegexField(
+        regex=r"^[A-Z]{2}$",
+        required=False,
+        max_length=2,
+        error_messages={"invalid": "A country is two capital letters (ISO 3166), e.g. YE."},
+    )
+
+    def clean_country(self) -> str:
+        return self.cleaned_data.get("country") or ""
+
+
+class FalsePositiveForm(forms.Form):
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=2000,
+        strip=True,
+        help_text="Why this party is not the listed one (date of birth, nationality, ...).",
+    )

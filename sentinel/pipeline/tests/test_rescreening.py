@@ -177,3 +177,17 @@ def test_the_alert_page_shows_what_was_found_and_why(
 
     assert "Customer &#x27;Youssef Al Amri&#x27; matches OFAC SDN entry 10001" in page
     assert "~ Youssef AL-AMRI (OFAC SDN" in page
+
+
+def test_the_alert_page_links_the_party_to_the_screening_page(
+    sanctions_rule_live, django_capture_on_commit_callbacks, client
+):
+    partner = PartnerBankFactory()
+    customer_with_account(partner, LISTED)
+    import_sdn(django_capture_on_commit_callbacks)
+    alert = Alert.objects.get()
+
+    client.force_login(rule_factories.investigator())
+    page = client.get(f"/alerts/{alert.pk}/").content.decode()
+
+    assert 'href="/screening/party/?name=Youssef%20Al%20Amri"' in page
