@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import django_filters
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Q, QuerySet, Subquery
 from django.utils import timezone
 
 from rules.choices import Severity, Typology
@@ -83,20 +83,15 @@ class AlertFilterSet(django_filters.FilterSet):
         return queryset.filter(rule_version__typologies__contains=[value])
 
     def filter_assignee(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        # Alerts have no assignee of their own: whoever works the case they belong to.
+        # Alerts have no assignee of their own: whoever works the case they belong to, which
+        # PostgreSQL copies onto the alert (Alert.case_assignee), so that "none" over a
+        # million alerts is a column test, not an anti-join with every case link.
         if value == "none":
-            # NOT EXISTS over the case links themselves: an anti-join. "No case, or a case
-            # without assignee" as an OR over outer joins had PostgreSQL sort every alert, and
-            # the same subquery written from Alert joined the alerts a second time (the queue's
-            # counts with a million alerts: 750 -> 470 ms in EXPLAIN ANALYZE).
-            assigned = _case_link_model().objects.filter(
-                alert=OuterRef("pk"), case__assignee__isnull=False
-            )
-            return queryset.filter(~Exists(assigned))
+            return queryset.filter(case_assignee__isnull=True)
         if value == "me":
             user = getattr(self.request, "user", None)
-            return queryset.filter(case_link__case__assignee_id=getattr(user, "pk", None))
-        return queryset.filter(case_link__case__assignee__username=value)
+            return queryset.filter(case_assignee_id=getattr(user, "pk", None))
+        return queryset.filter(case_assignee__username=value)
 
     def filter_age(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         newer_than, older_than = AGES[value]
@@ -123,9 +118,3 @@ class SnoozeFilterSet(django_filters.FilterSet):
     def filter_active(self, queryset, name, value):
         in_force = Q(pk__in=Snooze.objects.active(timezone.now()).values("pk"))
         return queryset.filter(in_force) if value else queryset.exclude(in_force)
-
-
-def _case_link_model():
-    """The model of an alert's case link, reached through the relation the cases app declares
-    on alerts (``Alert.case_link``): alerts do not import cases."""
-    return Alert._meta.get_field("case_link").related_model

@@ -99,6 +99,18 @@ class Alert(models.Model):
         blank=True,
         help_text="When it first left 'new': acknowledged, dismissed or taken into a case.",
     )
+    # Who works the case the alert is in (None: in no case, or in an unassigned one). Kept by
+    # PostgreSQL triggers that the cases app installs (cases migration 0008), never written
+    # here: the queue filters and counts on it without joining every alert to its case.
+    case_assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+    )
     # Kept by PostgreSQL from ``severity``, so the queue can sort by severity on an index.
     severity_rank = models.GeneratedField(
         expression=Case(
@@ -163,6 +175,10 @@ class Alert(models.Model):
             ),
             models.Index(
                 fields=["partner", "-priority", "-last_seen_at", "-id"], name="alert_partner_queue"
+            ),
+            models.Index(
+                fields=["case_assignee", "-priority", "-last_seen_at", "-id"],
+                name="alert_assignee_queue",
             ),
             # The reports read the alerts raised in a period (sentinel.reports) from this index
             # alone (an index-only scan, the table's wide rows unread).

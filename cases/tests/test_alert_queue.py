@@ -93,3 +93,33 @@ def test_the_alert_queue_filters_on_the_assignee_of_the_alerts_case():
     assert listed("assignee=none") == {unassigned, loose}
     assert listed("assignee=nobody-by-that-name") == set()
     assert listed("assignee=me", user=f.investigator()) == set()
+
+
+def test_an_alerts_copy_of_its_case_assignee_follows_every_change():
+    # Given an alert taken into an unassigned case
+    opened = f.case()
+    alert = CaseAlert.objects.get(case=opened).alert
+    stale = Alert.objects.get(pk=alert.pk)
+
+    def copy() -> int | None:
+        return Alert.objects.values_list("case_assignee", flat=True).get(pk=alert.pk)
+
+    assert copy() is None
+
+    # When the case is assigned, reassigned (also by a bulk update), the alert follows
+    ana, bo = f.investigator("ana"), f.investigator("bo")
+    Case.objects.filter(pk=opened.pk).update(assignee=ana)
+    assert copy() == ana.pk
+    Case.objects.filter(pk=opened.pk).update(assignee=bo)
+    assert copy() == bo.pk
+
+    # A full save of an instance loaded before cannot write its stale value back
+    stale.save()
+    assert copy() == bo.pk
+
+    # Moved to another case, it takes that case's assignee; out of any case, none
+    other = f.case(assignee=ana)
+    CaseAlert.objects.filter(alert_id=alert.pk).update(case=other)
+    assert copy() == ana.pk
+    CaseAlert.objects.filter(alert_id=alert.pk).delete()
+    assert copy() is None
