@@ -14,6 +14,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction as db_transaction
 from django.utils import timezone
 
+from rules.choices import ListKind as RuleListKind
+from rules.models import ListEntry, RuleChange, RuleList
+from rules.services import list_entries_edit
+
 from . import runtime
 from .choices import ChangeAction, ListKind, RemovalState
 from .formats import ParsedEntry, parse_list
@@ -188,3 +192,31 @@ def false_positive_approve(*, decision: FalsePositive, approver) -> FalsePositiv
     decision.save(update_fields=["approved_by", "approved_at"])
     runtime.lists_changed()  # every process reloads the pairs it leaves out
     return decision
+
+
+# --- A true match onto a watch list --------------------------------------------------------------
+
+WATCH_PERMISSION = "rules.add_listentry"
+
+
+def true_match_watch(
+    *, entry: ScreeningEntry, party_name: str, rule_list: RuleList, actor
+) -> RuleChange | None:
+    """Put a party confirmed to be the listed one on a name list of the rule engine (e.g.
+    ``sanctions``, which ``sanctions_name_match`` reads), so its next payment is caught by
+    name whatever the matching threshold. Applies at once, unless a live rule reads the list
+    as exemptions: then it waits for a second officer (the returned request)."""
+    if not actor.has_perm(WATCH_PERMISSION):
+        raise PermissionDenied("Only compliance officers edit the rule engine's lists.")
+    if rule_list.kind != RuleListKind.NAME:
+        raise ValidationError(f"{rule_list.name} is not a list of names.")
+    name = party_name.strip()
+    if not name:
+        raise ValidationError("Name the party.")
+    note = f"True match to {entry.screening_list} #{entry.source_id} ({entry.primary_name})"
+    return list_entries_edit(
+        rule_list=rule_list,
+        actor=actor,
+        added=[ListEntry(value=name[:200], note=note[:200])],
+        comment=f"Screening: {name} confirmed as {entry.primary_name}",
+    )

@@ -19,6 +19,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from rules.choices import ListKind as RuleListKind
+from rules.models import RuleList
+
 from . import services
 from .features import reasons
 from .forms import FalsePositiveForm, PartyForm
@@ -55,6 +58,8 @@ def party_screen(request):
             .order_by("-requested_at"),
             "reason_form": FalsePositiveForm(),
             "can_approve": request.user.has_perm(services.APPROVE_FALSE_POSITIVE),
+            "can_watch": request.user.has_perm(services.WATCH_PERMISSION),
+            "name_lists": RuleList.objects.filter(kind=RuleListKind.NAME).order_by("name"),
         }
     return render(request, "screening/party.html", context, status=200 if form.is_valid() else 400)
 
@@ -102,6 +107,30 @@ def false_positive_approve(request, decision_id: int):
         messages.success(request, f"Approved: {decision.party_name} no longer matches this entry.")
     country = decision.party_key.rpartition("|")[2]
     return redirect(_party_url(decision.party_name, country))
+
+
+@require_POST
+@login_required
+def true_match(request, entry_id: int):
+    """ "This is the listed one": the party onto a name list of the rule engine."""
+    entry = get_object_or_404(ScreeningEntry.objects.select_related("screening_list"), pk=entry_id)
+    party = PartyForm(request.POST)
+    rule_list = RuleList.objects.filter(pk=request.POST.get("rule_list") or None).first()
+    if not party.is_valid() or rule_list is None:
+        messages.error(request, "Give the party's name and choose a list.")
+        return redirect(_party_url(request.POST.get("name", ""), request.POST.get("country", "")))
+    name, country = party.cleaned_data["name"], party.cleaned_data["country"]
+    try:
+        change = services.true_match_watch(
+            entry=entry, party_name=name, rule_list=rule_list, actor=request.user
+        )
+    except (PermissionDenied, ValidationError) as error:
+        text = error.messages if isinstance(error, ValidationError) else [str(error)]
+        messages.error(request, " ".join(text))
+    else:
+        waits = " once a second officer approves it" if change else ""
+        messages.success(request, f"{name} goes on the list {rule_list.name}{waits}.")
+    return redirect(_party_url(name, country))
 
 
 def _party_url(name: str, country: str) -> str:

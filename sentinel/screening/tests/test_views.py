@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from rules.engine import load_lists
+from rules.models import RuleList
 from rules.tests.factories import investigator, officer
 from sentinel.audit.models import AuditEvent
 from sentinel.screening.models import FalsePositive
@@ -109,3 +111,35 @@ def test_the_decision_and_its_approval_are_in_the_audit_trail(
     assert (approved.action, approved.actor_username) == ("update", "olga")
     assert approved.after["approved_by_id"] == approver.pk
     assert AuditEvent.objects.filter(model="screening.listimport", action="insert").exists()
+
+
+def test_an_officer_puts_a_true_match_on_a_name_list_and_the_rule_engine_sees_it(client, sdn):
+    # Given the shipped name list the sanctions_name_match rule reads
+    sanctions = RuleList.objects.get(name="sanctions")
+    entry_id = sdn.changes.get(entry__source_id="10001").entry_id
+    client.force_login(officer())
+
+    client.post(
+        f"/screening/entries/{entry_id}/true-match/",
+        {"name": NAME, "country": "YE", "rule_list": sanctions.pk},
+    )
+
+    (listed,) = sanctions.entries.all()
+    assert listed.value == NAME and "True match to OFAC SDN #10001" in listed.note
+    # matched as the rules match names: whatever the case, spacing or word order
+    assert load_lists({"sanctions"}).contains("sanctions", "ALAMRI youssef  ebrahim")
+
+
+def test_an_investigator_may_not_edit_the_rule_engines_lists(client, sdn):
+    sanctions = RuleList.objects.get(name="sanctions")
+    entry_id = sdn.changes.get(entry__source_id="10001").entry_id
+    client.force_login(investigator())
+
+    response = client.post(
+        f"/screening/entries/{entry_id}/true-match/",
+        {"name": NAME, "rule_list": sanctions.pk},
+        follow=True,
+    )
+
+    assert "Only compliance officers" in response.content.decode()
+    assert not sanctions.entries.exists()
