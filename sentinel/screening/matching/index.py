@@ -18,7 +18,14 @@ from dataclasses import dataclass
 
 from .names import NAME, PARTICLE, PreparedName, Token, name_prepare, token_make
 from .nicknames import NICKNAMES
-from .scoring import WEAK_ALIAS_FACTOR, Adjustment, Match, attributes_adjust, names_compare
+from .scoring import (
+    WEAK_ALIAS_FACTOR,
+    Adjustment,
+    Match,
+    attributes_adjust,
+    names_compare,
+    names_may_match,
+)
 
 REPORT_FLOOR = 0.6  # matches below this are not worth returning
 MAX_CANDIDATES = 300
@@ -152,7 +159,10 @@ class ScreeningIndex:
             listed = self.names[position]
             if key and (listed.entry_id, key) in self.false_positives:
                 continue
-            comparison = names_compare(prepared, self.prepared[position])
+            entry = self.prepared[position]
+            if not names_may_match(prepared, entry):
+                continue
+            comparison = names_compare(prepared, entry)
             if comparison.score < REPORT_FLOOR:
                 continue
             name_score = comparison.score

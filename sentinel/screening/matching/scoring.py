@@ -159,6 +159,58 @@ def _token_similarity(a: Token, b: Token) -> tuple[float, str]:
     return spelling, "spelling"
 
 
+def tokens_match(a: Token, b: Token) -> bool:
+    """Whether the pair would count as matched name tokens in ``names_compare`` (at least
+    TOKEN_MATCH, and not an initial). Pairs that cannot are told apart without the full
+    measure (``_could_match``), which most pairs an index retrieves are."""
+    found = _PAIRS.get((a.text, b.text))
+    if found is None:
+        if not _could_match(a, b):
+            return False
+        found = token_similarity(a, b)
+    return found[0] >= TOKEN_MATCH and found[1] != "initial"
+
+
+# Spelling is the mean of Jaro-Winkler and Indel similarity, each at most 1: reaching
+# TOKEN_MATCH by spelling needs an Indel similarity of at least 2 * TOKEN_MATCH - 1.
+_SPELLING_INDEL_FLOOR = 2 * TOKEN_MATCH - 1
+
+
+def _could_match(a: Token, b: Token) -> bool:
+    """False only when ``_token_similarity(a, b)`` is surely below TOKEN_MATCH or an initial:
+    every way it reaches TOKEN_MATCH is an equality (text, skeleton, phonetic key, consonants,
+    all but the first letter, a nickname) or a spelling close enough. Held to that by a
+    property test (tests/test_matching.py)."""
+    if a.skeleton == b.skeleton:
+        return True
+    if min(len(a.text), len(b.text)) <= 1:
+        return False  # an initial, or nothing
+    return (
+        a.key == b.key
+        or a.consonants == b.consonants
+        or a.text[1:] == b.text[1:]
+        or a.text in NICKNAMES
+        or b.text in NICKNAMES
+        or Indel.normalized_similarity(a.skeleton, b.skeleton) >= _SPELLING_INDEL_FLOOR
+    )
+
+
+def names_may_match(query: PreparedName, entry: PreparedName) -> bool:
+    """False only when ``names_compare`` would score 0: no name token of the query matches a
+    token of the entry, and no joined pair of either equals a token of the other. Four in five
+    of the names an index retrieves (by shared blocks) fail it; this spares them the full
+    comparison (alignment, shares, explanation)."""
+    if query.join_skeletons & entry.skeletons or entry.join_skeletons & query.skeletons:
+        return True
+    entry_live = [token for token in entry.tokens if token.weight > 0]
+    return any(
+        tokens_match(a, b)
+        for a in query.tokens
+        if a.kind == NAME and a.weight > 0
+        for b in entry_live
+    )
+
+
 def _has_vowel(text: str) -> bool:
     return any(char in "aeiou" for char in text)
 

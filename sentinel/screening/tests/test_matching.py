@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import csv
+from pathlib import Path
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sentinel.screening.default_rules import MATCH_SCORE
 from sentinel.screening.evaluation.report import evaluate
 from sentinel.screening.matching.index import ListedName, Party, ScreeningIndex
-from sentinel.screening.matching.scoring import names_score
+from sentinel.screening.matching.names import Token, name_prepare, token_make
+from sentinel.screening.matching.scoring import (
+    TOKEN_MATCH,
+    _could_match,
+    _token_similarity,
+    names_score,
+)
 
 THRESHOLD = MATCH_SCORE / 100
 
@@ -96,3 +107,41 @@ def test_the_shipped_evaluation_meets_the_target_at_the_shipped_threshold():
     overall = evaluate(THRESHOLD)["all"]
     assert overall.pairs >= 1000
     assert overall.precision >= 0.95 and overall.recall >= 0.95
+
+
+def _evaluation_tokens() -> list:
+    rows = csv.DictReader((EVALUATION / "pairs.csv").open(encoding="utf-8"))
+    names = {row[side] for row in rows for side in ("query", "entry")}
+    return list({t.text: t for n in names for t in name_prepare(n).tokens if t.weight}.values())
+
+
+EVALUATION = Path(__file__).resolve().parents[1] / "evaluation"
+EVALUATION_TOKENS = _evaluation_tokens()
+
+
+@settings(max_examples=3000, deadline=None)
+@given(
+    st.sampled_from(EVALUATION_TOKENS) | st.from_regex(r"[a-z]{1,9}", fullmatch=True),
+    st.sampled_from(EVALUATION_TOKENS) | st.from_regex(r"[a-z]{1,9}", fullmatch=True),
+)
+def test_the_cheap_pair_test_never_turns_away_a_pair_that_matches(a, b):
+    # The index skips the full measure for pairs _could_match turns away: it must only turn
+    # away pairs the full measure scores below a match (any spelling, any real name token).
+    a = a if isinstance(a, Token) else token_make(a)
+    b = b if isinstance(b, Token) else token_make(b)
+    similarity, measure = _token_similarity(a, b)
+    if similarity >= TOKEN_MATCH and measure != "initial":
+        assert _could_match(a, b), (a.text, b.text, similarity, measure)
+
+
+def test_the_cheap_pair_test_on_every_pair_of_the_evaluation():
+    # Every token pair the shipped evaluation set can form, both ways (exhaustive, not sampled)
+    turned_away = [
+        (a.text, b.text)
+        for a in EVALUATION_TOKENS
+        for b in EVALUATION_TOKENS
+        if not _could_match(a, b)
+        and _token_similarity(a, b)[0] >= TOKEN_MATCH
+        and _token_similarity(a, b)[1] != "initial"
+    ]
+    assert turned_away == []
