@@ -9,7 +9,8 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 
 from django.conf import settings
-from django.db.models import Prefetch, Q
+from django.db.models import CharField, F, Func, Prefetch, Q, Value
+from django.db.models.functions import Lower, Trim
 from django.utils import timezone
 
 from . import profile_cache
@@ -368,24 +369,29 @@ COUNTERPARTY_ACCOUNTS_AT_MOST = 20
 
 
 def counterparty_accounts(*, names: Iterable[str]) -> dict[str, list[CustomerAccount]]:
-    """For each counterparty name (as stored on transactions), the customer-side accounts
-    that dealt with it, most recent first: paid it (outbound) or were paid by it (inbound)."""
-    names = set(names)
-    if not names:
+    """For each counterparty name, the customer-side accounts that dealt with it, most recent
+    first: paid it (outbound) or were paid by it (inbound). Names compare as parties are told
+    apart (``party_name_key``: case and spacing aside), so "ACME  Ltd" finds "Acme Ltd"."""
+    wanted = {party_name_key(name): name for name in names}
+    if not wanted:
         return {}
     rows = (
-        Transaction.objects.filter(
-            Q(direction=Direction.OUTBOUND, beneficiary_name__in=names)
-            | Q(direction=Direction.INBOUND, originator_name__in=names)
+        Transaction.objects.annotate(
+            originator_key=_name_key("originator_name"),
+            beneficiary_key=_name_key("beneficiary_name"),
+        )
+        .filter(
+            Q(direction=Direction.OUTBOUND, beneficiary_key__in=wanted)
+            | Q(direction=Direction.INBOUND, originator_key__in=wanted)
         )
         .order_by("-occurred_at")
         .values_list(
             "direction",
             "partner_id",
-            "originator_name",
+            "originator_key",
             "originator_account_id",
             "originator_customer_id",
-            "beneficiary_name",
+            "beneficiary_key",
             "beneficiary_account_id",
             "beneficiary_customer_id",
         )
@@ -397,8 +403,21 @@ def counterparty_accounts(*, names: Iterable[str]) -> dict[str, list[CustomerAcc
         (name, _, _), (_, account, customer) = (
             (beneficiary, originator) if outbound else (originator, beneficiary)
         )
-        found = accounts.setdefault(name, [])
+        found = accounts.setdefault(wanted[name], [])
         subject = CustomerAccount(partner_id, account, customer)
         if account and subject not in found and len(found) < COUNTERPARTY_ACCOUNTS_AT_MOST:
             found.append(subject)
     return accounts
+
+
+def party_name_key(name: str) -> str:
+    """A party's name as parties are told apart: case folded, spacing collapsed."""
+    return " ".join(name.lower().split())
+
+
+def _name_key(field: str) -> Func:
+    """``party_name_key`` in SQL."""
+    collapsed = Func(
+        Trim(F(field)), Value(r"\s+"), Value(" "), Value("g"), function="regexp_replace"
+    )
+    return Lower(collapsed, output_field=CharField())

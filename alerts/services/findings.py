@@ -7,7 +7,8 @@ score and owner are the rule's), for each subject (partner, customer-side accoun
 finding's explanation kept in the alert's first event.
 
 Semantics, per rule and subject: a snoozed subject takes no alert; an open alert takes the
-finding as one more occurrence; otherwise a new alert opens. Rules that are not live raise
+finding as one more occurrence (raising its severity at 5 and 20, as rule hits do); otherwise a
+new alert opens. Rules that are not live raise
 nothing (a shadow rule's hits never alert either).
 """
 
@@ -21,7 +22,7 @@ from django.db import IntegrityError
 from django.db import transaction as db_transaction
 from django.utils import timezone
 
-from rules.choices import RuleStatus, Severity
+from rules.choices import SEVERITY_RANK, RuleStatus, Severity
 from rules.models import Rule
 from sentinel.notifications import on_call_notify
 from transactions.choices import RiskRating
@@ -29,7 +30,7 @@ from transactions.models import Account, PartnerBank
 
 from .. import live
 from ..choices import AlertEventType
-from ..models import Alert, AlertEvent, Snooze, alert_priority
+from ..models import Alert, AlertEvent, Snooze, alert_priority, escalated_severity
 from .hits import AlertChanges
 
 
@@ -69,12 +70,20 @@ def alerts_from_findings(*, findings: Sequence[Finding]) -> AlertChanges:
                 "pk", "reporting_currency"
             )
         )
+        opened: dict[int, Alert] = {}
+        updated: dict[int, Alert] = {}
         for finding in sorted(wanted, key=_subject_order):  # one lock order: no deadlock
             rule = rules[finding.rule_code]
             subject = (rule.pk, finding.partner_id, finding.account_external_id)
             if subject in snoozed:
                 continue
             alert, created = _alert_for(finding, rule, currencies[finding.partner_id], now)
+            created = created or alert.pk in opened  # a second finding on an alert opened now
+            alert.severity = max(
+                alert.severity,
+                escalated_severity(rule.version.severity, alert.occurrences),
+                key=lambda severity: SEVERITY_RANK[Severity(severity)],
+            )
             alert.priority = alert_priority(
                 severity=alert.severity,
                 rule_score=rule.version.score,
@@ -84,14 +93,18 @@ def alerts_from_findings(*, findings: Sequence[Finding]) -> AlertChanges:
             alert.save()
             AlertEvent.objects.create(
                 alert=alert,
-                type=AlertEventType.CREATED if created else AlertEventType.UPDATED,
+                type=AlertEventType.UPDATED if alert.occurrences > 1 else AlertEventType.CREATED,
                 parameters={
                     "finding": finding.summary,
                     "details": finding.details,
                     "occurrences": alert.occurrences,
                 },
             )
-            (changes.created if created else changes.updated).append(alert)
+            if created:
+                opened[alert.pk] = alert
+            else:
+                updated[alert.pk] = alert
+        changes.created, changes.updated = list(opened.values()), list(updated.values())
         live.alerts_announce(created=changes.created, updated=changes.updated)
         critical = [alert for alert in changes.created if alert.severity == Severity.CRITICAL]
         if critical:

@@ -41,6 +41,9 @@ BEGIN
         UPDATE alerts_alert SET case_assignee_id = NULL WHERE id = OLD.alert_id;
     END IF;
     IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        -- Hold the case's assignee still until this link commits: an assignment running at the
+        -- same time would not see the link, and the alert would keep the old assignee.
+        PERFORM 1 FROM cases_case WHERE id = NEW.case_id FOR SHARE;
         UPDATE alerts_alert SET case_assignee_id = NULL WHERE id = NEW.alert_id;
     END IF;
     RETURN NULL;

@@ -22,13 +22,14 @@ from transactions.selectors import counterparty_accounts, customer_accounts
 
 
 def list_change_rescreen(*, list_import_id: int) -> AlertChanges:
-    """Screen known parties against what the import added or changed; alerts for the new
-    matches (one transaction: the matches are recorded whatever becomes of the alerts, as
-    the matching runs first and commits with them)."""
-    list_import = ListImport.objects.filter(pk=list_import_id).first()
-    if list_import is None:
-        return AlertChanges()
+    """Screen known parties against what the import added or changed, and raise alerts for
+    the new matches, in one transaction: a failure keeps neither, and the task's retry does
+    both. The import row is locked first, so two runs for one import (a retry racing the
+    first) take turns and the second finds nothing new."""
     with db_transaction.atomic():
+        list_import = ListImport.objects.select_for_update().filter(pk=list_import_id).first()
+        if list_import is None:
+            return AlertChanges()
         matches = screening_rescreen(list_import=list_import)
         return alerts_from_findings(findings=list(match_findings(matches)))
 

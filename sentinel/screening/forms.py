@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from django import forms
 
+from rules.choices import ListKind as RuleListKind
+from rules.models import RuleList
+
 from .choices import ListKind, ListSource
 from .formats import ListFormatError, parse_list
 from .models import ListImport, ScreeningList
@@ -66,4 +69,13 @@ class FalsePositiveForm(forms.Form):
         max_length=2000,
         strip=True,
         help_text="Why this party is not the listed one (date of birth, nationality, ...).",
+    )
+
+
+class WatchListForm(forms.Form):
+    """Which of the rule engine's name lists a true match goes on."""
+
+    rule_list = forms.ModelChoiceField(
+        queryset=RuleList.objects.filter(kind=RuleListKind.NAME),
+        error_messages={"invalid_choice": "Choose one of the lists of names."},
     )

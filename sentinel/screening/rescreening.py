@@ -11,6 +11,7 @@ from decimal import Decimal
 from django.db.models import Q
 
 from transactions.models import Customer, Transaction
+from transactions.selectors import party_name_key
 
 from .choices import ChangeAction, PartyKind
 from .default_rules import MATCH_SCORE
@@ -90,7 +91,7 @@ def _parties() -> Iterator[tuple[str, str, int | None, str, str]]:
             .distinct()
         )
         for name, country in names.iterator(chunk_size=BATCH):
-            key = f"counterparty:{' '.join(name.casefold().split())}"
+            key = f"counterparty:{party_name_key(name)}"
             if key not in seen:
                 seen.add(key)
                 yield PartyKind.COUNTERPARTY, key, None, name, country

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from rules.choices import ListKind as RuleListKind
 from rules.models import ListEntry, RuleChange, RuleList
+from rules.selectors import list_exempting_rules
 from rules.services import list_entries_edit
 
 from . import runtime
@@ -199,17 +200,28 @@ def false_positive_approve(*, decision: FalsePositive, approver) -> FalsePositiv
 WATCH_PERMISSION = "rules.add_listentry"
 
 
+def watch_lists() -> list[RuleList]:
+    """The name lists a true match may go on: none that a rule reads as exemptions."""
+    lists = RuleList.objects.filter(kind=RuleListKind.NAME).order_by("name")
+    return [rule_list for rule_list in lists if not list_exempting_rules(rule_list=rule_list)]
+
+
 def true_match_watch(
     *, entry: ScreeningEntry, party_name: str, rule_list: RuleList, actor
 ) -> RuleChange | None:
     """Put a party confirmed to be the listed one on a name list of the rule engine (e.g.
     ``sanctions``, which ``sanctions_name_match`` reads), so its next payment is caught by
-    name whatever the matching threshold. Applies at once, unless a live rule reads the list
-    as exemptions: then it waits for a second officer (the returned request)."""
+    name whatever the matching threshold. Never onto a list a rule reads as exemptions. Goes
+    through the rules app's list service (recorded as a list change); returns its request if
+    the addition must wait for a second officer, None when it applied at once."""
     if not actor.has_perm(WATCH_PERMISSION):
         raise PermissionDenied("Only compliance officers edit the rule engine's lists.")
     if rule_list.kind != RuleListKind.NAME:
         raise ValidationError(f"{rule_list.name} is not a list of names.")
+    if list_exempting_rules(rule_list=rule_list):
+        raise ValidationError(
+            f"{rule_list.name} exempts from rules: a listed party never goes on it."
+        )
     name = party_name.strip()
     if not name:
         raise ValidationError("Name the party.")

@@ -19,12 +19,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from rules.choices import ListKind as RuleListKind
-from rules.models import RuleList
-
 from . import services
 from .features import reasons
-from .forms import FalsePositiveForm, PartyForm
+from .forms import FalsePositiveForm, PartyForm, WatchListForm
 from .matching.index import Party, party_key
 from .models import FalsePositive, ScreeningEntry
 from .runtime import current_index
@@ -38,7 +35,7 @@ ASK = "screening.add_falsepositive"
 def party_screen(request):
     if not request.user.has_perm(VIEW):
         raise PermissionDenied
-    form = PartyForm(request.GET)
+    form = PartyForm(request.GET or None)  # the bare page: the form, nothing screened yet
     context: dict = {"form": form, "can_ask": request.user.has_perm(ASK)}
     if form.is_valid():
         name, country = form.cleaned_data["name"], form.cleaned_data["country"]
@@ -59,9 +56,10 @@ def party_screen(request):
             "reason_form": FalsePositiveForm(),
             "can_approve": request.user.has_perm(services.APPROVE_FALSE_POSITIVE),
             "can_watch": request.user.has_perm(services.WATCH_PERMISSION),
-            "name_lists": RuleList.objects.filter(kind=RuleListKind.NAME).order_by("name"),
+            "name_lists": services.watch_lists(),
         }
-    return render(request, "screening/party.html", context, status=200 if form.is_valid() else 400)
+    status = 400 if form.is_bound and not form.is_valid() else 200
+    return render(request, "screening/party.html", context, status=status)
 
 
 @require_POST
@@ -115,10 +113,11 @@ def true_match(request, entry_id: int):
     """ "This is the listed one": the party onto a name list of the rule engine."""
     entry = get_object_or_404(ScreeningEntry.objects.select_related("screening_list"), pk=entry_id)
     party = PartyForm(request.POST)
-    rule_list = RuleList.objects.filter(pk=request.POST.get("rule_list") or None).first()
-    if not party.is_valid() or rule_list is None:
-        messages.error(request, "Give the party's name and choose a list.")
+    chosen = WatchListForm(request.POST)
+    if not (party.is_valid() and chosen.is_valid()):
+        messages.error(request, "Give the party's name and choose a list of names.")
         return redirect(_party_url(request.POST.get("name", ""), request.POST.get("country", "")))
+    rule_list = chosen.cleaned_data["rule_list"]
     name, country = party.cleaned_data["name"], party.cleaned_data["country"]
     try:
         change = services.true_match_watch(

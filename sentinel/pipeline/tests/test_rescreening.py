@@ -191,3 +191,43 @@ def test_the_alert_page_links_the_party_to_the_screening_page(
     page = client.get(f"/alerts/{alert.pk}/").content.decode()
 
     assert 'href="/screening/party/?name=Youssef%20Al%20Amri"' in page
+
+
+def test_a_counterparty_is_found_whatever_its_case_and_spacing(
+    sanctions_rule_live, django_capture_on_commit_callbacks
+):
+    # Given one account that paid the listed name spelled two ways
+    partner = PartnerBankFactory()
+    payloads = []
+    for beneficiary in ("YOUSSEF  AL AMRI", "Youssef Al Amri "):
+        payload = transaction_payload()
+        payload["originator"] = {**payload["originator"], "account_id": "A-9"}
+        payload["beneficiary"] = {**payload["beneficiary"], "name": beneficiary}
+        payloads.append(payload)
+    transactions_ingest(partner=partner, payloads=payloads)
+
+    list_import = import_sdn(django_capture_on_commit_callbacks)
+
+    (alert,) = Alert.objects.all()
+    assert alert.account_external_id == "A-9"
+    assert ScreeningMatch.objects.filter(list_import=list_import).count() == 1
+
+
+def test_two_findings_on_one_account_make_one_alert_with_two_occurrences(sanctions_rule_live):
+    # Given an account whose customer is listed and which paid a listed company
+    partner = PartnerBankFactory()
+    customer_with_account(partner, LISTED, account="A-1")
+    payload = transaction_payload()
+    payload["originator"] = {**payload["originator"], "account_id": "A-1"}
+    payload["beneficiary"] = {**payload["beneficiary"], "name": "Sunrise Maritime Trading"}
+    transactions_ingest(partner=partner, payloads=[payload])
+    list_import = screening_list_import(
+        list_name="OFAC SDN", source="ofac_sdn", content=SDN.read_bytes()
+    )
+
+    changes = list_change_rescreen(list_import_id=list_import.pk)
+
+    (alert,) = Alert.objects.all()
+    assert (changes.created, changes.updated) == ([alert], [])
+    assert alert.occurrences == 2
+    assert [event.type for event in alert.events.order_by("id")] == ["created", "updated"]

@@ -143,3 +143,18 @@ def test_an_investigator_may_not_edit_the_rule_engines_lists(client, sdn):
 
     assert "Only compliance officers" in response.content.decode()
     assert not sanctions.entries.exists()
+
+
+def test_the_bare_page_is_a_form_and_a_forged_list_choice_is_refused(client, sdn):
+    client.force_login(officer())
+    assert client.get(URL).status_code == 200
+    entry_id = sdn.changes.get(entry__source_id="10001").entry_id
+
+    response = client.post(
+        f"/screening/entries/{entry_id}/true-match/",
+        {"name": NAME, "rule_list": "abc"},
+        follow=True,
+    )
+
+    assert "choose a list of names" in response.content.decode()
+    assert not RuleList.objects.get(name="sanctions").entries.exists()
