@@ -204,6 +204,21 @@ class Alert(models.Model):
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
 
+    def reassess(self, *, rule_severity: str, rule_score: int, risk_rating: str) -> None:
+        """After an occurrence or an amount changed: the severity raised for the occurrences
+        (never lowered), and the priority that follows from it (in memory; the caller saves)."""
+        self.severity = max(
+            self.severity,
+            escalated_severity(rule_severity, self.occurrences),
+            key=lambda severity: SEVERITY_RANK[Severity(severity)],
+        )
+        self.priority = alert_priority(
+            severity=self.severity,
+            rule_score=rule_score,
+            amount=self.amount_involved,
+            risk_rating=risk_rating,
+        )
+
 
 class AlertTransaction(models.Model):
     """A transaction whose live hit fed an alert; one hit feeds at most one alert."""

@@ -22,7 +22,7 @@ from django.db import IntegrityError
 from django.db import transaction as db_transaction
 from django.utils import timezone
 
-from rules.choices import SEVERITY_RANK, RuleStatus, Severity
+from rules.choices import RuleStatus, Severity
 from rules.models import Rule
 from sentinel.notifications import on_call_notify
 from transactions.choices import RiskRating
@@ -30,7 +30,7 @@ from transactions.models import Account, PartnerBank
 
 from .. import live
 from ..choices import AlertEventType
-from ..models import Alert, AlertEvent, Snooze, alert_priority, escalated_severity
+from ..models import Alert, AlertEvent, Snooze
 from .hits import AlertChanges
 
 
@@ -79,15 +79,9 @@ def alerts_from_findings(*, findings: Sequence[Finding]) -> AlertChanges:
                 continue
             alert, created = _alert_for(finding, rule, currencies[finding.partner_id], now)
             created = created or alert.pk in opened  # a second finding on an alert opened now
-            alert.severity = max(
-                alert.severity,
-                escalated_severity(rule.version.severity, alert.occurrences),
-                key=lambda severity: SEVERITY_RANK[Severity(severity)],
-            )
-            alert.priority = alert_priority(
-                severity=alert.severity,
+            alert.reassess(
+                rule_severity=rule.version.severity,
                 rule_score=rule.version.score,
-                amount=alert.amount_involved,
                 risk_rating=ratings.get(subject[1:], RiskRating.LOW),
             )
             alert.save()

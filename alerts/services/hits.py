@@ -25,7 +25,7 @@ from django.db import transaction as db_transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from rules.choices import SEVERITY_RANK, Severity
+from rules.choices import Severity
 from rules.engine import Evaluation, RunningRule
 from rules.models import RuleHit
 from sentinel.db import execute_with_records
@@ -41,8 +41,6 @@ from ..models import (
     AlertTransaction,
     Snooze,
     SnoozedHit,
-    alert_priority,
-    escalated_severity,
 )
 
 Subject = tuple[int, int, str]  # (rule id, partner id, customer-side account id)
@@ -313,16 +311,8 @@ def _alert_add_hit(alert: Alert, hit: _Hit, *, risk_rating: str, customer_id: st
     if not alert.customer_external_id:
         side = tx.customer_side
         alert.customer_external_id = getattr(tx, f"{side}_customer_id") or customer_id
-    alert.severity = max(
-        alert.severity,
-        escalated_severity(hit.rule.severity, alert.occurrences),
-        key=lambda severity: SEVERITY_RANK[Severity(severity)],
-    )
-    alert.priority = alert_priority(
-        severity=alert.severity,
-        rule_score=hit.rule.score,
-        amount=alert.amount_involved,
-        risk_rating=risk_rating,
+    alert.reassess(
+        rule_severity=hit.rule.severity, rule_score=hit.rule.score, risk_rating=risk_rating
     )
 
 
