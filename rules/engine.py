@@ -414,7 +414,7 @@ def transaction_fields(tx: Transaction, profile: object = _OWN_ONLY) -> dict[str
         for name in ("account_id", "customer_id", "name", "country", "bank"):
             fields[f"{alias}.{name}"] = getattr(tx, f"{side}_{name}")
     if profile is not _OWN_ONLY:
-        fields.update(profile_fields(profile, occurred_at))
+        fields.update(profile_fields(profile, occurred_at, tx.currency))
     return fields
 
 

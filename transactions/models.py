@@ -193,9 +193,13 @@ class Account(models.Model):
 class AccountProfile(models.Model):
     """What an account usually does, kept by the profiling task; rating and limits set by staff.
 
-    ``activity`` maps "direction:type:currency" to {"count", "sum"} over approved transactions;
+    ``activity`` maps "direction:type:currency" to {"count", "sum", "min", "max"} over approved
+    transactions (amounts as decimal strings);
     ``status_counts`` counts every status; ``countries`` and ``devices`` count how often each
-    counterparty country and device was seen (the most frequent are kept).
+    counterparty country and device was seen (the most frequent are kept);
+    ``counterparty_count`` is how many distinct counterparties the account has ever dealt
+    with (``AccountCounterparty`` holds them: an account that suddenly deals with many is one
+    that moves money for others).
     """
 
     # What the profiling task folds transactions into, and what staff set.
@@ -203,6 +207,7 @@ class AccountProfile(models.Model):
         "first_seen_at",
         "last_seen_at",
         "transaction_count",
+        "counterparty_count",
         "activity",
         "status_counts",
         "countries",
@@ -216,6 +221,7 @@ class AccountProfile(models.Model):
     first_seen_at = models.DateTimeField()
     last_seen_at = models.DateTimeField()
     transaction_count = models.PositiveBigIntegerField(default=0)
+    counterparty_count = models.PositiveBigIntegerField(default=0)
     activity = models.JSONField(default=dict)
     status_counts = models.JSONField(default=dict)
     countries = models.JSONField(default=dict)
@@ -279,6 +285,37 @@ class AccountProfile(models.Model):
 
     def __str__(self) -> str:
         return f"Profile of {self.account}"
+
+
+class AccountCounterparty(models.Model):
+    """A counterparty an account has dealt with, either way, since it was first seen: what
+    the profile's ``counterparty_count`` counts, exactly and for the account's whole life
+    (the rolling aggregates in Redis see 35 days).
+
+    ``counterparty`` is the counterparty's account id, else ``name:`` and its name as parties
+    are told apart (``selectors.party_name_key``). Written only by the profile fold, under
+    the profile's lock.
+    """
+
+    NAME_MARK = "name:"
+
+    # The unique constraint's index leads with the account: no index of its own.
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+", db_index=False)
+    counterparty = models.CharField(max_length=210)
+    first_seen_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "counterparty"], name="account_counterparty_unique"
+            ),
+            models.CheckConstraint(
+                condition=~Q(counterparty=""), name="account_counterparty_not_empty"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.counterparty} (counterparty of account {self.account_id})"
 
 
 class TransactionQuerySet(models.QuerySet):

@@ -26,6 +26,11 @@ class ProfileFeatures(FeatureProvider):
             "transactions seen on the customer's account so far",
         ),
         FeatureField(
+            "profile.counterparty_count",
+            NUMBER,
+            "distinct counterparties the account has ever dealt with, either way",
+        ),
+        FeatureField(
             "profile.days_since_first_seen", NUMBER, "days since the account was first seen"
         ),
         FeatureField(
@@ -34,6 +39,18 @@ class ProfileFeatures(FeatureProvider):
             "the account's single-transaction limit (may be empty)",
         ),
         FeatureField("profile.daily_limit", NUMBER, "the account's daily limit (may be empty)"),
+        FeatureField(
+            "profile.smallest_amount",
+            NUMBER,
+            "the smallest approved amount the account ever moved in the transaction's "
+            "currency, either way (empty: none yet)",
+        ),
+        FeatureField(
+            "profile.largest_amount",
+            NUMBER,
+            "the largest approved amount the account ever moved in the transaction's "
+            "currency, either way (empty: none yet)",
+        ),
         FeatureField(
             "profile.risk_rating",
             STRING,
@@ -50,18 +67,25 @@ class ProfileFeatures(FeatureProvider):
     budget_us = 10
 
     def values(self, batch: FeatureBatch) -> list[dict[str, object]]:
-        return [profile_fields(batch.profile_of(tx), tx.occurred_at) for tx in batch.transactions]
+        return [
+            profile_fields(batch.profile_of(tx), tx.occurred_at, tx.currency)
+            for tx in batch.transactions
+        ]
 
 
-def profile_fields(profile: dict | None, occurred_at: datetime) -> dict[str, object]:
-    """The profile's fields for a transaction at ``occurred_at`` (an unknown account: empty)."""
+def profile_fields(profile: dict | None, occurred_at: datetime, currency: str) -> dict[str, object]:
+    """The profile's fields for a transaction at ``occurred_at`` in ``currency`` (an unknown
+    account: empty)."""
     if profile is None:
         return {
             "profile.transaction_count": Decimal(0),
+            "profile.counterparty_count": Decimal(0),
             "profile.days_since_first_seen": Decimal(0),
             "profile.risk_rating": "low",
             "profile.single_transaction_limit": None,
             "profile.daily_limit": None,
+            "profile.smallest_amount": None,
+            "profile.largest_amount": None,
             "profile.countries": frozenset(),
             "profile.devices": frozenset(),
         }
@@ -69,14 +93,29 @@ def profile_fields(profile: dict | None, occurred_at: datetime) -> dict[str, obj
     days = max(0.0, (occurred_at - first_seen).total_seconds() / 86400)
     return {
         "profile.transaction_count": Decimal(profile["transaction_count"]),
+        # A copy cached before the count existed has none: unknown until its next fold.
+        "profile.counterparty_count": _decimal(profile.get("counterparty_count")),
         "profile.days_since_first_seen": Decimal(f"{days:.4f}"),
         "profile.risk_rating": profile["risk_rating"],
         "profile.single_transaction_limit": _decimal(profile["single_transaction_limit"]),
         "profile.daily_limit": _decimal(profile["daily_limit"]),
+        **_amount_range(profile["activity"], currency),
         "profile.countries": frozenset(profile["countries"]),
         "profile.devices": frozenset(profile["devices"]),
     }
 
 
-def _decimal(value: str | None) -> Decimal | None:
+def _amount_range(activity: dict, currency: str) -> dict[str, Decimal | None]:
+    """The smallest and largest amounts of the activity buckets in ``currency``
+    ("direction:type:currency"); a bucket folded before they were kept has neither."""
+    suffix = f":{currency}"
+    mins = [Decimal(b["min"]) for k, b in activity.items() if k.endswith(suffix) and "min" in b]
+    maxes = [Decimal(b["max"]) for k, b in activity.items() if k.endswith(suffix) and "max" in b]
+    return {
+        "profile.smallest_amount": min(mins, default=None),
+        "profile.largest_amount": max(maxes, default=None),
+    }
+
+
+def _decimal(value: str | int | None) -> Decimal | None:
     return None if value is None else Decimal(value)

@@ -3,6 +3,7 @@ a provider that fails degrades the decision instead of stopping it."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -10,9 +11,12 @@ import pytest
 from rules import engine
 from rules.expressions import ExpressionError, compile_expression, language
 from rules.features import FeatureBatch, FeatureField, FeatureProvider, registry
+from rules.features.profile import profile_fields
 from rules.models import Decision, RuleFailure
 from rules.tests import factories
 from sentinel.pipeline.orchestrator import transactions_process
+from transactions.models import AccountProfile
+from transactions.profile_cache import profile_as_dict
 from transactions.services import transactions_ingest
 from transactions.tests.factories import PartnerBankFactory, transaction_payload
 
@@ -156,3 +160,70 @@ def test_two_providers_may_not_share_a_name(providers, settings):
     registry.providers.cache_clear()
     with pytest.raises(ValueError, match="names a provider twice"):
         registry.providers()
+
+
+def test_a_rule_reads_how_many_counterparties_the_account_ever_dealt_with():
+    factories.only_these_rules(
+        factories.rule(code="wide", expression="profile.counterparty_count >= 3", outcome="review")
+    )
+    partner = PartnerBankFactory()
+    outcomes = [
+        _score(partner, beneficiary={"account_id": payee, "name": "P"}).outcome
+        for payee in ("B1", "B2", "B1", "B3")
+    ]
+
+    # The profile stage folds a transaction before the rules see it: the third payee is
+    # the third counterparty; paying the first again adds none.
+    assert outcomes == ["allow", "allow", "allow", "review"]
+
+
+def test_a_profile_cached_before_the_count_existed_leaves_it_unknown():
+    cached = {
+        "first_seen_at": "2026-03-01T00:00:00+00:00",
+        "transaction_count": 4,
+        "risk_rating": "low",
+        "single_transaction_limit": None,
+        "daily_limit": None,
+        "activity": {"outbound:transfer:USD": {"count": 4, "sum": "400.0000"}},
+        "countries": {},
+        "devices": {},
+    }
+
+    fields = profile_fields(cached, datetime(2026, 3, 2, tzinfo=UTC), "USD")
+
+    assert fields["profile.counterparty_count"] is None
+    assert fields["profile.smallest_amount"] is None
+    assert fields["profile.transaction_count"] == 4
+
+
+def test_the_amount_range_is_the_accounts_whole_life_in_the_transactions_currency():
+    factories.only_these_rules(
+        factories.rule(
+            code="range",
+            expression="profile.largest_amount >= 10 * profile.smallest_amount",
+            outcome="review",
+        )
+    )
+    partner = PartnerBankFactory()
+    first = _score(partner, amount="90.00")
+    _score(partner, amount="400.00", direction="inbound", **_inbound_to_a1())
+    _score(partner, amount="7.00", currency="EUR")  # another currency: another range
+
+    usd = _score(partner, amount="1000.00")
+
+    # The profile stage folds a transaction before the rules read it: the range includes it.
+    assert first.outcome == "allow"
+    assert usd.outcome == "review"
+    explanation = usd.hits.get().explanation
+    assert "profile.largest_amount = 1,000.00" in explanation
+    assert "profile.smallest_amount = 90.00" in explanation
+    stored = profile_as_dict(AccountProfile.objects.get(account__external_id="A1"))
+    eur = profile_fields(stored, datetime.now(UTC), "EUR")
+    assert (eur["profile.smallest_amount"], eur["profile.largest_amount"]) == (7, 7)
+
+
+def _inbound_to_a1() -> dict:
+    return {
+        "originator": {"account_id": "Z5", "name": "Zed"},
+        "beneficiary": {"account_id": "A1", "customer_id": "C1", "name": "Ana Lima"},
+    }

@@ -20,7 +20,8 @@ from sentinel.db import execute_with_records
 
 from .. import profile_cache
 from ..choices import RiskRating, TransactionStatus
-from ..models import AccountProfile, Transaction
+from ..models import AccountCounterparty, AccountProfile, Transaction
+from ..selectors import party_name_key
 
 # --- Account profiles --------------------------------------------------------------------------
 
@@ -80,9 +81,9 @@ def _upsert(sql: str, records: list[dict]) -> dict[tuple[int, str], int]:
 # Profiles that do not exist yet start empty; existing ones are left for the locked fold.
 _PROFILE_INSERT = """
 INSERT INTO transactions_accountprofile (
-    account_id, first_seen_at, last_seen_at, transaction_count, activity, status_counts,
-    countries, devices, risk_rating, limit_currency, updated_at)
-SELECT account_id, first_seen_at, last_seen_at, 0, '{}', '{}', '{}', '{}', r.risk_rating, '',
+    account_id, first_seen_at, last_seen_at, transaction_count, counterparty_count, activity,
+    status_counts, countries, devices, risk_rating, limit_currency, updated_at)
+SELECT account_id, first_seen_at, last_seen_at, 0, 0, '{}', '{}', '{}', '{}', r.risk_rating, '',
     updated_at
 FROM json_to_recordset(%s::json) AS r(
     account_id bigint, first_seen_at timestamptz, last_seen_at timestamptz,
@@ -189,10 +190,12 @@ def _profiles_fold(by_account: dict, accounts: dict) -> dict[tuple[int, str], di
     with connection.cursor() as cursor:
         cursor.execute(_PROFILE_LOCK, [[accounts[key] for key, _ in ordered]])
         locked = {row[0]: row for row in cursor.fetchall()}
+    new_counterparties = _counterparties_record(ordered, accounts)
     profiles, records = {}, []
     for key, txs in ordered:
         profile = _profile_of(locked[accounts[key]])
         _fold(profile, txs)
+        profile["counterparty_count"] += new_counterparties.get(accounts[key], 0)
         records.append(
             {
                 "account_id": accounts[key],
@@ -207,8 +210,54 @@ def _profiles_fold(by_account: dict, accounts: dict) -> dict[tuple[int, str], di
     return profiles
 
 
+def _counterparties_record(ordered: list, accounts: dict) -> dict[int, int]:
+    """Remember each account's counterparties; {account pk: how many it had never dealt
+    with}. Runs under the profiles' lock, so two workers never count one pair twice."""
+    first_seen: dict[tuple[int, str], object] = {}
+    for key, txs in ordered:
+        for tx in txs:
+            counterparty = transaction_counterparty(tx)
+            if not counterparty:
+                continue
+            pair = (accounts[key], counterparty)
+            if pair not in first_seen or tx.occurred_at < first_seen[pair]:
+                first_seen[pair] = tx.occurred_at
+    if not first_seen:
+        return {}
+    inserted = execute_with_records(
+        _COUNTERPARTY_INSERT,
+        [
+            {"account_id": account, "counterparty": counterparty, "first_seen_at": at}
+            for (account, counterparty), at in first_seen.items()
+        ],
+    )
+    new: dict[int, int] = {}
+    for (account,) in inserted:
+        new[account] = new.get(account, 0) + 1
+    return new
+
+
+def transaction_counterparty(tx: Transaction) -> str:
+    """Who the customer dealt with: the counterparty's account id, else its marked name
+    (``AccountCounterparty.counterparty``); '' when the partner sent neither."""
+    side = tx.counterparty_side
+    if account_id := getattr(tx, f"{side}_account_id"):
+        return account_id
+    name = party_name_key(getattr(tx, f"{side}_name"))
+    return f"{AccountCounterparty.NAME_MARK}{name}" if name else ""
+
+
+_COUNTERPARTY_INSERT = """
+INSERT INTO transactions_accountcounterparty (account_id, counterparty, first_seen_at)
+SELECT account_id, counterparty, first_seen_at
+FROM json_to_recordset(%s::json) AS r(
+    account_id bigint, counterparty varchar(210), first_seen_at timestamptz)
+ON CONFLICT (account_id, counterparty) DO NOTHING
+RETURNING account_id
+"""
 _PROFILE_LOCK = """
-SELECT p.account_id, p.first_seen_at, p.last_seen_at, p.transaction_count, p.activity,
+SELECT p.account_id, p.first_seen_at, p.last_seen_at, p.transaction_count,
+    p.counterparty_count, p.activity,
     p.status_counts, p.countries, p.devices, p.risk_rating, p.single_transaction_limit,
     p.daily_limit, p.limit_currency, a.partner_id, a.external_id, c.external_id
 FROM transactions_accountprofile p
@@ -221,13 +270,13 @@ FOR UPDATE OF p
 _PROFILE_UPDATE = """
 UPDATE transactions_accountprofile AS p SET
     first_seen_at = r.first_seen_at, last_seen_at = r.last_seen_at,
-    transaction_count = r.transaction_count, activity = r.activity,
-    status_counts = r.status_counts, countries = r.countries, devices = r.devices,
-    updated_at = r.updated_at
+    transaction_count = r.transaction_count, counterparty_count = r.counterparty_count,
+    activity = r.activity, status_counts = r.status_counts, countries = r.countries,
+    devices = r.devices, updated_at = r.updated_at
 FROM json_to_recordset(%s::json) AS r(
     account_id bigint, first_seen_at timestamptz, last_seen_at timestamptz,
-    transaction_count bigint, activity jsonb, status_counts jsonb, countries jsonb,
-    devices jsonb, updated_at timestamptz)
+    transaction_count bigint, counterparty_count bigint, activity jsonb, status_counts jsonb,
+    countries jsonb, devices jsonb, updated_at timestamptz)
 WHERE p.account_id = r.account_id
 """
 # The columns of _PROFILE_LOCK, in its order.
@@ -264,6 +313,8 @@ def _fold(profile: dict, txs: list[Transaction]) -> None:
             )
             bucket["count"] += 1
             bucket["sum"] = str(Decimal(bucket["sum"]) + tx.amount)
+            bucket["min"] = str(min(Decimal(bucket.get("min", tx.amount)), tx.amount))
+            bucket["max"] = str(max(Decimal(bucket.get("max", tx.amount)), tx.amount))
         if country := getattr(tx, f"{tx.counterparty_side}_country"):
             _count(countries, country)
         if tx.device_id:

@@ -60,7 +60,14 @@ def test_accepted_transactions_are_profiled_after_commit():
 
     profile = AccountProfile.objects.get(account__partner=partner, account__external_id="A1")
     assert profile.transaction_count == 3
-    assert profile.activity == {"outbound:transfer:USD": {"count": 2, "sum": "150.2500"}}
+    assert profile.activity == {
+        "outbound:transfer:USD": {
+            "count": 2,
+            "sum": "150.2500",
+            "min": "50.2500",
+            "max": "100.0000",
+        }
+    }
     assert profile.status_counts == {"approved": 2, "failed": 1}
     assert profile.countries == {"SG": 2, "DE": 1}
     assert profile.devices == {"d-77": 3}
@@ -118,7 +125,12 @@ def test_inbound_transactions_profile_the_beneficiary():
     assert account.external_id == "SAV-1"
     assert account.customer.external_id == "C9"
     assert account.profile.activity == {
-        "inbound:cash_deposit:USD": {"count": 1, "sum": "1500.0000"}
+        "inbound:cash_deposit:USD": {
+            "count": 1,
+            "sum": "1500.0000",
+            "min": "1500.0000",
+            "max": "1500.0000",
+        }
     }
     assert account.profile.countries == {"MX": 1}
 
