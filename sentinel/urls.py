@@ -27,6 +27,7 @@ urlpatterns = [
     path("cases/", include("cases.urls")),
     path("alerts/", include("alerts.urls")),
     path("monitor/", include("sentinel.monitoring.urls")),
+    path("models/", include("sentinel.riskmodel.urls")),
     path("audit/", include("sentinel.audit.urls")),
     path("reports/", include("sentinel.reports.urls")),
     path("screening/", include("sentinel.screening.urls")),

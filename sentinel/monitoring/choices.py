@@ -23,6 +23,19 @@ class Metric(models.TextChoices):
     LATENCY_P95 = "latency_p95_ms", "Latency p95 (ms)"
 
 
+class DriftMetric(models.TextChoices):
+    """How far the learned risk score's live model moved from its training window, measured
+    daily (population stability index). Not a partner's traffic: these alerts have no partner
+    and are handed to the monitor by the pipeline's drift task (services.drift)."""
+
+    MODEL_SCORE = "model_score_psi", "Model score drift (PSI)"
+    MODEL_INPUT = "model_input_psi", "Model input drift (worst PSI)"
+
+
+# What an operational alert can be about: a partner's traffic metric, or the model's drift.
+ALERT_METRIC_CHOICES = [*Metric.choices, *DriftMetric.choices]
+
+
 class HealthSeverity(models.TextChoices):
     """How long a metric has stayed above its threshold, in the issue's words (upper case)."""
 

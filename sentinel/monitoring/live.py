@@ -32,7 +32,7 @@ def operational_alert_message(*, alert: OperationalAlert, event: OperationalAler
         "id": alert.pk,
         "kind": "operational",
         "event": event.type,
-        "partner": alert.partner.slug,
+        "partner": alert.partner.slug if alert.partner else None,
         "metric": alert.metric,
         "severity": alert.severity,
         "status": alert.status,
@@ -74,6 +74,11 @@ def _subject(alert: OperationalAlert, event: OperationalAlertEvent) -> str:
         OperationalAlertEventType.RESOLVED: "resolved",
         OperationalAlertEventType.ACCEPTED: "accepted as the new normal",
     }[event.type]
+    if alert.partner is None:
+        return (
+            f"[Sentinel {alert.severity}] Learned risk score: {alert.get_metric_display()} "
+            f"{verb} (PSI {_figure(alert.value)}, bar {_figure(alert.threshold)})"
+        )
     return (
         f"[Sentinel {alert.severity}] {alert.partner.name}: {alert.get_metric_display()} "
         f"{verb} ({alert.persistence_minutes} min)"
@@ -81,6 +86,8 @@ def _subject(alert: OperationalAlert, event: OperationalAlertEvent) -> str:
 
 
 def _body(alert: OperationalAlert, event: OperationalAlertEvent) -> str:
+    if alert.partner is None:
+        return _drift_body(alert)
     lines = [
         f"Partner: {alert.partner.name} ({alert.partner.slug})",
         f"Metric: {alert.get_metric_display()}",
@@ -94,3 +101,30 @@ def _body(alert: OperationalAlert, event: OperationalAlertEvent) -> str:
         top = ", ".join(f"{v['value']} {v['metric_value']:.4g} of {v['total']}" for v in values)
         lines.append(f"Highest {dimension}: {top}")
     return "\n".join(lines)
+
+
+def _drift_body(alert: OperationalAlert) -> str:
+    """The learned risk score's drift (services.drift): what moved, on which version."""
+    detail = alert.detail or {}
+    lines = [
+        f"Model: v{detail.get('model_version')} (docs/models.md § Drift)",
+        f"Metric: {alert.get_metric_display()}",
+        f"Severity: {alert.severity}",
+        f"Status: {alert.status}",
+        f"Above the bar since the day ending {alert.started_minute:%Y-%m-%d %H:%M} UTC; "
+        f"last measured for the day ending {alert.last_minute:%Y-%m-%d %H:%M} UTC",
+        f"Last PSI: {_figure(alert.value)}; bar: {_figure(alert.threshold)} "
+        "(under 0.1 stable, 0.1 to 0.25 moving, over 0.25 shifted)",
+        f"Decisions measured: {detail.get('decisions')}",
+    ]
+    inputs = detail.get("inputs_psi") or {}
+    if inputs:
+        lines.append(
+            "Inputs that moved most: "
+            + ", ".join(f"{name} {_figure(value)}" for name, value in inputs.items())
+        )
+    return "\n".join(lines)
+
+
+def _figure(value: float | None) -> str:
+    return "–" if value is None else f"{value:.3g}"

@@ -17,8 +17,10 @@ from sentinel.outbound import check_webhook_url
 from transactions.models import PartnerBank
 
 from .choices import (
+    ALERT_METRIC_CHOICES,
     BaselineMethod,
     Dimension,
+    DriftMetric,
     HealthSeverity,
     Metric,
     OperationalAlertEventType,
@@ -194,12 +196,20 @@ class OperationalAlertQuerySet(models.QuerySet):
 class OperationalAlert(models.Model):
     """A metric of a partner's traffic that stayed above its threshold: raised when its
     severity first rises above HEALTHY, escalated as it grows, resolved when the metric is back
-    below the threshold. Its history is in OperationalAlertEvent."""
+    below the threshold. Its history is in OperationalAlertEvent.
+
+    The learned risk score's drift (``DriftMetric``) is watched the same way, with no partner:
+    the model scores every partner's traffic (services.drift)."""
 
     partner = models.ForeignKey(
-        PartnerBank, on_delete=models.PROTECT, related_name="operational_alerts"
+        PartnerBank,
+        on_delete=models.PROTECT,
+        related_name="operational_alerts",
+        null=True,
+        blank=True,
+        help_text="Empty for the learned risk score's drift, which is no one partner's.",
     )
-    metric = models.CharField(max_length=16, choices=Metric.choices)
+    metric = models.CharField(max_length=16, choices=ALERT_METRIC_CHOICES)
     status = models.CharField(
         max_length=10,
         choices=OperationalAlertStatus.choices,
@@ -236,13 +246,17 @@ class OperationalAlert(models.Model):
     class Meta:
         ordering = ["-opened_at", "-id"]
         constraints = [
+            # NULLS NOT DISTINCT: one open drift alert per metric too (no partner).
             models.UniqueConstraint(
                 fields=["partner", "metric"],
                 condition=Q(status=OperationalAlertStatus.OPEN),
                 name="operationalalert_one_open_per_metric",
+                nulls_distinct=False,
             ),
             models.CheckConstraint(
-                condition=Q(metric__in=Metric.values), name="operationalalert_metric_valid"
+                condition=(Q(partner__isnull=False) & Q(metric__in=Metric.values))
+                | (Q(partner__isnull=True) & Q(metric__in=DriftMetric.values)),
+                name="operationalalert_metric_valid",
             ),
             models.CheckConstraint(
                 condition=Q(severity__in=HealthSeverity.values)
@@ -265,7 +279,7 @@ class OperationalAlert(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.severity} {self.metric} at {self.partner}"
+        return f"{self.severity} {self.metric} at {self.partner or 'the learned risk score'}"
 
 
 class OperationalAlertEvent(AppendOnlyModel):

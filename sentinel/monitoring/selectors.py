@@ -31,7 +31,7 @@ from .models import (
     SlackDelivery,
 )
 from .persistence import Steps
-from .thresholds import Moments
+from .thresholds import DriftSteps, Moments
 
 
 @dataclass(frozen=True)
@@ -260,6 +260,25 @@ def latest_minute(*, partner_ids: Sequence[int]) -> datetime | None:
 # --- Operational alerts -----------------------------------------------------------------------
 
 
+def model_drift_alerts_open() -> list[OperationalAlert]:
+    """The learned risk score's open drift alerts (no partner), newest first."""
+    return list(OperationalAlert.objects.open().filter(partner=None).order_by("-opened_at", "-id"))
+
+
+def model_drift_open_by_metric() -> dict[str, OperationalAlert]:
+    """The open drift alerts by metric, locked until the caller's transaction ends: two
+    measurements handed over at once never raise the same alert twice."""
+    alerts = OperationalAlert.objects.open().filter(partner=None).select_for_update()
+    return {alert.metric: alert for alert in alerts}
+
+
+def drift_steps() -> DriftSteps:
+    return DriftSteps(
+        moving=settings.SENTINEL_MONITOR_DRIFT_MOVING_PSI,
+        shifted=settings.SENTINEL_MONITOR_DRIFT_SHIFTED_PSI,
+    )
+
+
 def operational_alerts_list(*, partner: PartnerBank | None = None) -> QuerySet[OperationalAlert]:
     queryset = OperationalAlert.objects.select_related("partner")
     return queryset if partner is None else queryset.filter(partner=partner)
@@ -269,10 +288,11 @@ def operational_alerts_open(*, partner: PartnerBank | None = None) -> list[Opera
     return list(operational_alerts_list(partner=partner).open().order_by("-opened_at", "-id"))
 
 
-def slack_webhook_url(*, partner_id: int) -> str:
+def slack_webhook_url(*, partner_id: int | None) -> str:
     """Where the partner's operational alerts go in Slack: its own webhook, else the global
-    one (SENTINEL_MONITOR_SLACK_WEBHOOK_URL); "" for none."""
-    own = (
+    one (SENTINEL_MONITOR_SLACK_WEBHOOK_URL); "" for none. Drift alerts (no partner): the
+    global one."""
+    own = partner_id and (
         MonitorSettings.objects.filter(partner_id=partner_id)
         .values_list("slack_webhook_url", flat=True)
         .first()

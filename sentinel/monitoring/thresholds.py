@@ -14,6 +14,9 @@ otherwise make a single failure an anomaly. Three baselines, chosen per partner
 Moments (count, sum, sum of squares) are what PostgreSQL aggregates: they add up, so the
 hourly groups combine into the trailing baseline in Python, and a past incident's minutes
 are taken out of a baseline by subtracting their own moments.
+
+The learned risk score's drift is judged against fixed bars instead (``DriftSteps``): a
+population stability index means the same whatever the partner or the hour.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from .choices import BaselineMethod, Metric
+from .choices import BaselineMethod, HealthSeverity, Metric
 
 # How far above the mean a threshold always is, at least: one percentage point for rates,
 # 25 ms for latency. Below that, a deviation is noise whatever the baseline's variance says.
@@ -133,3 +136,25 @@ def ewma_span(alpha: float) -> int:
     if alpha >= 1:
         return 1
     return math.ceil(math.log(0.001) / math.log(1 - alpha))
+
+
+@dataclass(frozen=True)
+class DriftSteps:
+    """Fixed bars on the learned risk score's population stability index (docs/models.md §
+    Drift): above ``moving`` a WARNING, above ``shifted`` CRITICAL (retrain, or look at what
+    changed upstream). From SENTINEL_MONITOR_DRIFT_MOVING_PSI and ..._SHIFTED_PSI."""
+
+    moving: float = 0.1
+    shifted: float = 0.25
+
+    def severity(self, psi: float | None) -> HealthSeverity:
+        """No figure (nothing measured) is no drift: like a quiet minute, it ends an alert."""
+        if psi is not None and psi > self.shifted:
+            return HealthSeverity.CRITICAL
+        if psi is not None and psi > self.moving:
+            return HealthSeverity.WARNING
+        return HealthSeverity.HEALTHY
+
+    def bar(self, severity: str) -> float:
+        """The PSI an alert of this severity is above."""
+        return self.shifted if severity == HealthSeverity.CRITICAL else self.moving

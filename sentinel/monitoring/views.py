@@ -1,5 +1,6 @@
 """The staff dashboard of the operational monitor: ``/monitor/`` (every partner, busiest
-first; ``?partner=`` one partner's detail) and its JSON feed ``/monitor/data``."""
+first, and the learned risk score's open drift alerts; ``?partner=`` one partner's detail) and
+its JSON feed ``/monitor/data``."""
 
 from __future__ import annotations
 
@@ -37,7 +38,11 @@ def _dashboard(request) -> dict:
     context = {"partners": partners, "partner": partner, "window": window, "windows": WINDOWS}
     at = _minute(request, partners=[partner] if partner else partners)
     if partner is None:
-        context.update(at=at, overview=partners_overview(partners=partners, at=at))
+        context.update(
+            at=at,
+            overview=partners_overview(partners=partners, at=at),
+            drift_alerts=selectors.model_drift_alerts_open(),
+        )
         return context
     config = selectors.monitor_configs(partner_ids=[partner.pk])[partner.pk]
     (analysis,) = analyse(keys=[SeriesKey((partner.pk,))], configs=[config], at=at)
@@ -91,6 +96,19 @@ def monitor_data(request):
                 "partner": None,
                 "current_minute": iso_utc(context["at"]),
                 "partners": context["overview"],
+                "model_drift_alerts": [
+                    {
+                        "id": alert.pk,
+                        "metric": alert.metric,
+                        "severity": alert.severity,
+                        "value": alert.value,
+                        "threshold": alert.threshold,
+                        "model_version": alert.detail.get("model_version"),
+                        "started_minute": iso_utc(alert.started_minute),
+                        "last_minute": iso_utc(alert.last_minute),
+                    }
+                    for alert in context["drift_alerts"]
+                ],
             }
         )
     return JsonResponse(

@@ -23,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
+from django.conf import settings
 from django.utils import timezone
 
 from rules.models import RuleHit
@@ -35,6 +36,18 @@ from transactions.services import partner_create
 from .orchestrator import transactions_accept, transactions_queued_process
 
 BATCH_SIZE = 1000  # the batch endpoint's limit
+
+
+def add_data_argument(parser) -> None:
+    """The commands' ``--data``: where the shared data sets are."""
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=settings.BASE_DIR.parent / "shared" / "data",
+        help="Where the shared data sets are (default: ../shared/data beside the checkout).",
+    )
+
+
 NETWORK_RULE_PREFIX = "network_"
 
 
@@ -151,6 +164,15 @@ class AmlSim:
                         )
                     )
             yield payloads
+
+    def step_start(self, partner: PartnerBank, step: int) -> datetime:
+        """When a day step began in the replay stored for ``partner``: the file's first step
+        is the day of its earliest transaction (``days`` puts each step at a midnight)."""
+        first = partner.transactions.order_by("occurred_at").values_list("occurred_at", flat=True)[
+            0
+        ]
+        midnight = first.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+        return midnight + timedelta(days=step - min(day for *_, day in self.transfers))
 
     def customer_of(self, external_id: str) -> str:
         _, index, side = external_id.split("-")

@@ -10,7 +10,7 @@ from django.dispatch import receiver
 
 from sentinel.screening.signals import list_changed
 
-from . import orchestrator, queue, rescreening, selectors
+from . import drift, orchestrator, queue, rescreening, selectors
 
 SWEEP_BATCH = 1000
 
@@ -62,3 +62,12 @@ def queue_rescreen(sender, list_import, **kwargs) -> None:
     """A list changed (sent after its import committed): screen known parties, in the
     background."""
     rescreen_after_list_change.delay(list_import.pk)
+
+
+@shared_task(time_limit=600, soft_time_limit=550)
+def measure_model_drift() -> float | None:
+    """The live model's drift over the last day, stored and handed to the operational monitor
+    (beat: daily, entry ``measure-model-drift``); the worst input's PSI, or None with no live
+    model or no decisions."""
+    measured = drift.model_drift_hand_over()
+    return None if measured is None else measured.worst_input_psi

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .inputs import LOGGED
+
 READABLE = {
     "amount_log10": "amount",
     "hour": "hour of day",
@@ -17,6 +19,9 @@ READABLE = {
     "round_thousand": "round amount in thousands",
     "own_account": "between the customer's own accounts",
     "profile.transaction_count": "transactions seen on the account",
+    "profile.counterparty_count": "counterparties the account has ever dealt with",
+    "profile.smallest_amount": "smallest amount the account ever moved",
+    "profile.largest_amount": "largest amount the account ever moved",
     "profile.days_since_first_seen": "days since the account was first seen",
     "profile.risk_rating": "customer risk rating (0 low, 2 high)",
     "profile.amount_over_limit": "amount over the single-transaction limit",
@@ -31,8 +36,19 @@ READABLE = {
     "account.new_payees_24h": "new payees in 24 h",
     "account.declined_1h": "declined payments in 1 h",
     "account.days_since_previous": "days since the previous transaction",
+    "account.count_30d": "transactions on the account in 30 days",
+    "account.in_count_30d": "payments received in 30 days",
+    "account.senders_30d": "different senders in 30 days",
+    "account.payees_30d": "different payees in 30 days",
+    "account.in_sum_30d": "received in 30 days",
+    "account.out_sum_30d": "sent in 30 days",
+    "account.largest_30d": "largest amount in 30 days",
+    "account.smallest_30d": "smallest amount in 30 days",
+    "counterparty.count_30d": "the counterparty's transactions in 30 days, with anyone",
 }
-_LOG_AMOUNTS = frozenset({"amount_log10", "account.in_sum_24h", "account.out_sum_24h"})
+_LOG_AMOUNTS = frozenset(
+    {"amount_log10", "profile.smallest_amount", "profile.largest_amount", *LOGGED}
+)
 _YES_NO = frozenset(
     {
         "inbound",

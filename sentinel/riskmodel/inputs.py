@@ -18,7 +18,7 @@ from transactions.choices import Channel, Direction, RiskRating, TransactionStat
 from transactions.models import Transaction
 
 NAN = float("nan")
-_HOUR, _DAY = 3600, 86400
+_HOUR, _DAY, _MONTH = 3600, 86400, 30 * 86400
 _IN, _OUT = frozenset({Direction.INBOUND}), frozenset({Direction.OUTBOUND})
 
 # Rolling aggregates of the customer's account the model reads whatever the rules ask
@@ -40,9 +40,33 @@ AGGREGATES: dict[str, AggregateSpec] = {
         statuses=frozenset({TransactionStatus.DENIED, TransactionStatus.FAILED}),
     ),
     "account.days_since_previous": AggregateSpec("days_since_previous", "account"),
+    # The month: how wide the account's dealings are (a mule's, a funnel's, a layer's) and
+    # the range of what it moves, and how busy its counterparty is with everyone else.
+    "account.count_30d": AggregateSpec("count", "account", _MONTH),
+    "account.in_count_30d": AggregateSpec("count", "account", _MONTH, directions=_IN),
+    "account.senders_30d": AggregateSpec(
+        "distinct", "account", _MONTH, field="counterparty", directions=_IN
+    ),
+    "account.payees_30d": AggregateSpec(
+        "distinct", "account", _MONTH, field="counterparty", directions=_OUT
+    ),
+    "account.in_sum_30d": AggregateSpec("sum", "account", _MONTH, directions=_IN),
+    "account.out_sum_30d": AggregateSpec("sum", "account", _MONTH, directions=_OUT),
+    "account.largest_30d": AggregateSpec("max", "account", _MONTH),
+    "account.smallest_30d": AggregateSpec("min", "account", _MONTH),
+    "counterparty.count_30d": AggregateSpec("count", "counterparty", _MONTH),
 }
-# Amount sums are spread over orders of magnitude: the model reads log10(1 + x).
-_LOGGED = frozenset({"account.in_sum_24h", "account.out_sum_24h"})
+# Amounts are spread over orders of magnitude: the model reads log10(1 + x).
+LOGGED = frozenset(
+    {
+        "account.in_sum_24h",
+        "account.out_sum_24h",
+        "account.in_sum_30d",
+        "account.out_sum_30d",
+        "account.largest_30d",
+        "account.smallest_30d",
+    }
+)
 
 _TYPES = {value: index for index, value in enumerate(TransactionType.values)}
 _CHANNELS = {value: index for index, value in enumerate(Channel.values)}
@@ -60,6 +84,9 @@ OWN = (
     "round_thousand",
     "own_account",
     "profile.transaction_count",
+    "profile.counterparty_count",
+    "profile.smallest_amount",
+    "profile.largest_amount",
     "profile.days_since_first_seen",
     "profile.risk_rating",
     "profile.amount_over_limit",
@@ -119,6 +146,9 @@ def inputs_of(
             and getattr(tx, f"{other}_customer_id") == getattr(tx, f"{side}_customer_id")
         ),
         _number(fields.get("profile.transaction_count")),
+        _number(fields.get("profile.counterparty_count")),
+        _log(fields.get("profile.smallest_amount")),
+        _log(fields.get("profile.largest_amount")),
         _number(fields.get("profile.days_since_first_seen")),
         float(_RISK.get(fields.get("profile.risk_rating"), -1)),
         amount / float(limit) if limit else NAN,
@@ -129,9 +159,14 @@ def inputs_of(
     ]
     for name, spec in AGGREGATES.items():
         value = _number(aggregates.get(spec))
-        row.append(math.log10(1 + value) if name in _LOGGED and value == value else value)
+        row.append(_log(value) if name in LOGGED else value)
     row.extend(_number(fields.get(name)) for name in extra)
     return row
+
+
+def _log(amount: object) -> float:
+    value = _number(amount)
+    return math.log10(1 + value) if value == value and value >= 0 else NAN
 
 
 def _flag(condition: object) -> float:

@@ -13,7 +13,7 @@ from transactions.choices import OUTCOME_POLARITY, Direction
 from transactions.models import TransactionLabel
 
 from .choices import ModelChangeState, ModelStatus
-from .models import DecisionFeatures, FeatureSchema, ModelChange, ModelVersion
+from .models import DecisionFeatures, FeatureSchema, ModelChange, ModelDrift, ModelVersion
 
 # An unlabelled transaction counts as good, barely: most are, but nobody said so.
 UNLABELLED_WEIGHT = 0.1
@@ -53,17 +53,21 @@ class Dataset:
         )
 
 
-def training_dataset(*, start: datetime, end: datetime, labels_as_of: datetime) -> Dataset:
+def training_dataset(
+    *, start: datetime, end: datetime, labels_as_of: datetime, partner_id: int | None = None
+) -> Dataset:
     """The snapshots of transactions that occurred in [start, end) and were decided by
     ``labels_as_of``, read as they were stored at decision time, with the labels received by
-    then (the heaviest current one with a side; none: good at ``UNLABELLED_WEIGHT``)."""
+    then (the heaviest current one with a side; none: good at ``UNLABELLED_WEIGHT``); one
+    partner's only when ``partner_id`` is given."""
     schemas = dict(FeatureSchema.objects.values_list("id", "names"))
+    snapshots = DecisionFeatures.objects.filter(
+        occurred_at__gte=start, occurred_at__lt=end, decided_at__lte=labels_as_of
+    )
+    if partner_id is not None:
+        snapshots = snapshots.filter(partner_id=partner_id)
     rows = list(
-        DecisionFeatures.objects.filter(
-            occurred_at__gte=start, occurred_at__lt=end, decided_at__lte=labels_as_of
-        )
-        .order_by("occurred_at", "transaction_id")
-        .values_list(
+        snapshots.order_by("occurred_at", "transaction_id").values_list(
             "transaction_id",
             "partner_id",
             "occurred_at",
@@ -136,8 +140,10 @@ def change_pending() -> ModelChange | None:
 
 
 def versions() -> QuerySet[ModelVersion]:
+    """Versions with who trained them and what they replaced, without any artefact (the
+    trees alone run to hundreds of kilobytes)."""
     return ModelVersion.objects.select_related("trained_by", "replaced").defer(
-        "artefact", "anomaly_artefact"
+        "artefact", "anomaly_artefact", "replaced__artefact", "replaced__anomaly_artefact"
     )
 
 
@@ -149,4 +155,64 @@ def explanations_of(transaction_ids: list) -> dict:
         for row in DecisionFeatures.objects.filter(transaction_id__in=transaction_ids)
         .exclude(model_version=None)
         .values("transaction_id", "score", "anomaly", "contributions", "model_version__number")
+    }
+
+
+# --- The staff pages (views.py) -------------------------------------------------------------
+
+
+def version_page(*, number: int) -> ModelVersion | None:
+    return versions().filter(number=number).first()
+
+
+def version_live_page() -> ModelVersion | None:
+    """The live version without its artefacts (``version_in_force`` loads them to score)."""
+    return versions().filter(status=ModelStatus.LIVE).first()
+
+
+def changes_of(*, version: ModelVersion) -> QuerySet[ModelChange]:
+    return ModelChange.objects.filter(model_version=version).select_related(
+        "requested_by", "decided_by"
+    )
+
+
+def change_pending_page() -> ModelChange | None:
+    """The change awaiting approval, with what the page shows of it."""
+    return (
+        ModelChange.objects.filter(state=ModelChangeState.PENDING)
+        .select_related("model_version", "requested_by")
+        .defer("model_version__artefact", "model_version__anomaly_artefact")
+        .first()
+    )
+
+
+def drifts_of(*, version: ModelVersion, limit: int = 90) -> QuerySet[ModelDrift]:
+    """The version's drift measurements, newest first (a quarter of daily runs)."""
+    return ModelDrift.objects.filter(model_version=version).order_by("-measured_at")[:limit]
+
+
+def version_report(*, version: ModelVersion) -> dict:
+    """The report a version carries, as the page lays it out: this version, the version in
+    force when it was trained and the rules alone on the same hold-out, side by side."""
+    report = version.report or {}
+    compared = [(f"This version (v{version.number})", report.get("model"))]
+    if in_force := report.get("in_force"):
+        compared.append((f"Live when trained (v{in_force.get('version')})", in_force))
+    compared.append(("Rules alone (sum of live rule scores)", report.get("rules_alone")))
+    return {
+        "alert_rate": report.get("alert_rate"),
+        "rows": [_measures_row(name, measures or {}) for name, measures in compared],
+        "calibration": report.get("calibration") or {"brier": None, "bins": []},
+        "importances": report.get("importances") or [],
+    }
+
+
+def _measures_row(name: str, measures: dict) -> dict:
+    at_rate = measures.get("at_alert_rate") or {}
+    return {
+        "name": name,
+        "pr_auc": measures.get("pr_auc"),
+        "recall": at_rate.get("recall"),
+        "precision": at_rate.get("precision"),
+        "threshold": at_rate.get("threshold"),
     }

@@ -1,4 +1,5 @@
-"""Celery interface to training: call the service, nothing more."""
+"""Celery interface to training: call the service, nothing more. (Drift is measured by the
+pipeline's task, which hands it to the operational monitor: sentinel.pipeline.drift.)"""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import logging
 
 from celery import shared_task
 
-from .services import model_drift_measure, model_train
+from .services import model_train
 from .training import TooFewLabels
 
 logger = logging.getLogger(__name__)
@@ -21,11 +22,3 @@ def train_model() -> int | None:
     except TooFewLabels as error:
         logger.warning("Model training skipped: %s", error)
         return None
-
-
-@shared_task(time_limit=600, soft_time_limit=550)
-def measure_model_drift() -> float | None:
-    """PSI of the live model's inputs and scores over the last day (beat: daily); the worst
-    input's PSI, or None with no live model or no decisions."""
-    drift = model_drift_measure()
-    return None if drift is None else drift.worst_input_psi

@@ -154,8 +154,9 @@ CELERY_BEAT_SCHEDULE = {
         "task": "sentinel.riskmodel.tasks.train_model",
         "schedule": 7 * 86400.0,
     },
+    # The live model's drift, handed to the operational monitor (docs/models.md § Drift).
     "measure-model-drift": {
-        "task": "sentinel.riskmodel.tasks.measure_model_drift",
+        "task": "sentinel.pipeline.tasks.measure_model_drift",
         "schedule": 86400.0,
     },
     "requeue-overdue-webhooks": {
@@ -310,6 +311,18 @@ SENTINEL_MONITOR_OVERLAP_SECONDS = int(os.environ.get("SENTINEL_MONITOR_OVERLAP_
 # their own (MonitorSettings.slack_webhook_url); empty: none. Attempts, backoff and timeout
 # are the partner webhooks' SENTINEL_WEBHOOK_* below; the URL passes the same SSRF check.
 SENTINEL_MONITOR_SLACK_WEBHOOK_URL = os.environ.get("SENTINEL_MONITOR_SLACK_WEBHOOK_URL", "")
+# The learned risk score's daily drift (docs/models.md § Drift): an operational alert when the
+# score's or the worst input's population stability index is above these (WARNING, CRITICAL).
+SENTINEL_MONITOR_DRIFT_MOVING_PSI = float(
+    os.environ.get("SENTINEL_MONITOR_DRIFT_MOVING_PSI", "0.1")
+)
+SENTINEL_MONITOR_DRIFT_SHIFTED_PSI = float(
+    os.environ.get("SENTINEL_MONITOR_DRIFT_SHIFTED_PSI", "0.25")
+)
+# Who is handed each drift measurement (sentinel.pipeline.drift), as plain values: neither the
+# pipeline nor the model may import the monitor (pyproject's contracts), so, like the feature
+# providers, the watchers are named here. A new watcher is one function plus one line.
+SENTINEL_MODEL_DRIFT_WATCHERS = ["sentinel.monitoring.services.model_drift_judge"]
 
 # GET /metrics (docs/operations.md): scrapers send `Authorization: Bearer <token>`. Unset, only
 # loopback clients are served (development); production refuses to start without it.

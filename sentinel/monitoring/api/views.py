@@ -73,10 +73,12 @@ class MonitorView(APIView):
         document = monitor_report(partners=partners, at=at, dimension=dimension, label=label)
         if label == ALL:
             document["partners"] = partners_summary(partners=partners, at=at)
+        # Staff looking at every partner also see the learned score's drift (no partner).
+        shown = {p.pk for p in partners} | ({None} if label == ALL else set())
         document["open_alerts"] = [
             _alert(alert)
             for alert in selectors.operational_alerts_open()
-            if alert.partner_id in {p.pk for p in partners}
+            if alert.partner_id in shown
         ]
         return Response(document)
 
@@ -112,7 +114,7 @@ def _dimension(raw: str | None) -> str | None:
 def _alert(alert) -> dict:
     return {
         "id": alert.pk,
-        "partner": alert.partner.slug,
+        "partner": alert.partner.slug if alert.partner else None,
         "metric": alert.metric,
         "severity": alert.severity,
         "persistence_minutes": alert.persistence_minutes,

@@ -2,6 +2,7 @@
 
 - ``aggregation``: MinuteStat rows recomputed from the minutes' transactions;
 - ``cycle``: the monitoring cycle and the operational alerts it raises, escalates, resolves;
+- ``drift``: the learned risk score's drift, handed over daily, as operational alerts;
 - ``replay``: per-minute status counts stored as historical transactions;
 - ``slack``: operational alert events posted to a Slack-compatible incoming webhook.
 """
@@ -13,10 +14,12 @@ from .cycle import (
     monitor_evaluate,
     operational_alert_accept,
     operational_alert_escalate,
+    operational_alert_event_record,
     operational_alert_raise,
     operational_alert_resolve,
     operational_alert_track,
 )
+from .drift import model_drift_alert_track, model_drift_judge
 from .replay import ReplayError, ReplayResult, transactions_replay
 from .slack import slack_deliver, slack_delivery_record
 
@@ -26,10 +29,13 @@ __all__ = [
     "ReplayResult",
     "minute_stats_rebuild",
     "minute_stats_refresh",
+    "model_drift_alert_track",
+    "model_drift_judge",
     "monitor_cycle_run",
     "monitor_evaluate",
     "operational_alert_accept",
     "operational_alert_escalate",
+    "operational_alert_event_record",
     "operational_alert_raise",
     "operational_alert_resolve",
     "operational_alert_track",

@@ -127,7 +127,7 @@ def operational_alert_raise(
     )
     _follow(alert, state, minute)
     alert.save()
-    return _record(alert, OperationalAlertEventType.RAISED, minute)
+    return operational_alert_event_record(alert, OperationalAlertEventType.RAISED, minute)
 
 
 def operational_alert_escalate(
@@ -139,7 +139,7 @@ def operational_alert_escalate(
     )
     _follow(alert, state, minute)
     alert.save()
-    return _record(alert, OperationalAlertEventType.ESCALATED, minute)
+    return operational_alert_event_record(alert, OperationalAlertEventType.ESCALATED, minute)
 
 
 def operational_alert_resolve(
@@ -152,7 +152,7 @@ def operational_alert_resolve(
     alert.last_minute = minute
     alert.value = state.value
     alert.save()
-    return _record(alert, OperationalAlertEventType.RESOLVED, minute)
+    return operational_alert_event_record(alert, OperationalAlertEventType.RESOLVED, minute)
 
 
 def operational_alert_accept(
@@ -169,7 +169,9 @@ def operational_alert_accept(
     alert.accepted_by = by
     alert.full_clean()
     alert.save()
-    return _record(alert, OperationalAlertEventType.ACCEPTED, alert.last_minute)
+    return operational_alert_event_record(
+        alert, OperationalAlertEventType.ACCEPTED, alert.last_minute
+    )
 
 
 def _follow(alert: OperationalAlert, state: MetricState, minute: datetime) -> None:
@@ -179,7 +181,11 @@ def _follow(alert: OperationalAlert, state: MetricState, minute: datetime) -> No
     alert.threshold = state.threshold.value
 
 
-def _record(alert: OperationalAlert, kind: str, minute: datetime) -> OperationalAlertEvent:
+def operational_alert_event_record(
+    alert: OperationalAlert, kind: str, minute: datetime
+) -> OperationalAlertEvent:
+    """The alert's history, pushed live, emailed from CRITICAL and queued for Slack: every
+    kind of operational alert (traffic and model drift) is announced the same way."""
     event = OperationalAlertEvent.objects.create(
         alert=alert,
         type=kind,

@@ -8,6 +8,7 @@ the database refuses an approval by the asker, and the approver may not be who t
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError
 from django.db import transaction as db_transaction
 from django.utils import timezone
 
@@ -18,6 +19,7 @@ from ..models import ModelChange, ModelVersion
 APPROVE_PERMISSION = "riskmodel.approve_modelchange"
 REQUEST_PERMISSION = "riskmodel.change_modelversion"
 AT_ONCE = "Takes effect without approval: restores the version approved before."
+_ONE_PENDING = "Another model change is awaiting approval; approve, reject or withdraw it first."
 
 
 def model_live_request(*, version: ModelVersion, actor, comment: str = "") -> ModelChange:
@@ -28,15 +30,21 @@ def model_live_request(*, version: ModelVersion, actor, comment: str = "") -> Mo
         if version.status == ModelStatus.LIVE:
             raise ValidationError(f"Model v{version.number} is live already.")
         if selectors.change_pending() is not None:
-            raise ValidationError(
-                "Another model change is awaiting approval; approve, reject or withdraw it first."
-            )
-        return ModelChange.objects.create(
-            model_version=version,
-            action=ModelChangeAction.GO_LIVE,
-            requested_by=actor,
-            comment=comment,
-        )
+            raise ValidationError(_ONE_PENDING)
+        try:
+            # Two officers asking at once for two versions both pass the check above: the
+            # database's one-pending constraint decides, and the loser hears why.
+            with db_transaction.atomic():
+                return ModelChange.objects.create(
+                    model_version=version,
+                    action=ModelChangeAction.GO_LIVE,
+                    requested_by=actor,
+                    comment=comment,
+                )
+        except IntegrityError as error:
+            if "model_change_one_pending" not in str(error):
+                raise
+            raise ValidationError(_ONE_PENDING) from error
 
 
 def model_change_refusal(*, change: ModelChange, approver) -> str | None:

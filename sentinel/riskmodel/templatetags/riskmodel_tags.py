@@ -1,4 +1,5 @@
-"""The model's score and explanation on the alert and case pages.
+"""The model's score and explanation on the alert and case pages, and the drift labels of
+the model pages.
 
 A template tag library is the seam: the pages of alerts and cases load it by name, so neither
 app imports this one (pyproject's contracts). One query per page, whatever its length.
@@ -38,3 +39,17 @@ def model_explanation(explained: dict, transaction_id) -> dict:
         "anomaly": row["anomaly"],
         "reasons": reasons(row["contributions"]),
     }
+
+
+# docs/models.md § Drift: the rule of thumb for a population stability index.
+PSI_MOVING, PSI_SHIFTED = 0.1, 0.25
+
+
+@register.filter
+def psi_level(value: float | None) -> str:
+    """stable, moving or shifted (the model page's drift history); "" without a figure."""
+    if value is None:
+        return ""
+    if value > PSI_SHIFTED:
+        return "shifted"
+    return "moving" if value > PSI_MOVING else "stable"

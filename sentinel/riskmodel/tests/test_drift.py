@@ -7,17 +7,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from rules.tests.factories import officer
-from sentinel.riskmodel import scoring
-from sentinel.riskmodel.services import (
-    model_change_approve,
-    model_drift_measure,
-    model_live_request,
-    model_train,
-)
-from transactions.tests.factories import PartnerBankFactory, transaction_payload
+from sentinel.riskmodel.services import model_drift_measure
+from transactions.tests.factories import PartnerBankFactory
 
-from .factories import iso, labelled_population, scored
+from .factories import drifting_live_model
 
 pytestmark = pytest.mark.django_db
 
@@ -27,33 +20,7 @@ def test_no_live_model_measures_nothing():
 
 
 def test_a_day_of_unlike_traffic_shows_as_drift_of_its_inputs_and_scores():
-    partner = PartnerBankFactory()
-    now = timezone.now()
-    # trained on two days that ended more than a day ago
-    labelled_population(partner, start=now - timedelta(hours=80))
-    version = model_train(
-        start=now - timedelta(hours=81),
-        holdout_start=now - timedelta(hours=44),
-        end=now - timedelta(hours=30),
-    )
-    model_change_approve(
-        change=model_live_request(version=version, actor=officer()), approver=officer()
-    )
-    scoring.forget()
-    later = timezone.now()
-    scored(
-        partner,
-        [
-            transaction_payload(
-                external_id=f"big-{i}",
-                occurred_at=iso(later - timedelta(minutes=30 - i)),
-                amount=f"{60000 + i}.00",
-                originator={"account_id": f"d-{i}", "customer_id": f"d-{i}", "country": "US"},
-                beneficiary={"account_id": "x", "country": "CY", "name": "Payee"},
-            )
-            for i in range(20)
-        ],
-    )
+    version = drifting_live_model(PartnerBankFactory())
 
     drift = model_drift_measure(now=timezone.now() + timedelta(seconds=1))
 

@@ -3,6 +3,7 @@ their artefacts are never loaded (training has its own tests)."""
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
@@ -20,6 +21,7 @@ from sentinel.riskmodel.services import (
     model_live_request,
     model_rollback,
 )
+from sentinel.testing import run_concurrently
 
 pytestmark = pytest.mark.django_db
 
@@ -91,6 +93,30 @@ def test_one_pending_change_at_a_time_and_a_decided_one_stays_decided():
     with pytest.raises(ValidationError, match="decided already"):
         model_change_approve(change=first, approver=officer())
     assert ModelVersion.objects.get(number=1).status == ModelStatus.SHADOW
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_officers_asking_at_once_for_two_versions_get_one_change_and_a_reason():
+    versions = iter([_version(1, ModelStatus.SHADOW), _version(2)])
+    askers = iter([officer(), officer()])
+    pairs = [(next(versions), next(askers)) for _ in range(2)]
+    turns = iter(pairs)
+    lock = threading.Lock()
+
+    def ask():
+        with lock:
+            version, actor = next(turns)
+        try:
+            return model_live_request(version=version, actor=actor)
+        except ValidationError as error:
+            return error
+
+    results = run_concurrently(2, ask)
+
+    refused = [r for r in results if isinstance(r, ValidationError)]
+    assert len(refused) == 1
+    assert all("awaiting approval" in str(error) for error in refused)
+    assert ModelChange.objects.filter(state=ModelChangeState.PENDING).count() == 1
 
 
 def test_only_the_asker_withdraws():

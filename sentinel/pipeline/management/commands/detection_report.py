@@ -13,7 +13,6 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from rules.reports import AccountFigures, DetectionFigures, detection_figures, unscored_count
@@ -42,12 +41,7 @@ class Command(BaseCommand):
             choices=("amlsim", "ibm-patterns"),
             help="Replay this external benchmark (../shared/data) and report on it instead.",
         )
-        parser.add_argument(
-            "--data",
-            type=Path,
-            default=settings.BASE_DIR.parent / "shared" / "data",
-            help="Where the shared data sets are (default: ../shared/data beside the checkout).",
-        )
+        datasets.add_data_argument(parser)
 
     def handle(self, *args, as_json: bool, dataset: str | None, data: Path, **options) -> None:
         if dataset:
