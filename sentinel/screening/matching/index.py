@@ -22,13 +22,23 @@ from .scoring import (
     WEAK_ALIAS_FACTOR,
     Adjustment,
     Match,
+    Shape,
     attributes_adjust,
+    joins_meet,
+    name_shape,
     names_compare,
     names_may_match,
+    score_ceiling,
+    tokens_match,
 )
+from .vocabulary import Vocabulary
 
 REPORT_FLOOR = 0.6  # matches below this are not worth returning
+# A ceiling a hair under the floor keeps a candidate whose score might round onto it.
+CEILING_FLOOR = REPORT_FLOOR - 1e-9
 MAX_CANDIDATES = 300
+# Under this many candidates, testing each pair costs less than the vocabulary's set-up.
+FEW_CANDIDATES = 4
 MAX_MATCHES = 5
 
 
@@ -100,20 +110,36 @@ class ScreeningIndex:
         self.false_positives = false_positives
         self.names: list[ListedName] = []
         self.prepared: list[PreparedName] = []
-        self.postings: dict[str, set[int]] = {}
+        postings: dict[str, list[int]] = {}
         self.one_word: set[int] = set()
+        # Per name, the vocabulary ids of its tokens that weigh, and every name's skeletons
+        # and joined skeletons: the pre-filter's precomputed side (``_may_match``).
+        self.vocabulary = Vocabulary()
+        self.live: list[tuple[int, ...]] = []
+        self.shapes: list[Shape] = []
+        self.skeletons: set[str] = set()
+        self.join_skeletons: set[str] = set()
         for position, listed in enumerate(names):
             prepared = name_prepare(listed.name)
             self.names.append(listed)
             self.prepared.append(prepared)
+            live = prepared.informative
+            self.live.append(tuple(self.vocabulary.add(t) for t in live))
+            self.shapes.append(name_shape(live))
+            self.skeletons |= prepared.skeletons
+            self.join_skeletons |= prepared.join_skeletons
             if sum(t.kind == NAME for t in prepared.tokens) <= 1:
                 self.one_word.add(position)
             for _, keys in _blocking(prepared):
                 for key in keys:
-                    self.postings.setdefault(key, set()).add(position)
+                    postings.setdefault(key, []).append(position)
             for token in prepared.tokens:  # for queries romanised without vowels ("mhmd")
                 if token.kind == NAME:
-                    self.postings.setdefault(f"c{token.consonants}", set()).add(position)
+                    postings.setdefault(f"c{token.consonants}", []).append(position)
+        # Tuples of ints, which the garbage collector leaves alone (there are 75,000 of them
+        # for 50,000 entries: as sets, each full collection walked them all).
+        self.postings = {key: tuple(dict.fromkeys(found)) for key, found in postings.items()}
+        self.vocabulary.freeze()
         self.entries = len({listed.entry_id for listed in self.names})
         self.screen = functools.lru_cache(maxsize=50_000)(self._screen)
         self._token_postings = functools.lru_cache(maxsize=50_000)(self._postings_of)
@@ -121,11 +147,9 @@ class ScreeningIndex:
     def __len__(self) -> int:
         return len(self.names)
 
-    def _postings_of(self, keys: tuple[str, ...]) -> frozenset[int]:
-        found: set[int] = set()
-        for key in keys:
-            found |= self.postings.get(key, set())
-        return frozenset(found)
+    def _postings_of(self, keys: tuple[str, ...]) -> set[int]:
+        """Cached and shared: callers read it, never change it."""
+        return set().union(*(self.postings.get(key, ()) for key in keys))
 
     def candidates(self, prepared: PreparedName) -> set[int]:
         """Names sharing blocks with two of the query's tokens (a joined pair counts for the
@@ -148,6 +172,49 @@ class ScreeningIndex:
                     found |= first & second
         return found
 
+    def _worth_comparing(self, prepared: PreparedName, candidates: list[int]) -> list[int]:
+        """The candidates whose full comparison can reach ``REPORT_FLOOR``.
+
+        Decided per distinct token rather than per pair: which tokens of all the candidates
+        match each name token of the query (most are told apart by look-ups and one rapidfuzz
+        call), then each candidate by a set test (``names_may_match``: four in five share no
+        matching token) and, unless joined tokens meet, by ``score_ceiling`` (most of the rest
+        share only a first name)."""
+        if len(candidates) <= FEW_CANDIDATES:  # continuous screening's small index, mostly
+            return [p for p in candidates if names_may_match(prepared, self.prepared[p])]
+        vocabulary = self.vocabulary
+        among = set().union(*(self.live[position] for position in candidates))
+        matching: dict[str, set[int]] = {}
+        for token in prepared.tokens:
+            if token.kind == NAME and token.weight > 0 and token.text not in matching:
+                matching[token.text] = {
+                    number
+                    for number in vocabulary.could_match(token, among)
+                    if tokens_match(token, vocabulary.tokens[number])
+                }
+        matched = set().union(*matching.values())
+        live = self.live
+        if prepared.join_skeletons.isdisjoint(self.skeletons) and prepared.skeletons.isdisjoint(
+            self.join_skeletons
+        ):
+            joined = []
+            sharing = [
+                position for position in candidates if not matched.isdisjoint(live[position])
+            ]
+        else:  # rare: a joined pair of one name is a token of some listed name
+            joined = [p for p in candidates if joins_meet(prepared, self.prepared[p])]
+            sharing = [p for p in candidates if p not in joined and not matched.isdisjoint(live[p])]
+        query = name_shape(prepared.informative)
+        hit_sets = [matching[t.text] for t in prepared.informative if t.kind == NAME]
+        worth = set(joined)
+        for position in sharing:
+            ids = live[position]
+            query_hits = sum(not found.isdisjoint(ids) for found in hit_sets)
+            entry_hits = [number in matched for number in ids]
+            if score_ceiling(query, self.shapes[position], query_hits, entry_hits) >= CEILING_FLOOR:
+                worth.add(position)
+        return [position for position in candidates if position in worth]
+
     def _screen(self, party: Party) -> tuple[Match, ...]:
         prepared = name_prepare(party.name)
         if not prepared.informative:
@@ -155,14 +222,12 @@ class ScreeningIndex:
         query_type = party.entry_type or ("entity" if prepared.looks_like_company else "")
         best: dict[int, Match] = {}
         key = party_key(party.name, party.country) if self.false_positives else ""
-        for position in sorted(self.candidates(prepared))[:MAX_CANDIDATES]:
+        candidates = sorted(self.candidates(prepared))[:MAX_CANDIDATES]
+        for position in self._worth_comparing(prepared, candidates):
             listed = self.names[position]
             if key and (listed.entry_id, key) in self.false_positives:
                 continue
-            entry = self.prepared[position]
-            if not names_may_match(prepared, entry):
-                continue
-            comparison = names_compare(prepared, entry)
+            comparison = names_compare(prepared, self.prepared[position])
             if comparison.score < REPORT_FLOOR:
                 continue
             name_score = comparison.score

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from rapidfuzz.distance import Indel, JaroWinkler
 
-from .names import NAME, PreparedName, Token, name_prepare
+from .names import NAME, WEIGHTS, PreparedName, Token, name_prepare
 from .nicknames import NICKNAMES
 
 TOKEN_MATCH = 0.85
@@ -173,7 +173,7 @@ def tokens_match(a: Token, b: Token) -> bool:
 
 # Spelling is the mean of Jaro-Winkler and Indel similarity, each at most 1: reaching
 # TOKEN_MATCH by spelling needs an Indel similarity of at least 2 * TOKEN_MATCH - 1.
-_SPELLING_INDEL_FLOOR = 2 * TOKEN_MATCH - 1
+SPELLING_INDEL_FLOOR = 2 * TOKEN_MATCH - 1
 
 
 def _could_match(a: Token, b: Token) -> bool:
@@ -191,7 +191,7 @@ def _could_match(a: Token, b: Token) -> bool:
         or a.text[1:] == b.text[1:]
         or a.text in NICKNAMES
         or b.text in NICKNAMES
-        or Indel.normalized_similarity(a.skeleton, b.skeleton) >= _SPELLING_INDEL_FLOOR
+        or Indel.normalized_similarity(a.skeleton, b.skeleton) >= SPELLING_INDEL_FLOOR
     )
 
 
@@ -200,7 +200,7 @@ def names_may_match(query: PreparedName, entry: PreparedName) -> bool:
     token of the entry, and no joined pair of either equals a token of the other. Four in five
     of the names an index retrieves (by shared blocks) fail it; this spares them the full
     comparison (alignment, shares, explanation)."""
-    if query.join_skeletons & entry.skeletons or entry.join_skeletons & query.skeletons:
+    if joins_meet(query, entry):
         return True
     entry_live = [token for token in entry.tokens if token.weight > 0]
     return any(
@@ -209,6 +209,11 @@ def names_may_match(query: PreparedName, entry: PreparedName) -> bool:
         if a.kind == NAME and a.weight > 0
         for b in entry_live
     )
+
+
+def joins_meet(query: PreparedName, entry: PreparedName) -> bool:
+    """Whether two adjacent tokens of one name, joined, are a token of the other."""
+    return bool(query.join_skeletons & entry.skeletons or entry.join_skeletons & query.skeletons)
 
 
 def _has_vowel(text: str) -> bool:
@@ -281,6 +286,67 @@ def names_compare(query: PreparedName, entry: PreparedName) -> NameComparison:
         score *= ONE_TOKEN_PENALTY
         note = "a one-word name against a longer one"
     return NameComparison(min(score, 1.0), pairs, unmatched_q, unmatched_e, ignored, note)
+
+
+INITIAL_CREDIT = 0.8 * 0.5  # an initial's similarity, at half weight (names_compare)
+
+
+@dataclass(frozen=True, slots=True)
+class Shape:
+    """What ``score_ceiling`` needs of a name's weighing tokens, computed once per name."""
+
+    weights: tuple[float, ...]
+    names: int  # name tokens (each weighs WEIGHTS[NAME])
+    total: float
+    one_letter: bool
+    others: float  # the heaviest token that is not a name token, 0 if none
+    others_total: float
+
+
+def name_shape(tokens: tuple[Token, ...]) -> Shape:
+    """The shape of a name's weighing tokens (``PreparedName.informative``)."""
+    others = [t.weight for t in tokens if t.kind != NAME]
+    return Shape(
+        weights=tuple(t.weight for t in tokens),
+        names=len(tokens) - len(others),
+        total=sum(t.weight for t in tokens),
+        one_letter=any(len(t.text) == 1 for t in tokens),
+        others=max(others, default=0.0),
+        others_total=sum(others),
+    )
+
+
+def score_ceiling(query: Shape, entry: Shape, query_hits: int, entry_hits: list[bool]) -> float:
+    """At least the score ``names_compare`` gives two names whose joins do not meet (so
+    neither is re-joined), from which of their tokens match, without aligning them: most
+    candidates that share one matching token are told apart with it. ``query_hits``: how many
+    of the query's name tokens match (``tokens_match``) a token of the entry; ``entry_hits[j]``:
+    the entry's j-th weighing token matches a name token of the query. Held by a property
+    test (tests/test_matching.py).
+
+    A token with a hit counts its whole weight; without, an initial's credit if either name
+    has a one-letter token, and on the entry's side what a generic word or particle of the
+    query could give it; the query's generic words and particles count whole."""
+    strong_pairs = min(query_hits, sum(entry_hits))
+    if not strong_pairs or not query.total or not entry.total:
+        return 0.0
+    initial = INITIAL_CREDIT if query.one_letter or entry.one_letter else 0.0
+    name_weight = WEIGHTS[NAME]
+    matched_q = (
+        query_hits * name_weight
+        + (query.names - query_hits) * name_weight * initial
+        + query.others_total
+    )
+    matched_e = sum(
+        weight if hit else max(initial * weight, min(weight, query.others))
+        for weight, hit in zip(entry.weights, entry_hits, strict=True)
+    )
+    shorter, longer = sorted((matched_q / query.total, matched_e / entry.total), reverse=True)
+    score = shorter * (1 - LONGER_SIDE_SHARE + LONGER_SIDE_SHARE * longer)
+    names = (query.names, entry.names)
+    if strong_pairs == 1 and max(names) >= 2 and min(names) >= 1:
+        score *= ONE_TOKEN_PENALTY
+    return min(score, 1.0)
 
 
 def names_score(a: str, b: str) -> float:

@@ -10,15 +10,29 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sentinel.screening.default_rules import MATCH_SCORE
-from sentinel.screening.evaluation.report import evaluate
-from sentinel.screening.matching.index import ListedName, Party, ScreeningIndex
-from sentinel.screening.matching.names import Token, name_prepare, token_make
+from sentinel.screening.evaluation.report import evaluate, pairs_read
+from sentinel.screening.matching.index import (
+    MAX_CANDIDATES,
+    MAX_MATCHES,
+    REPORT_FLOOR,
+    ListedName,
+    Party,
+    ScreeningIndex,
+)
+from sentinel.screening.matching.names import NAME, Token, name_prepare, token_make
 from sentinel.screening.matching.scoring import (
     TOKEN_MATCH,
     _could_match,
     _token_similarity,
+    joins_meet,
+    name_shape,
+    names_compare,
+    names_may_match,
     names_score,
+    score_ceiling,
+    tokens_match,
 )
+from sentinel.screening.matching.vocabulary import Vocabulary
 
 THRESHOLD = MATCH_SCORE / 100
 
@@ -145,3 +159,69 @@ def test_the_cheap_pair_test_on_every_pair_of_the_evaluation():
         and _token_similarity(a, b)[1] != "initial"
     ]
     assert turned_away == []
+
+
+_WORDS = st.sampled_from(EVALUATION_TOKENS) | st.from_regex(r"[a-z]{1,9}", fullmatch=True)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(_WORDS, _WORDS)
+def test_the_vocabulary_never_turns_away_a_token_that_matches(a, b):
+    # The index asks the vocabulary which of its tokens a query token could match, and
+    # measures only those: a pair tokens_match accepts must always be among them.
+    a = a if isinstance(a, Token) else token_make(a)
+    b = b if isinstance(b, Token) else token_make(b)
+    vocabulary = Vocabulary()
+    number = vocabulary.add(b)
+    vocabulary.freeze()
+    if tokens_match(a, b):
+        assert number in vocabulary.could_match(a, {number}), (a.text, b.text)
+
+
+_NAME_PART = (
+    st.sampled_from([t.text for t in EVALUATION_TOKENS])
+    | st.from_regex(r"[a-z]{1,8}", fullmatch=True)
+    | st.sampled_from(["al", "bin", "van", "trading", "oil", "ltd", "dr", "j", "m"])
+)
+_NAMES = st.lists(_NAME_PART, min_size=1, max_size=5).map(" ".join)
+
+
+@settings(max_examples=4000, deadline=None)
+@given(_NAMES, _NAMES)
+def test_the_score_ceiling_is_never_under_the_score(query, entry):
+    # The index skips the full comparison of a candidate whose ceiling is under the report
+    # floor: the ceiling must never be under what names_compare gives.
+    q, e = name_prepare(query), name_prepare(entry)
+    if joins_meet(q, e) or not q.informative or not e.informative:
+        return
+    names = [t for t in q.informative if t.kind == NAME]
+    query_hits = sum(any(tokens_match(a, b) for b in e.informative) for a in names)
+    entry_hits = [any(tokens_match(a, b) for a in names) for b in e.informative]
+    ceiling = score_ceiling(
+        name_shape(q.informative), name_shape(e.informative), query_hits, entry_hits
+    )
+    assert ceiling >= names_compare(q, e).score - 1e-12, (query, entry)
+
+
+def test_the_index_compares_exactly_what_a_pair_by_pair_screen_would_keep():
+    # Every evaluation name listed in one index, every evaluation query screened: the
+    # matches, scores and explanations are those of comparing each retrieved candidate in
+    # full (names_may_match, names_compare), as before the vocabulary and the ceiling.
+    rows = pairs_read()
+    entries = sorted({row["entry"] for row in rows})
+    sdn = index(*[(name, "person") for name in entries], countries=("IR",))
+    for query in sorted({row["query"] for row in rows}):
+        prepared = name_prepare(query)
+        if not prepared.informative:
+            continue
+        candidates = sorted(sdn.candidates(prepared))[:MAX_CANDIDATES]
+        expected = {
+            sdn.names[p].entry_id: names_compare(prepared, sdn.prepared[p])
+            for p in candidates
+            if names_may_match(prepared, sdn.prepared[p])
+        }
+        expected = {k: c for k, c in expected.items() if c.score >= REPORT_FLOOR}
+        found = {m.entry_id: m.comparison for m in sdn.screen(Party(query))}
+        best = sorted(expected, key=lambda k: (-expected[k].score, k))[: len(found)]
+        assert len(found) == min(len(expected), MAX_MATCHES), query
+        assert {k: expected[k] for k in best} == found, query
