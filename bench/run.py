@@ -25,8 +25,11 @@ management report on the same alerts with their cases and decisions (bench/repor
 times one operational-monitor cycle over 20 partners x 90 days of minutes (bench/monitor.py),
 and pages through 100,000 transactions that share one second, 500 a page (bench/paging.py),
 times money-flow hops over 1,000,000 transactions, a hot account among them
-(bench/money_flow.py), and screens two parties per transaction against a 50,000-entry list
-(bench/screening.py).
+(bench/money_flow.py), screens two parties per transaction against a 50,000-entry list
+(bench/screening.py), and measures the learned risk score (bench/riskmodel.py, child processes
+with SENTINEL_RISK_MODEL off and on): the worker's CPU per transaction with a live model
+against none, over batches of 500 through the real pipeline, with where the model's CPU goes;
+then `model_train` on 1,000,000 labelled snapshots made in SQL (wall time, peak RSS, split).
 Their set-up writes millions of rows, so the database is then vacuumed and checkpointed: left
 to autovacuum, that work fell into the server phases and tripled the `?wait=true` p99.
 
@@ -42,7 +45,11 @@ and HTTP options), BENCH_CELERY_WORKER=0 (measure without the profiling worker; 
 measures nothing), BENCH_WORKER_CONCURRENCY (default 1), BENCH_E2E_RATE (transactions/s
 offered in phase 3, default 2,500), BENCH_HOT_ACCOUNTS=0 (skip phase 4),
 BENCH_HOT_ACCOUNTS_TRANSACTIONS (its size, default 200,000), BENCH_MONEY_FLOW=0 (skip the
-money-flow hops and their 1,000,000-row set-up).
+money-flow hops and their 1,000,000-row set-up), BENCH_RISK_MODEL=0 (skip the learned risk
+score's phase: its 20,000-transaction history and 1,000,000-snapshot training, ~5 minutes),
+BENCH_WAIT_RISK_MODEL=0 (after phase 1, do not measure ?wait=true again on a second server
+started with SENTINEL_RISK_MODEL=1 and the risk-model phase's live model; the worker keeps the
+model off; figures under "wait_risk_model" in latest.json).
 """
 
 from __future__ import annotations
@@ -77,6 +84,7 @@ from bench import money_flow as money_flow_hops
 from bench import monitor as monitor_cycle
 from bench import paging as keyset_paging
 from bench import reports as management_reports
+from bench import riskmodel as risk_model
 from bench import screening as name_screening
 from sentinel import embedded
 
@@ -146,6 +154,13 @@ def main() -> int:
         money_flow_result = money_flow_hops.measure()
     _say("Measuring name screening: two parties against a 50,000-entry list, in process...")
     screening_result = name_screening.measure()
+    risk_model_result = None
+    if risk_model.enabled():
+        _say(
+            "Measuring the learned risk score: scoring with a live model against none, then "
+            "training on 1,000,000 snapshots (child processes)..."
+        )
+        risk_model_result = risk_model.measure(env)
     _say("Vacuuming and checkpointing, so the set-up's writes settle before the servers start...")
     settle_seconds = services.settle_database()
     uvicorn_options = shlex.split(os.environ.get("BENCH_UVICORN_OPTIONS", "")) or UVICORN_OPTIONS
@@ -177,6 +192,18 @@ def main() -> int:
             address.hostname, address.port, credentials, cpu_groups=cpu_groups, **WAIT_LOAD
         )
         waited = _wait_for_worker(with_worker, run_started)
+        wait_model_result = None
+        if risk_model_result is not None and os.environ.get("BENCH_WAIT_RISK_MODEL", "1") != "0":
+            _say(
+                "Measuring ?wait=true again on a second server with SENTINEL_RISK_MODEL=1 and "
+                "the live model of the risk-model phase..."
+            )
+            model_partner, model_credentials = _create_credentials("make bench wait model")
+            partner_ids.append(model_partner)
+            wait_model_result = _wait_with_model(
+                env, uvicorn_options, model_credentials, cpu_groups
+            )
+            waited += _wait_for_worker(with_worker, run_started)
         alerts_result = None
         if with_worker:
             _say(
@@ -268,6 +295,10 @@ def main() -> int:
     document = report.build(
         results, configuration=configuration, backlog=backlog, load_before=load_before
     )
+    document["risk_model"] = risk_model_result  # None: skipped (BENCH_RISK_MODEL=0)
+    document["wait_risk_model"] = (
+        None if wait_model_result is None else report._wait(wait_model_result)
+    )
     report.emit(document, results)
     case_queue.emit(case_queue_result)  # also bench/results/cases.json
     alert_queue.emit(alert_queue_result)  # also bench/results/alert_queue.json
@@ -278,7 +309,37 @@ def main() -> int:
     if money_flow_result is not None:
         money_flow_hops.emit(money_flow_result)  # also bench/results/money_flow.json
     name_screening.emit(screening_result)  # also bench/results/screening.json
+    if risk_model_result is not None:
+        risk_model.emit(risk_model_result)  # also bench/results/riskmodel.json
+    if wait_model_result is not None:
+        wait_model = document["wait_risk_model"]
+        print("\nThe same ?wait=true phase, second server with SENTINEL_RISK_MODEL=1, model live")
+        print("\n".join(report._wait_lines(wait_model, {"wait_load": configuration["wait_load"]})))
+        p99 = wait_model["latency_ms"]["p99"]
+        verdict = "PASS" if p99 is not None and p99 < 50 else "MISS"
+        print(f"  with the learned risk score live: p99 {p99} ms, target < 50 ms: {verdict}")
+        for problem in wait_model["problems"]:  # not counted in "valid": an extra phase
+            print(f"  !!! {problem}")
     return 0 if document["valid"] else 1
+
+
+def _wait_with_model(
+    env: dict[str, str], uvicorn_options: list[str], credentials, cpu_groups: dict
+) -> wait.WaitResult:
+    """The ?wait=true phase again, on a second server with the risk model on (its provider
+    runs in the request: the live model predicts each transaction alone, and the snapshot is
+    stored with the decision). The worker keeps its configuration (model off)."""
+    model_env = {**env, "SENTINEL_RISK_MODEL": "1"}
+    with services.web_server(model_env, uvicorn_options, "server_risk_model.log") as started:
+        base_url, server = started
+        address = urlsplit(base_url)
+        return wait.measure(
+            address.hostname,
+            address.port,
+            credentials,
+            cpu_groups={**cpu_groups, "web server, model on": server.pid},
+            **WAIT_LOAD,
+        )
 
 
 def _log_problems() -> list[str]:

@@ -124,7 +124,7 @@ def _wait_worker_ready(process: subprocess.Popen, timeout: float = 60) -> None:
 
 @contextmanager
 def web_server(
-    env: dict[str, str], uvicorn_options: list[str]
+    env: dict[str, str], uvicorn_options: list[str], log_name: str = "server.log"
 ) -> Iterator[tuple[str, subprocess.Popen]]:
     """Uvicorn on a free port; yields its base URL and process once /healthz answers 200."""
     port = free_port()
@@ -141,7 +141,7 @@ def web_server(
         *uvicorn_options,
     ]
     base_url = f"http://{HOST}:{port}"
-    with running(argv, env, "server.log") as process:
+    with running(argv, env, log_name) as process:
         _wait_healthy(port, process)
         yield base_url, process
 

@@ -1,23 +1,25 @@
 """Bulk SQL shared by the apps: records travel as one JSON document expanded by PostgreSQL.
 
-Encoding JSON is done in C on our side and parsed in C by PostgreSQL, several times cheaper
-than adapting each value, and the statement text stays the same whatever the batch size.
+Encoding JSON is done in C on our side (orjson: a batch of 500 decision snapshots took 19 µs a
+row with the standard library, 0.9 with orjson) and parsed in C by PostgreSQL, several times
+cheaper than adapting each value, and the statement text stays the same whatever the batch
+size. A float that is not a number is sent as null.
 """
 
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import datetime
 from decimal import Decimal
 
+import orjson
 from django.db import connection
 
 
 def execute_with_records(sql: str, records: list[dict], *extra: object) -> list[tuple]:
     """Run SQL whose first parameter is `records` as one JSON document (``json_to_recordset(%s)``);
     the rows it returns, if any."""
-    document = json.dumps(records, default=_json_default, separators=(",", ":"))
+    document = orjson.dumps(records, default=_json_default).decode()
     with connection.cursor() as cursor:
         cursor.execute(sql, [document, *extra])
         return cursor.fetchall() if cursor.description else []

@@ -68,6 +68,30 @@ class AggregateSpec:
     statuses: frozenset[str] = frozenset()
     channels: frozenset[str] = frozenset()
 
+    # Specs key every aggregate value, dozens of times per transaction on the scoring path:
+    # the hash is computed once (the generated one rehashed eight fields at every lookup).
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_hash", hash(self._fields()))
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __reduce__(self):
+        """Rebuilt from its fields, so a copy in another process hashes as that one does."""
+        return (AggregateSpec, self._fields())
+
+    def _fields(self) -> tuple:
+        return (
+            self.function,
+            self.by,
+            self.within_seconds,
+            self.field,
+            self.types,
+            self.directions,
+            self.statuses,
+            self.channels,
+        )
+
     def describe(self) -> str:
         """Short human form used in explanations: 'sum(amount, account, 7d, cash_deposit)'."""
         parts = [self.field or ("amount" if self.function in {"sum", "avg", "max", "min"} else "")]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 import random
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -684,3 +685,15 @@ def _clear_aggregates() -> None:
     keys = list(redis.scan_iter(match=redis_key("*"), count=1000))
     if keys:
         redis.delete(*keys)
+
+
+def test_a_spec_keys_values_as_its_fields_say_whatever_copy_of_it():
+    spec = AggregateSpec("sum", "account", 86400, directions=frozenset({"inbound"}))
+    same = AggregateSpec("sum", "account", 86400, directions=frozenset({"inbound"}))
+    other = AggregateSpec("sum", "account", 86400, directions=frozenset({"outbound"}))
+    values = {spec: Decimal("1")}
+
+    assert same == spec and hash(same) == hash(spec)
+    assert values[same] == Decimal("1") and other not in values
+    copied = pickle.loads(pickle.dumps(spec))  # noqa: S301  our own object, just dumped
+    assert copied == spec and values[copied] == Decimal("1")

@@ -157,15 +157,23 @@ def inputs_of(
         else _flag(counterparty_country not in countries),
         NAN if devices is None or not tx.device_id else _flag(tx.device_id not in devices),
     ]
-    for name, spec in AGGREGATES.items():
+    for spec, logged in _AGGREGATE_COLUMNS:
         value = _number(aggregates.get(spec))
-        row.append(_log(value) if name in LOGGED else value)
+        row.append(_logged(value) if logged else value)
     row.extend(_number(fields.get(name)) for name in extra)
     return row
 
 
+# The aggregates' columns in order, and whether each is read as a log: the loop above runs
+# for every transaction scored.
+_AGGREGATE_COLUMNS = tuple((spec, name in LOGGED) for name, spec in AGGREGATES.items())
+
+
 def _log(amount: object) -> float:
-    value = _number(amount)
+    return _logged(_number(amount))
+
+
+def _logged(value: float) -> float:
     return math.log10(1 + value) if value == value and value >= 0 else NAN
 
 

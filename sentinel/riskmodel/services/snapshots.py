@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 
 from django.utils import timezone
@@ -48,19 +47,16 @@ def decision_features_store(
                 "occurred_at": tx.occurred_at,
                 "decided_at": now,
                 "schema_id": record.schema_id,
-                "inputs": [None if math.isnan(value) else value for value in record.inputs],
+                # A missing input (NaN) is sent as null (sentinel.db), stored as NULL.
+                "inputs": record.inputs,
                 "model_version_id": record.version_id,
-                "score": _finite(record.score),
-                "anomaly": _finite(record.anomaly),
+                "score": record.score,
+                "anomaly": record.anomaly,
                 "contributions": record.contributions,
                 "shadow_version_id": record.shadow_version_id,
-                "shadow_score": _finite(record.shadow_score),
+                "shadow_score": record.shadow_score,
             }
         )
     if records:
         execute_with_records(_INSERT, records)
     return len(records)
-
-
-def _finite(value: float | None) -> float | None:
-    return None if value is None or math.isnan(value) else value

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from sentinel.riskmodel import training
+from sentinel.riskmodel.artefacts import EVERY_PARTNER, ForestScorer
 
 
 def test_recall_at_the_alert_rate_flags_the_top_share_by_score():
@@ -58,3 +59,19 @@ def test_psi_counts_values_going_missing_as_drift():
     after[:500] = np.nan  # a provider stopped giving half its values
 
     assert training.psi(before, after) > 0.25
+
+
+def test_the_forest_scorer_gives_scikit_learns_anomaly_score_row_for_row():
+    rng = np.random.default_rng(1)
+    inputs = rng.normal(size=(3000, 12))
+    inputs[rng.random(inputs.shape) < 0.1] = np.nan
+    inputs[:30] += 6  # a few strange rows
+    forest = training.fit_forests(inputs, np.zeros(len(inputs), dtype=np.int64))[EVERY_PARTNER]
+    filled = np.nan_to_num(inputs, nan=-1.0)
+
+    ours = ForestScorer.of(forest).scores(filled.astype(np.float32))
+
+    np.testing.assert_allclose(ours, -forest.score_samples(filled), rtol=0, atol=1e-12)
+    assert ours[:30].mean() > ours[30:].mean()
+    single = ForestScorer.of(forest).scores(filled[:1].astype(np.float32))
+    assert single[0] == ours[0]
