@@ -232,7 +232,16 @@ def _profiles(scored: Sequence) -> dict[tuple[int, str], dict]:
             "account_id": key[1],
             "first_seen_at": first_seen.isoformat(),
             "last_seen_at": now.isoformat(),
-            "transaction_count": rng.randrange(20, 2000),
+            "transaction_count": (count := rng.randrange(20, 2000)),
+            "counterparty_count": rng.randrange(1, max(2, count // 4)),
+            "activity": {
+                "outbound:transfer:USD": {
+                    "count": count,
+                    "sum": f"{count * rng.uniform(50, 900):.4f}",
+                    "min": f"{rng.uniform(1, 40):.4f}",
+                    "max": f"{rng.uniform(900, 9000):.4f}",
+                }
+            },
             "risk_rating": rng.choice(("low",) * 8 + ("medium", "high")),
             "single_transaction_limit": None,
             "daily_limit": "25000.00" if rng.random() < 0.2 else None,
