@@ -6,8 +6,10 @@
 -- ARGV[1], JSON:
 --   mode  "record" | "compute" | "both" | "preview" (compute as if recorded, then undo)
 --   e     events: [t_ms, member, currency, [KEYS index per key kind, 0 when absent], wanted?]
---         where wanted, if present, lists the spec indexes to compute for that event (the
---         others answer "no value"): a card payment need not read a week of wires
+--         where wanted, if present, is the number of the event's list in w
+--   w     (with wanted) lists of the spec indexes to compute for an event (the others answer
+--         "no value"): a card payment need not read a week of wires; the events of one rule
+--         scope share one list, sent once
 --   s     specs: [function, kind, range_ms, window_ms, field, types, directions, statuses,
 --         channels, base]; range_ms is how far back the function reads (0: days_since_previous);
 --         base 1 asks an amount function for every currency's figure ("over amount_base": the
@@ -509,13 +511,18 @@ local function compute_all(budget)
   -- a key is read once per call, over the union of its events' ranges (hot keys such as an
   -- account in a burst, a shared device or a merchant counterparty repeat within a batch).
   local on_key, spans = {}, {}
+  local wanted_sets = {}
+  for n, list in ipairs(request.w or {}) do
+    local set = {}
+    for _, j in ipairs(list) do
+      set[j] = true
+    end
+    wanted_sets[n] = set
+  end
   for i, e in ipairs(events) do
     local wanted = nil
     if e[5] then
-      wanted = {}
-      for _, j in ipairs(e[5]) do
-        wanted[j] = true
-      end
+      wanted = wanted_sets[e[5]]
     end
     for kind, group in pairs(by_kind) do
       local k = e[4][kind]

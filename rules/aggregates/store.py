@@ -312,6 +312,8 @@ def _request(
     "no value": they are computed from paged reads instead)."""
     keys: dict[str, int] = {}
     rows = []
+    lists: list[list[int]] = []  # the wanted lists, each sent once (events share them)
+    list_number: dict[int, int] = {}
     prefix = _key_prefix()
     for position, event in enumerate(events):
         indexes = [
@@ -321,7 +323,12 @@ def _request(
         member = _member(event) if mode != "compute" else ""
         row = [epoch_ms(event.occurred_at), member, event.currency, indexes]
         if wanted is not None:
-            row.append([index + 1 for index in wanted[position]])
+            chosen = wanted[position]
+            number = list_number.get(id(chosen))
+            if number is None:
+                lists.append([index + 1 for index in chosen])
+                number = list_number[id(chosen)] = len(lists)
+            row.append(number)
         rows.append(row)
     retention_ms = retention_days() * 86_400_000
     request = {
@@ -331,6 +338,8 @@ def _request(
         "ret": retention_ms,
         "ttl": [_ttl_seconds(kind) for kind in KEY_KINDS],
     }
+    if wanted is not None:
+        request["w"] = lists
     if budget is not None:
         request["budget"] = budget
     return list(keys), json.dumps(request, separators=(",", ":"))
@@ -377,11 +386,16 @@ def _results(
         aggregates_record(events)
         mode = "compute"
     position = {spec: index for index, spec in enumerate(specs)}
-    chosen = (
-        [range(len(specs))] * len(events)
-        if wanted is None
-        else [sorted(position[spec] for spec in subset) for subset in wanted]
-    )
+    if wanted is None:
+        chosen = [range(len(specs))] * len(events)
+    else:  # the transactions of one rule scope share one collection: sorted once per batch
+        sorted_of: dict[int, list[int]] = {}
+        chosen = []
+        for subset in wanted:
+            indexes = sorted_of.get(id(subset))
+            if indexes is None:
+                indexes = sorted_of[id(subset)] = sorted(position[spec] for spec in subset)
+            chosen.append(indexes)
     subsets = None if wanted is None else chosen
     budget = read_budget() if mode in ("both", "compute") else None
     keys, raw = _run(events, specs, mode, subsets, budget)
@@ -392,12 +406,20 @@ def _results(
         )
     else:
         flat = raw.split(b";")
+    # Per spec, its decoder (counts, most of the values, are plain integers): chosen once,
+    # not per value (this loop runs for every value of every transaction scored).
+    decoders = [_decode_count if spec.function in _COUNTS else _decode_other for spec in specs]
+    columns_of: dict[int, list] = {}
     results = []
     for index, event in enumerate(events):
         exponent = minor_units(event.currency)
         base = index * width
+        indexes = chosen[index]
+        columns = columns_of.get(id(indexes))
+        if columns is None:
+            columns = columns_of[id(indexes)] = [(j, specs[j], decoders[j]) for j in indexes]
         results.append(
-            {specs[j]: _decode(specs[j].function, flat[base + j], exponent) for j in chosen[index]}
+            {spec: decode(flat[base + j], exponent, spec.function) for j, spec, decode in columns}
         )
     return results
 
@@ -511,6 +533,14 @@ def _parts(
 
 
 # --- Decoding --------------------------------------------------------------------------------
+
+
+def _decode_count(raw: bytes, exponent: int, function: str) -> int | None:
+    return int(raw) if raw else None
+
+
+def _decode_other(raw: bytes, exponent: int, function: str) -> object:
+    return _decode(function, raw, exponent)
 
 
 def _decode(function: str, raw: bytes, exponent: int) -> object:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from transactions.models import Transaction
 from transactions.money import minor_units
 from transactions.selectors import Conversion, NoRate, RateBook, rate_date
 
 from ..aggregates import (
+    BASE_AMOUNT,
     AggregateSpec,
     CurrencyFigures,
     aggregates_preview,
@@ -34,25 +35,34 @@ class AggregateFeatures(FeatureProvider):
             values = aggregates_preview(events, batch.specs)
         else:
             values = aggregates_record_and_compute(events, batch.specs, wanted=batch.wanted)
-        return in_reporting_currency(batch.transactions, values, lambda: batch.base_amounts)
+        return in_reporting_currency(
+            batch.transactions, values, lambda: batch.base_amounts, specs=batch.specs
+        )
 
 
 def in_reporting_currency(
     transactions: Sequence[Transaction],
     values: list[dict[AggregateSpec, object]],
     base_amounts,
+    *,
+    specs: Collection[AggregateSpec] | None = None,
 ) -> list[dict[AggregateSpec, object]]:
     """Amount functions over ``amount_base`` come from the store per currency
     (CurrencyFigures): each becomes one amount in the transaction's reporting currency, every
     currency converted at the rate of the transaction's date (the rule of its own amount_base),
     with one rate query for the batch. A currency without a rate leaves no value (None), never
     a total without it. ``base_amounts`` (a callable, read only when needed) gives each
-    transaction's Conversion or NoRate, which name its reporting currency."""
+    transaction's Conversion or NoRate, which name its reporting currency. ``specs``, when
+    given, are all the values' keys: only those over amount_base are looked at (the scoring
+    path's values are mostly counts)."""
+    if specs is None:
+        specs = {spec for row in values for spec in row}
+    over_base = [spec for spec in specs if spec.field == BASE_AMOUNT]
     pending = [
         (position, spec, value)
         for position, row in enumerate(values)
-        for spec, value in row.items()
-        if isinstance(value, CurrencyFigures)
+        for spec in over_base
+        if isinstance(value := row.get(spec), CurrencyFigures)
     ]
     if not pending:
         return values

@@ -98,6 +98,12 @@ def features_compute(batch: FeatureBatch, *, in_request: bool = False) -> Featur
             metrics.count_provider_failure(provider.name)
             failed.add(provider.name)
             continue
+        if provider.name == AGGREGATES:
+            # Keyed by AggregateSpec only, dozens a transaction: merged whole (dict.update
+            # reuses the keys' stored hashes instead of calling AggregateSpec.__hash__).
+            for position, mapping in enumerate(computed):
+                values.aggregates[position].update(mapping)
+            continue
         for position, mapping in enumerate(computed):
             for key, value in mapping.items():
                 target = values.aggregates if isinstance(key, AggregateSpec) else values.fields

@@ -46,8 +46,15 @@ READABLE = {
     "account.smallest_30d": "smallest amount in 30 days",
     "counterparty.count_30d": "the counterparty's transactions in 30 days, with anyone",
 }
+# account.in_sum_24h: logged in the snapshots of earlier schemas, still explained.
 _LOG_AMOUNTS = frozenset(
-    {"amount_log10", "profile.smallest_amount", "profile.largest_amount", *LOGGED}
+    {
+        "amount_log10",
+        "profile.smallest_amount",
+        "profile.largest_amount",
+        "account.in_sum_24h",
+        *LOGGED,
+    }
 )
 _YES_NO = frozenset(
     {

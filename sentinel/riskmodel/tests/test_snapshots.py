@@ -37,7 +37,7 @@ def test_every_decision_keeps_its_features_and_no_score_while_no_model_is_live()
     row = dict(zip(snapshot.schema.names, snapshot.inputs, strict=True))
     assert tuple(snapshot.schema.names) == input_names(provider_inputs())  # + other providers'
     assert row["amount_log10"] == pytest.approx(np.log10(2501), rel=1e-6)
-    assert row["account.count_24h"] == 1
+    assert row["account.count_7d"] == 1
     assert row["cross_border"] == 1  # US customer paying SG
     assert (snapshot.model_version, snapshot.score, snapshot.contributions) == (None, None, [])
 
@@ -68,13 +68,13 @@ def test_a_late_arrival_never_reaches_the_features_training_reads():
     # When training reads the window
     data = training_dataset(start=now - timedelta(days=1), end=now, labels_as_of=timezone.now())
 
-    # Then A's row holds what A's decision saw: itself only, in the last hour and day. A
-    # rebuilt aggregate would count the late one too (it occurred within A's window).
-    count_24h = data.names.index("account.count_24h")
-    rows = dict(zip(data.transaction_ids, data.inputs[:, count_24h], strict=True))
+    # Then A's row holds what A's decision saw: itself only, in the last week. A rebuilt
+    # aggregate would count the late one too (it occurred within A's window).
+    count_7d = data.names.index("account.count_7d")
+    rows = dict(zip(data.transaction_ids, data.inputs[:, count_7d], strict=True))
     assert rows[a.pk] == 1
     # The late one saw only itself (A came after it in event time); B saw all three.
-    assert sorted(data.inputs[:, count_24h].tolist()) == [1, 1, 3]
+    assert sorted(data.inputs[:, count_7d].tolist()) == [1, 1, 3]
 
 
 def test_labels_and_decisions_after_the_cut_off_are_not_read():
