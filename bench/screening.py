@@ -3,9 +3,11 @@
 Generates 50,000 entries (70 % people with an alias each, 30 % companies) from syllables, so
 tokens are as varied as on real lists with some very common ones (first names), builds the
 index the worker builds, then screens the two parties of 5,000 transactions: 1 % of the
-names are listed ones (misspelled), the rest are not. Measured twice: every name new to the
-process (``cold``: the per-name cache empty) and a realistic stream where a party recurs
-(``warm``: 30 % of names seen before). Target: at most 0.2 ms of CPU per transaction.
+names are listed ones (misspelled), the rest are not. The index is settled as the worker
+settles it (``runtime.index_settle``: frozen out of the collector's sight). Measured twice:
+every name new to the process (``cold``: the per-party cache empty; the target is judged on
+this one) and a stream where a party recurs (``warm``: 30 % of names seen before, which the
+per-party cache answers). Target: at most 0.2 ms of CPU per transaction.
 
 Run alone: ``.venv/bin/python -m bench.screening`` (no database: the index is what the
 provider uses once built). Also times continuous screening's matching: 100,000 customers
@@ -15,6 +17,7 @@ against 500 changed entries. Figures also go to bench/results/screening.json.
 from __future__ import annotations
 
 import json
+import os
 import random
 import time
 from pathlib import Path
@@ -77,23 +80,30 @@ def _stream(rng: random.Random, listed: list, size: int, repeat: float) -> list[
 
 
 def measure() -> dict:
+    from sentinel.screening.runtime import index_settle  # needs Django set up
+
     rng = random.Random(50_000)
     names = listed_names(rng)
     started = time.process_time()
     index = ScreeningIndex(names)
     build_seconds = time.process_time() - started
+    index_settle(index)
     result = {"entries": ENTRIES, "names": len(names), "build_cpu_seconds": round(build_seconds, 2)}
     for label, repeat in (("cold", 0.0), ("warm", 0.3)):
-        index.screen.cache_clear()
+        index.results.clear()
         parties = _stream(rng, names, 2 * TRANSACTIONS, repeat)
         hits = 0
         started = time.process_time()
         for name in parties:
             hits += bool(index.screen(Party(name, country="US")))
         cpu_ms = (time.process_time() - started) * 1000 / TRANSACTIONS
-        result[label] = {"cpu_ms_per_transaction": round(cpu_ms, 4), "parties_with_a_match": hits}
+        result[label] = {
+            "cpu_ms_per_transaction": round(cpu_ms, 4),
+            "parties_with_a_match": hits,
+            "met": cpu_ms <= TARGET_MS,
+        }
     result["target_ms"] = TARGET_MS
-    result["met"] = result["warm"]["cpu_ms_per_transaction"] <= TARGET_MS
+    result["met"] = result["cold"]["met"]  # not by the cache: every party new
     result["rescreen"] = _rescreen(rng, names)
     return result
 
@@ -121,12 +131,14 @@ def _rescreen(rng: random.Random, names: list[ListedName]) -> dict:
 def emit(result: dict) -> None:
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2))
-    verdict = "PASS" if result["met"] else "MISS"
+    cold, warm = result["cold"], result["warm"]
     print(
         f"Screening, {result['entries']:,} entries ({result['names']:,} names, index built in "
-        f"{result['build_cpu_seconds']} s CPU): {result['cold']['cpu_ms_per_transaction']} ms "
-        f"CPU per transaction with two new parties, {result['warm']['cpu_ms_per_transaction']} "
-        f"ms with 30 % recurring parties; target {TARGET_MS} ms: {verdict}"
+        f"{result['build_cpu_seconds']} s CPU): {cold['cpu_ms_per_transaction']} ms CPU per "
+        f"transaction with two new parties ({'PASS' if cold['met'] else 'MISS'}), "
+        f"{warm['cpu_ms_per_transaction']} ms with 30 % recurring parties "
+        f"({'PASS' if warm['met'] else 'MISS'}); target {TARGET_MS} ms, judged on new parties: "
+        f"{'PASS' if result['met'] else 'MISS'}"
     )
     rescreen = result["rescreen"]
     print(
@@ -136,4 +148,8 @@ def emit(result: dict) -> None:
 
 
 if __name__ == "__main__":
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sentinel.settings.local")
+    import django
+
+    django.setup()
     emit(measure())

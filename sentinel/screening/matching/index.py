@@ -13,10 +13,16 @@ on the list. One index per process, rebuilt when a list changes.
 from __future__ import annotations
 
 import functools
+from collections import OrderedDict
 from collections.abc import Iterable
+from contextlib import suppress
 from dataclasses import dataclass
+from itertools import chain
+from typing import Generic, TypeVar
 
-from .names import NAME, PARTICLE, PreparedName, Token, name_prepare, token_make
+import numpy as np
+
+from .names import NAME, PARTICLE, PreparedName, name_prepare, token_make
 from .nicknames import NICKNAMES
 from .scoring import (
     WEAK_ALIAS_FACTOR,
@@ -40,6 +46,8 @@ MAX_CANDIDATES = 300
 # Under this many candidates, testing each pair costs less than the vocabulary's set-up.
 FEW_CANDIDATES = 4
 MAX_MATCHES = 5
+RESULTS_CACHED = 50_000
+BLOCKS_CACHED = 20_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +80,10 @@ def party_key(name: str, country: str = "") -> str:
     return f"{' '.join(t.text for t in name_prepare(name).tokens)}|{country.upper()}"[:250]
 
 
-def _blocks(token: Token) -> tuple[str, ...]:
+@functools.lru_cache(maxsize=100_000)
+def _blocks(text: str) -> tuple[str, ...]:
+    """A name token's block keys (by text: a token is a function of its text)."""
+    token = token_make(text)
     keys = [f"m{token.key}", f"s{token.skeleton[:3]}", f"e{token.skeleton[-3:]}"]
     if token.text in NICKNAMES:
         formal = token_make(NICKNAMES[token.text])
@@ -82,6 +93,22 @@ def _blocks(token: Token) -> tuple[str, ...]:
     return tuple(keys)
 
 
+_NOTHING = np.empty(0, dtype=np.int32)
+
+
+def _common(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """The positions of the shorter sorted array that the longer one holds."""
+    short, long = (first, second) if len(first) <= len(second) else (second, first)
+    at = np.searchsorted(long, short)
+    np.minimum(at, len(long) - 1, out=at)
+    return short[long[at] == short]
+
+
+def _distinct(positions: np.ndarray) -> list[int]:
+    """Sorted, each once (a few dozen, mostly: cheaper in Python than in numpy)."""
+    return sorted(set(positions.tolist()))
+
+
 def _blocking(prepared: PreparedName) -> list[tuple[frozenset[int], tuple[str, ...]]]:
     """The name's retrieving tokens, each with the positions it covers and its block keys:
     name tokens, and adjacent pairs joined, which are filed under their phonetic key only
@@ -89,12 +116,48 @@ def _blocking(prepared: PreparedName) -> list[tuple[frozenset[int], tuple[str, .
     out = []
     for position, token in enumerate(prepared.tokens):
         if token.kind == NAME:
-            out.append((frozenset({position}), _blocks(token)))
+            out.append((frozenset({position}), _blocks(token.text)))
     for position, joined in enumerate(prepared.joins):
         first, second = prepared.tokens[position], prepared.tokens[position + 1]
         if first.kind in (NAME, PARTICLE) and second.kind == NAME:
             out.append((frozenset({position, position + 1}), (f"m{joined.key}",)))
     return out
+
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class Recent(Generic[K, V]):
+    """A bounded map, least recently used dropped first. Unlike ``functools.lru_cache`` on a
+    bound method it holds no reference back to the index, so an index is never part of a
+    reference cycle and is freed as soon as it is replaced, even when frozen out of the
+    collector's sight (runtime.py). Safe across threads (each step is one call under the GIL;
+    a race costs a recomputation, never a wrong answer)."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self._found: OrderedDict[K, V] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._found)
+
+    def get(self, key: K) -> V | None:
+        found = self._found.get(key)
+        if found is not None:
+            with suppress(KeyError):  # dropped meanwhile by another thread
+                self._found.move_to_end(key)
+        return found
+
+    def put(self, key: K, value: V) -> V:
+        self._found[key] = value
+        if len(self._found) > self.size:
+            with suppress(KeyError):
+                self._found.popitem(last=False)
+        return value
+
+    def clear(self) -> None:
+        self._found.clear()
 
 
 class ScreeningIndex:
@@ -111,12 +174,14 @@ class ScreeningIndex:
         self.names: list[ListedName] = []
         self.prepared: list[PreparedName] = []
         postings: dict[str, list[int]] = {}
-        self.one_word: set[int] = set()
+        one_word: list[int] = []
         # Per name, the vocabulary ids of its tokens that weigh, and every name's skeletons
         # and joined skeletons: the pre-filter's precomputed side (``_may_match``).
         self.vocabulary = Vocabulary()
         self.live: list[tuple[int, ...]] = []
-        self.shapes: list[Shape] = []
+        # Names' shapes are few (5 in bench.screening's 85,142 names): each kept once.
+        shapes: dict[Shape, int] = {}
+        self.shape_of: list[int] = []
         self.skeletons: set[str] = set()
         self.join_skeletons: set[str] = set()
         for position, listed in enumerate(names):
@@ -125,52 +190,79 @@ class ScreeningIndex:
             self.prepared.append(prepared)
             live = prepared.informative
             self.live.append(tuple(self.vocabulary.add(t) for t in live))
-            self.shapes.append(name_shape(live))
+            shape = name_shape(live)
+            self.shape_of.append(shapes.setdefault(shape, len(shapes)))
             self.skeletons |= prepared.skeletons
             self.join_skeletons |= prepared.join_skeletons
             if sum(t.kind == NAME for t in prepared.tokens) <= 1:
-                self.one_word.add(position)
+                one_word.append(position)
             for _, keys in _blocking(prepared):
                 for key in keys:
                     postings.setdefault(key, []).append(position)
             for token in prepared.tokens:  # for queries romanised without vowels ("mhmd")
                 if token.kind == NAME:
                     postings.setdefault(f"c{token.consonants}", []).append(position)
-        # Tuples of ints, which the garbage collector leaves alone (there are 75,000 of them
-        # for 50,000 entries: as sets, each full collection walked them all).
-        self.postings = {key: tuple(dict.fromkeys(found)) for key, found in postings.items()}
+        # Sorted arrays of positions: a query's blocks are merged and intersected by numpy, at
+        # a few nanoseconds a position; as Python sets of ints, hashing the scattered int
+        # objects cost 100 ns a position (a common first name's blocks reach 3,000 names),
+        # and the collector walked every set the query cache kept.
+        self.postings = {
+            key: np.fromiter(dict.fromkeys(found), dtype=np.int32, count=-1)
+            for key, found in postings.items()
+        }
+        self.one_word = np.zeros(len(self.names), dtype=bool)
+        self.one_word[one_word] = True
+        self.shapes = list(shapes)
         self.vocabulary.freeze()
         self.entries = len({listed.entry_id for listed in self.names})
-        self.screen = functools.lru_cache(maxsize=50_000)(self._screen)
-        self._token_postings = functools.lru_cache(maxsize=50_000)(self._postings_of)
+        # Results per party, until the lists change (a new index). Parties recur: a bank's
+        # customers, their payees.
+        self.results: Recent[Party, tuple[Match, ...]] = Recent(RESULTS_CACHED)
+        # A common first name's blocks are met by most queries.
+        self._blocks: Recent[tuple[str, ...], np.ndarray] = Recent(BLOCKS_CACHED)
 
     def __len__(self) -> int:
         return len(self.names)
 
-    def _postings_of(self, keys: tuple[str, ...]) -> set[int]:
-        """Cached and shared: callers read it, never change it."""
-        return set().union(*(self.postings.get(key, ()) for key in keys))
+    def screen(self, party: Party) -> tuple[Match, ...]:
+        """The party's best matches, best first, at most ``MAX_MATCHES``."""
+        found = self.results.get(party)
+        if found is None:
+            found = self.results.put(party, self._screen(party))
+        return found
 
-    def candidates(self, prepared: PreparedName) -> set[int]:
+    def _block(self, keys: tuple[str, ...]) -> np.ndarray:
+        """The positions filed under any of ``keys``, sorted, a position perhaps twice."""
+        found = self._blocks.get(keys)
+        if found is None:
+            arrays = [self.postings[key] for key in keys if key in self.postings]
+            if len(arrays) <= 1:
+                return arrays[0] if arrays else _NOTHING
+            found = self._blocks.put(keys, np.sort(np.concatenate(arrays)))
+        return found
+
+    def candidates(self, prepared: PreparedName) -> list[int]:
         """Names sharing blocks with two of the query's tokens (a joined pair counts for the
-        tokens it covers), or one-word names sharing one."""
-        blocks = [(covers, self._token_postings(keys)) for covers, keys in _blocking(prepared)]
-        blocks = [(covers, found) for covers, found in blocks if found]
+        tokens it covers), or one-word names sharing one; in index order."""
+        blocks = [(covers, self._block(keys)) for covers, keys in _blocking(prepared)]
+        blocks = [(covers, found) for covers, found in blocks if len(found)]
         if not blocks:
-            return set()
+            return []
+        one_word = self.one_word
         if len(blocks) == 1:  # one word reaches the threshold only against one word
-            return set(blocks[0][1] & self.one_word)
+            found = blocks[0][1]
+            return _distinct(found[one_word[found]])
         # A one-word name reaches the threshold only against a query of one name word
         # (with particles: "Al Amri"); against more it is one token of several.
-        one_word = sum(token.kind == NAME for token in prepared.tokens) <= 1
-        found: set[int] = set()
+        query_one_word = sum(token.kind == NAME for token in prepared.tokens) <= 1
+        shared = []
         for i, (covers, first) in enumerate(blocks):
-            if one_word:
-                found |= first & self.one_word
+            if query_one_word:
+                shared.append(first[one_word[first]])
             for other_covers, second in blocks[i + 1 :]:
                 if not covers & other_covers:
-                    found |= first & second
-        return found
+                    shared.append(_common(first, second))
+        return _distinct(np.concatenate(shared)) if shared else []
 
     def _worth_comparing(self, prepared: PreparedName, candidates: list[int]) -> list[int]:
         """The candidates whose full comparison can reach ``REPORT_FLOOR``.
@@ -183,7 +275,7 @@ class ScreeningIndex:
         if len(candidates) <= FEW_CANDIDATES:  # continuous screening's small index, mostly
             return [p for p in candidates if names_may_match(prepared, self.prepared[p])]
         vocabulary = self.vocabulary
-        among = set().union(*(self.live[position] for position in candidates))
+        among = set(chain.from_iterable(map(self.live.__getitem__, candidates)))
         matching: dict[str, set[int]] = {}
         for token in prepared.tokens:
             if token.kind == NAME and token.weight > 0 and token.text not in matching:
@@ -204,14 +296,24 @@ class ScreeningIndex:
         else:  # rare: a joined pair of one name is a token of some listed name
             joined = [p for p in candidates if joins_meet(prepared, self.prepared[p])]
             sharing = [p for p in candidates if p not in joined and not matched.isdisjoint(live[p])]
-        query = name_shape(prepared.informative)
-        hit_sets = [matching[t.text] for t in prepared.informative if t.kind == NAME]
+        informative = prepared.informative
+        query = name_shape(informative)
+        hit_sets = [matching[t.text] for t in informative if t.kind == NAME]
         worth = set(joined)
+        # The ceiling depends on the entry's shape and which tokens match only: candidates
+        # alike in both (most share a first name, and little else) are decided once.
+        ceilings: dict[tuple[int, int, tuple[bool, ...]], float] = {}
+        shape_of = self.shape_of
         for position in sharing:
             ids = live[position]
             query_hits = sum(not found.isdisjoint(ids) for found in hit_sets)
-            entry_hits = [number in matched for number in ids]
-            if score_ceiling(query, self.shapes[position], query_hits, entry_hits) >= CEILING_FLOOR:
+            entry_hits = tuple(number in matched for number in ids)
+            key = (shape_of[position], query_hits, entry_hits)
+            ceiling = ceilings.get(key)
+            if ceiling is None:
+                shape = self.shapes[shape_of[position]]
+                ceiling = ceilings[key] = score_ceiling(query, shape, query_hits, entry_hits)
+            if ceiling >= CEILING_FLOOR:
                 worth.add(position)
         return [position for position in candidates if position in worth]
 
@@ -222,7 +324,7 @@ class ScreeningIndex:
         query_type = party.entry_type or ("entity" if prepared.looks_like_company else "")
         best: dict[int, Match] = {}
         key = party_key(party.name, party.country) if self.false_positives else ""
-        candidates = sorted(self.candidates(prepared))[:MAX_CANDIDATES]
+        candidates = self.candidates(prepared)[:MAX_CANDIDATES]
         for position in self._worth_comparing(prepared, candidates):
             listed = self.names[position]
             if key and (listed.entry_id, key) in self.false_positives:

@@ -14,6 +14,7 @@ a person against a company pulls it down, an equal date of birth or country lift
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from rapidfuzz.distance import Indel, JaroWinkler
@@ -130,7 +131,7 @@ def _token_similarity(a: Token, b: Token) -> tuple[float, str]:
     if (
         a.consonants == b.consonants
         and a.consonants
-        and (not _has_vowel(a.text) or not _has_vowel(b.text))
+        and (not has_vowel(a.text) or not has_vowel(b.text))
         and min(len(a.text), len(b.text)) >= 2
     ):
         return 0.9, "consonants"  # "mhmd", the vowel-less romanisation of محمد
@@ -171,27 +172,58 @@ def tokens_match(a: Token, b: Token) -> bool:
     return found[0] >= TOKEN_MATCH and found[1] != "initial"
 
 
-# Spelling is the mean of Jaro-Winkler and Indel similarity, each at most 1: reaching
-# TOKEN_MATCH by spelling needs an Indel similarity of at least 2 * TOKEN_MATCH - 1.
-SPELLING_INDEL_FLOOR = 2 * TOKEN_MATCH - 1
+# Spelling is the mean of Jaro-Winkler and Indel similarity, each at most 1: reaching a
+# spelling floor needs an Indel similarity of at least 2 * floor - 1, and a sum of 2 * floor.
+# A batch call (vocabulary.py) may round a hair differently from a single one: a hair lower
+# only keeps a pair more, which the full measure then decides.
+_ROUNDING = 1e-9
+
+
+def spelling_floor(a: Token, b: Token) -> float | None:
+    """What the pair needs to reach TOKEN_MATCH in ``_token_similarity`` (not as an initial),
+    decided from equalities alone: None, it never can; 0, an equality may do it (skeleton,
+    nickname, vowel-less consonants, a first vowel); otherwise the spelling it needs (lower
+    when the phonetic keys agree). Most pairs an index retrieves need spelling they do not
+    have, which ``spelling_may_reach`` tells at a fraction of the full measure. Held to
+    ``_token_similarity`` by property tests (tests/test_matching.py)."""
+    if a.skeleton == b.skeleton:
+        return 0.0
+    shorter = min(len(a.text), len(b.text))
+    if shorter <= 1:
+        return None  # an initial, or nothing
+    if a.text in NICKNAMES or b.text in NICKNAMES:
+        return 0.0
+    vowels = has_vowel(a.text) and has_vowel(b.text)
+    if a.consonants == b.consonants and a.consonants and not vowels:
+        return 0.0  # "mhmd", the vowel-less romanisation of محمد
+    if shorter <= 3:
+        return None
+    if a.text[1:] == b.text[1:] and a.text[0] in "aeiou" and b.text[0] in "aeiou":
+        return 0.0
+    return PHONETIC_SPELLING_FLOOR if a.key == b.key else TOKEN_MATCH
+
+
+def spelling_indel_floor(floor: float) -> float:
+    """The Indel similarity under which spelling cannot reach ``floor``."""
+    return 2 * floor - 1 - _ROUNDING
+
+
+def spelling_may_reach(a: str, b: str, indel: float, floor: float) -> bool:
+    """Whether two skeletons whose Indel similarity is ``indel`` may spell at least
+    ``floor`` (Jaro-Winkler asked only past the Indel floor)."""
+    return indel >= spelling_indel_floor(floor) and (
+        indel + JaroWinkler.normalized_similarity(a, b) >= 2 * floor - _ROUNDING
+    )
 
 
 def _could_match(a: Token, b: Token) -> bool:
-    """False only when ``_token_similarity(a, b)`` is surely below TOKEN_MATCH or an initial:
-    every way it reaches TOKEN_MATCH is an equality (text, skeleton, phonetic key, consonants,
-    all but the first letter, a nickname) or a spelling close enough. Held to that by a
-    property test (tests/test_matching.py)."""
-    if a.skeleton == b.skeleton:
-        return True
-    if min(len(a.text), len(b.text)) <= 1:
-        return False  # an initial, or nothing
-    return (
-        a.key == b.key
-        or a.consonants == b.consonants
-        or a.text[1:] == b.text[1:]
-        or a.text in NICKNAMES
-        or b.text in NICKNAMES
-        or Indel.normalized_similarity(a.skeleton, b.skeleton) >= SPELLING_INDEL_FLOOR
+    """False only when ``_token_similarity(a, b)`` is surely below TOKEN_MATCH or an initial
+    (``spelling_floor``, then the spelling itself). Held to that by property tests."""
+    floor = spelling_floor(a, b)
+    if floor is None or floor == 0:
+        return floor == 0
+    return spelling_may_reach(
+        a.skeleton, b.skeleton, Indel.normalized_similarity(a.skeleton, b.skeleton), floor
     )
 
 
@@ -216,8 +248,11 @@ def joins_meet(query: PreparedName, entry: PreparedName) -> bool:
     return bool(query.join_skeletons & entry.skeletons or entry.join_skeletons & query.skeletons)
 
 
-def _has_vowel(text: str) -> bool:
-    return any(char in "aeiou" for char in text)
+_VOWELS = frozenset("aeiou")
+
+
+def has_vowel(text: str) -> bool:
+    return not _VOWELS.isdisjoint(text)
 
 
 def _joined(name: PreparedName, other: PreparedName) -> tuple[Token, ...]:
@@ -316,7 +351,7 @@ def name_shape(tokens: tuple[Token, ...]) -> Shape:
     )
 
 
-def score_ceiling(query: Shape, entry: Shape, query_hits: int, entry_hits: list[bool]) -> float:
+def score_ceiling(query: Shape, entry: Shape, query_hits: int, entry_hits: Sequence[bool]) -> float:
     """At least the score ``names_compare`` gives two names whose joins do not meet (so
     neither is re-joined), from which of their tokens match, without aligning them: most
     candidates that share one matching token are told apart with it. ``query_hits``: how many

@@ -2,11 +2,12 @@
 of these few tokens could this query token match?" once per query token, instead of once per
 (candidate, token) pair.
 
-A pair can reach a match only by an equality (skeleton, phonetic key, consonants, all but the
-first letter, a nickname) or by a spelling close enough (``scoring._could_match``). The
-equalities are dictionary look-ups here; the spelling is one rapidfuzz call over the tokens
-that are left. The answer is a superset of ``_could_match``: the caller still decides each
-pair it keeps with ``tokens_match``.
+A pair can reach a match only by an equality (skeleton, a nickname, vowel-less consonants, all
+but a first vowel) or by a spelling close enough, which is lower when the phonetic keys agree
+(``scoring.spelling_floor``). The equalities are set look-ups here; the spellings are one
+rapidfuzz call per floor over the tokens that are left, and Jaro-Winkler only past the Indel
+floor. The answer is a superset of ``_could_match``: the caller still decides each pair it
+keeps with ``tokens_match``.
 """
 
 from __future__ import annotations
@@ -16,11 +17,15 @@ from rapidfuzz.distance import Indel
 
 from .names import Token
 from .nicknames import NICKNAMES
-from .scoring import SPELLING_INDEL_FLOOR
+from .scoring import (
+    PHONETIC_SPELLING_FLOOR,
+    TOKEN_MATCH,
+    has_vowel,
+    spelling_indel_floor,
+    spelling_may_reach,
+)
 
-# rapidfuzz's batch scorer may round differently from the single call in _could_match at the
-# floor itself: a hair lower only keeps a pair more, which tokens_match then decides.
-_INDEL_CUTOFF = SPELLING_INDEL_FLOOR - 1e-9
+_Table = dict[str, list[int] | frozenset[int]]
 
 
 class Vocabulary:
@@ -30,13 +35,16 @@ class Vocabulary:
     def __init__(self) -> None:
         self.ids: dict[str, int] = {}
         self.tokens: list[Token] = []
-        # Tuples once built (``freeze``): the garbage collector skips tuples of ints, not sets.
-        self._skeletons: dict[str, list[int] | tuple[int, ...]] = {}
-        self._keys: dict[str, list[int] | tuple[int, ...]] = {}
-        self._consonants: dict[str, list[int] | tuple[int, ...]] = {}
-        self._tails: dict[str, list[int] | tuple[int, ...]] = {}
+        self.skeletons: list[str] = []  # by id, for rapidfuzz's batch calls
+        # Frozen sets once built (``freeze``), so a small set intersects them in its own time.
+        self._skeletons: _Table = {}
+        self._keys: _Table = {}
+        self._consonants: _Table = {}
+        self._vowelless: _Table = {}  # the consonants of tokens without a vowel only
+        self._vowel_tails: _Table = {}  # all but the first letter, of tokens starting with one
         self._nicknames: set[int] = set()
         self._short: set[int] = set()  # one letter: only an equal skeleton can match it
+        self._tiny: set[int] = set()  # three letters or fewer: only an equality can
 
     def __len__(self) -> int:
         return len(self.tokens)
@@ -47,45 +55,72 @@ class Vocabulary:
             return found
         number = self.ids[token.text] = len(self.tokens)
         self.tokens.append(token)
+        self.skeletons.append(token.skeleton)
+        text = token.text
         self._skeletons.setdefault(token.skeleton, []).append(number)
         self._keys.setdefault(token.key, []).append(number)
         self._consonants.setdefault(token.consonants, []).append(number)
-        self._tails.setdefault(token.text[1:], []).append(number)
-        if token.text in NICKNAMES:
+        if not has_vowel(text):
+            self._vowelless.setdefault(token.consonants, []).append(number)
+        if text[0] in "aeiou":
+            self._vowel_tails.setdefault(text[1:], []).append(number)
+        if text in NICKNAMES:
             self._nicknames.add(number)
-        if len(token.text) <= 1:
+        if len(text) <= 1:
             self._short.add(number)
+        if len(text) <= 3:
+            self._tiny.add(number)
         return number
 
     def freeze(self) -> None:
-        """Done adding: the look-ups become tuples."""
-        for table in (self._skeletons, self._keys, self._consonants, self._tails):
+        """Done adding."""
+        for table in (
+            self._skeletons,
+            self._keys,
+            self._consonants,
+            self._vowelless,
+            self._vowel_tails,
+        ):
             for value, numbers in table.items():
-                table[value] = tuple(numbers)
+                table[value] = frozenset(numbers)
 
     def could_match(self, token: Token, among: set[int]) -> set[int]:
         """The ids in ``among`` that ``_could_match(token, ...)`` would not turn away (and
-        perhaps a few more at the spelling floor)."""
+        perhaps a few more at a spelling floor): ``spelling_floor``, as set look-ups."""
+        text = token.text
         same = among.intersection(self._skeletons.get(token.skeleton, ()))
-        if len(token.text) <= 1:
+        if len(text) <= 1:
             return same
         rest = among - same - self._short
-        if token.text in NICKNAMES:
+        if text in NICKNAMES:
             return same | rest
         found = rest & self._nicknames
-        found.update(
-            rest.intersection(self._keys.get(token.key, ())),
-            rest.intersection(self._consonants.get(token.consonants, ())),
-            rest.intersection(self._tails.get(token.text[1:], ())),
-        )
-        spell = [number for number in rest if number not in found]
-        if spell:
-            close = process.extract(
-                token.skeleton,
-                [self.tokens[number].skeleton for number in spell],
-                scorer=Indel.normalized_similarity,
-                score_cutoff=_INDEL_CUTOFF,
-                limit=None,
-            )
-            found.update(spell[position] for _, _, position in close)
+        if token.consonants:
+            consonants = self._vowelless if has_vowel(text) else self._consonants
+            found |= rest.intersection(consonants.get(token.consonants, ()))
+        if len(text) <= 3:
+            return same | found
+        rest -= found
+        rest -= self._tiny
+        if text[0] in "aeiou":
+            found |= rest.intersection(self._vowel_tails.get(text[1:], ()))
+            rest -= found
+        keyed = rest.intersection(self._keys.get(token.key, ()))
+        for floor, numbers in ((PHONETIC_SPELLING_FLOOR, keyed), (TOKEN_MATCH, rest - keyed)):
+            if numbers:
+                found |= self._spelling(token, list(numbers), floor)
         return same | found
+
+    def _spelling(self, token: Token, numbers: list[int], floor: float) -> set[int]:
+        close = process.extract(
+            token.skeleton,
+            [self.skeletons[number] for number in numbers],
+            scorer=Indel.normalized_similarity,
+            score_cutoff=spelling_indel_floor(floor),
+            limit=None,
+        )
+        return {
+            numbers[position]
+            for skeleton, indel, position in close
+            if spelling_may_reach(token.skeleton, skeleton, indel, floor)
+        }

@@ -112,7 +112,7 @@ def test_a_different_year_of_birth_or_type_lowers_the_score_below_the_threshold(
 def test_retrieval_scores_candidates_from_blocks_not_the_whole_list():
     names = [(f"Person{n:05d} Family{n:05d}", "person") for n in range(2000)]
     sdn = index(*names, ("Yusuf Ibrahim Al-Amri", "person"))
-    assert sdn.candidates(sdn.prepared[-1]) == {2000}
+    assert sdn.candidates(sdn.prepared[-1]) == [2000]
     assert sdn.screen(Party("Youssef Al Amri"))[0].entry_id == 2001
     assert sdn.screen(Party("Nobody In Particular")) == ()
 
@@ -178,6 +178,51 @@ def test_the_vocabulary_never_turns_away_a_token_that_matches(a, b):
         assert number in vocabulary.could_match(a, {number}), (a.text, b.text)
 
 
+@pytest.mark.parametrize(
+    ("a", "b", "matches"),
+    [
+        ("mhmd", "muhammad", True),  # vowel-less consonants
+        ("omar", "umar", True),  # all but a first vowel
+        ("yusuf", "youssef", True),  # phonetic key, spelling under TOKEN_MATCH
+        ("bill", "william", True),  # nickname
+        ("youssef", "yusuf", True),
+        ("babadu", "bobodi", False),  # the same consonants, both with vowels
+        ("obama", "ibama", True),
+        ("li", "lu", False),
+        ("j", "john", False),  # an initial is not a matched token
+        ("martin", "martinez", False),
+    ],
+)
+def test_the_vocabulary_and_the_pair_test_agree_with_the_full_measure(a, b, matches):
+    a, b = token_make(a), token_make(b)
+    similarity, measure = _token_similarity(a, b)
+    assert (similarity >= TOKEN_MATCH and measure != "initial") == matches
+    vocabulary = Vocabulary()
+    number = vocabulary.add(b)
+    vocabulary.freeze()
+    if matches:  # neither may turn away a match (both may keep a pair the measure refuses)
+        assert _could_match(a, b)
+        assert number in vocabulary.could_match(a, {number})
+    else:
+        assert not tokens_match(a, b)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_WORDS, st.lists(_WORDS, min_size=1, max_size=40, unique=True))
+def test_the_vocabulary_keeps_every_matching_token_among_many(a, others):
+    # As the index asks it: one query token against all its candidates' tokens at once.
+    a = a if isinstance(a, Token) else token_make(a)
+    others = [b if isinstance(b, Token) else token_make(b) for b in others]
+    vocabulary = Vocabulary()
+    numbers = {vocabulary.add(b) for b in others}
+    vocabulary.freeze()
+    kept = vocabulary.could_match(a, numbers)
+    assert kept <= numbers
+    for number in numbers:
+        if tokens_match(a, vocabulary.tokens[number]):
+            assert number in kept, (a.text, vocabulary.tokens[number].text)
+
+
 _NAME_PART = (
     st.sampled_from([t.text for t in EVALUATION_TOKENS])
     | st.from_regex(r"[a-z]{1,8}", fullmatch=True)
@@ -214,7 +259,7 @@ def test_the_index_compares_exactly_what_a_pair_by_pair_screen_would_keep():
         prepared = name_prepare(query)
         if not prepared.informative:
             continue
-        candidates = sorted(sdn.candidates(prepared))[:MAX_CANDIDATES]
+        candidates = sdn.candidates(prepared)[:MAX_CANDIDATES]
         expected = {
             sdn.names[p].entry_id: names_compare(prepared, sdn.prepared[p])
             for p in candidates
