@@ -548,4 +548,115 @@ NETWORK_PACK = (
     ),
 )
 
-EVERY_RULE = (*PACK, *NETWORK_PACK)
+# --- Network rings, found by the scheduled window scan -----------------------------------------
+# Not evaluated per transaction (their expression is ``false``): the scan (sentinel/network/
+# window.py, run by the pipeline's beat task) raises their alerts, one per ring, on the ring's
+# hub, naming every member and transfer. They are rules so that officers see them, own their
+# severity and score, and switch them off like any other (only live ones alert). Installed as
+# drafts by rules migration 0008, like the network rules above.
+
+_RING_SOURCE = (
+    "Window of 10 days: the longest of these shapes in the published typologies (FATF "
+    "'Professional money laundering' 2018, Egmont case studies) runs over a week, and IBM's "
+    "AML generator draws them over up to about 200 hours. A counterparty is new when the pair "
+    "had no transfer in the graph before the window; 'many' as {count} new accounts: our "
+    "calibration, to re-check on the partner's traffic (docs/network.md § The window scan)."
+)
+_NOT_PER_TRANSACTION = "false"  # raised by the window scan, never by a transaction's evaluation
+
+NETWORK_RING_PACK = (
+    PackRule(
+        code="network_fan_in",
+        name="Many new accounts pay one account within 10 days",
+        description=(
+            "Found by the scheduled window scan: at least 5 accounts that had never paid this "
+            "account before paid it within 10 days (a funnel account). One alert per ring, on "
+            "the collecting account, naming every payer and transfer."
+        ),
+        typologies=(Typology.FAN_IN,),
+        expression=_NOT_PER_TRANSACTION,
+        severity=Severity.HIGH,
+        score=60,
+        outcome=RuleOutcome.REVIEW,
+        source="FinCEN FIN-2014-A005 (funnel accounts). " + _RING_SOURCE.format(count=5),
+    ),
+    PackRule(
+        code="network_fan_out",
+        name="One account pays many new accounts within 10 days",
+        description=(
+            "Found by the scheduled window scan: this account paid at least 5 accounts it had "
+            "never paid before within 10 days (dispersal to many payees). One alert per ring, "
+            "on the paying account, naming every payee and transfer."
+        ),
+        typologies=(Typology.FAN_OUT,),
+        expression=_NOT_PER_TRANSACTION,
+        severity=Severity.HIGH,
+        score=60,
+        outcome=RuleOutcome.REVIEW,
+        source="Europol EMMA mule indicators. " + _RING_SOURCE.format(count=5),
+    ),
+    PackRule(
+        code="network_gather_scatter",
+        name="Many new accounts pay one account, which pays many new ones on",
+        description=(
+            "Found by the scheduled window scan: at least 3 new payers into this account, then "
+            "at least 3 new payees out of it, within 10 days (many → one → many)."
+        ),
+        typologies=(Typology.FAN_IN, Typology.FAN_OUT, Typology.PASS_THROUGH),
+        expression=_NOT_PER_TRANSACTION,
+        severity=Severity.HIGH,
+        score=70,
+        outcome=RuleOutcome.REVIEW,
+        source="FATF 'Professional money laundering' (2018), money-mule networks. "
+        + _RING_SOURCE.format(count=3),
+    ),
+    PackRule(
+        code="network_scatter_gather",
+        name="One account's money reaches one other account through several intermediaries",
+        description=(
+            "Found by the scheduled window scan: at least 3 accounts each paid by the same "
+            "source, then paying the same sink, within 10 days (one → many → one)."
+        ),
+        typologies=(Typology.LAYERING,),
+        expression=_NOT_PER_TRANSACTION,
+        severity=Severity.HIGH,
+        score=70,
+        outcome=RuleOutcome.REVIEW,
+        source="FATF 'Professional money laundering' (2018), layering through intermediaries. "
+        + _RING_SOURCE.format(count=3),
+    ),
+    PackRule(
+        code="network_bipartite",
+        name="A set of accounts paying a set of other accounts",
+        description=(
+            "Found by the scheduled window scan: at least 3 senders and 3 receivers, new to "
+            "each other, each sender paying two or more of the receivers and each receiver "
+            "paid by two or more of the senders, within 10 days."
+        ),
+        typologies=(Typology.LAYERING,),
+        expression=_NOT_PER_TRANSACTION,
+        severity=Severity.HIGH,
+        score=60,
+        outcome=RuleOutcome.REVIEW,
+        source="FATF 'Professional money laundering' (2018), coordinated mule networks. "
+        + _RING_SOURCE.format(count=3),
+    ),
+    PackRule(
+        code="network_stack",
+        name="Layers of accounts paying on to further layers",
+        description=(
+            "Found by the scheduled window scan: a set of senders paying a set of receivers "
+            "(as network_bipartite), two or more of which pay on within the set after they "
+            "were paid: stacked layers."
+        ),
+        typologies=(Typology.LAYERING,),
+        expression=_NOT_PER_TRANSACTION,
+        severity=Severity.HIGH,
+        score=70,
+        outcome=RuleOutcome.REVIEW,
+        source="FATF 'Professional money laundering' (2018), layering. "
+        + _RING_SOURCE.format(count=3),
+    ),
+)
+
+EVERY_RULE = (*PACK, *NETWORK_PACK, *NETWORK_RING_PACK)

@@ -363,6 +363,19 @@ def customer_accounts(*, customer_ids: Iterable[int]) -> dict[int, list[Customer
     return accounts
 
 
+def account_customers(*, accounts: Iterable[tuple[int, str]]) -> dict[tuple[int, str], str]:
+    """(partner id, account external id) -> its customer's external id, for those known."""
+    wanted = set(accounts)
+    if not wanted:
+        return {}
+    rows = Account.objects.filter(
+        partner_id__in={partner for partner, _ in wanted},
+        external_id__in={account for _, account in wanted},
+        customer__isnull=False,
+    ).values_list("partner_id", "external_id", "customer__external_id")
+    return {(p, a): c for p, a, c in rows if (p, a) in wanted}
+
+
 # A counterparty many accounts dealt with gets its first accounts only: past that, the alerts
 # would bury the queue, and the investigator of the first finds the rest from its page.
 COUNTERPARTY_ACCOUNTS_AT_MOST = 20

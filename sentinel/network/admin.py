@@ -1,15 +1,17 @@
-"""What the network searches found, read-only in the admin: the pattern's members and its
-transactions, until one alert and one case per ring show them to investigators."""
+"""What the network searches and the window scan found, read-only in the admin: the pattern's
+members and its transactions (a ring's alert names them too, docs/network.md)."""
 
 from __future__ import annotations
 
 from django.contrib import admin
 
-from .models import NetworkFinding
+from sentinel.admin import ReadOnlyAdmin
+
+from .models import NetworkFinding, NetworkPattern
 
 
 @admin.register(NetworkFinding)
-class NetworkFindingAdmin(admin.ModelAdmin):
+class NetworkFindingAdmin(ReadOnlyAdmin):
     list_display = (
         "transaction",
         "partner",
@@ -35,11 +37,21 @@ class NetworkFindingAdmin(admin.ModelAdmin):
         "found_at",
     )
 
-    def has_add_permission(self, request) -> bool:
-        return False
 
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
+@admin.register(NetworkPattern)
+class NetworkPatternAdmin(ReadOnlyAdmin):
+    list_display = ("kind", "hub", "partner", "first_at", "last_at", "found_at")
+    list_filter = ("kind", "partner")
+    search_fields = ("hub", "members")
+    list_select_related = ("partner",)
+    readonly_fields = (
+        "partner",
+        "kind",
+        "hub",
+        "members",
+        "transactions",
+        "first_at",
+        "last_at",
+        "found_at",
+        "updated_at",
+    )

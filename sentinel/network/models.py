@@ -7,11 +7,15 @@ transaction: a batch that rolls back leaves no edge behind and a retried one add
 
 from __future__ import annotations
 
-from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.constraints import ExclusionConstraint
+from django.contrib.postgres.fields import ArrayField, DateTimeRangeField, RangeOperators
+from django.contrib.postgres.indexes import GinIndex
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Func, Q
 
 from transactions.models import PartnerBank, Transaction
+
+from .choices import PatternKind
 
 
 class Transfer(models.Model):
@@ -98,3 +102,65 @@ class NetworkFinding(models.Model):
 
     def __str__(self) -> str:
         return f"finding on {self.transaction_id}"
+
+
+class TsTzRange(Func):
+    """The closed time range ``[first_at, last_at]`` the exclusion constraint compares."""
+
+    function = "TSTZRANGE"
+    output_field = DateTimeRangeField()
+
+
+class NetworkPattern(models.Model):
+    """A ring the scheduled window scan found over a partner's recent graph (fan-in, fan-out,
+    gather-scatter, scatter-gather, bipartite, stacked layers): every member account and the
+    transfers forming it.
+
+    Not a ``NetworkFinding``: that one is what the searches found *through one transfer*
+    (keyed by it, read per transaction by the ``network`` features); a ring has no single
+    transfer. Re-scans grow the ring they meet again instead of adding one (services), and the
+    database refuses two rings of one kind around one hub over overlapping times.
+    """
+
+    partner = models.ForeignKey(
+        PartnerBank, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    kind = models.CharField(max_length=20, choices=PatternKind.choices)
+    hub = models.CharField(
+        max_length=64, help_text="The partner's account at its centre: the alert's subject."
+    )
+    members = ArrayField(models.CharField(max_length=64))
+    transactions = ArrayField(models.UUIDField())
+    first_at = models.DateTimeField(help_text="Its earliest transfer when first found.")
+    last_at = models.DateTimeField(help_text="Its latest transfer, as re-scans grow it.")
+    found_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-found_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=PatternKind.values), name="pattern_kind_valid"
+            ),
+            models.CheckConstraint(condition=~Q(hub=""), name="pattern_hub_set"),
+            models.CheckConstraint(
+                condition=Q(last_at__gte=F("first_at")), name="pattern_time_ordered"
+            ),
+            ExclusionConstraint(
+                name="pattern_once_per_hub_and_time",
+                expressions=[
+                    ("partner", RangeOperators.EQUAL),
+                    ("kind", RangeOperators.EQUAL),
+                    ("hub", RangeOperators.EQUAL),
+                    (TsTzRange("first_at", "last_at", models.Value("[]")), RangeOperators.OVERLAPS),
+                ],
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["partner", "found_at"], name="pattern_partner_time"),
+            # "A known ring sharing a transfer with this one?" (the re-scan's merge).
+            GinIndex(fields=["transactions"], name="pattern_transactions"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} around {self.hub} ({len(self.members)} accounts)"

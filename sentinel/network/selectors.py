@@ -8,7 +8,7 @@ from datetime import datetime
 from django.db import connection
 
 from .detectors import IN, OUT, Edge, Request
-from .models import NetworkFinding
+from .models import NetworkFinding, NetworkPattern
 
 # Edges read per node and request: a hub's thousands of transfers cannot flood a search (the
 # earliest are read walking forward, the latest walking back: those a time-ordered path uses).
@@ -87,3 +87,19 @@ def findings_of(*, transaction_ids: Sequence) -> dict[object, NetworkFinding]:
         finding.transaction_id: finding
         for finding in NetworkFinding.objects.filter(transaction_id__in=transaction_ids)
     }
+
+
+def transfers_span(*, partner_id: int) -> tuple[datetime, datetime] | None:
+    """When the partner's graph starts and ends; None when it has no edge."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT min(occurred_at), max(occurred_at) FROM network_transfer WHERE partner_id = %s",
+            [partner_id],
+        )
+        first, last = cursor.fetchone()
+    return None if first is None else (first, last)
+
+
+def patterns_of(*, partner_id: int, kinds: Sequence[str]) -> list[NetworkPattern]:
+    """The partner's rings of these shapes, newest first."""
+    return list(NetworkPattern.objects.filter(partner_id=partner_id, kind__in=kinds))

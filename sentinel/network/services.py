@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db import IntegrityError, connection
+from django.db import transaction as db_transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from transactions.choices import TransactionStatus, TransactionType
 from transactions.models import Transaction
 
 from .detectors import Edge, Parameters, detect
-from .models import NetworkFinding, Transfer
+from .models import NetworkFinding, NetworkPattern, Transfer
 from .selectors import server_side_cursor, transfers_adjacent
+from .window import Ring, WindowParameters, window_rings
 
 # Money sent from one account to another. Card payments and refunds go to and from merchants,
 # hubs every customer touches: through them everyone would be a hop from everyone (on the demo,
@@ -89,3 +93,62 @@ def transfers_prune(*, retention_days: int | None = None) -> int:
         occurred_at__lt=timezone.now() - timedelta(days=days)
     ).delete()
     return deleted
+
+
+# pg_advisory_xact_lock's first key: this module's scans (the second is the partner).
+_SCAN_LOCK = 16_0001
+
+
+def network_patterns_scan(
+    *,
+    partner_id: int,
+    until: datetime | None = None,
+    parameters: WindowParameters | None = None,
+) -> list[NetworkPattern]:
+    """Scan the partner's recent window for rings (window.py) and store them; the rings not
+    known before. A ring met again (sharing a transfer with a known one of its shape, or
+    around the same hub over overlapping times) grows the known one instead, so re-scans
+    add nothing twice. Scans of one partner take turns."""
+    until = until or timezone.now()
+    parameters = parameters or WindowParameters.from_settings()
+    with db_transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_SCAN_LOCK, partner_id])
+        rings = window_rings(partner_id=partner_id, until=until, parameters=parameters)
+        stored = [_pattern_store(partner_id, ring) for ring in rings]
+    return [pattern for pattern in stored if pattern is not None]
+
+
+def _pattern_store(partner_id: int, ring: Ring) -> NetworkPattern | None:
+    """The new pattern for this ring, or None when it grew a known one."""
+    known = (
+        NetworkPattern.objects.select_for_update()
+        .filter(partner_id=partner_id, kind=ring.kind)
+        .filter(
+            Q(transactions__overlap=list(ring.transactions))
+            | Q(hub=ring.hub, first_at__lte=ring.last_at, last_at__gte=ring.first_at)
+        )
+        .order_by("-last_at")
+        .first()
+    )
+    if known is None:
+        return NetworkPattern.objects.create(
+            partner_id=partner_id,
+            kind=ring.kind,
+            hub=ring.hub,
+            members=sorted(ring.members),
+            transactions=sorted(ring.transactions, key=str),
+            first_at=ring.first_at,
+            last_at=ring.last_at,
+        )
+    grown = ring.transactions - set(known.transactions)
+    if grown:
+        known.members = sorted(ring.members | set(known.members))
+        known.transactions = [*known.transactions, *sorted(grown, key=str)]
+        known.last_at = max(known.last_at, ring.last_at)
+        try:
+            with db_transaction.atomic():  # growing into a later ring of the same hub: leave it
+                known.save(update_fields=["members", "transactions", "last_at", "updated_at"])
+        except IntegrityError:
+            pass
+    return None

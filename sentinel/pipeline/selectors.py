@@ -43,3 +43,8 @@ def transactions_visible_to(*, partner: PartnerBank | None, user=None) -> QueryS
     if user is not None and user.has_perm("transactions.view_transaction"):
         return queryset
     return queryset.none()
+
+
+def active_partner_ids() -> list[int]:
+    """The partners whose traffic is scored (inactive ones send nothing new)."""
+    return list(PartnerBank.objects.filter(is_active=True).values_list("pk", flat=True))

@@ -10,7 +10,7 @@ from django.dispatch import receiver
 
 from sentinel.screening.signals import list_changed
 
-from . import drift, orchestrator, queue, rescreening, selectors
+from . import drift, orchestrator, queue, rescreening, rings, selectors
 
 SWEEP_BATCH = 1000
 
@@ -71,3 +71,29 @@ def measure_model_drift() -> float | None:
     model or no decisions."""
     measured = drift.model_drift_hand_over()
     return None if measured is None else measured.worst_input_psi
+
+
+@shared_task(time_limit=60, soft_time_limit=50)
+def scan_network_rings() -> int:
+    """Beat (entry ``scan-network-rings``): one window scan per active partner, each its own
+    task; how many were queued. Nothing when network analytics is off."""
+    if not settings.SENTINEL_NETWORK_ANALYTICS:
+        return 0
+    partner_ids = selectors.active_partner_ids()
+    for partner_id in partner_ids:
+        scan_network_window.delay(partner_id)
+    return len(partner_ids)
+
+
+@shared_task(
+    acks_late=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=3,
+    time_limit=900,
+    soft_time_limit=840,
+)
+def scan_network_window(partner_id: int) -> int:
+    """The partner's window scan, and an alert per ring found for the first time (idempotent:
+    a retry or a second run finds the same rings known); alerts opened."""
+    return len(rings.network_rings_alert(partner_id=partner_id).created)

@@ -168,6 +168,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "sentinel.network.tasks.prune_transfers",
         "schedule": 3600.0,
     },
+    # Rings across accounts over the graph's last 10 days, one alert per new ring
+    # (docs/network.md § The window scan); nothing while network analytics is off.
+    "scan-network-rings": {
+        "task": "sentinel.pipeline.tasks.scan_network_rings",
+        "schedule": 6 * 3600.0,
+    },
 }
 
 # --- Auth and sessions ---
@@ -287,8 +293,12 @@ if SENTINEL_NETWORK_ANALYTICS:
 SENTINEL_RISK_MODEL = os.environ.get("SENTINEL_RISK_MODEL", "0") == "1"
 if SENTINEL_RISK_MODEL:
     SENTINEL_FEATURE_PROVIDERS.append("sentinel.riskmodel.provider.ModelFeatures")
-# How far back the transaction graph keeps transfers (docs/network.md).
-SENTINEL_NETWORK_RETENTION_DAYS = int(os.environ.get("SENTINEL_NETWORK_RETENTION_DAYS", "35"))
+# How far back the transaction graph keeps transfers (docs/network.md): the window scan's 10
+# days and, behind them, a month and more, so that a monthly payee is not a new one.
+SENTINEL_NETWORK_RETENTION_DAYS = int(os.environ.get("SENTINEL_NETWORK_RETENTION_DAYS", "42"))
+# The window scan's bounds (sentinel.network.window.WindowParameters): window_days, fan_min,
+# gather_scatter_min, scatter_gather_min, bipartite_min, bipartite_degree_max. Empty: defaults.
+SENTINEL_NETWORK_WINDOW: dict[str, int] = {}
 # How far back rolling aggregates keep events (rule windows are at most 31 days).
 SENTINEL_AGGREGATE_RETENTION_DAYS = int(os.environ.get("SENTINEL_AGGREGATE_RETENTION_DAYS", "35"))
 # A rolling-aggregate call that would read more members than this (hot accounts) records its

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from rules.tests.factories import network_rules_live
+from sentinel.network.models import NetworkPattern
 from sentinel.pipeline import datasets
 
 
@@ -37,6 +38,32 @@ def test_an_ibm_cycle_attempt_replayed_from_both_sides_is_detected_by_the_cycle_
         ("normal rows, hit", 0, 0),
     ]
     assert figures.by_rule["network_cycle"] == (1, 0)
+
+
+@pytest.mark.django_db
+def test_an_ibm_scatter_gather_attempt_is_found_by_the_window_scan_day_by_day(ibm):
+    network_rules_live()
+    shapes = [row.attempt for row in ibm.rows if row.typology == "SCATTER-GATHER"]
+    largest = max(set(shapes), key=shapes.count)
+    data = _attempts(ibm, largest)
+    partner, _ = datasets.dataset_partner(datasets.IBM_PARTNER)
+    datasets.replay(partner, data.days())
+
+    alerted = datasets.rings_scan(partner.pk, datasets.benchmark_window())
+    figures = datasets.ibm_figures(data, partner)
+
+    # Which simpler shape shows first (the source's fan-out, the sink's fan-in) depends on
+    # where the day boundaries fall; whole, it is a scatter-gather. One alert per ring.
+    rings = NetworkPattern.objects.filter(partner=partner)
+    assert "scatter_gather" in {ring.kind for ring in rings}
+    assert alerted == rings.count()
+    assert [(row.label, row.total, row.found) for row in figures.rows] == [
+        ("SCATTER-GATHER", 1, 1),
+        ("all attempts", 1, 1),
+        ("normal rows, hit", 0, 0),
+    ]
+    assert figures.by_rule["network_scatter_gather"] == (1, 0)
+    assert datasets.rings_scan(partner.pk, datasets.benchmark_window()) == 0  # known
 
 
 @pytest.mark.django_db

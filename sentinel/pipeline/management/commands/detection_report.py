@@ -13,6 +13,7 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from rules.reports import AccountFigures, DetectionFigures, detection_figures, unscored_count
@@ -66,6 +67,15 @@ class Command(BaseCommand):
             self.stdout.write("No labelled accounts: run `manage.py seed_demo` first.")
             return
         self._table(figures)
+        if settings.SENTINEL_NETWORK_ANALYTICS:
+            self._rings(datasets.demo_ring_figures())
+
+    def _rings(self, figures: datasets.RingFigures) -> None:
+        self.stdout.write(f"Window scan (network rings, live ring rules): {figures.rings:,} rings.")
+        for row in (figures.planted_named, figures.normal_alerted, figures.normal_named):
+            self.stdout.write(
+                f"  {row.label:<40}{row.found:>6,} of {row.total:,} ({_percent(row.share)})"
+            )
 
     def _dataset(self, name: str, data: Path, *, as_json: bool) -> None:
         if name == "amlsim":
@@ -83,6 +93,10 @@ class Command(BaseCommand):
                 )
         else:
             _score_pending()
+        if settings.SENTINEL_NETWORK_ANALYTICS:
+            alerted = datasets.rings_scan(partner.pk, datasets.benchmark_window())
+            if not as_json:
+                self.stdout.write(f"Window scan, day by day: {alerted:,} new rings alerted.")
         report = figures(loaded, partner)
         if as_json:
             self.stdout.write(json.dumps(asdict(report), indent=2))

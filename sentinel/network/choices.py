@@ -1,0 +1,14 @@
+"""Enumerations of network analytics."""
+
+from django.db import models
+
+
+class PatternKind(models.TextChoices):
+    """The shapes the scheduled window scan looks for (docs/network.md § The window scan)."""
+
+    FAN_IN = "fan_in", "Fan-in: many new payers into one account"
+    FAN_OUT = "fan_out", "Fan-out: one account paying many new payees"
+    GATHER_SCATTER = "gather_scatter", "Gather-scatter: many → one → many"
+    SCATTER_GATHER = "scatter_gather", "Scatter-gather: one → many → one"
+    BIPARTITE = "bipartite", "Bipartite: a set of senders paying a set of receivers"
+    STACK = "stack", "Stacked layers: senders → receivers that pay on → receivers"
