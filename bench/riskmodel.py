@@ -17,7 +17,11 @@
    ~0.7 us a transaction, so it is kept out of the compared rounds). Target: at most 50 us of
    CPU a transaction more with the model on (medians). Each child then decides 200 single
    transactions as ``?wait=true`` does (``orchestrator._decision_now``, no HTTP): CPU and
-   wall time a request, and in the last child where the model's share of it goes.
+   wall time a request, and in the last child where the model's share of it goes. Last, one
+   child switches the model per batch in the same process (``interleave``: on, off, off, on
+   over 16 batches of 500, each batch's own CPU, and each stage's): the target is judged on
+   that difference, since children per setting swing by more than the budget from round to
+   round on a shared box.
 2. **Training.** 1,000,000 decision snapshots with their transactions, decisions and 2 %
    ``confirmed_fraud`` labels are made in SQL from phase 1's real snapshots (inputs jittered
    by up to 10 % where not integral), over a 30-day window ending 60 days ago, then vacuumed
@@ -97,11 +101,13 @@ def measure(env: dict[str, str] | None = None) -> dict:
             load.append(os.getloadavg()[0])
     argv = ["score", "--partner", str(population["partner_id"]), "--round", "99", "--breakdown"]
     breakdown = _child(env, argv, model=True)
+    argv = ["interleave", "--partner", str(population["partner_id"]), "--round", "98"]
+    ab = _child(env, argv, model=True)
     scoring_seconds = time.perf_counter() - began
     load.append(os.getloadavg()[0])
     train = _child(env, ["train", "--source-partner", str(population["partner_id"])], model=True)
     load.append(os.getloadavg()[0])
-    return _summary(population, rounds, breakdown, train, load, scoring_seconds)
+    return _summary(population, rounds, breakdown, ab, train, load, scoring_seconds)
 
 
 def _child(env: dict[str, str], argv: list[str], *, model: bool) -> dict:
@@ -122,7 +128,7 @@ def _child(env: dict[str, str], argv: list[str], *, model: bool) -> dict:
     return json.loads(lines[-1][len(_RESULT) :])
 
 
-def _summary(population, rounds, breakdown, train, load, scoring_seconds) -> dict:
+def _summary(population, rounds, breakdown, ab, train, load, scoring_seconds) -> dict:
     off = [r["cpu_us_per_transaction"] for r in rounds["off"]]
     on = [r["cpu_us_per_transaction"] for r in rounds["on"]]
     difference = statistics.median(on) - statistics.median(off)
@@ -189,8 +195,11 @@ def _summary(population, rounds, breakdown, train, load, scoring_seconds) -> dic
             "suspicious_sent_share": MEASURED_SUSPICIOUS_SHARE,
             "snapshots_with_live_version": sum(r["with_live_version"] for r in ons),
             "seconds": round(scoring_seconds, 1),
+            "interleaved": ab,
             "target_us": TARGET_SCORING_US,
-            "met": difference <= TARGET_SCORING_US,
+            # Judged on the in-process A/B: the rounds in child processes swing by more than
+            # the budget on a shared box (docs/models.md § Cost in the worker).
+            "met": ab["difference_us"] <= TARGET_SCORING_US,
         },
         "training": {**train, "target_seconds": TARGET_TRAINING_SECONDS},
         "load_average": [round(value, 2) for value in load],
@@ -559,6 +568,95 @@ def _in_request(partner, round_number: int) -> tuple[dict, list]:
     return figures, [tx.id for tx in transactions]
 
 
+INTERLEAVED_BATCHES = 16  # ABBA over batches: on, off, off, on, on, off, ...
+MODEL_PROVIDER = "sentinel.riskmodel.provider.ModelFeatures"
+
+
+def interleaved(*, partner_id: int, round_number: int) -> dict:
+    """The model switched per batch in one process: on, off, off, on... (ABBA), each batch its
+    own fresh 500 transactions of the same traffic, the CPU of each timed. Child processes per
+    setting (``score``) differ by more than the budget from one round to the next on a shared
+    box (start-up, page cache, the other tenants of the host); here both settings share the
+    process's warm state and its neighbours' noise, batch after batch."""
+    from django.conf import settings
+    from django.utils import timezone
+
+    from rules import engine
+    from rules.features import registry
+    from sentinel.pipeline import orchestrator, stages
+    from sentinel.riskmodel.scoring import in_force
+    from transactions import services as tx_services
+    from transactions.models import PartnerBank
+
+    partner = PartnerBank.objects.get(pk=partner_id)
+    with_model = list(settings.SENTINEL_FEATURE_PROVIDERS)
+    without_model = [path for path in with_model if path != MODEL_PROVIDER]
+
+    def switch(on: bool) -> None:
+        settings.SENTINEL_RISK_MODEL = on
+        settings.SENTINEL_FEATURE_PROVIDERS = with_model if on else without_model
+        registry.providers.cache_clear()
+        registry.provider_of_field.cache_clear()
+        engine.forget()
+        engine.current_ruleset()  # loaded here, not in the timed batch
+        if on:
+            in_force()
+
+    now = timezone.now()
+    count = (INTERLEAVED_BATCHES + 2) * BATCH
+    sent, _ = traffic(
+        f"riskmodel interleaved {round_number}",
+        f"i{round_number}",
+        count,
+        now - timedelta(minutes=10),
+        now - timedelta(seconds=5),
+        MEASURED_SUSPICIOUS_SHARE,
+    )
+    batches = []
+    for chunk in _chunks(sent, BATCH):
+        results = tx_services.transactions_ingest(partner=partner, payloads=chunk)
+        batches.append([r.id for r in results if r.status == "created"])
+    cpu: dict[str, list[float]] = {"on": [], "off": []}
+    parts: dict[str, list[dict[str, float]]] = {"on": [], "off": []}
+    meter = Meter()
+    for stage in STAGES:
+        meter.wrap(stages, stage, stage)
+    for setting, batch in zip(("on", "off"), batches[:2], strict=True):  # warm-up, untimed
+        switch(setting == "on")
+        orchestrator.transactions_process(transaction_ids=batch)
+    for number, batch in enumerate(batches[2:]):
+        setting = "on" if number % 4 in (0, 3) else "off"
+        switch(setting == "on")
+        meter.reset()
+        began = time.process_time()
+        orchestrator.transactions_process(transaction_ids=batch)
+        cpu[setting].append((time.process_time() - began) * 1e6 / len(batch))
+        parts[setting].append(meter.per_transaction_us(len(batch)))
+    meter.unwrap()
+    switch(True)
+    stages_grew = {
+        stage: round(
+            statistics.median(p.get(stage, 0.0) for p in parts["on"])
+            - statistics.median(p.get(stage, 0.0) for p in parts["off"]),
+            1,
+        )
+        for stage in STAGES
+    }
+    pairs = [
+        round(on - off, 1)
+        for on, off in zip(cpu["on"], cpu["off"], strict=True)  # batch k on against k off
+    ]
+    return {
+        "batches_per_setting": len(cpu["on"]),
+        "cpu_us_on": [round(value, 1) for value in cpu["on"]],
+        "cpu_us_off": [round(value, 1) for value in cpu["off"]],
+        "on_minus_off_per_pair": pairs,
+        "difference_us": round(statistics.median(cpu["on"]) - statistics.median(cpu["off"]), 1),
+        # Per stage, on minus off (medians): steadier than the totals on a loaded box.
+        "stages_on_minus_off_us": stages_grew,
+    }
+
+
 def _wrap_model(meter: Meter, *, per_call: bool) -> None:
     """Accumulators on the model's parts; ``inputs_of`` (one call per transaction) only when
     ``per_call``: its wrapper costs about as much as a tenth of the call."""
@@ -911,6 +1009,7 @@ def _wall(
 def lines(result: dict) -> list[str]:
     s, t = result["scoring"], result["training"]
     cpu, population, request = s["cpu_us_per_transaction"], s["population"], s["in_request"]
+    ab = s["interleaved"]
     verdict = "PASS" if s["met"] else "MISS"
     model = ", ".join(f"{name} {us}" for name, us in s["model_us_on"].items())
     per_call = s["breakdown_round"]["model_us"].get("rows (inputs_of)")
@@ -937,10 +1036,15 @@ def lines(result: dict) -> list[str]:
         f"days, {population['accounts']} accounts, {population['fraud']} fraud, "
         f"{population['labels']:,} labels; model v{population['model_version']} live "
         f"(hold-out PR-AUC {population['holdout_pr_auc']})",
-        f"  CPU per transaction: off {cpu['off']} us, on {cpu['on']} us, difference "
-        f"{cpu['difference']} us; target <= {TARGET_SCORING_US:.0f} us: {verdict} "
-        f"(rounds off {cpu['rounds_off']}, on {cpu['rounds_on']}; on minus off per pair "
-        f"{s['paired_difference_us']})",
+        f"  CPU per transaction, a child process per setting: off {cpu['off']} us, on "
+        f"{cpu['on']} us, difference {cpu['difference']} us (rounds off {cpu['rounds_off']}, "
+        f"on {cpu['rounds_on']}; on minus off per pair {s['paired_difference_us']})",
+        f"  in one process, the model switched per batch (ABBA, {ab['batches_per_setting']} "
+        f"batches each): on minus off {ab['difference_us']} us (medians); target <= "
+        f"{TARGET_SCORING_US:.0f} us: {verdict} (per pair {ab['on_minus_off_per_pair']}; "
+        "per stage "
+        + ", ".join(f"{k} {v:+.1f}" for k, v in ab["stages_on_minus_off_us"].items() if abs(v) >= 1)
+        + ")",
         f"  model parts (us/tx, on): {model}; rows (inputs_of) {per_call} in a separate round",
         f"  stages that grew (us/tx): {stage_diff}",
         f"  providers (us/tx, off -> on): {providers}",
@@ -984,6 +1088,9 @@ def main(argv: list[str] | None = None) -> int:
     score_parser.add_argument("--partner", type=int, required=True)
     score_parser.add_argument("--round", type=int, default=0)
     score_parser.add_argument("--breakdown", action="store_true")
+    ab_parser = sub.add_parser("interleave", help="child: the model switched per batch")
+    ab_parser.add_argument("--partner", type=int, required=True)
+    ab_parser.add_argument("--round", type=int, default=0)
     train_parser = sub.add_parser("train", help="child: 1,000,000 snapshots, model_train")
     train_parser.add_argument("--source-partner", type=int, required=True)
     train_parser.add_argument("--rows", type=int, default=TRAINING_ROWS)
@@ -1003,6 +1110,8 @@ def main(argv: list[str] | None = None) -> int:
         result = populate()
     elif args.command == "score":
         result = score(partner_id=args.partner, round_number=args.round, breakdown=args.breakdown)
+    elif args.command == "interleave":
+        result = interleaved(partner_id=args.partner, round_number=args.round)
     else:
         result = train(source_partner=args.source_partner, rows=args.rows)
     print(_RESULT + json.dumps(result, default=str), flush=True)
