@@ -406,9 +406,9 @@ def _results(
         )
     else:
         flat = raw.split(b";")
-    # Per spec, its decoder (counts, most of the values, are plain integers): chosen once,
-    # not per value (this loop runs for every value of every transaction scored).
-    decoders = [_decode_count if spec.function in _COUNTS else _decode_other for spec in specs]
+    # Counts, most of the values, are plain integers: decoded inline, the other specs by
+    # _decode. Decided once per wanted list, not per value: this runs for every value of
+    # every transaction scored. (``for raw in [...]`` is an assignment to CPython.)
     columns_of: dict[int, list] = {}
     results = []
     for index, event in enumerate(events):
@@ -417,9 +417,17 @@ def _results(
         indexes = chosen[index]
         columns = columns_of.get(id(indexes))
         if columns is None:
-            columns = columns_of[id(indexes)] = [(j, specs[j], decoders[j]) for j in indexes]
+            columns = columns_of[id(indexes)] = [
+                (j, specs[j], specs[j].function in _COUNTS) for j in indexes
+            ]
         results.append(
-            {spec: decode(flat[base + j], exponent, spec.function) for j, spec, decode in columns}
+            {
+                spec: (int(raw) if raw else None)
+                if count
+                else _decode(spec.function, raw, exponent)
+                for j, spec, count in columns
+                for raw in [flat[base + j]]
+            }
         )
     return results
 
@@ -533,14 +541,6 @@ def _parts(
 
 
 # --- Decoding --------------------------------------------------------------------------------
-
-
-def _decode_count(raw: bytes, exponent: int, function: str) -> int | None:
-    return int(raw) if raw else None
-
-
-def _decode_other(raw: bytes, exponent: int, function: str) -> object:
-    return _decode(function, raw, exponent)
 
 
 def _decode(function: str, raw: bytes, exponent: int) -> object:
