@@ -7,6 +7,8 @@ from datetime import datetime
 
 from django.db import connection
 
+from sentinel.db import execute_with_records
+
 from .detectors import IN, OUT, Edge, Request
 from .models import NetworkFinding, NetworkPattern
 
@@ -16,13 +18,13 @@ EDGES_PER_NODE = 20
 
 _ADJACENT = """
 SELECT q.i, e.transaction_id, e.partner_id, e.source, e.target, e.amount, e.occurred_at
-FROM unnest(%s::bigint[], %s::varchar[], %s::numeric[], %s::numeric[], %s::timestamptz[],
-            %s::timestamptz[]) WITH ORDINALITY AS q(partner_id, node, lo, hi, since, until, i)
+FROM json_to_recordset(%s::json) AS q(
+    i int, p bigint, n varchar, lo numeric, hi numeric, s timestamptz, u timestamptz)
 CROSS JOIN LATERAL (
     SELECT t.transaction_id, t.partner_id, t.source, t.target, t.amount, t.occurred_at
     FROM network_transfer t
-    WHERE t.partner_id = q.partner_id AND t.{near} = q.node
-      AND t.occurred_at BETWEEN q.since AND q.until
+    WHERE t.partner_id = q.p AND t.{near} = q.n
+      AND t.occurred_at BETWEEN q.s AND q.u
       AND (q.lo IS NULL OR t.amount BETWEEN q.lo AND q.hi)
     ORDER BY t.occurred_at {order}
     LIMIT {limit}
@@ -30,37 +32,30 @@ CROSS JOIN LATERAL (
 """
 
 
-def server_side_cursor():
-    """A cursor that sends parameters apart from the query (server-side binding): Django's
-    own interpolates each array element into the SQL text in Python, which cost more worker
-    CPU than the whole search."""
-    connection.ensure_connection()
-    return connection.connection.cursor()
-
-
 def transfers_adjacent(direction: str, requests: Sequence[Request]) -> list[list[Edge]]:
     """For each request, the edges out of (``OUT``) or into (``IN``) its node that match it;
-    one query for all of them."""
+    one query for all of them. The requests travel as one JSON document (orjson): psycopg's
+    array parameters are dumped element by element in Python, which cost the worker more
+    than the search itself."""
     if direction not in (OUT, IN):
         raise ValueError(f"direction must be {OUT!r} or {IN!r}, not {direction!r}")
     near, order = ("source", "ASC") if direction == OUT else ("target", "DESC")
     sql = _ADJACENT.format(near=near, order=order, limit=EDGES_PER_NODE)
-    rows = [(r.partner_id, r.node, r.lo, r.hi, r.since, r.until) for r in requests]
-    columns = [[row[i] for row in rows] for i in range(6)]
+    records = [
+        {"i": i, "p": r.partner_id, "n": r.node, "lo": r.lo, "hi": r.hi, "s": r.since, "u": r.until}
+        for i, r in enumerate(requests)
+    ]
     answers: list[list[Edge]] = [[] for _ in requests]
-    with server_side_cursor() as cursor:
-        cursor.execute(sql, columns)
-        for i, *edge in cursor.fetchall():
-            answers[i - 1].append(Edge._make(edge))
+    for i, *edge in execute_with_records(sql, records):
+        answers[i].append(Edge._make(edge))
     return answers
 
 
 _COUNTERPARTS = """
 SELECT q.i, count(DISTINCT t.{other})
-FROM unnest(%s::bigint[], %s::varchar[], %s::timestamptz[], %s::timestamptz[])
-     WITH ORDINALITY AS q(partner_id, node, since, until, i)
-JOIN network_transfer t ON t.partner_id = q.partner_id AND t.{near} = q.node
-     AND t.occurred_at BETWEEN q.since AND q.until
+FROM json_to_recordset(%s::json) AS q(i int, p bigint, n varchar, s timestamptz, u timestamptz)
+JOIN network_transfer t ON t.partner_id = q.p AND t.{near} = q.n
+     AND t.occurred_at BETWEEN q.s AND q.u
 GROUP BY q.i
 """
 
@@ -74,11 +69,12 @@ def counterparts_count(
     counts = [0] * len(nodes)
     if not nodes:
         return counts
-    with server_side_cursor() as cursor:
-        columns = [[row[i] for row in nodes] for i in range(4)]
-        cursor.execute(_COUNTERPARTS.format(near=near, other=other), columns)
-        for i, count in cursor.fetchall():
-            counts[i - 1] = count
+    records = [
+        {"i": i, "p": partner_id, "n": node, "s": since, "u": until}
+        for i, (partner_id, node, since, until) in enumerate(nodes)
+    ]
+    for i, count in execute_with_records(_COUNTERPARTS.format(near=near, other=other), records):
+        counts[i] = count
     return counts
 
 

@@ -11,12 +11,13 @@ from django.db import transaction as db_transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from sentinel.db import execute_with_records
 from transactions.choices import TransactionStatus, TransactionType
 from transactions.models import Transaction
 
 from .detectors import Edge, Parameters, detect
 from .models import NetworkFinding, NetworkPattern, Transfer
-from .selectors import server_side_cursor, transfers_adjacent
+from .selectors import transfers_adjacent
 from .window import Ring, WindowParameters, window_rings
 
 # Money sent from one account to another. Card payments and refunds go to and from merchants,
@@ -47,17 +48,18 @@ def transfers_record(*, transactions: Sequence[Transaction]) -> list[Edge]:
         and tx.beneficiary_account_id
         and tx.originator_account_id != tx.beneficiary_account_id
     ]
-    if edges:
-        with server_side_cursor() as cursor:  # one statement, no model instance per edge
-            cursor.execute(_INSERT, [list(column) for column in zip(*edges, strict=True)])
+    if edges:  # one statement, no model instance per edge
+        execute_with_records(_INSERT, [edge._asdict() for edge in edges])
     return edges
 
 
 _INSERT = """
 INSERT INTO network_transfer
     (transaction_id, partner_id, source, target, amount, occurred_at)
-SELECT * FROM unnest(%s::uuid[], %s::bigint[], %s::varchar[], %s::varchar[], %s::numeric[],
-                     %s::timestamptz[])
+SELECT id, partner_id, source, target, amount, "at"
+FROM json_to_recordset(%s::json) AS r(
+    id uuid, partner_id bigint, source varchar, target varchar, amount numeric,
+    "at" timestamptz)
 ON CONFLICT DO NOTHING
 """
 
