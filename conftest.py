@@ -24,16 +24,19 @@ def clean_redis():
 
 @pytest.fixture(autouse=True)
 def fresh_rules():
-    """Each test scores with the rules and models its own database holds, not a previous
-    test's."""
+    """Each test scores with the rules, models and network parameters its own database holds,
+    not a previous test's."""
     from rules import engine
+    from sentinel.network import runtime as network_runtime
     from sentinel.riskmodel import scoring
 
     engine.forget()
     scoring.forget()
+    network_runtime.forget()
     yield
     engine.forget()
     scoring.forget()
+    network_runtime.forget()
 
 
 @pytest.fixture(autouse=True)

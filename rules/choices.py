@@ -2,6 +2,8 @@
 
 from django.db import models
 
+from sentinel.four_eyes import RequestState
+
 
 class Severity(models.TextChoices):
     LOW = "low", "Low"
@@ -43,11 +45,7 @@ class RuleStatus(models.TextChoices):
 RUNNING_STATUSES = (RuleStatus.SHADOW, RuleStatus.LIVE)
 
 
-class ChangeState(models.TextChoices):
-    PENDING = "pending", "Awaiting approval"
-    APPROVED = "approved", "Approved"
-    REJECTED = "rejected", "Rejected"
-    WITHDRAWN = "withdrawn", "Withdrawn"
+ChangeState = RequestState
 
 
 class ChangeKind(models.TextChoices):

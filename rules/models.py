@@ -8,6 +8,7 @@ from django.core.validators import MaxValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q
 
+from sentinel.four_eyes import FourEyesRequest, four_eyes_constraints
 from sentinel.history import AppendOnlyModel
 from transactions.choices import TransactionType
 from transactions.models import PartnerBank, Transaction
@@ -140,7 +141,7 @@ class RuleVersion(AppendOnlyModel):
         return f"{self.rule.code} v{self.number}"
 
 
-class RuleChange(models.Model):
+class RuleChange(FourEyesRequest):
     """A change to detection that needs a second compliance officer (four eyes), and the
     history of changes to rules, lists and thresholds (immediate ones are recorded approved).
 
@@ -184,22 +185,13 @@ class RuleChange(models.Model):
     state = models.CharField(
         max_length=10, choices=ChangeState.choices, default=ChangeState.PENDING
     )
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    requested_at = models.DateTimeField(auto_now_add=True)
-    comment = models.TextField(blank=True)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    decided_at = models.DateTimeField(null=True, blank=True)
-    decision_comment = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-requested_at", "-pk"]
         verbose_name = "change request"
         permissions = [("approve_rulechange", "Can approve another officer's rule change")]
         constraints = [
+            *four_eyes_constraints("rule_change"),
             models.UniqueConstraint(
                 fields=["rule"],
                 condition=Q(state=ChangeState.PENDING),
@@ -214,14 +206,6 @@ class RuleChange(models.Model):
                 fields=["kind"],
                 condition=Q(state=ChangeState.PENDING, kind=ChangeKind.THRESHOLDS),
                 name="rule_change_one_pending_thresholds",
-            ),
-            models.CheckConstraint(
-                condition=Q(decided_by__isnull=True) | ~Q(decided_by=F("requested_by")),
-                name="rule_change_four_eyes",
-            ),
-            models.CheckConstraint(
-                condition=Q(state=ChangeState.PENDING) | Q(decided_at__isnull=False),
-                name="rule_change_decided_has_time",
             ),
             models.CheckConstraint(
                 condition=Q(

@@ -171,6 +171,22 @@ ROLE_PERMISSIONS[COMPLIANCE_OFFICER] = [
     "riskmodel.approve_modelchange",
 ]
 
+# The network detectors' parameters (sentinel.network, docs/network.md § Parameters): every
+# role sees the versions and requests; officers draft one, ask for it in force, and approve
+# another officer's request.
+for _role in GROUPS:
+    ROLE_PERMISSIONS[_role] = [
+        *ROLE_PERMISSIONS[_role],
+        "network.view_parameterversion",
+        "network.view_parameterchange",
+    ]
+ROLE_PERMISSIONS[COMPLIANCE_OFFICER] = [
+    *ROLE_PERMISSIONS[COMPLIANCE_OFFICER],
+    "network.add_parameterversion",
+    "network.add_parameterchange",
+    "network.approve_parameterchange",
+]
+
 # Exchange rates (amount_base, SAR local amounts): entered and corrected by compliance officers
 # and administrators, every change in the audit trail (docs/currencies.md).
 for _role in (COMPLIANCE_OFFICER, ADMINISTRATOR):
@@ -223,6 +239,7 @@ APPROVAL_PERMISSIONS = frozenset(
         "alerts.approve_snooze",
         "transactions.approve_profile_change",
         "riskmodel.approve_modelchange",
+        "network.approve_parameterchange",
         "screening.approve_listimport",
         "screening.approve_falsepositive",
     }

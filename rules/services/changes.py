@@ -14,6 +14,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction as db_transaction
 from django.utils import timezone
 
+from sentinel.four_eyes import request_decide
+
 from .. import engine, selectors
 from ..choices import ChangeKind, ChangeState, RuleStatus
 from ..models import DecisionThresholds, ListEntry, Rule, RuleChange, RuleList, RuleVersion
@@ -96,7 +98,7 @@ def rule_change_approve(*, change: RuleChange, approver, comment: str = "") -> R
         ChangeKind.LIST: _apply_list,
         ChangeKind.THRESHOLDS: _apply_thresholds,
     }[change.kind](change)
-    _decide(change, ChangeState.APPROVED, approver, comment)
+    request_decide(change, ChangeState.APPROVED, approver, comment)
     engine.rules_changed()
     return change
 
@@ -110,7 +112,7 @@ def rule_change_reject(*, change: RuleChange, approver, comment: str) -> RuleCha
         raise PermissionDenied("Withdraw your own request instead of rejecting it.")
     if not comment.strip():
         raise ValidationError({"comment": "Say why the change is rejected."})
-    return _decide(change, ChangeState.REJECTED, approver, comment)
+    return request_decide(change, ChangeState.REJECTED, approver, comment)
 
 
 @db_transaction.atomic
@@ -118,7 +120,7 @@ def rule_change_withdraw(*, change: RuleChange, actor) -> RuleChange:
     change = _pending(change)
     if actor.pk != change.requested_by_id:
         raise PermissionDenied("Only the officer who asked for a change can withdraw it.")
-    return _decide(change, ChangeState.WITHDRAWN, None, "Withdrawn by its author.")
+    return request_decide(change, ChangeState.WITHDRAWN, None, "Withdrawn by its author.")
 
 
 def _pending(change: RuleChange) -> RuleChange:
@@ -175,12 +177,3 @@ def _apply_thresholds(change: RuleChange) -> None:
     thresholds.block_score = change.payload["to"]["block_score"]
     thresholds.full_clean()
     thresholds.save()
-
-
-def _decide(change: RuleChange, state: str, decided_by, comment: str) -> RuleChange:
-    change.state = state
-    change.decided_by = decided_by
-    change.decided_at = timezone.now()
-    change.decision_comment = comment
-    change.save(update_fields=["state", "decided_by", "decided_at", "decision_comment"])
-    return change

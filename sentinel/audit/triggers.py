@@ -134,5 +134,12 @@ SCREENING = (
     Audited("screening_listimport", "screening.listimport"),
     Audited("screening_falsepositive", "screening.falsepositive"),
 )
-AUDITED_LATER = (EXCHANGE_RATES, *SCREENING)
+# 0004: issue 16, the network detectors' parameters: each version drafted, each four-eyes
+# request and its decision, and each move of the version in force.
+NETWORK_PARAMETERS = (
+    Audited("network_parameterversion", "network.parameterversion"),
+    Audited("network_parameterchange", "network.parameterchange"),
+    Audited("network_parametersinforce", "network.parametersinforce"),
+)
+AUDITED_LATER = (EXCHANGE_RATES, *SCREENING, *NETWORK_PARAMETERS)
 AUDITED_MODELS = tuple(sorted(audited.label for audited in (*AUDITED, *AUDITED_LATER)))

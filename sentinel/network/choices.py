@@ -2,6 +2,8 @@
 
 from django.db import models
 
+from sentinel.four_eyes import RequestState
+
 
 class PatternKind(models.TextChoices):
     """The shapes the scheduled window scan looks for (docs/network.md § The window scan)."""
@@ -12,3 +14,13 @@ class PatternKind(models.TextChoices):
     SCATTER_GATHER = "scatter_gather", "Scatter-gather: one → many → one"
     BIPARTITE = "bipartite", "Bipartite: a set of senders paying a set of receivers"
     STACK = "stack", "Stacked layers: senders → receivers that pay on → receivers"
+
+
+class ParameterAction(models.TextChoices):
+    """What approving a request for a parameter version does."""
+
+    PUT_IN_FORCE = "in_force", "Put a new version in force"
+    ROLLBACK = "rollback", "Roll back to an earlier version"
+
+
+ParameterChangeState = RequestState  # pending, approved, rejected, withdrawn

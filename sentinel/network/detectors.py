@@ -52,7 +52,10 @@ Fetch = Callable[[str, Sequence[Request]], list[list[Edge]]]
 
 @dataclass(frozen=True)
 class Parameters:
-    """The searches' bounds; each one a typology's, see docs/network.md."""
+    """The searches' bounds; each one a typology's, see docs/network.md. The detectors run
+    with the version in force (runtime.in_force, ParameterVersion); these defaults are the
+    installed version's values, used only where no version exists (a test database emptied
+    by a transactional test, the pure tests of this module)."""
 
     max_hops: int = 12
     round_trip_window: timedelta = timedelta(days=7)
@@ -62,6 +65,10 @@ class Parameters:
     forward_within: timedelta = timedelta(hours=24)
     max_visits: int = 32  # nodes one walk may expand in all: a hub or a dense
     # neighbourhood cannot blow up the scoring path's cost
+    edges_per_node: int = 20  # edges read per node and level (selectors.transfers_adjacent)
+    round_sum: int = 10  # a multiple of it is a round sum, not followed as carried; 0: none
+    counterparty_window: timedelta = timedelta(days=7)  # network.fan_in/out_accounts
+    version_id: int | None = None  # the ParameterVersion these come from, kept on findings
 
 
 @dataclass
@@ -198,9 +205,6 @@ def _layering(p: Parameters) -> Callable:
     return rule
 
 
-ROUND = 10  # a multiple of it is a round sum
-
-
 def detect(edges: Sequence[Edge], fetch: Fetch, parameters: Parameters) -> dict[object, Finding]:
     """What each new transfer closes or extends; every walk advances one level per round, so
     a batch costs one query per level and direction, whatever its size."""
@@ -213,7 +217,7 @@ def detect(edges: Sequence[Edge], fetch: Fetch, parameters: Parameters) -> dict[
         # unround amount passed along says it is the same money.
         carried_out = _Walk(edge, v, OUT, _carried(parameters), goal=u)
         carried_in = _Walk(edge, u, IN, _carried(parameters), goal=None)
-        if not edge.amount % ROUND:
+        if parameters.round_sum and not edge.amount % parameters.round_sum:
             carried_out.frontier = carried_in.frontier = []
         walks += [
             (edge, "round_trip", _Walk(edge, v, OUT, _round_trip(parameters), goal=u)),

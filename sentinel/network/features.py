@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from decimal import Decimal
 
 from rules.features.base import FeatureBatch, FeatureField, FeatureProvider
 
 from .detectors import IN, OUT
+from .runtime import in_force
 from .selectors import counterparts_count, findings_of
 
 NUMBER, BOOL = "number", "bool"
-# The window fan-in and fan-out count distinct accounts over (FATF/Egmont funnel-account cases
-# gather from many payers within days; a week covers the IBM patterns' 4-day spans).
-COUNTERPART_WINDOW = timedelta(days=7)
 
 
 class NetworkFeatures(FeatureProvider):
@@ -48,12 +45,14 @@ class NetworkFeatures(FeatureProvider):
         FeatureField(
             "network.fan_in_accounts",
             NUMBER,
-            "distinct accounts that paid the customer's account in the last 7 days",
+            "distinct accounts that paid the customer's account within the counterparty window "
+            "(network parameters; 7 days as installed)",
         ),
         FeatureField(
             "network.fan_out_accounts",
             NUMBER,
-            "distinct accounts the customer's account paid in the last 7 days",
+            "distinct accounts the customer's account paid within the counterparty window "
+            "(network parameters; 7 days as installed)",
         ),
     )
     needs = frozenset({"database"})
@@ -63,11 +62,14 @@ class NetworkFeatures(FeatureProvider):
     def values(self, batch: FeatureBatch) -> list[dict[str, object]]:
         txs = batch.transactions
         findings = findings_of(transaction_ids=[tx.id for tx in txs])
+        # Fan-in and fan-out count distinct accounts over the counterparty window (FATF/Egmont
+        # funnel-account cases gather from many payers within days).
+        counterpart_window = in_force().searches.counterparty_window
         windows = [
             (
                 tx.partner_id,
                 tx.account_external_id,
-                tx.occurred_at - COUNTERPART_WINDOW,
+                tx.occurred_at - counterpart_window,
                 tx.occurred_at,
             )
             for tx in txs

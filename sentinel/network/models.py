@@ -7,15 +7,25 @@ transaction: a batch that rolls back leaves no edge behind and a retried one add
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import ArrayField, DateTimeRangeField, RangeOperators
 from django.contrib.postgres.indexes import GinIndex
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Func, Q
 
+from sentinel.four_eyes import FourEyesRequest, four_eyes_constraints
+from sentinel.history import AppendOnlyModel
 from transactions.models import PartnerBank, Transaction
 
-from .choices import PatternKind
+from .choices import ParameterAction, ParameterChangeState, PatternKind
+
+_FOUND_WITH = (
+    "The detector parameters that found it; empty when found before parameters were versioned, "
+    "or by a bench or test run with parameters of its own."
+)
 
 
 class Transfer(models.Model):
@@ -96,6 +106,14 @@ class NetworkFinding(models.Model):
     members = ArrayField(models.CharField(max_length=64), default=list)
     transactions = ArrayField(models.UUIDField(), default=list)
     found_at = models.DateTimeField(auto_now_add=True)
+    parameters = models.ForeignKey(
+        "ParameterVersion",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_FOUND_WITH,
+    )
 
     class Meta:
         indexes = [models.Index(fields=["partner", "found_at"], name="finding_partner_time")]
@@ -135,6 +153,14 @@ class NetworkPattern(models.Model):
     last_at = models.DateTimeField(help_text="Its latest transfer, as re-scans grow it.")
     found_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    parameters = models.ForeignKey(
+        "ParameterVersion",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_FOUND_WITH + " A re-scan that grows the ring keeps it.",
+    )
 
     class Meta:
         ordering = ["-found_at", "-id"]
@@ -164,3 +190,277 @@ class NetworkPattern(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} around {self.hub} ({len(self.members)} accounts)"
+
+
+# --- Detector parameters: versioned, four eyes to put one in force ---------------------------
+
+# Each parameter's sane range and why it stops there: a value outside is refused by the form,
+# by full_clean and by a CHECK constraint (docs/network.md § Parameters).
+BOUNDS: dict[str, tuple[int, int, str]] = {
+    "max_hops": (2, 16, "each hop more costs every batch one query per direction"),
+    "walk_nodes": (4, 256, "it bounds what one walk costs the scoring path"),
+    "edges_per_node": (5, 100, "it bounds what one hub's transfers cost a walk"),
+    "round_trip_days": (1, 35, "the graph keeps transfers for weeks, not months"),
+    "carried_days": (1, 35, "the graph keeps transfers for weeks, not months"),
+    "fee_tolerance_percent": (0, 20, "fees above a fifth are not the same sum carried on"),
+    "round_sum_multiple": (0, 1_000_000, "0 turns the exclusion off"),
+    "forward_share_percent": (50, 100, "forwarding less than half is not passing money through"),
+    "forward_hours": (1, 168, "a pass-through forwards within hours, a week at most"),
+    "counterparty_days": (1, 35, "the graph keeps transfers for weeks, not months"),
+    "window_days": (1, 30, "the scan reads the whole window in one transaction"),
+    "history_days": (0, 60, "the graph must hold it before the window"),
+    "fan_min": (2, 1000, "one counterparty is no fan"),
+    "gather_scatter_min": (2, 1000, "one payer and one payee is a transfer, not a shape"),
+    "scatter_gather_min": (2, 1000, "one intermediary is a chain, not a shape"),
+    "bipartite_min": (2, 1000, "a set of one is an account"),
+    "bipartite_degree_max": (2, 10_000, "set members pay or are paid by two at least"),
+    "bipartite_density_percent": (1, 100, "a share of the pairs"),
+    "ring_amount_min": (0, 1_000_000_000, "in the transactions' own currency"),
+}
+# Which fields bound a time the graph must hold (checked against its retention).
+SEARCH_DAYS = ("round_trip_days", "carried_days", "counterparty_days")
+
+
+def _bounded(name: str) -> list:
+    low, high, why = BOUNDS[name]
+    return [
+        MinValueValidator(low, message=f"At least {low}: {why}."),
+        MaxValueValidator(high, message=f"At most {high:,}: {why}."),
+    ]
+
+
+def _bounds_constraints() -> list[models.CheckConstraint]:
+    return [
+        models.CheckConstraint(
+            condition=Q(**{f"{name}__gte": low, f"{name}__lte": high}),
+            name=f"parameters_{name}_range",
+        )
+        for name, (low, high, _) in BOUNDS.items()
+    ]
+
+
+class ParameterVersion(AppendOnlyModel):
+    """One immutable set of every network detector's parameters: the searches from each new
+    transfer (detectors.py), the counterparty window of the ``network`` features, and the
+    window scan (window.py).
+
+    One set for all detectors, not one per detector: the searches share their bounds (hops,
+    nodes per walk, fee tolerance), a finding names the one version that found it, and an
+    approver judges one consistent set. Append-only (sentinel.history); which version is in
+    force is ``ParametersInForce``, moved only by an approved ``ParameterChange``.
+    """
+
+    number = models.PositiveIntegerField(unique=True)
+    # The searches from each new transfer (docs/network.md § The searches).
+    max_hops = models.PositiveSmallIntegerField(
+        validators=_bounded("max_hops"), help_text="Longest cycle or chain searched, in hops."
+    )
+    walk_nodes = models.PositiveSmallIntegerField(
+        validators=_bounded("walk_nodes"), help_text="Nodes one walk may expand in all."
+    )
+    edges_per_node = models.PositiveSmallIntegerField(
+        validators=_bounded("edges_per_node"),
+        help_text="Edges read per node and level (the earliest forward, the latest back).",
+    )
+    round_trip_days = models.PositiveSmallIntegerField(
+        validators=_bounded("round_trip_days"),
+        help_text="A time-ordered cycle must close within this many days of its first hop.",
+    )
+    carried_days = models.PositiveSmallIntegerField(
+        validators=_bounded("carried_days"),
+        help_text="The same sum carried hop by hop is followed this many days either side.",
+    )
+    fee_tolerance_percent = models.DecimalField(
+        max_digits=4,
+        decimal_places=2,
+        validators=_bounded("fee_tolerance_percent"),
+        help_text="What a hop may keep of the sum and still carry it on (fees), in %.",
+    )
+    round_sum_multiple = models.PositiveIntegerField(
+        validators=_bounded("round_sum_multiple"),
+        help_text="A sum that is a multiple of this is not followed as carried (0: every sum).",
+    )
+    forward_share_percent = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        validators=_bounded("forward_share_percent"),
+        help_text="A layering chain's account forwards at least this share of what it got, in %.",
+    )
+    forward_hours = models.PositiveSmallIntegerField(
+        validators=_bounded("forward_hours"), help_text="... within this many hours."
+    )
+    counterparty_days = models.PositiveSmallIntegerField(
+        validators=_bounded("counterparty_days"),
+        help_text="network.fan_in_accounts and fan_out_accounts count over this many days.",
+    )
+    # The scheduled window scan (docs/network.md § The window scan).
+    window_days = models.PositiveSmallIntegerField(
+        validators=_bounded("window_days"), help_text="The scan reads the last this many days."
+    )
+    history_days = models.PositiveSmallIntegerField(
+        validators=_bounded("history_days"),
+        help_text="A pair is new when it had no transfer in this many days before the window; "
+        "a graph holding less is not scanned.",
+    )
+    fan_min = models.PositiveIntegerField(
+        validators=_bounded("fan_min"), help_text="New payers (payees) that make a fan-in (out)."
+    )
+    gather_scatter_min = models.PositiveIntegerField(
+        validators=_bounded("gather_scatter_min"), help_text="New payers, then new payees."
+    )
+    scatter_gather_min = models.PositiveIntegerField(
+        validators=_bounded("scatter_gather_min"),
+        help_text="Intermediaries between one source and one sink.",
+    )
+    bipartite_min = models.PositiveIntegerField(
+        validators=_bounded("bipartite_min"), help_text="Senders and receivers, each side."
+    )
+    bipartite_degree_max = models.PositiveIntegerField(
+        validators=_bounded("bipartite_degree_max"),
+        help_text="An account with more new counterparties is a fan, not a set member.",
+    )
+    bipartite_density_percent = models.PositiveSmallIntegerField(
+        validators=_bounded("bipartite_density_percent"),
+        help_text="Share of a set's sender-receiver pairs that must be paid, in %.",
+    )
+    ring_amount_min = models.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        validators=_bounded("ring_amount_min"),
+        help_text="A ring's transfers add up to this in one currency at least.",
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Empty for the version installed with Sentinel.",
+    )
+    based_on = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The version in force when this one was drafted.",
+    )
+    comment = models.TextField(help_text="Why this version: what it changes and on what evidence.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-number"]
+        verbose_name = "detector parameter version"
+        constraints = [
+            *_bounds_constraints(),
+            models.CheckConstraint(
+                condition=Q(round_sum_multiple=0) | Q(round_sum_multiple__gte=10),
+                name="parameters_round_sum_off_or_ten",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"network parameters v{self.number}"
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        if 0 < (self.round_sum_multiple or 0) < 10:
+            errors["round_sum_multiple"] = (
+                "0 (every sum followed) or 10 and more: a multiple of "
+                f"{self.round_sum_multiple} would leave out most whole amounts."
+            )
+        kept = settings.SENTINEL_NETWORK_RETENTION_DAYS
+        for name in SEARCH_DAYS:
+            if (getattr(self, name) or 0) > kept:
+                errors[name] = (
+                    f"The graph keeps {kept} days of transfers "
+                    f"(SENTINEL_NETWORK_RETENTION_DAYS): a search over {getattr(self, name)} "
+                    "days would see only those."
+                )
+        needed = (self.window_days or 0) + (self.history_days or 0)
+        if needed > kept:
+            errors["history_days"] = (
+                f"The scan needs window + history = {needed} days of graph, but it keeps "
+                f"{kept} (SENTINEL_NETWORK_RETENTION_DAYS): no partner would ever be scanned."
+            )
+        if errors:
+            raise ValidationError(errors)
+
+    def values(self) -> dict[str, object]:
+        """Every parameter by name, in the order of ``BOUNDS``."""
+        return {name: getattr(self, name) for name in BOUNDS}
+
+
+class ParameterChange(FourEyesRequest):
+    """A request to put a parameter version in force (or back in force: a rollback), which a
+    second compliance officer approves. Pins the version in force when asked
+    (``base_version``): approval is refused if it moved since. The database refuses an approval
+    by the asker and more than one pending request."""
+
+    version = models.ForeignKey(ParameterVersion, on_delete=models.PROTECT, related_name="changes")
+    base_version = models.ForeignKey(
+        ParameterVersion,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The version in force when the request was made.",
+    )
+    action = models.CharField(max_length=10, choices=ParameterAction.choices)
+    state = models.CharField(
+        max_length=10, choices=ParameterChangeState.choices, default=ParameterChangeState.PENDING
+    )
+
+    class Meta:
+        ordering = ["-requested_at", "-pk"]
+        verbose_name = "detector parameter change"
+        permissions = [
+            ("approve_parameterchange", "Can approve another officer's detector parameters")
+        ]
+        constraints = [
+            *four_eyes_constraints("parameter_change"),
+            models.UniqueConstraint(
+                fields=["state"],
+                condition=Q(state=ParameterChangeState.PENDING),
+                name="parameter_change_one_pending",
+            ),
+            models.CheckConstraint(
+                condition=Q(action__in=ParameterAction.values), name="parameter_change_action"
+            ),
+            models.CheckConstraint(
+                condition=Q(state__in=ParameterChangeState.values), name="parameter_change_state"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.summary} ({self.get_state_display().lower()})"
+
+    @property
+    def summary(self) -> str:
+        verb = "roll back to" if self.action == ParameterAction.ROLLBACK else "put in force"
+        return f"{verb} network parameters v{self.version.number}"
+
+
+class ParametersInForce(models.Model):
+    """The parameter version the detectors run with: one row (the CHECK holds it to one, its
+    version is never empty), moved only by an approved ``ParameterChange``."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    version = models.ForeignKey(ParameterVersion, on_delete=models.PROTECT, related_name="+")
+    change = models.ForeignKey(
+        ParameterChange,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The approved request that put it in force; empty when installed.",
+    )
+    since = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "detector parameters in force"
+        verbose_name_plural = "detector parameters in force"
+        constraints = [models.CheckConstraint(condition=Q(id=1), name="parameters_in_force_one")]
+
+    def __str__(self) -> str:
+        return f"v{self.version.number} in force"

@@ -9,11 +9,19 @@ from django.db import connection
 
 from sentinel.db import execute_with_records
 
+from .choices import ParameterChangeState
 from .detectors import IN, OUT, Edge, Request
-from .models import NetworkFinding, NetworkPattern
+from .models import (
+    NetworkFinding,
+    NetworkPattern,
+    ParameterChange,
+    ParametersInForce,
+    ParameterVersion,
+)
 
 # Edges read per node and request: a hub's thousands of transfers cannot flood a search (the
 # earliest are read walking forward, the latest walking back: those a time-ordered path uses).
+# The searches pass the version in force's ``edges_per_node``; this is the installed value.
 EDGES_PER_NODE = 20
 
 _ADJACENT = """
@@ -32,15 +40,17 @@ CROSS JOIN LATERAL (
 """
 
 
-def transfers_adjacent(direction: str, requests: Sequence[Request]) -> list[list[Edge]]:
-    """For each request, the edges out of (``OUT``) or into (``IN``) its node that match it;
-    one query for all of them. The requests travel as one JSON document (orjson): psycopg's
-    array parameters are dumped element by element in Python, which cost the worker more
-    than the search itself."""
+def transfers_adjacent(
+    direction: str, requests: Sequence[Request], *, limit: int = EDGES_PER_NODE
+) -> list[list[Edge]]:
+    """For each request, the edges out of (``OUT``) or into (``IN``) its node that match it,
+    at most ``limit`` per node; one query for all of them. The requests travel as one JSON
+    document (orjson): psycopg's array parameters are dumped element by element in Python,
+    which cost the worker more than the search itself."""
     if direction not in (OUT, IN):
         raise ValueError(f"direction must be {OUT!r} or {IN!r}, not {direction!r}")
     near, order = ("source", "ASC") if direction == OUT else ("target", "DESC")
-    sql = _ADJACENT.format(near=near, order=order, limit=EDGES_PER_NODE)
+    sql = _ADJACENT.format(near=near, order=order, limit=int(limit))
     records = [
         {"i": i, "p": r.partner_id, "n": r.node, "lo": r.lo, "hi": r.hi, "s": r.since, "u": r.until}
         for i, r in enumerate(requests)
@@ -99,3 +109,41 @@ def transfers_span(*, partner_id: int) -> tuple[datetime, datetime] | None:
 def patterns_of(*, partner_id: int, kinds: Sequence[str]) -> list[NetworkPattern]:
     """The partner's rings of these shapes, newest first."""
     return list(NetworkPattern.objects.filter(partner_id=partner_id, kind__in=kinds))
+
+
+def parameter_change_pending() -> ParameterChange | None:
+    """The parameter request awaiting approval (there is at most one)."""
+    return (
+        ParameterChange.objects.filter(state=ParameterChangeState.PENDING)
+        .select_related("version", "base_version", "requested_by")
+        .first()
+    )
+
+
+def parameter_changes(*, limit: int = 20) -> list[ParameterChange]:
+    """The latest parameter requests, newest first, whatever became of them."""
+    return list(
+        ParameterChange.objects.select_related("version", "requested_by", "decided_by")[:limit]
+    )
+
+
+def parameters_in_force() -> ParametersInForce | None:
+    """The row naming the version in force (None only in an emptied database)."""
+    return ParametersInForce.objects.select_related("version", "change").filter(pk=1).first()
+
+
+def parameter_version_before(version: ParameterVersion) -> ParameterVersion | None:
+    """The latest version older than ``version`` that was ever in force (put in force by an
+    approved request, or in force when one was made): what a rollback puts back."""
+    approved = ParameterChange.objects.filter(state=ParameterChangeState.APPROVED)
+    been = {
+        pk
+        for pair in approved.values_list("version_id", "base_version_id")
+        for pk in pair
+        if pk is not None
+    }
+    return (
+        ParameterVersion.objects.filter(pk__in=been, number__lt=version.number)
+        .order_by("-number")
+        .first()
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from functools import partial
 
 from django.conf import settings
 from django.db import IntegrityError, connection
@@ -17,6 +18,7 @@ from transactions.models import Transaction
 
 from .detectors import Edge, Parameters, detect
 from .models import NetworkFinding, NetworkPattern, Transfer
+from .runtime import in_force
 from .selectors import transfers_adjacent
 from .window import Ring, WindowParameters, window_rings
 
@@ -67,10 +69,13 @@ ON CONFLICT DO NOTHING
 def network_extend(
     *, transactions: Sequence[Transaction], parameters: Parameters | None = None
 ) -> list[NetworkFinding]:
-    """The pipeline's network step: record the batch's edges, search from each, and store
-    what was found (read by the ``network`` feature provider in the next stage)."""
+    """The pipeline's network step: record the batch's edges, search from each with the
+    parameters in force (or those given), and store what was found, naming the parameter
+    version (read by the ``network`` feature provider in the next stage)."""
     edges = transfers_record(transactions=transactions)
-    found = detect(edges, transfers_adjacent, parameters or Parameters())
+    parameters = parameters or in_force().searches
+    fetch = partial(transfers_adjacent, limit=parameters.edges_per_node)
+    found = detect(edges, fetch, parameters)
     findings = [
         NetworkFinding(
             transaction_id=tx_id,
@@ -82,6 +87,7 @@ def network_extend(
             chain_depth=max(1, len(finding.chain)),
             members=finding.members,
             transactions=[edge.id for edge in finding.edges],
+            parameters_id=parameters.version_id,
         )
         for tx_id, finding in found.items()
     ]
@@ -110,18 +116,19 @@ def network_patterns_scan(
     """Scan the partner's recent window for rings (window.py) and store them; the rings not
     known before. A ring met again (sharing a transfer with a known one of its shape, or
     around the same hub over overlapping times) grows the known one instead, so re-scans
-    add nothing twice. Scans of one partner take turns."""
+    add nothing twice. Scans of one partner take turns. Runs with the parameters in force
+    unless given some (tests, the bench, detection_report's replays)."""
     until = until or timezone.now()
-    parameters = parameters or WindowParameters.from_settings()
+    parameters = parameters or in_force().window
     with db_transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_SCAN_LOCK, partner_id])
         rings = window_rings(partner_id=partner_id, until=until, parameters=parameters)
-        stored = [_pattern_store(partner_id, ring) for ring in rings]
+        stored = [_pattern_store(partner_id, ring, parameters.version_id) for ring in rings]
     return [pattern for pattern in stored if pattern is not None]
 
 
-def _pattern_store(partner_id: int, ring: Ring) -> NetworkPattern | None:
+def _pattern_store(partner_id: int, ring: Ring, version_id: int | None) -> NetworkPattern | None:
     """The new pattern for this ring, or None when it grew a known one."""
     known = (
         NetworkPattern.objects.select_for_update()
@@ -142,6 +149,7 @@ def _pattern_store(partner_id: int, ring: Ring) -> NetworkPattern | None:
             transactions=sorted(ring.transactions, key=str),
             first_at=ring.first_at,
             last_at=ring.last_at,
+            parameters_id=version_id,
         )
     grown = ring.transactions - set(known.transactions)
     if grown:

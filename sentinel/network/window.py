@@ -35,11 +35,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.conf import settings
 from django.db import connection
 
 from .choices import PatternKind
@@ -47,7 +46,9 @@ from .choices import PatternKind
 
 @dataclass(frozen=True)
 class WindowParameters:
-    """The scan's bounds; each one a typology's, see docs/network.md § The window scan."""
+    """The scan's bounds; each one a typology's, see docs/network.md § The window scan. The
+    scan runs with the version in force (runtime.in_force, ParameterVersion); these defaults
+    are the installed version's values, used only where no version exists."""
 
     window: timedelta = timedelta(days=10)
     # "New" needs the graph to hold this much before the window (a month: monthly bills and
@@ -66,18 +67,7 @@ class WindowParameters:
     # A set pays a set: at least this share of its sender-receiver pairs paid (a sparse web of
     # strangers, which a large graph always holds, is not one).
     bipartite_density: float = 0.5
-
-    @classmethod
-    def from_settings(cls) -> WindowParameters:
-        """The defaults, overridden by ``SENTINEL_NETWORK_WINDOW`` (days and counts)."""
-        overrides = dict(getattr(settings, "SENTINEL_NETWORK_WINDOW", {}))
-        for name in ("window", "history"):
-            if f"{name}_days" in overrides:
-                overrides[name] = timedelta(days=overrides.pop(f"{name}_days"))
-        if "ring_amount_min" in overrides:
-            overrides["ring_amount_min"] = Decimal(overrides["ring_amount_min"])
-        known = {f.name for f in fields(cls)}
-        return replace(cls(), **{k: v for k, v in overrides.items() if k in known})
+    version_id: int | None = None  # the ParameterVersion these come from, kept on rings
 
 
 @dataclass

@@ -29,6 +29,7 @@ from django.utils import timezone
 from rules.choices import RuleStatus
 from rules.models import Rule, RuleHit, TypologyLabel
 from sentinel.network.models import NetworkFinding, NetworkPattern
+from sentinel.network.runtime import in_force
 from sentinel.network.selectors import patterns_of, transfers_span
 from sentinel.network.window import WindowParameters
 from sentinel.timestamps import iso_utc
@@ -117,9 +118,10 @@ def live_rings(partner_id: int) -> list[NetworkPattern]:
 
 # The benchmark files hold a few weeks and no history before their first day: every pair in
 # them is new, which is what they say, so their replays waive the scan's month of history
-# (docs/network.md § The window scan). Every other bound is the product's.
+# (docs/network.md § The window scan). Every other bound is the version in force's; the rings
+# name no version, since none has these bounds.
 def benchmark_window() -> WindowParameters:
-    return replace(WindowParameters.from_settings(), history=timedelta(0))
+    return replace(in_force().window, history=timedelta(0), version_id=None)
 
 
 def rings_scan(partner_id: int, parameters: WindowParameters | None = None) -> int:

@@ -2,6 +2,8 @@
 
 from django.db import models
 
+from sentinel.four_eyes import RequestState
+
 
 class ModelStatus(models.TextChoices):
     """shadow: scores every decision beside the live one, its score stored, never given to the
@@ -18,8 +20,4 @@ class ModelChangeAction(models.TextChoices):
     ROLLBACK = "rollback", "Roll back"
 
 
-class ModelChangeState(models.TextChoices):
-    PENDING = "pending", "Awaiting approval"
-    APPROVED = "approved", "Approved"
-    REJECTED = "rejected", "Rejected"
-    WITHDRAWN = "withdrawn", "Withdrawn"
+ModelChangeState = RequestState

@@ -8,6 +8,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import F, Q
 
+from sentinel.four_eyes import FourEyesRequest, four_eyes_constraints
 from transactions.models import PartnerBank, Transaction
 
 from .choices import ModelChangeAction, ModelChangeState, ModelStatus
@@ -105,7 +106,7 @@ class ModelVersion(models.Model):
         return f"model v{self.number} ({self.status})"
 
 
-class ModelChange(models.Model):
+class ModelChange(FourEyesRequest):
     """A model version put live (waits for a second compliance officer), or a rollback
     (one click, at once, recorded approved: it restores a version approved before)."""
 
@@ -116,33 +117,16 @@ class ModelChange(models.Model):
     state = models.CharField(
         max_length=10, choices=ModelChangeState.choices, default=ModelChangeState.PENDING
     )
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    requested_at = models.DateTimeField(auto_now_add=True)
-    comment = models.TextField(blank=True)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    decided_at = models.DateTimeField(null=True, blank=True)
-    decision_comment = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-requested_at", "-pk"]
         permissions = [("approve_modelchange", "Can approve another officer's model change")]
         constraints = [
+            *four_eyes_constraints("model_change"),
             models.UniqueConstraint(
                 fields=["state"],
                 condition=Q(state=ModelChangeState.PENDING),
                 name="model_change_one_pending",
-            ),
-            models.CheckConstraint(
-                condition=Q(decided_by__isnull=True) | ~Q(decided_by=F("requested_by")),
-                name="model_change_four_eyes",
-            ),
-            models.CheckConstraint(
-                condition=Q(state=ModelChangeState.PENDING) | Q(decided_at__isnull=False),
-                name="model_change_decided_has_time",
             ),
         ]
 

@@ -296,9 +296,8 @@ if SENTINEL_RISK_MODEL:
 # How far back the transaction graph keeps transfers (docs/network.md): the window scan's 10
 # days and, behind them, a month and more, so that a monthly payee is not a new one.
 SENTINEL_NETWORK_RETENTION_DAYS = int(os.environ.get("SENTINEL_NETWORK_RETENTION_DAYS", "42"))
-# The window scan's bounds (sentinel.network.window.WindowParameters): window_days, fan_min,
-# gather_scatter_min, scatter_gather_min, bipartite_min, bipartite_degree_max. Empty: defaults.
-SENTINEL_NETWORK_WINDOW: dict[str, int] = {}
+# The detectors' parameters (searches and window scan) are versioned in the database, four eyes
+# to put one in force (docs/network.md § Parameters), not settings.
 # How far back rolling aggregates keep events (rule windows are at most 31 days).
 SENTINEL_AGGREGATE_RETENTION_DAYS = int(os.environ.get("SENTINEL_AGGREGATE_RETENTION_DAYS", "35"))
 # A rolling-aggregate call that would read more members than this (hot accounts) records its

@@ -12,6 +12,8 @@ from django.db import IntegrityError
 from django.db import transaction as db_transaction
 from django.utils import timezone
 
+from sentinel.four_eyes import actor_require, request_decide
+
 from .. import scoring, selectors
 from ..choices import ModelChangeAction, ModelChangeState, ModelStatus
 from ..models import ModelChange, ModelVersion
@@ -24,7 +26,7 @@ _ONE_PENDING = "Another model change is awaiting approval; approve, reject or wi
 
 def model_live_request(*, version: ModelVersion, actor, comment: str = "") -> ModelChange:
     """Ask for a shadow (or retired) version to go live; waits for a second officer."""
-    _require(actor, REQUEST_PERMISSION, "Only compliance officers ask for a model to go live.")
+    actor_require(actor, REQUEST_PERMISSION, "Only compliance officers ask for a model to go live.")
     with db_transaction.atomic():
         version = ModelVersion.objects.select_for_update().get(pk=version.pk)
         if version.status == ModelStatus.LIVE:
@@ -79,7 +81,7 @@ def model_change_approve(*, change: ModelChange, approver, comment: str = "") ->
         version.status, version.replaced = ModelStatus.LIVE, previous
         version.went_live_at = timezone.now()
         version.save(update_fields=["status", "replaced", "went_live_at"])
-        _decide(change, ModelChangeState.APPROVED, approver, comment)
+        request_decide(change, ModelChangeState.APPROVED, approver, comment)
         scoring.models_changed()
     return version
 
@@ -91,8 +93,10 @@ def model_change_reject(*, change: ModelChange, approver, comment: str = "") -> 
             raise ValidationError("This change was decided already.")
         if approver.pk == change.requested_by_id:
             raise PermissionDenied("Withdraw your own request instead of rejecting it.")
-        _require(approver, APPROVE_PERMISSION, "Only compliance officers reject model changes.")
-        return _decide(change, ModelChangeState.REJECTED, approver, comment)
+        actor_require(
+            approver, APPROVE_PERMISSION, "Only compliance officers reject model changes."
+        )
+        return request_decide(change, ModelChangeState.REJECTED, approver, comment)
 
 
 def model_change_withdraw(*, change: ModelChange, actor) -> ModelChange:
@@ -109,7 +113,7 @@ def model_rollback(*, actor, comment: str = "") -> ModelVersion | None:
     """One click: retire the live version and put back the one it replaced (approved when it
     went live); with none before it, no model is live and ``model.score`` is null. Returns
     the version live now."""
-    _require(actor, REQUEST_PERMISSION, "Only compliance officers roll a model back.")
+    actor_require(actor, REQUEST_PERMISSION, "Only compliance officers roll a model back.")
     with db_transaction.atomic():
         live = ModelVersion.objects.select_for_update().filter(status=ModelStatus.LIVE).first()
         if live is None:
@@ -132,15 +136,3 @@ def model_rollback(*, actor, comment: str = "") -> ModelVersion | None:
         )
         scoring.models_changed()
     return restored
-
-
-def _decide(change: ModelChange, state: str, approver, comment: str) -> ModelChange:
-    change.state, change.decided_by, change.decided_at = state, approver, timezone.now()
-    change.decision_comment = comment
-    change.save(update_fields=["state", "decided_by", "decided_at", "decision_comment"])
-    return change
-
-
-def _require(actor, permission: str, message: str) -> None:
-    if actor is None or not getattr(actor, "pk", None) or not actor.has_perm(permission):
-        raise PermissionDenied(message)
