@@ -1,8 +1,9 @@
 """Network analytics on this machine: what the graph step and the ``network`` features add to
 the worker's CPU per transaction, and the graph store compared (PostgreSQL vs Redis).
 
-``python -m bench.network`` with DATABASE_URL / REDIS_URL set to a migrated database. Not yet
-a phase of ``make bench`` (bench/run.py): docs/network.md holds the figures it printed.
+``python -m bench.network`` with DATABASE_URL / REDIS_URL set to a migrated database and
+SENTINEL_NETWORK_ANALYTICS=1; ``make bench`` runs it in a child process with the window scan
+(bench/network_phase.py). docs/network.md holds the figures it printed.
 
 1. CPU: the same synthetic traffic (accounts paying each other, with rings and chains planted)
    is run through ``transactions_process`` twice, for two fresh partners: once as shipped, once
@@ -27,9 +28,11 @@ import django
 
 django.setup()
 
+from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.db.models import Count  # noqa: E402
 
+from bench.services import result_line  # noqa: E402
 from sentinel.network import features  # noqa: E402
 from sentinel.network.detectors import OUT, Request  # noqa: E402
 from sentinel.network.models import Transfer  # noqa: E402
@@ -107,7 +110,7 @@ def _without_network():
     )
 
 
-def cpu() -> None:
+def cpu() -> dict:
     payloads = _traffic(1)
     _run("bench network warm-up", _traffic(0)[:1000])
     off_patch, provider_patch = _without_network()
@@ -119,9 +122,18 @@ def cpu() -> None:
     print(f"  with network:    {on_cpu * 1e6:,.0f} µs CPU, {on_wall * 1e6:,.0f} µs wall / tx")
     added_cpu, added_wall = on_cpu / off_cpu - 1, on_wall / off_wall - 1
     print(f"  worker CPU added: {added_cpu:.1%}; wall added {added_wall:.1%}")
+    return {
+        "transfers": len(payloads),
+        "batch": BATCH,
+        "cpu_us_without": round(off_cpu * 1e6, 1),
+        "cpu_us_with": round(on_cpu * 1e6, 1),
+        "wall_us_without": round(off_wall * 1e6, 1),
+        "wall_us_with": round(on_wall * 1e6, 1),
+        "cpu_added": round(added_cpu, 4),
+    }
 
 
-def store() -> None:
+def store() -> dict:
     largest = Transfer.objects.values("partner_id").annotate(n=Count("pk")).order_by("-n").first()
     partner_id, edges = largest["partner_id"], largest["n"]
     rng = random.Random(7)
@@ -180,8 +192,18 @@ def store() -> None:
         f"  10M edges: PostgreSQL {pg_bytes / pg_edges * 1e7 / 2**30:.1f} GiB on disk, "
         f"Redis {redis_bytes / max(redis_edges, 1) * 1e7 / 2**30:.1f} GiB of memory"
     )
+    return {
+        "graph_edges": edges,
+        "nodes": len(sample),
+        "postgresql_ms": round(pg_ms, 1),
+        "redis_ms": round(redis_ms, 1),
+        "postgresql_bytes_per_edge": round(pg_bytes / pg_edges),
+        "redis_bytes_per_edge": round(redis_bytes / max(redis_edges, 1)),
+    }
 
 
 if __name__ == "__main__":
-    store()
+    if not settings.SENTINEL_NETWORK_ANALYTICS:
+        raise SystemExit("Set SENTINEL_NETWORK_ANALYTICS=1: the network step is off.")
+    print(result_line({"cpu": cpu(), "store": store()}), flush=True)
     cpu()

@@ -2,8 +2,8 @@
 
 ``python -m bench.network_window [--edges 10000000] [--keep]`` with DATABASE_URL set to a
 migrated scratch database (it writes millions of rows, and drops and rebuilds the edge
-table's indexes around the write, in one transaction). Not a phase of ``make
-bench``; docs/network.md § The window scan holds the figures it printed.
+table's indexes around the write, in one transaction). ``make bench`` runs it with 10,000,000
+edges (bench/network_phase.py); docs/network.md § The window scan holds the figures.
 
 The graph is made by SQL (generate_series) straight into the edge table for a fresh partner:
 ``--edges`` transfers in the 10-day window between ``edges / 5`` nodes, every other one the
@@ -31,6 +31,7 @@ django.setup()
 
 from django.db import connection, transaction  # noqa: E402
 
+from bench.services import result_line  # noqa: E402
 from sentinel.network.choices import PatternKind  # noqa: E402
 from sentinel.network.models import Transfer  # noqa: E402
 from sentinel.network.window import WindowParameters, window_rings  # noqa: E402
@@ -148,6 +149,7 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="Leave the bench partner's rows.")
     parser.add_argument("--scan", type=int, metavar="PARTNER", help="Scan a kept graph again.")
     args = parser.parse_args()
+    written = None
     if args.scan:
         partner = PartnerBank.objects.get(pk=args.scan)
         until = Transfer.objects.filter(partner=partner).latest("occurred_at").occurred_at
@@ -155,7 +157,8 @@ def main() -> None:
         until = datetime.now(UTC).replace(microsecond=0)
         partner = partner_create(name=f"window bench {time.time():.0f}")
         print(f"generating {args.edges:,} window edges (+{args.edges * 4 // 5:,} before it)...")
-        print(f"  written in {_generate(partner.pk, args.edges, until):,.0f} s")
+        written = round(_generate(partner.pk, args.edges, until), 1)
+        print(f"  written in {written:,.0f} s")
     parameters = replace(WindowParameters(), ring_amount_min=0)
     started, cpu = time.monotonic(), time.process_time()
     with transaction.atomic():
@@ -165,6 +168,18 @@ def main() -> None:
     count = Transfer.objects.filter(partner=partner, occurred_at__gt=until - parameters.window)
     print(f"scan of partner {partner.pk}'s window of {count.count():,} edges: {wall:,.1f} s wall,")
     print(f"  {cpu:,.1f} s of this process's CPU; rings: {by_kind}")
+    print(
+        result_line(
+            {
+                "edges": count.count(),
+                "written_seconds": written,
+                "scan_seconds": round(wall, 1),
+                "scan_cpu_seconds": round(cpu, 1),
+                "rings": by_kind,
+            }
+        ),
+        flush=True,
+    )
     if not args.keep:
         with connection.cursor() as cursor:
             cursor.execute("DELETE FROM network_transfer WHERE partner_id = %s", [partner.pk])

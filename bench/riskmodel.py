@@ -46,7 +46,6 @@ import os
 import random
 import resource
 import statistics
-import subprocess
 import sys
 import time
 from collections import defaultdict
@@ -55,6 +54,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from bench import payloads
+from bench.services import child_result, result_line
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "riskmodel.json"
@@ -76,7 +76,6 @@ TRAINING_WINDOW_DAYS = 30
 TRAINING_WINDOW_ENDS_DAYS_AGO = 60
 TARGET_TRAINING_SECONDS = 600.0
 CHILD_TIMEOUT_SECONDS = 1800
-_RESULT = "RESULT "
 
 
 # --- The parent: children in turn, the figures gathered -------------------------------------
@@ -114,19 +113,7 @@ def measure(env: dict[str, str] | None = None) -> dict:
 def _child(env: dict[str, str], argv: list[str], *, model: bool) -> dict:
     """Run ``python -m bench.riskmodel <argv>`` with the model switched on or off; its result."""
     child_env = {**env, "SENTINEL_RISK_MODEL": "1" if model else "0"}
-    completed = subprocess.run(
-        [sys.executable, "-m", "bench.riskmodel", *argv],
-        cwd=ROOT,
-        env=child_env,
-        stdout=subprocess.PIPE,
-        text=True,
-        timeout=CHILD_TIMEOUT_SECONDS,
-        check=False,
-    )
-    lines = [line for line in completed.stdout.splitlines() if line.startswith(_RESULT)]
-    if completed.returncode or not lines:
-        raise RuntimeError(f"bench.riskmodel {' '.join(argv)} failed ({completed.returncode})")
-    return json.loads(lines[-1][len(_RESULT) :])
+    return child_result("bench.riskmodel", argv, child_env, timeout=CHILD_TIMEOUT_SECONDS)
 
 
 def _summary(population, rounds, breakdown, ab, train, load, scoring_seconds) -> dict:
@@ -1121,7 +1108,7 @@ def main(argv: list[str] | None = None) -> int:
         result = interleaved(partner_id=args.partner, round_number=args.round)
     else:
         result = train(source_partner=args.source_partner, rows=args.rows)
-    print(_RESULT + json.dumps(result, default=str), flush=True)
+    print(result_line(result), flush=True)
     return 0
 
 

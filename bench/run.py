@@ -26,7 +26,9 @@ times one operational-monitor cycle over 20 partners x 90 days of minutes (bench
 and pages through 100,000 transactions that share one second, 500 a page (bench/paging.py),
 times money-flow hops over 1,000,000 transactions, a hot account among them
 (bench/money_flow.py), screens two parties per transaction against a 50,000-entry list
-(bench/screening.py), and measures the learned risk score (bench/riskmodel.py, child processes
+(bench/screening.py), measures network analytics (bench/network_phase.py: the scoring path's
+CPU with and without the graph step, the window scan over 10,000,000 edges), and the learned
+risk score (bench/riskmodel.py, child processes
 with SENTINEL_RISK_MODEL off and on): the worker's CPU per transaction with a live model
 against none, over batches of 500 through the real pipeline, with where the model's CPU goes;
 then `model_train` on 1,000,000 labelled snapshots made in SQL (wall time, peak RSS, split).
@@ -45,7 +47,9 @@ and HTTP options), BENCH_CELERY_WORKER=0 (measure without the profiling worker; 
 measures nothing), BENCH_WORKER_CONCURRENCY (default 1), BENCH_E2E_RATE (transactions/s
 offered in phase 3, default 2,500), BENCH_HOT_ACCOUNTS=0 (skip phase 4),
 BENCH_HOT_ACCOUNTS_TRANSACTIONS (its size, default 200,000), BENCH_MONEY_FLOW=0 (skip the
-money-flow hops and their 1,000,000-row set-up), BENCH_RISK_MODEL=0 (skip the learned risk
+money-flow hops and their 1,000,000-row set-up), BENCH_NETWORK=0 (skip network analytics:
+its scoring-path comparison and the window scan, ~7 minutes), BENCH_NETWORK_WINDOW_EDGES (the
+scanned window's size, default 10,000,000), BENCH_RISK_MODEL=0 (skip the learned risk
 score's phase: its 20,000-transaction history and 1,000,000-snapshot training, ~5 minutes),
 BENCH_WAIT_RISK_MODEL=0 (after phase 1, do not measure ?wait=true again on a second server
 started with SENTINEL_RISK_MODEL=1 and the risk-model phase's live model; the worker keeps the
@@ -82,6 +86,7 @@ from bench import (
 from bench import cases as case_queue
 from bench import money_flow as money_flow_hops
 from bench import monitor as monitor_cycle
+from bench import network_phase as network_analytics
 from bench import paging as keyset_paging
 from bench import reports as management_reports
 from bench import riskmodel as risk_model
@@ -154,6 +159,13 @@ def main() -> int:
         money_flow_result = money_flow_hops.measure()
     _say("Measuring name screening: two parties against a 50,000-entry list, in process...")
     screening_result = name_screening.measure()
+    network_result = None
+    if network_analytics.enabled():
+        _say(
+            "Measuring network analytics: the scoring path with and without it, then the window "
+            f"scan over {network_analytics.window_edges():,} edges (child processes)..."
+        )
+        network_result = network_analytics.measure(env)
     risk_model_result = None
     if risk_model.enabled():
         _say(
@@ -309,6 +321,8 @@ def main() -> int:
     if money_flow_result is not None:
         money_flow_hops.emit(money_flow_result)  # also bench/results/money_flow.json
     name_screening.emit(screening_result)  # also bench/results/screening.json
+    if network_result is not None:
+        network_analytics.emit(network_result)  # also bench/results/network.json
     if risk_model_result is not None:
         risk_model.emit(risk_model_result)  # also bench/results/riskmodel.json
     if wait_model_result is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.client
+import json
 import os
 import socket
 import subprocess
@@ -21,6 +22,31 @@ LOG_DIR = Path(__file__).with_name("results")
 VENV_BIN = Path(sys.executable).parent
 HOST = "127.0.0.1"
 STOP_GRACE_SECONDS = 15
+# A child measurement prints its result as one line starting with this, JSON after it.
+RESULT_PREFIX = "RESULT "
+
+
+def result_line(result: dict) -> str:
+    """The line a child prints for ``child_result`` to read."""
+    return RESULT_PREFIX + json.dumps(result, default=str)
+
+
+def child_result(module: str, argv: list[str], env: dict[str, str], *, timeout: float) -> dict:
+    """Run ``python -m <module> <argv>`` (a phase measured in a process of its own, with its
+    own settings) and return the result its last ``result_line`` holds."""
+    completed = subprocess.run(
+        [sys.executable, "-m", module, *argv],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    lines = [line for line in completed.stdout.splitlines() if line.startswith(RESULT_PREFIX)]
+    if completed.returncode or not lines:
+        raise RuntimeError(f"{module} {' '.join(argv)} failed ({completed.returncode})")
+    return json.loads(lines[-1][len(RESULT_PREFIX) :])
 
 
 def server_env() -> dict[str, str]:
