@@ -91,6 +91,10 @@ class RuleSet:
         specs.update(dict.fromkeys(sorted(provider_aggregates(), key=repr)))
         self.specs = tuple(specs)
 
+    def reads_any(self, providers: frozenset[str]) -> bool:
+        """Whether some running rule reads one of these feature providers."""
+        return any(rule.providers & providers for rule in self.rules)
+
     def rules_for(self, partner_id: int, type_: str) -> tuple[RunningRule, ...]:
         return self._scope(partner_id, type_)[0]
 
@@ -313,9 +317,14 @@ def batch_features(
 
 
 def evaluate_batch(
-    transactions: Sequence[Transaction], *, features: FeatureValues, ruleset: RuleSet
+    transactions: Sequence[Transaction],
+    *,
+    features: FeatureValues,
+    ruleset: RuleSet,
+    reading: frozenset[str] | None = None,
 ) -> list[Evaluation]:
-    """Run the rules on each transaction with the features the providers computed."""
+    """Run the rules on each transaction with the features the providers computed; with
+    ``reading``, only the rules that read one of those providers."""
     unavailable = features.failed | features.skipped
     return [
         evaluate_one(
@@ -328,6 +337,7 @@ def evaluate_batch(
             ),
             unavailable=unavailable,
             degraded=features.failed,
+            reading=reading,
         )
         for tx, provided, aggregate_values in zip(
             transactions, features.fields, features.aggregates, strict=True
@@ -342,14 +352,18 @@ def evaluate_one(
     context: EvaluationContext,
     unavailable: frozenset[str] = frozenset(),
     degraded: frozenset[str] = frozenset(),
+    reading: frozenset[str] | None = None,
 ) -> Evaluation:
-    """Run every rule in scope; a rule that fails is recorded and counted as not hit.
+    """Run every rule in scope (with ``reading``, those reading one of these providers); a
+    rule that fails is recorded and counted as not hit.
 
     A rule reading a provider in ``unavailable`` is not run: it fails when the provider failed
     (``degraded``), and is left out when the provider may not run here (``?wait=true``)."""
     hits: list[tuple[RunningRule, str]] = []
     failures: list[tuple[RunningRule, str]] = []
     rules = ruleset.rules_for(tx.partner_id, tx.type)
+    if reading is not None:
+        rules = tuple(rule for rule in rules if rule.providers & reading)
     for rule in rules:
         if missing := rule.providers & unavailable:
             if missing & degraded:

@@ -23,6 +23,7 @@ from .registry import (
     providers,
     providers_needed,
     register_fields,
+    worker_only,
 )
 
 __all__ = [
@@ -37,4 +38,5 @@ __all__ = [
     "providers",
     "providers_needed",
     "register_fields",
+    "worker_only",
 ]

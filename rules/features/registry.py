@@ -28,6 +28,13 @@ def providers() -> tuple[FeatureProvider, ...]:
     return loaded
 
 
+def worker_only() -> frozenset[str]:
+    """The providers that do not run in a request (``in_request = False``: the network's
+    graph step is the worker's): rules reading them are run for ``?wait=true`` decisions by
+    the worker afterwards."""
+    return frozenset(provider.name for provider in providers() if not provider.in_request)
+
+
 def register_fields() -> None:
     """Teach the rule language every provider's fields (rules.apps, at start-up)."""
     for provider in providers():

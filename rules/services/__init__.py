@@ -8,7 +8,7 @@ from .changes import (
     rule_change_reject,
     rule_change_withdraw,
 )
-from .decisions import decisions_store
+from .decisions import decision_rules_add, decisions_store
 from .lists import ListImport, list_entries_edit, list_entries_import, list_entry_normalize
 from .rules import (
     VERSION_CONTENT,
@@ -30,6 +30,7 @@ __all__ = [
     "backtest_run",
     "rule_try",
     "decision_thresholds_update",
+    "decision_rules_add",
     "decisions_store",
     "expression_validate",
     "list_entries_edit",

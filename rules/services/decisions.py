@@ -56,11 +56,37 @@ def decisions_store(evaluations: Sequence[engine.Evaluation]) -> set:
             ],
         )
     }
+    _hits_and_failures_store(
+        [evaluation for evaluation in evaluations if evaluation.transaction.id in stored], now
+    )
+    return stored
+
+
+_FAILURES_ADD = """
+UPDATE rules_decision d SET rules_failed = d.rules_failed + r.failed
+FROM json_to_recordset(%s::json) AS r(transaction_id uuid, failed smallint)
+WHERE d.transaction_id = r.transaction_id
+"""
+
+
+def decision_rules_add(evaluations: Sequence[engine.Evaluation]) -> None:
+    """Add to decisions stored earlier (by ``?wait=true``) what the rules the request could
+    not run made of them: those reading a provider only the worker runs (the network's
+    graph). Their hits and failures join the decision's, created after it was decided; the
+    outcome the partner was answered stands (the payment went ahead on it), and the hits
+    raise alerts like any other. (The request counted them in ``rules_evaluated``.)"""
+    _hits_and_failures_store(evaluations, timezone.now())
+    if failed := [e for e in evaluations if e.failures]:
+        execute_with_records(
+            _FAILURES_ADD,
+            [{"transaction_id": e.transaction.id, "failed": len(e.failures)} for e in failed],
+        )
+
+
+def _hits_and_failures_store(evaluations: Sequence[engine.Evaluation], now) -> None:
     hits, failures = [], []
     for evaluation in evaluations:
         tx = evaluation.transaction
-        if tx.id not in stored:
-            continue
         hits.extend(
             RuleHit(
                 decision_id=tx.id,
@@ -87,4 +113,3 @@ def decisions_store(evaluations: Sequence[engine.Evaluation]) -> set:
         )
     RuleHit.objects.bulk_create(hits)
     RuleFailure.objects.bulk_create(failures)
-    return stored

@@ -10,7 +10,8 @@ This is the one place that reads top to bottom like the list of stages (stages.p
   decision, its alerts and its case exist together or not at all. What leaves the system
   (webhooks, email, live pushes) goes after the commit, so a failure there never undoes it.
 - ``?wait=true`` runs claim-free features → rules → decision in the request
-  (``transaction_decide_now``) and hands the transaction on; the worker then does the rest.
+  (``transaction_decide_now``) and hands the transaction on; the worker then does the rest,
+  including the rules the request could not run (``stages.late_rules``).
 - A batch that fails is split in two and each half retried, down to the one transaction that
   fails, which becomes a dead letter (``DeadLetter``) while the rest go on.
 """
@@ -107,6 +108,7 @@ def transactions_process(*, transaction_ids: Sequence) -> int:
             values = stages.features(todo, profiles, ruleset, in_request=False)
         with metrics.stage_timer("rules", len(todo)):
             evaluations = stages.rules(todo, values, ruleset)
+            decided_earlier = stages.late_rules(decided_earlier, profiles, ruleset)
         with metrics.stage_timer("decision", len(evaluations)):
             stored = stages.decision(evaluations)
             stages.snapshots(todo, values, stored)

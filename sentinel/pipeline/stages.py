@@ -9,6 +9,7 @@ the apps below never call up: transactions ← rules ← alerts ← cases, with 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from django.conf import settings
 
@@ -22,9 +23,9 @@ from cases.models import Case
 from cases.services import cases_from_alerts
 from rules import engine
 from rules.engine import Evaluation, RuleSet
-from rules.features import FeatureValues
+from rules.features import FeatureValues, worker_only
 from rules.selectors import evaluations_stored
-from rules.services import decisions_store
+from rules.services import decision_rules_add, decisions_store
 from sentinel import metrics
 from sentinel.network.services import network_extend
 from sentinel.riskmodel.services import decision_features_store
@@ -73,6 +74,26 @@ def rules(
 ) -> list[Evaluation]:
     """Run the rules in scope on each transaction."""
     return engine.evaluate_batch(batch, features=values, ruleset=ruleset)
+
+
+def late_rules(
+    earlier: Sequence[Evaluation], profiles: Profiles, ruleset: RuleSet
+) -> list[Evaluation]:
+    """For decisions ``?wait=true`` made: run the rules the request had to leave out (they
+    read a provider only the worker runs, the network's graph step) and add their hits to the
+    stored decision; the decisions with those hits joined, for alerts. Nothing when no
+    running rule reads such a provider."""
+    only_here = worker_only()
+    if not earlier or not only_here or not ruleset.reads_any(only_here):
+        return list(earlier)
+    batch = [evaluation.transaction for evaluation in earlier]
+    values = engine.batch_features(batch, profiles=profiles, ruleset=ruleset, in_request=False)
+    late = engine.evaluate_batch(batch, features=values, ruleset=ruleset, reading=only_here)
+    decision_rules_add(late)
+    return [
+        replace(evaluation, hits=[*evaluation.hits, *added.hits])
+        for evaluation, added in zip(earlier, late, strict=True)
+    ]
 
 
 def decision(evaluations: Sequence[Evaluation]) -> list[Evaluation]:
