@@ -99,6 +99,8 @@ def _without_network():
         "network.chain_depth": Decimal(1),
         "network.fan_in_accounts": Decimal(0),
         "network.fan_out_accounts": Decimal(0),
+        "network.hops_to_flagged": None,
+        "network.flagged_counterparty": False,
     }
     return (
         mock.patch.object(stages, "network", lambda batch: None),

@@ -89,3 +89,4 @@ class Typology(models.TextChoices):
     ROUND_AMOUNTS = "round_amounts", "Large round-amount transfers"
     CYCLE = "cycle", "Funds cycling back to their sender (round-tripping)"
     LAYERING = "layering", "Layering chains across accounts"
+    PROXIMITY = "known_bad_proximity", "Dealing with or near accounts known to be bad"

@@ -659,4 +659,59 @@ NETWORK_RING_PACK = (
     ),
 )
 
-EVERY_RULE = (*PACK, *NETWORK_PACK, *NETWORK_RING_PACK)
+# --- Proximity to known-bad accounts -------------------------------------------------------------
+# Reads network.hops_to_flagged and network.flagged_counterparty (docs/network.md § Proximity):
+# seeds are watch-listed accounts, accounts in filed SARs and accounts the partner confirmed as
+# fraud. Installed as a draft by rules migration 0009, like the other network rules.
+
+_PROXIMITY_SOURCE = (
+    "FATF Recommendation 10 (ongoing due diligence: scrutiny of transactions in the light of "
+    "what is known of the relationship) and Europol EMMA mule indicators: funds moved with an "
+    "account already reported or confirmed bad, or one step from it, are how a mule network "
+    "continues after one of its accounts is caught. One hop: a counterparty of a known-bad "
+    "account; 3,000 in the transaction's currency as 'a meaningful amount', the pack's fan-in "
+    "calibration (docs/detection.md); our calibration, to back-test on the partner's traffic."
+)
+
+NETWORK_PROXIMITY_PACK = (
+    PackRule(
+        code="network_near_flagged",
+        name="Money moved with a known-bad account, or with one of its counterparties",
+        description=(
+            "The counterparty is known bad (on a watch list, in a filed SAR, or confirmed fraud "
+            "by the partner), whatever the amount; or the customer's account is itself known "
+            "bad or a direct counterparty of one within the graph's window, and the transfer "
+            "moves 3,000 or more. A payment processor or other account with more than 50 "
+            "counterparties passes no proximity on."
+        ),
+        typologies=(Typology.PROXIMITY,),
+        expression=(
+            "network.flagged_counterparty or (network.hops_to_flagged != null and "
+            "network.hops_to_flagged <= 1 and amount >= 3000)"
+        ),
+        severity=Severity.MEDIUM,
+        score=50,
+        outcome=RuleOutcome.REVIEW,
+        source=_PROXIMITY_SOURCE,
+        transaction_types=(*_TRANSFERS, T.ACH),
+    ),
+)
+
+EVERY_RULE = (*PACK, *NETWORK_PACK, *NETWORK_RING_PACK, *NETWORK_PROXIMITY_PACK)
+
+
+def install_drafts(apps, pack: tuple[PackRule, ...]) -> None:
+    """A migration's step: install the pack's rules as drafts at version one, skipping codes
+    that exist (the network rules: network analytics is off by default, so an officer puts
+    them live through the four-eyes flow once it is on, docs/network.md)."""
+    Rule = apps.get_model("rules", "Rule")
+    RuleVersion = apps.get_model("rules", "RuleVersion")
+    for pack_rule in pack:
+        if Rule.objects.filter(code=pack_rule.code).exists():
+            continue
+        rule = Rule.objects.create(code=pack_rule.code, status="draft")
+        version = RuleVersion.objects.create(
+            rule=rule, number=1, author=None, comment=INSTALL_COMMENT, **pack_rule.version_fields()
+        )
+        rule.version = version
+        rule.save(update_fields=["version"])

@@ -18,6 +18,7 @@ from django.utils import timezone
 from rules.choices import Severity
 from transactions.choices import LabelOutcome, LabelSource, LabelWeight
 from transactions.services import transaction_labels_record
+from transactions.signals import flagged_accounts_announce
 
 from .. import events, live, selectors
 from ..choices import CaseEventType, CaseStatus, Disposition, SarFormat
@@ -362,6 +363,11 @@ def _close(case: Case, actor, disposition: str) -> None:
         reference=f"case #{case.pk}",
         occurred_at=case.closed_at,
     )
+    if disposition == Disposition.SAR_FILED:  # its accounts are now known bad (proximity)
+        flagged_accounts_announce(
+            partner_id=case.partner_id,
+            accounts=case.alert_links.values_list("alert__account_external_id", flat=True),
+        )
 
 
 def _pending(case: Case, actor, verb: str) -> None:

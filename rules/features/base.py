@@ -81,6 +81,8 @@ class FeatureProvider(ABC):
     - ``aggregates``: rolling aggregates it reads whatever the rules ask; they are computed in
       the aggregates provider's one Redis call and given in ``batch.earlier_aggregates`` (list
       the provider after ``aggregates`` in the setting).
+    - ``replayable``: its values for a stored transaction can be read again later (from what
+      the worker stored), so back-tests and "try it" run it for the rules that read it.
     """
 
     name: ClassVar[str]
@@ -89,6 +91,7 @@ class FeatureProvider(ABC):
     in_request: ClassVar[bool] = True
     budget_us: ClassVar[int] = 50
     aggregates: ClassVar[tuple[AggregateSpec, ...]] = ()
+    replayable: ClassVar[bool] = False
 
     @abstractmethod
     def values(self, batch: FeatureBatch) -> list[dict[FeatureKey, object]]:

@@ -3,23 +3,11 @@
 import django.contrib.postgres.fields
 from django.db import migrations, models
 
-from rules.default_pack import INSTALL_COMMENT, NETWORK_PACK
+from rules.default_pack import NETWORK_PACK, install_drafts
 
 
 def install(apps, schema_editor) -> None:
-    Rule = apps.get_model("rules", "Rule")
-    RuleVersion = apps.get_model("rules", "RuleVersion")
-    # Drafts: network analytics is off by default (SENTINEL_NETWORK_ANALYTICS); an officer
-    # puts them live through the four-eyes flow once it is on (docs/network.md).
-    for pack_rule in NETWORK_PACK:
-        if Rule.objects.filter(code=pack_rule.code).exists():
-            continue
-        rule = Rule.objects.create(code=pack_rule.code, status="draft")
-        version = RuleVersion.objects.create(
-            rule=rule, number=1, author=None, comment=INSTALL_COMMENT, **pack_rule.version_fields()
-        )
-        rule.version = version
-        rule.save(update_fields=["version"])
+    install_drafts(apps, NETWORK_PACK)
 
 
 def uninstall(apps, schema_editor) -> None:

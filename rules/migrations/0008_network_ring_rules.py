@@ -4,21 +4,11 @@ off by default (docs/network.md)."""
 
 from django.db import migrations
 
-from rules.default_pack import INSTALL_COMMENT, NETWORK_RING_PACK
+from rules.default_pack import NETWORK_RING_PACK, install_drafts
 
 
 def install(apps, schema_editor) -> None:
-    Rule = apps.get_model("rules", "Rule")
-    RuleVersion = apps.get_model("rules", "RuleVersion")
-    for pack_rule in NETWORK_RING_PACK:
-        if Rule.objects.filter(code=pack_rule.code).exists():
-            continue
-        rule = Rule.objects.create(code=pack_rule.code, status="draft")
-        version = RuleVersion.objects.create(
-            rule=rule, number=1, author=None, comment=INSTALL_COMMENT, **pack_rule.version_fields()
-        )
-        rule.version = version
-        rule.save(update_fields=["version"])
+    install_drafts(apps, NETWORK_RING_PACK)
 
 
 def uninstall(apps, schema_editor) -> None:

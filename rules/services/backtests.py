@@ -24,6 +24,7 @@ from .. import engine
 from ..aggregates import aggregates_compute, aggregates_preview, event_from_transaction
 from ..choices import BacktestState
 from ..expressions import EvaluationContext
+from ..features import FeatureBatch, providers
 from ..features.aggregates import in_reporting_currency
 from ..features.currency import currency_fields
 from ..models import Backtest, RuleVersion, TypologyLabel
@@ -59,8 +60,9 @@ def rule_try(*, version: RuleVersion, partner: PartnerBank, payload: object) -> 
     )
     profile = profile_cache.cached_profile(tx.partner_id, tx.account_external_id)
     base = currency_fields(tx.amount, tx.currency, conversions[0])
+    (replayed,) = _replayed([tx], {(tx.partner_id, tx.account_external_id): profile}, rule)
     context = EvaluationContext(
-        fields={**engine.transaction_fields(tx, profile), **base},
+        fields={**engine.transaction_fields(tx, profile), **base, **replayed},
         aggregates=values,
         lists=ruleset.lists,
     )
@@ -81,6 +83,21 @@ def _ruleset_of(rule: engine.RunningRule) -> engine.RuleSet:
         review_score=10**9,
         block_score=10**9,
     )
+
+
+def _replayed(
+    transactions: list[Transaction], profiles: dict, rule: engine.RunningRule
+) -> list[dict[str, object]]:
+    """The fields of the replayable providers the rule reads (``FeatureProvider.replayable``:
+    network analytics' stored findings and proximity), per transaction; a provider that fails
+    fails the back-test, which says so."""
+    rows: list[dict[str, object]] = [{} for _ in transactions]
+    wanted = [p for p in providers() if p.replayable and p.name in rule.providers]
+    batch = FeatureBatch(transactions=transactions, profiles=profiles)
+    for provider in wanted:
+        for row, values in zip(rows, provider.values(batch), strict=True):
+            row.update(values)
+    return rows
 
 
 def backtest_request(
@@ -190,8 +207,10 @@ def _backtest_chunk(
         [(tx.partner_id, tx.account_external_id) for tx in chunk]
     )
     bases = [
-        currency_fields(tx.amount, tx.currency, conversion)
-        for tx, conversion in zip(chunk, conversions, strict=True)
+        {**currency_fields(tx.amount, tx.currency, conversion), **replayed}
+        for tx, conversion, replayed in zip(
+            chunk, conversions, _replayed(chunk, profiles, ruleset.rules[0]), strict=True
+        )
     ]
     for tx, aggregate_values, base in zip(chunk, values, bases, strict=True):
         key = (tx.partner_id, tx.account_external_id)

@@ -15,9 +15,10 @@ from django.db import transaction as db_transaction
 from django.utils import timezone
 
 from sentinel.four_eyes import request_decide
+from transactions.signals import flagged_accounts_announce
 
 from .. import engine, selectors
-from ..choices import ChangeKind, ChangeState, RuleStatus
+from ..choices import ChangeKind, ChangeState, ListKind, RuleStatus
 from ..models import DecisionThresholds, ListEntry, Rule, RuleChange, RuleList, RuleVersion
 
 APPROVE_PERMISSION = "rules.approve_rulechange"
@@ -157,12 +158,16 @@ def _apply_list(change: RuleChange) -> None:
     normalized = [entry["normalized"] for entry in change.payload.get("remove", [])]
     ListEntry.objects.filter(rule_list=rule_list, normalized__in=normalized).delete()
     existing = set(rule_list.entries.values_list("normalized", flat=True))
-    ListEntry.objects.bulk_create(
+    added = ListEntry.objects.bulk_create(
         ListEntry(rule_list=rule_list, **entry)
         for entry in change.payload.get("add", [])
         if entry["normalized"] not in existing
     )
     rule_list.save(update_fields=["updated_at"])
+    if rule_list.kind == ListKind.ACCOUNT:  # may be a watch list (proximity): removals unflag
+        flagged_accounts_announce(
+            partner_id=None, accounts=[] if normalized else [e.normalized for e in added]
+        )
 
 
 def _apply_thresholds(change: RuleChange) -> None:

@@ -11,8 +11,10 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.db import transaction as db_transaction
 
+from transactions.signals import flagged_accounts_announce
+
 from .. import engine, selectors
-from ..choices import ChangeKind
+from ..choices import ChangeKind, ListKind
 from ..lists import normalize_entry
 from ..models import ListEntry, RuleChange, RuleList
 from .changes import change_record, change_request
@@ -143,6 +145,8 @@ def _add(*, rule_list: RuleList, entries: list[ListEntry], actor, comment: str) 
             comment=comment,
         )
         engine.rules_changed()
+        if rule_list.kind == ListKind.ACCOUNT:  # may be a watch list (proximity)
+            flagged_accounts_announce(partner_id=None, accounts=[e.normalized for e in entries])
 
 
 def _shown(entry: ListEntry) -> dict[str, str]:

@@ -8,7 +8,7 @@ from django.contrib.auth.models import Group, User
 
 from rules import engine, services
 from rules.choices import RuleStatus
-from rules.default_pack import NETWORK_PACK, NETWORK_RING_PACK
+from rules.default_pack import NETWORK_PACK, NETWORK_PROXIMITY_PACK, NETWORK_RING_PACK
 from rules.models import Rule, RuleList
 from sentinel.roles import COMPLIANCE_OFFICER, INVESTIGATOR
 
@@ -67,7 +67,9 @@ def only_these_rules(*keep: Rule) -> None:
 def network_rules_live() -> None:
     """Put the default pack's network rules (ring rules included) live: they ship as drafts,
     since network analytics is off by default (test settings turn it on)."""
-    codes = [pack_rule.code for pack_rule in (*NETWORK_PACK, *NETWORK_RING_PACK)]
+    codes = [
+        pack_rule.code for pack_rule in (*NETWORK_PACK, *NETWORK_RING_PACK, *NETWORK_PROXIMITY_PACK)
+    ]
     Rule.objects.filter(code__in=codes).update(status=RuleStatus.LIVE)
     engine.forget()
 

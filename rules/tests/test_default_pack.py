@@ -76,7 +76,11 @@ def test_the_migration_installed_the_pack_live_at_version_one_and_network_rules_
 
     for pack_rule in default_pack.EVERY_RULE:
         rule = rules[pack_rule.code]
-        network = pack_rule in (*default_pack.NETWORK_PACK, *default_pack.NETWORK_RING_PACK)
+        network = pack_rule in (
+            *default_pack.NETWORK_PACK,
+            *default_pack.NETWORK_RING_PACK,
+            *default_pack.NETWORK_PROXIMITY_PACK,
+        )
         assert rule.status == (RuleStatus.DRAFT if network else RuleStatus.LIVE)
         assert (rule.version.number, rule.version.author) == (1, None)
         assert rule.version.comment == default_pack.INSTALL_COMMENT

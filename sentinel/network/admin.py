@@ -14,6 +14,7 @@ from . import governance, selectors
 from .forms import ParameterVersionForm
 from .models import (
     BOUNDS,
+    AccountProximity,
     NetworkFinding,
     NetworkPattern,
     ParameterChange,
@@ -199,3 +200,24 @@ class ParameterChangeAdmin(ReadOnlyAdmin):
     )
     list_filter = ("state", "action")
     list_select_related = ("version", "requested_by", "decided_by")
+
+
+@admin.register(AccountProximity)
+class AccountProximityAdmin(ReadOnlyAdmin):
+    """Who is near a known-bad account and through whom: what an investigator checks before
+    trusting a ``network.hops_to_flagged`` hit."""
+
+    list_display = ("account", "partner", "hops", "seed", "seed_reason", "computed_at")
+    list_filter = ("partner", "hops", "seed_reason")
+    search_fields = ("account", "seed")
+    list_select_related = ("partner",)
+    readonly_fields = (
+        "partner",
+        "account",
+        "hops",
+        "seed",
+        "seed_reason",
+        "seed_note",
+        "path",
+        "computed_at",
+    )

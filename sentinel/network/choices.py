@@ -24,3 +24,12 @@ class ParameterAction(models.TextChoices):
 
 
 ParameterChangeState = RequestState  # pending, approved, rejected, withdrawn
+
+
+class SeedReason(models.TextChoices):
+    """Why an account counts as known bad for proximity (docs/network.md § Proximity), in the
+    order one reason outranks another when an account has several."""
+
+    SAR = "sar", "In a filed suspicious-activity report"
+    FEEDBACK = "feedback", "Confirmed fraud by the partner"
+    LIST = "list", "On a watch list"

@@ -7,8 +7,10 @@ from decimal import Decimal
 from rules.features.base import FeatureBatch, FeatureField, FeatureProvider
 
 from .detectors import IN, OUT
+from .models import PROXIMITY_MAX_HOPS
+from .proximity import COUNTERPARTY_NOTE, HOPS_NOTE, proximity_fields, proximity_keys
 from .runtime import in_force
-from .selectors import counterparts_count, findings_of
+from .selectors import counterparts_count, findings_of, proximity_of
 
 NUMBER, BOOL = "number", "bool"
 
@@ -54,9 +56,27 @@ class NetworkFeatures(FeatureProvider):
             "distinct accounts the customer's account paid within the counterparty window "
             "(network parameters; 7 days as installed)",
         ),
+        FeatureField(
+            "network.hops_to_flagged",
+            NUMBER,
+            "transfers between the customer's account and the nearest known-bad account "
+            "(watch-listed, in a filed SAR, or confirmed fraud by the partner), either way, "
+            f"over the graph's window: 0 the account itself, 1 to {PROXIMITY_MAX_HOPS}; empty "
+            f"when none is within {PROXIMITY_MAX_HOPS}",
+            note=HOPS_NOTE,
+        ),
+        FeatureField(
+            "network.flagged_counterparty",
+            BOOL,
+            "the transaction's counterparty account is itself known bad (watch-listed, in a "
+            "filed SAR, or confirmed fraud by the partner)",
+            note=COUNTERPARTY_NOTE,
+        ),
     )
     needs = frozenset({"database"})
     in_request = False  # the graph step runs in the worker, before the features
+    # Findings and proximity are stored: a back-test reads them again (proximity as it is now).
+    replayable = True
     budget_us = 300
 
     def values(self, batch: FeatureBatch) -> list[dict[str, object]]:
@@ -76,6 +96,7 @@ class NetworkFeatures(FeatureProvider):
         ]
         fan_in = counterparts_count(IN, windows)
         fan_out = counterparts_count(OUT, windows)
+        proximity = proximity_of(accounts=proximity_keys(txs))
         values = []
         for tx, senders, receivers in zip(txs, fan_in, fan_out, strict=True):
             finding = findings.get(tx.id)
@@ -89,6 +110,7 @@ class NetworkFeatures(FeatureProvider):
                     "network.chain_depth": Decimal(finding.chain_depth if finding else 1),
                     "network.fan_in_accounts": Decimal(senders),
                     "network.fan_out_accounts": Decimal(receivers),
+                    **proximity_fields(tx, proximity),
                 }
             )
         return values

@@ -20,7 +20,7 @@ from sentinel.four_eyes import FourEyesRequest, four_eyes_constraints
 from sentinel.history import AppendOnlyModel
 from transactions.models import PartnerBank, Transaction
 
-from .choices import ParameterAction, ParameterChangeState, PatternKind
+from .choices import ParameterAction, ParameterChangeState, PatternKind, SeedReason
 
 _FOUND_WITH = (
     "The detector parameters that found it; empty when found before parameters were versioned, "
@@ -464,3 +464,49 @@ class ParametersInForce(models.Model):
 
     def __str__(self) -> str:
         return f"v{self.version.number} in force"
+
+
+# Proximity's bound: hops beyond it are not stored (docs/network.md § Proximity says why 3).
+PROXIMITY_MAX_HOPS = 3
+
+
+class AccountProximity(models.Model):
+    """How far an account is from the nearest known-bad account (a *seed*: watch-listed, in a
+    filed SAR, or confirmed fraud by the partner) over the partner's transfer graph, either
+    direction of a transfer. One row per account within the bound; none beyond it.
+
+    Written whole by the scheduled recompute, and lowered by the incremental one when a new
+    seed appears; the scoring path reads it, one indexed query per batch.
+    """
+
+    partner = models.ForeignKey(
+        PartnerBank, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    account = models.CharField(max_length=64)
+    hops = models.PositiveSmallIntegerField(help_text="0: the account is itself a seed.")
+    seed = models.CharField(max_length=64, help_text="The nearest seed.")
+    seed_reason = models.CharField(max_length=10, choices=SeedReason.choices)
+    seed_note = models.CharField(
+        max_length=200, help_text="Which list, case or feedback made the seed one."
+    )
+    path = ArrayField(
+        models.CharField(max_length=64),
+        help_text="The accounts from this one to the seed, both included.",
+    )
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["partner", "account"], name="proximity_once"),
+            models.CheckConstraint(
+                condition=Q(hops__lte=PROXIMITY_MAX_HOPS), name="proximity_hops_bounded"
+            ),
+            models.CheckConstraint(
+                condition=Q(seed_reason__in=SeedReason.values), name="proximity_reason_valid"
+            ),
+            models.CheckConstraint(condition=~Q(seed=""), name="proximity_seed_set"),
+        ]
+        verbose_name_plural = "account proximities"
+
+    def __str__(self) -> str:
+        return f"{self.account}: {self.hops} hops from {self.seed} ({self.seed_reason})"

@@ -1,9 +1,11 @@
-"""Reads of the transaction graph: the edges next to a set of nodes, findings, fan-in/out."""
+"""Reads of the transaction graph: the edges next to a set of nodes, findings, fan-in/out,
+proximity to known-bad accounts."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import NamedTuple
 
 from django.db import connection
 
@@ -147,3 +149,64 @@ def parameter_version_before(version: ParameterVersion) -> ParameterVersion | No
         .order_by("-number")
         .first()
     )
+
+
+# Distinct counterparties of each node in a time range, either direction, at most ``limit``
+# of them (a hub's thousands are not read: one more than the hub bound says it is one).
+_COUNTERPARTS_WITHIN = """
+SELECT q.node, n.other
+FROM json_to_recordset(%s::json) AS q(node varchar)
+CROSS JOIN LATERAL (
+    SELECT e.other FROM (
+        SELECT t.target AS other FROM network_transfer t
+        WHERE t.partner_id = %s AND t.source = q.node AND t.occurred_at BETWEEN %s AND %s
+        UNION
+        SELECT t.source FROM network_transfer t
+        WHERE t.partner_id = %s AND t.target = q.node AND t.occurred_at BETWEEN %s AND %s
+    ) e
+    LIMIT %s
+) n
+"""
+
+
+def counterparts_within(
+    *, partner_id: int, nodes: Sequence[str], since: datetime, until: datetime, limit: int
+) -> dict[str, list[str]]:
+    """Per node, the distinct accounts it paid or was paid by between ``since`` and ``until``
+    (at most ``limit``); one query."""
+    found: dict[str, list[str]] = {}
+    if not nodes:
+        return found
+    window = [partner_id, since, until]
+    records = [{"node": node} for node in nodes]
+    for node, other in execute_with_records(_COUNTERPARTS_WITHIN, records, *window, *window, limit):
+        found.setdefault(node, []).append(other)
+    return found
+
+
+_PROXIMITY = """
+SELECT p.partner_id, p.account, p.hops, p.seed, p.seed_reason, p.seed_note, p.path
+FROM json_to_recordset(%s::json) AS q(partner_id bigint, account varchar)
+JOIN network_accountproximity p ON p.partner_id = q.partner_id AND p.account = q.account
+"""
+
+
+class Proximity(NamedTuple):
+    partner_id: int
+    account: str
+    hops: int
+    seed: str
+    seed_reason: str
+    seed_note: str
+    path: list[str]
+
+
+def proximity_of(*, accounts: Sequence[tuple[int, str]]) -> dict[tuple[int, str], Proximity]:
+    """The stored proximity of these (partner, account) pairs; a pair beyond the bound is
+    missing. One indexed query (the scoring path reads it once per batch)."""
+    keys = sorted({key for key in accounts if key[1]})
+    if not keys:
+        return {}
+    records = [{"partner_id": partner_id, "account": account} for partner_id, account in keys]
+    rows = [Proximity._make(row) for row in execute_with_records(_PROXIMITY, records)]
+    return {(row.partner_id, row.account): row for row in rows}

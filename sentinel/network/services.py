@@ -1,8 +1,9 @@
-"""Writes of the transaction graph: new edges, what the searches found, and the pruning."""
+"""Writes of the transaction graph: new edges, what the searches found, the pruning, and the
+proximity to known-bad accounts."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 from functools import partial
 
@@ -17,9 +18,10 @@ from transactions.choices import TransactionStatus, TransactionType
 from transactions.models import Transaction
 
 from .detectors import Edge, Parameters, detect
-from .models import NetworkFinding, NetworkPattern, Transfer
+from .models import AccountProximity, NetworkFinding, NetworkPattern, Transfer
+from .proximity import ProximityParameters, Reach, Seed, proximity_reach
 from .runtime import in_force
-from .selectors import transfers_adjacent
+from .selectors import counterparts_within, transfers_adjacent
 from .window import Ring, WindowParameters, window_rings
 
 # Money sent from one account to another. Card payments and refunds go to and from merchants,
@@ -162,3 +164,79 @@ def _pattern_store(partner_id: int, ring: Ring, version_id: int | None) -> Netwo
         except IntegrityError:
             pass
     return None
+
+
+# pg_advisory_xact_lock's first key for proximity writes (the second is the partner).
+_PROXIMITY_LOCK = 16_0002
+_PROXIMITY_BATCH = 5000
+
+
+def account_proximity_store(
+    *,
+    partner_id: int,
+    seeds: Sequence[Seed],
+    extend: bool = False,
+    until: datetime | None = None,
+    parameters: ProximityParameters | None = None,
+) -> int:
+    """Walk from ``seeds`` and store what they reach; how many accounts were written.
+
+    Whole (the seeds are all the partner's): its stored proximity is replaced, so a seed that
+    is one no longer takes its proximity away. ``extend`` (the seeds are new ones): only the
+    accounts they bring nearer are written, the others keep theirs (an added seed can only
+    bring accounts nearer). Writes of one partner take turns."""
+    until = until or timezone.now()
+    with db_transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_PROXIMITY_LOCK, partner_id])
+        reached = _reach(partner_id, seeds, until, parameters or ProximityParameters())
+        rows = AccountProximity.objects.filter(partner_id=partner_id)
+        if not extend:
+            rows.delete()
+            rows.bulk_create(
+                _proximity_rows(partner_id, reached.values(), until), batch_size=_PROXIMITY_BATCH
+            )
+            return len(reached)
+        stored = dict(rows.filter(account__in=list(reached)).values_list("account", "hops"))
+        nearer = [r for r in reached.values() if r.hops < stored.get(r.account, r.hops + 1)]
+        rows.bulk_create(
+            _proximity_rows(partner_id, nearer, until),
+            batch_size=_PROXIMITY_BATCH,
+            update_conflicts=True,
+            unique_fields=["partner", "account"],
+            update_fields=["hops", "seed", "seed_reason", "seed_note", "path", "computed_at"],
+        )
+    return len(nearer)
+
+
+def _reach(
+    partner_id: int, seeds: Sequence[Seed], until: datetime, parameters: ProximityParameters
+) -> dict[str, Reach]:
+    since = parameters.since(until)
+
+    def neighbours(nodes: Sequence[str]) -> dict[str, list[str]]:
+        return counterparts_within(
+            partner_id=partner_id,
+            nodes=nodes,
+            since=since,
+            until=until,
+            limit=parameters.hub_counterparties + 1,
+        )
+
+    return proximity_reach(seeds, neighbours, parameters)
+
+
+def _proximity_rows(
+    partner_id: int, reached: Iterable[Reach], computed_at: datetime
+) -> Iterator[AccountProximity]:
+    for reach in reached:
+        yield AccountProximity(
+            partner_id=partner_id,
+            account=reach.account,
+            hops=reach.hops,
+            seed=reach.seed.account,
+            seed_reason=reach.seed.reason,
+            seed_note=reach.seed.note[:200],
+            path=list(reach.path),
+            computed_at=computed_at,
+        )

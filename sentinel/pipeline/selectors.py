@@ -1,14 +1,24 @@
-"""Reads of the pipeline: what waits to be processed, and what was set aside."""
+"""Reads of the pipeline: what waits to be processed, what was set aside, and the accounts
+known to be bad (proximity's seeds, read across rules, cases and transactions)."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
+from alerts.models import Alert
+from cases.choices import CaseStatus, Disposition
+from rules.choices import ListKind
+from rules.models import ListEntry
 from rules.selectors import live_hits_prefetch
-from transactions.models import PartnerBank, Transaction
+from sentinel.network.choices import SeedReason
+from sentinel.network.proximity import Seed
+from sentinel.network.services import MONEY_MOVES
+from transactions.choices import LabelOutcome, LabelSource
+from transactions.models import PartnerBank, Transaction, TransactionLabel
 from transactions.selectors import partner_feedback_prefetch
 
 from .models import DeadLetter
@@ -48,3 +58,47 @@ def transactions_visible_to(*, partner: PartnerBank | None, user=None) -> QueryS
 def active_partner_ids() -> list[int]:
     """The partners whose traffic is scored (inactive ones send nothing new)."""
     return list(PartnerBank.objects.filter(is_active=True).values_list("pk", flat=True))
+
+
+def flagged_accounts(*, partner_id: int) -> list[Seed]:
+    """The partner's known-bad accounts (proximity's seeds), each with why:
+    - on an account list named in ``SENTINEL_NETWORK_FLAGGED_LISTS`` (lists are every
+      partner's; an allow-list of accounts must not be named there);
+    - an alert's account in a case closed with a filed SAR;
+    - the beneficiary of a transfer the partner confirmed as fraud (its current feedback):
+      where the money went, the customer who sent it being as likely the victim."""
+    listed = ListEntry.objects.filter(
+        rule_list__kind=ListKind.ACCOUNT,
+        rule_list__name__in=settings.SENTINEL_NETWORK_FLAGGED_LISTS,
+    ).values_list("normalized", "rule_list__name", "note")
+    reported = (
+        Alert.objects.filter(
+            case_link__case__partner_id=partner_id,
+            case_link__case__status=CaseStatus.CLOSED,
+            case_link__case__disposition=Disposition.SAR_FILED,
+            case_link__case__sar__isnull=False,
+        )
+        .values_list("account_external_id", "case_link__case_id")
+        .distinct()
+    )
+    confirmed = (
+        TransactionLabel.objects.filter(
+            source=LabelSource.PARTNER_FEEDBACK,
+            outcome=LabelOutcome.CONFIRMED_FRAUD,
+            transaction__partner_id=partner_id,
+            transaction__type__in=MONEY_MOVES,
+        )
+        .exclude(transaction__beneficiary_account_id="")
+        .values_list("transaction__beneficiary_account_id", "transaction__external_id")
+    )
+    return [
+        *(
+            Seed(account, SeedReason.LIST, f'list "{name}"' + (f": {note}" if note else ""))
+            for account, name, note in listed
+        ),
+        *(Seed(account, SeedReason.SAR, f"case #{case_id}") for account, case_id in reported),
+        *(
+            Seed(account, SeedReason.FEEDBACK, f"transaction {external_id}")
+            for account, external_id in confirmed
+        ),
+    ]

@@ -9,10 +9,20 @@ from django.db import OperationalError
 from django.dispatch import receiver
 
 from sentinel.screening.signals import list_changed
+from transactions.signals import flagged_accounts_changed
 
-from . import drift, orchestrator, queue, rescreening, rings, selectors
+from . import drift, orchestrator, proximity, queue, rescreening, rings, selectors
 
 SWEEP_BATCH = 1000
+# A scheduled job over one partner's graph: retried when the database hiccups, safe to rerun.
+PARTNER_JOB = {
+    "acks_late": True,
+    "autoretry_for": (OperationalError,),
+    "retry_backoff": True,
+    "max_retries": 3,
+    "time_limit": 900,
+    "soft_time_limit": 840,
+}
 
 
 @shared_task(
@@ -77,23 +87,46 @@ def measure_model_drift() -> float | None:
 def scan_network_rings() -> int:
     """Beat (entry ``scan-network-rings``): one window scan per active partner, each its own
     task; how many were queued. Nothing when network analytics is off."""
-    if not settings.SENTINEL_NETWORK_ANALYTICS:
-        return 0
-    partner_ids = selectors.active_partner_ids()
-    for partner_id in partner_ids:
-        scan_network_window.delay(partner_id)
-    return len(partner_ids)
+    return _each_active_partner(scan_network_window)
 
 
-@shared_task(
-    acks_late=True,
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    max_retries=3,
-    time_limit=900,
-    soft_time_limit=840,
-)
+@shared_task(**PARTNER_JOB)
 def scan_network_window(partner_id: int) -> int:
     """The partner's window scan, and an alert per ring found for the first time (idempotent:
     a retry or a second run finds the same rings known); alerts opened."""
     return len(rings.network_rings_alert(partner_id=partner_id).created)
+
+
+@shared_task(time_limit=60, soft_time_limit=50)
+def refresh_network_proximity() -> int:
+    """Beat (entry ``refresh-network-proximity``): one proximity recompute per active partner,
+    each its own task; how many were queued. Nothing when network analytics is off."""
+    return _each_active_partner(refresh_partner_proximity)
+
+
+def _each_active_partner(task) -> int:
+    """Queue ``task(partner_id)`` for each active partner while network analytics is on; how
+    many were queued."""
+    if not settings.SENTINEL_NETWORK_ANALYTICS:
+        return 0
+    partner_ids = selectors.active_partner_ids()
+    for partner_id in partner_ids:
+        task.delay(partner_id)
+    return len(partner_ids)
+
+
+@shared_task(**PARTNER_JOB)
+def refresh_partner_proximity(partner_id: int, accounts: list[str] | None = None) -> int:
+    """The partner's proximity to known-bad accounts: recomputed whole, or extended from the
+    newly flagged ``accounts`` (idempotent either way); accounts written."""
+    return proximity.proximity_refresh(partner_id=partner_id, accounts=accounts)
+
+
+@receiver(flagged_accounts_changed, dispatch_uid="pipeline.queue_proximity_refresh")
+def queue_proximity_refresh(sender, partner_id: int | None, accounts: tuple, **kwargs) -> None:
+    """Accounts were flagged or a flag lifted (sent after the commit): extend or recompute the
+    proximity of the partner concerned (every active one for a list), in the background."""
+    if not settings.SENTINEL_NETWORK_ANALYTICS:
+        return
+    for partner in [partner_id] if partner_id else selectors.active_partner_ids():
+        refresh_partner_proximity.delay(partner, list(accounts) or None)

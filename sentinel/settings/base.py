@@ -174,6 +174,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "sentinel.pipeline.tasks.scan_network_rings",
         "schedule": 6 * 3600.0,
     },
+    # Proximity to known-bad accounts recomputed from all seeds (docs/network.md § Proximity):
+    # new transfers bring accounts nearer, lifted flags take them away; new flags apply at once.
+    "refresh-network-proximity": {
+        "task": "sentinel.pipeline.tasks.refresh_network_proximity",
+        "schedule": 3600.0,
+    },
 }
 
 # --- Auth and sessions ---
@@ -298,6 +304,14 @@ if SENTINEL_RISK_MODEL:
 SENTINEL_NETWORK_RETENTION_DAYS = int(os.environ.get("SENTINEL_NETWORK_RETENTION_DAYS", "42"))
 # The detectors' parameters (searches and window scan) are versioned in the database, four eyes
 # to put one in force (docs/network.md § Parameters), not settings.
+# The account lists whose entries are known-bad accounts for network proximity
+# (network.hops_to_flagged, docs/network.md § Proximity); comma-separated names. Never an
+# allow-list: its accounts would count as bad.
+SENTINEL_NETWORK_FLAGGED_LISTS = tuple(
+    name.strip()
+    for name in os.environ.get("SENTINEL_NETWORK_FLAGGED_LISTS", "watchlist_accounts").split(",")
+    if name.strip()
+)
 # How far back rolling aggregates keep events (rule windows are at most 31 days).
 SENTINEL_AGGREGATE_RETENTION_DAYS = int(os.environ.get("SENTINEL_AGGREGATE_RETENTION_DAYS", "35"))
 # A rolling-aggregate call that would read more members than this (hot accounts) records its

@@ -17,8 +17,9 @@ from django.db import IntegrityError
 from django.db import transaction as db_transaction
 from django.utils import timezone
 
-from ..choices import LabelSource, LabelWeight
+from ..choices import LabelOutcome, LabelSource, LabelWeight
 from ..models import ApiKey, Transaction, TransactionLabel, TransactionLabelEvent
+from ..signals import flagged_accounts_announce
 
 # The fields a label is compared on to tell a repeat from a change.
 _SAID = ("outcome", "weight", "occurred_at", "reason")
@@ -54,6 +55,7 @@ def transaction_feedback_record(
     _validate(TransactionLabel(source=LabelSource.PARTNER_FEEDBACK, received_at=now, **said))
     with db_transaction.atomic():
         label, created = _locked_label(transaction, LabelSource.PARTNER_FEEDBACK, now, said)
+        before = None if created else label.outcome
         if not created:
             if all(getattr(label, name) == said[name] for name in _SAID):
                 return LabelResult(label=label, created=False, changed=False)
@@ -62,7 +64,20 @@ def transaction_feedback_record(
             label.received_at = now
             label.save()
         TransactionLabelEvent.objects.create(**_event_fields(label))
+        _fraud_confirmation_announce(transaction, before, outcome)
     return LabelResult(label=label, created=created, changed=True)
+
+
+def _fraud_confirmation_announce(transaction: Transaction, before: str | None, now: str) -> None:
+    """Confirmed fraud flags the account the money went to (docs/network.md § Proximity);
+    taking a confirmation back may unflag it."""
+    fraud = LabelOutcome.CONFIRMED_FRAUD
+    if now == fraud and before != fraud:
+        flagged_accounts_announce(
+            partner_id=transaction.partner_id, accounts=[transaction.beneficiary_account_id]
+        )
+    elif before == fraud and now != fraud:
+        flagged_accounts_announce(partner_id=transaction.partner_id)
 
 
 def _validate(label: TransactionLabel) -> None:
