@@ -116,12 +116,18 @@ def live_rings(partner_id: int) -> list[NetworkPattern]:
     return patterns_of(partner_id=partner_id, kinds=kinds)
 
 
-# The benchmark files hold a few weeks and no history before their first day: every pair in
-# them is new, which is what they say, so their replays waive the scan's month of history
-# (docs/network.md § The window scan). Every other bound is the version in force's; the rings
-# name no version, since none has these bounds.
-def benchmark_window() -> WindowParameters:
-    return replace(in_force().window, history=timedelta(0), version_id=None)
+def benchmark_window(partner_id: int) -> WindowParameters:
+    """The window scan's bounds for a replayed file: the version in force's (the rings name
+    no version, since a replay may change one). A file shorter than the window and its month
+    of history (IBM's patterns span 18 days) waives the history: every pair in it is new,
+    which is what the file says, and it would never be scanned otherwise. A longer one
+    (AMLSim's 149 days) is scanned as production would scan it: nothing until the graph
+    holds window + history, then "new" judged against the month behind the window."""
+    parameters = replace(in_force().window, version_id=None)
+    span = transfers_span(partner_id=partner_id)
+    if span is None or span[1] - span[0] < parameters.window + parameters.history:
+        return replace(parameters, history=timedelta(0))
+    return parameters
 
 
 def rings_scan(partner_id: int, parameters: WindowParameters | None = None) -> int:

@@ -3,11 +3,16 @@ files, through the real ingest and pipeline."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from rules.tests.factories import network_rules_live
 from sentinel.network.models import NetworkPattern
+from sentinel.network.runtime import in_force
+from sentinel.network.tests.graph import send, transfer
 from sentinel.pipeline import datasets
+from transactions.tests.factories import PartnerBankFactory
 
 
 @pytest.fixture
@@ -49,7 +54,7 @@ def test_an_ibm_scatter_gather_attempt_is_found_by_the_window_scan_day_by_day(ib
     partner, _ = datasets.dataset_partner(datasets.IBM_PARTNER)
     datasets.replay(partner, data.days())
 
-    alerted = datasets.rings_scan(partner.pk, datasets.benchmark_window())
+    alerted = datasets.rings_scan(partner.pk, datasets.benchmark_window(partner.pk))
     figures = datasets.ibm_figures(data, partner)
 
     # Which simpler shape shows first (the source's fan-out, the sink's fan-in) depends on
@@ -63,7 +68,7 @@ def test_an_ibm_scatter_gather_attempt_is_found_by_the_window_scan_day_by_day(ib
         ("normal rows, hit", 0, 0),
     ]
     assert figures.by_rule["network_scatter_gather"] == (1, 0)
-    assert datasets.rings_scan(partner.pk, datasets.benchmark_window()) == 0  # known
+    assert datasets.rings_scan(partner.pk, datasets.benchmark_window(partner.pk)) == 0  # known
 
 
 @pytest.mark.django_db
@@ -79,3 +84,16 @@ def test_amlsim_payloads_are_valid_contract_transactions_on_both_sides(shared_da
     assert len(data.laundering) == 1804 and len(data.accounts) == 20_000
     sender, receiver, *_ = data.transfers[0]
     assert (data.customer_of("aml-0-out"), data.customer_of("aml-0-inb")) == (sender, receiver)
+
+
+@pytest.mark.django_db
+def test_a_replayed_file_waives_the_scans_history_only_when_it_is_too_short_to_hold_it():
+    partner = PartnerBankFactory()
+    send(partner, transfer("H1", "H2", "5000.00", hours=0))
+    send(partner, transfer("H2", "H3", "4900.00", hours=24 * 18))
+    assert datasets.benchmark_window(partner.pk).history == timedelta(0)  # 18 days: IBM-like
+
+    send(partner, transfer("H3", "H4", "4800.00", hours=-24 * 30))
+    window = datasets.benchmark_window(partner.pk)  # 48 days: AMLSim-like, scanned as in production
+    assert window.history == in_force().window.history > timedelta(0)
+    assert window.version_id is None

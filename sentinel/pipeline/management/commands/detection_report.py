@@ -94,7 +94,7 @@ class Command(BaseCommand):
         else:
             _score_pending()
         if settings.SENTINEL_NETWORK_ANALYTICS:
-            alerted = datasets.rings_scan(partner.pk, datasets.benchmark_window())
+            alerted = datasets.rings_scan(partner.pk, datasets.benchmark_window(partner.pk))
             if not as_json:
                 self.stdout.write(f"Window scan, day by day: {alerted:,} new rings alerted.")
         report = figures(loaded, partner)
