@@ -10,6 +10,7 @@ from .choices import DeliveryState
 from .models import (
     Alert,
     AlertEvent,
+    AlertMember,
     AlertTransaction,
     Snooze,
     SnoozedHit,
@@ -25,6 +26,12 @@ class AlertTransactionInline(ReadOnlyInline):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("transaction")
+
+
+class AlertMemberInline(ReadOnlyInline):
+    model = AlertMember
+    fields = ["account_external_id", "role", "created_at"]
+    readonly_fields = fields
 
 
 class AlertEventInline(ReadOnlyInline):
@@ -53,7 +60,7 @@ class AlertAdmin(ReadOnlyAdmin):
     search_fields = ["account_external_id", "customer_external_id", "rule__code"]
     list_select_related = ["rule", "partner"]
     date_hierarchy = "created_at"
-    inlines = [AlertTransactionInline, AlertEventInline]
+    inlines = [AlertMemberInline, AlertTransactionInline, AlertEventInline]
 
 
 class SnoozedHitInline(ReadOnlyInline):

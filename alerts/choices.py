@@ -24,6 +24,17 @@ class AlertEventType(models.TextChoices):
     SEVERITY_RAISED = "severity_raised", "Severity raised"
 
 
+class MemberRole(models.TextChoices):
+    """What an account does in the ring an alert names (``AlertMember``), read from the ring's
+    transfers: the hub at its centre, accounts that only pay into it, only receive from it, or
+    both (money passes through them)."""
+
+    HUB = "hub", "Hub"
+    SENDER = "sender", "Sender"
+    RECEIVER = "receiver", "Receiver"
+    INTERMEDIARY = "intermediary", "Intermediary"
+
+
 class DeliveryState(models.TextChoices):
     """pending -> delivered | dead (after the last attempt); staff may replay a dead one."""
 

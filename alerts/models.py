@@ -18,7 +18,7 @@ from sentinel.outbound import check_webhook_url
 from transactions.choices import RiskRating
 from transactions.models import PartnerBank, Transaction
 
-from .choices import OPEN_STATUSES, AlertEventType, AlertStatus, DeliveryState
+from .choices import OPEN_STATUSES, AlertEventType, AlertStatus, DeliveryState, MemberRole
 
 MAX_DISMISS_REASON = 2000
 
@@ -204,6 +204,11 @@ class Alert(models.Model):
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
 
+    @property
+    def hit_links(self) -> list[AlertTransaction]:
+        """The links a rule hit fed (not the transfers of a ring), from the loaded links."""
+        return [link for link in self.links.all() if link.hit_id is not None]
+
     def reassess(self, *, rule_severity: str, rule_score: int, risk_rating: str) -> None:
         """After an occurrence or an amount changed: the severity raised for the occurrences
         (never lowered), and the priority that follows from it (in memory; the caller saves)."""
@@ -221,12 +226,22 @@ class Alert(models.Model):
 
 
 class AlertTransaction(models.Model):
-    """A transaction whose live hit fed an alert; one hit feeds at most one alert."""
+    """A transaction of an alert: one whose live hit fed it (one hit feeds at most one alert),
+    or, with no hit, one of the transfers forming the ring the alert was raised on
+    (``AlertMember``). A ring's transfer is never a suppressed occurrence: suppression is what
+    a hit on a closed alert's subject within its window is."""
 
     # Indexed by alert_link_latest, which also serves lookups by alert.
     alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="links", db_index=False)
     transaction = models.ForeignKey(Transaction, on_delete=models.CASCADE, related_name="+")
-    hit = models.OneToOneField(RuleHit, on_delete=models.CASCADE, related_name="alert_link")
+    hit = models.OneToOneField(
+        RuleHit,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="alert_link",
+        help_text="Empty for a transfer of the alert's ring.",
+    )
     suppressed = models.BooleanField(
         default=False, help_text="Attached to a closed alert inside its window: raised nothing."
     )
@@ -236,12 +251,55 @@ class AlertTransaction(models.Model):
         ordering = ["alert", "id"]
         constraints = [
             models.UniqueConstraint(fields=["alert", "transaction"], name="alert_transaction_once"),
+            models.CheckConstraint(
+                condition=Q(hit__isnull=False) | Q(suppressed=False),
+                name="alert_link_ring_not_suppressed",
+            ),
         ]
         # An alert's latest links (alerts_with_latest_links) without reading the others.
         indexes = [models.Index(fields=["alert", "-id"], name="alert_link_latest")]
 
     def __str__(self) -> str:
         return f"{self.transaction_id} in alert #{self.alert_id}"
+
+    @property
+    def is_ring_transfer(self) -> bool:
+        return self.hit_id is None
+
+
+class AlertMember(models.Model):
+    """An account of the ring an alert was raised on (a network detection names every member,
+    not only the hub the alert is about), with its role in the ring. The alert's partner is the
+    member's: rings never cross partners."""
+
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="members")
+    account_external_id = models.CharField(max_length=64)
+    role = models.CharField(max_length=15, choices=MemberRole.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["alert", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(role__in=MemberRole.values), name="alert_member_role_valid"
+            ),
+            models.CheckConstraint(
+                condition=~Q(account_external_id=""), name="alert_member_account_set"
+            ),
+            models.UniqueConstraint(
+                fields=["alert", "account_external_id"], name="alert_member_once"
+            ),
+            models.UniqueConstraint(
+                fields=["alert"], condition=Q(role=MemberRole.HUB), name="alert_member_one_hub"
+            ),
+        ]
+        # The account page's "rings it is a member of".
+        indexes = [
+            models.Index(fields=["account_external_id", "alert"], name="alert_member_account")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_external_id} ({self.role}) in alert #{self.alert_id}"
 
 
 class AlertEvent(AppendOnlyModel):

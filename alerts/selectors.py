@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from django.db import connection
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import Case, Count, Prefetch, QuerySet, Value, When
 
 from rules.choices import Severity, Typology
 from transactions.flows import money_flow_json, money_flow_start
 from transactions.selectors import labels_prefetch
 
-from .choices import AlertStatus
-from .models import Alert, AlertEvent, AlertQueueView, AlertTransaction, Snooze
+from .choices import AlertStatus, MemberRole
+from .models import Alert, AlertEvent, AlertMember, AlertQueueView, AlertTransaction, Snooze
 
 # The queue's sorts: name -> (label, keyset ordering). Each ends in the primary key and has an
 # index in that order (newest and oldest ride the primary key: ids grow with creation), so a
@@ -100,19 +100,29 @@ def alerts_with_latest_links(alerts: Sequence[Alert]) -> Sequence[Alert]:
     return alerts
 
 
+def alert_links_detail() -> QuerySet[AlertTransaction]:
+    """Alert links with their transaction, labels and hit (none for a ring's transfer), in
+    time order: what the alert and case pages list."""
+    return (
+        AlertTransaction.objects.select_related("transaction", "hit__rule", "hit__rule_version")
+        .prefetch_related(labels_prefetch("transaction__"))
+        .order_by("transaction__occurred_at", "id")
+    )
+
+
+def alert_members() -> QuerySet[AlertMember]:
+    """A ring's members, hub first, then by role and account."""
+    hub_first = Case(When(role=MemberRole.HUB, then=Value(0)), default=Value(1))
+    return AlertMember.objects.order_by(hub_first, "role", "account_external_id")
+
+
 def alerts_detail() -> QuerySet[Alert]:
-    """Alerts with their hits (explanations), transactions and history."""
+    """Alerts with their hits (explanations), transactions, ring members and history."""
     return Alert.objects.select_related(
         "rule", "partner", "rule_version", "case_link"
     ).prefetch_related(
-        Prefetch(
-            "links",
-            queryset=AlertTransaction.objects.select_related(
-                "transaction", "hit__rule", "hit__rule_version"
-            )
-            .prefetch_related(labels_prefetch("transaction__"))
-            .order_by("transaction__occurred_at", "id"),
-        ),
+        Prefetch("links", queryset=alert_links_detail()),
+        Prefetch("members", queryset=alert_members()),
         Prefetch("events", queryset=AlertEvent.objects.select_related("actor")),
     )
 
@@ -135,9 +145,26 @@ def snoozes_list() -> QuerySet[Snooze]:
 
 def alert_money_flow(alert: Alert) -> dict:
     """The money-flow view's start: the alert's transactions (prefetched by ``alerts_detail``)
-    and their two parties (transactions.flows)."""
+    and their two parties (transactions.flows), its ring's transfers drawn as the pattern."""
     transactions = [link.transaction for link in alert.links.all()]
-    return money_flow_json(money_flow_start(partner=alert.partner, transactions=transactions))
+    ring, roles = alerts_ring([alert])
+    flow = money_flow_start(
+        partner=alert.partner, transactions=transactions, ring=ring, roles=roles
+    )
+    return money_flow_json(flow)
+
+
+def alerts_ring(alerts: Sequence[Alert]) -> tuple[set, dict[str, str]]:
+    """The ring transfers (transaction ids) of these alerts and their members' roles by
+    account, from their prefetched links and members. An account of two rings keeps the
+    hub's role, else one of them (the view draws one role a node)."""
+    ring = {link.transaction_id for a in alerts for link in a.links.all() if link.hit_id is None}
+    roles: dict[str, str] = {}
+    for alert in alerts:
+        for member in alert.members.all():
+            if roles.get(member.account_external_id) != MemberRole.HUB:
+                roles[member.account_external_id] = member.role
+    return ring, roles
 
 
 def alert_list_parties(alert: Alert) -> list[tuple[str, str]]:

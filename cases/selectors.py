@@ -11,10 +11,11 @@ from django.contrib.auth.models import Permission
 from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.urls import reverse
 
-from alerts.models import Alert, AlertTransaction
+from alerts.models import Alert, AlertMember, AlertTransaction
+from alerts.selectors import alert_links_detail, alert_members, alerts_ring
 from rules.choices import Typology
 from transactions.flows import money_flow_json, money_flow_start
-from transactions.models import Account, Customer, Transaction
+from transactions.models import Account, Customer, PartnerBank, Transaction
 from transactions.selectors import labels_prefetch
 
 from .models import Case, CaseAlert, CaseEvent, CaseNote, SuspiciousActivityReport
@@ -50,14 +51,11 @@ def cases_with_alert_summary(cases: Sequence[Case]) -> list[Case]:
 
 
 def case_detail() -> QuerySet[Case]:
-    """A case with its alerts (hits, explanations, transactions), notes, files and history."""
-    links = (
-        AlertTransaction.objects.select_related("transaction", "hit__rule", "hit__rule_version")
-        .prefetch_related(labels_prefetch("transaction__"))
-        .order_by("transaction__occurred_at", "id")
-    )
+    """A case with its alerts (hits, explanations, transactions, ring members), notes, files
+    and history."""
     alerts = Alert.objects.select_related("rule", "rule_version", "partner").prefetch_related(
-        Prefetch("links", queryset=links)
+        Prefetch("links", queryset=alert_links_detail()),
+        Prefetch("members", queryset=alert_members()),
     )
     return cases_queue().prefetch_related(
         Prefetch(
@@ -126,20 +124,34 @@ def case_timeline(case: Case) -> list[TimelineEntry]:
 
 
 def case_transactions(case: Case) -> list[dict]:
-    """Each transaction of the case once, with the hits (rule, explanation) that flagged it."""
+    """Each transaction of the case once, with the hits (rule, explanation) that flagged it
+    and the ring alerts it is one of the transfers of."""
     rows: dict = {}
     for link in case.alert_links.all():
         for hit in link.alert.links.all():
-            row = rows.setdefault(hit.transaction_id, {"transaction": hit.transaction, "hits": []})
-            row["hits"].append(hit.hit)
+            row = rows.setdefault(
+                hit.transaction_id, {"transaction": hit.transaction, "hits": [], "rings": []}
+            )
+            if hit.hit is not None:
+                row["hits"].append(hit.hit)
+            else:
+                row["rings"].append(link.alert)
     return sorted(rows.values(), key=lambda row: row["transaction"].occurred_at, reverse=True)
+
+
+def case_rings(case: Case) -> list[Alert]:
+    """The case's alerts raised on a ring (with members), from the prefetched case."""
+    return [link.alert for link in case.alert_links.all() if link.alert.members.all()]
 
 
 def case_money_flow(case: Case) -> dict:
     """The money-flow view's start: the case's alerted transactions (prefetched by
-    ``case_detail``) and their two parties (transactions.flows)."""
+    ``case_detail``) and their two parties (transactions.flows), the transfers of its rings
+    drawn as the pattern."""
     transactions = [row["transaction"] for row in case_transactions(case)]
-    return money_flow_json(money_flow_start(partner=case.partner, transactions=transactions))
+    ring, roles = alerts_ring([link.alert for link in case.alert_links.all()])
+    flow = money_flow_start(partner=case.partner, transactions=transactions, ring=ring, roles=roles)
+    return money_flow_json(flow)
 
 
 def case_typologies(case: Case) -> list[str]:
@@ -222,3 +234,89 @@ def case_linked_graph(case: Case) -> dict:
         if found is not None and node.kind in ("customer", "account"):
             node.url = reverse("cases:detail", kwargs={"pk": found})
     return linked_graph_json(graph)
+
+
+# --- Account page ------------------------------------------------------------------------------
+
+ACCOUNT_PAGE_ROWS = 50  # alerts, cases and rings listed on an account's page, newest first
+
+
+@dataclass(frozen=True)
+class AccountPage:
+    """What an investigator sees of one account of a partner: the account (None for an
+    outside counterparty, known only from transactions or rings), its alerts, the cases of
+    its subject, and the rings it is a member of (``AlertMember``, each with its alert)."""
+
+    partner: PartnerBank
+    external_id: str
+    account: Account | None
+    alerts: list[Alert]
+    cases: list[Case]
+    rings: list[AlertMember]
+
+
+def account_page(*, partner: PartnerBank, external_id: str) -> AccountPage | None:
+    """The account's page, or None when the partner has never seen it: no account on record,
+    no transaction naming it and no ring naming it (another partner's account is unknown
+    here). Six queries at most, however many alerts, cases and rings it has."""
+    account = (
+        Account.objects.select_related("customer", "profile")
+        .filter(partner=partner, external_id=external_id)
+        .first()
+    )
+    members = (
+        AlertMember.objects.filter(alert__partner=partner, account_external_id=external_id)
+        .select_related("alert__rule", "alert__case_link__case")
+        .annotate(
+            ring_size=_count_of(AlertMember.objects.all()),
+            ring_transfers=_count_of(AlertTransaction.objects.filter(hit__isnull=True)),
+        )
+        .order_by("-alert__last_seen_at", "-alert_id")
+    )
+    rings = list(members[:ACCOUNT_PAGE_ROWS])
+    if account is None and not rings and not _named_by_transactions(partner, external_id):
+        return None
+    alerts = (
+        Alert.objects.filter(partner=partner, account_external_id=external_id)
+        .select_related("rule", "case_link__case")
+        .order_by("-last_seen_at", "-id")
+    )
+    subject = Q(account_external_id=external_id, customer_external_id="")
+    if account is not None and account.customer_id is not None:
+        subject |= Q(customer_external_id=account.customer.external_id)
+    cases = Case.objects.filter(subject, partner=partner).select_related("assignee")
+    return AccountPage(
+        partner=partner,
+        external_id=external_id,
+        account=account,
+        alerts=list(alerts[:ACCOUNT_PAGE_ROWS]),
+        cases=list(cases.order_by("-created_at", "-id")[:ACCOUNT_PAGE_ROWS]),
+        rings=rings,
+    )
+
+
+def _count_of(rows: QuerySet) -> Subquery:
+    """How many of ``rows`` belong to the outer row's alert (a count per ring, in the query)."""
+    counted = rows.filter(alert_id=OuterRef("alert_id")).order_by().values("alert_id")
+    return Subquery(counted.annotate(n=Count("id")).values("n")[:1])
+
+
+def _named_by_transactions(partner: PartnerBank, external_id: str) -> bool:
+    """Whether a transaction of the partner names the account on either side (two index
+    probes: tx_partner_originator_time, tx_partner_beneficiary_time)."""
+    moved = Transaction.objects.filter(partner=partner)
+    return (
+        moved.filter(originator_account_id=external_id).exists()
+        or moved.filter(beneficiary_account_id=external_id).exists()
+    )
+
+
+def account_transactions(*, partner: PartnerBank, external_id: str) -> QuerySet[Transaction]:
+    """The account's transactions, either side, newest first (keyset pages on
+    (occurred_at, id)), with their labels."""
+    return (
+        Transaction.objects.filter(partner=partner)
+        .filter(Q(originator_account_id=external_id) | Q(beneficiary_account_id=external_id))
+        .prefetch_related(labels_prefetch())
+        .order_by("-occurred_at", "-id")
+    )

@@ -16,3 +16,8 @@ urlpatterns = [
     path("<int:pk>/sar/<int:file_id>/", views.sar_download, name="sar-download"),
     path("<int:pk>/<slug:name>/", views.case_action, name="action"),
 ]
+
+# /accounts/<partner id>/<account id>/: an account's page (cases.views.account_detail).
+account_urlpatterns = [
+    path("<int:partner_id>/<path:external_id>/", views.account_detail, name="detail"),
+]

@@ -19,7 +19,11 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryD
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
+from rest_framework.exceptions import APIException
+from rest_framework.request import Request
 
+from sentinel.api.pagination import CursorPagination
+from transactions.models import PartnerBank
 from transactions.views import money_flow_hop_response
 
 from . import downloads, selectors, services
@@ -214,6 +218,7 @@ def _detail(
         "sar": selectors.case_sar(case),
         "linked_graph": selectors.case_linked_graph(case),
         "money_flow": selectors.case_money_flow(case),
+        "rings": selectors.case_rings(case),
     }
     return render(request, "cases/detail.html", context, status=status)
 
@@ -369,3 +374,39 @@ def attachment_download(request: HttpRequest, pk: int, attachment_id: int) -> Fi
 def sar_download(request: HttpRequest, pk: int, file_id: int) -> FileResponse:
     """Exported reports leave only through here, to people who may see the case."""
     return downloads.sar_file_download(case_id=pk, file_id=file_id)
+
+
+# --- Account page ------------------------------------------------------------------------------
+
+
+class AccountTransactionPages(CursorPagination):
+    """Keyset pages of an account's transactions, newest first, 50 a page."""
+
+    ordering = ("-occurred_at", "-id")
+    page_size_query_param = None
+
+
+@require_GET
+@case_page
+def account_detail(request: HttpRequest, partner_id: int, external_id: str) -> HttpResponse:
+    """One account of one partner: its profile, transactions, alerts, cases and rings."""
+    if not request.user.has_perm("alerts.view_alert"):
+        raise PermissionDenied("You do not have permission to see alerts.")
+    partner = get_object_or_404(PartnerBank, pk=partner_id)
+    page = selectors.account_page(partner=partner, external_id=external_id)
+    if page is None:
+        raise Http404(f"{partner.name} has no account {external_id!r}.")
+    pages = AccountTransactionPages()
+    query = selectors.account_transactions(partner=partner, external_id=external_id)
+    try:
+        transactions, error = pages.paginate_queryset(query, Request(request)), ""
+    except APIException as problem:  # a cursor altered, or carried from another page
+        transactions, error, pages = [], f"cursor: {problem.detail}", None
+    context = {
+        "page": page,
+        "transactions": transactions,
+        "next_url": pages and pages.get_next_link(),
+        "previous_url": pages and pages.get_previous_link(),
+        "error": error,
+    }
+    return render(request, "cases/account.html", context, status=400 if error else 200)

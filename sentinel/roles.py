@@ -58,6 +58,7 @@ _READ_ALERTS = [
     "alerts.view_alert",
     "alerts.view_alertevent",
     "alerts.view_alerttransaction",
+    "alerts.view_alertmember",
     "alerts.view_snooze",
     "alerts.view_snoozedhit",
 ]

@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from cases.urls import account_urlpatterns
 from sentinel import views
 from sentinel.api.metrics import metrics
 
@@ -25,6 +26,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("account/", include("sentinel.accounts.urls")),
     path("cases/", include("cases.urls")),
+    path("accounts/", include((account_urlpatterns, "accounts"))),
     path("alerts/", include("alerts.urls")),
     path("monitor/", include("sentinel.monitoring.urls")),
     path("models/", include("sentinel.riskmodel.urls")),

@@ -20,7 +20,7 @@ same whichever transaction reaches it, so a ring A→B→C→A closes back onto 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -38,6 +38,9 @@ MOVED_MONEY = (TransactionStatus.APPROVED, TransactionStatus.REVERSED)
 # a bound on its cost whatever the account's volume (about 50 ms at the cap).
 SCAN_CAP = 5000
 START_LIMIT = 25  # alerted transactions drawn at the start, largest first
+# A ring's transfers drawn at the start, besides those: the pattern whole (the window scan's
+# rings seldom reach this; a larger one shows its largest and says how many more).
+RING_LIMIT = 100
 _FIELDS = (
     "id",
     "external_id",
@@ -64,6 +67,7 @@ class FlowNode:
     kind: Literal["customer", "outside"]
     account: str  # the account id; "" when only a name is known (it cannot be followed)
     label: str
+    role: str = ""  # its role in the ring drawn (hub, sender, receiver, intermediary), if any
 
 
 @dataclass(frozen=True)
@@ -72,6 +76,7 @@ class FlowEdge:
     source: str  # node id of the originator
     target: str  # node id of the beneficiary
     alerted: bool = False
+    ring: bool = False  # one of the transfers forming the ring drawn
 
 
 @dataclass
@@ -83,13 +88,29 @@ class MoneyFlow:
 
 
 def money_flow_start(
-    *, partner: PartnerBank, transactions: Iterable[Transaction], limit: int = START_LIMIT
+    *,
+    partner: PartnerBank,
+    transactions: Iterable[Transaction],
+    limit: int = START_LIMIT,
+    ring: Collection = (),
+    roles: Mapping[str, str] | None = None,
 ) -> MoneyFlow:
     """The alerted transactions of a case or an alert (already loaded), largest first, with
-    their two parties: where the view starts. One query (which accounts are customers)."""
+    their two parties: where the view starts. ``ring`` names those that form a ring (drawn
+    as the pattern, up to RING_LIMIT of them besides ``limit`` others) and ``roles`` its
+    members' roles by account id. One query (which accounts are customers)."""
     own = {tx.pk: tx for tx in transactions if tx.partner_id == partner.pk}
     ordered = sorted(own.values(), key=lambda tx: (-tx.amount, tx.occurred_at, str(tx.pk)))
-    return _flow(partner, ordered[:limit], more=max(0, len(ordered) - limit), alerted=True)
+    pattern = [tx for tx in ordered if tx.pk in ring][:RING_LIMIT]
+    shown = [*pattern, *[tx for tx in ordered if tx.pk not in ring][:limit]]
+    return _flow(
+        partner,
+        shown,
+        more=len(ordered) - len(shown),
+        alerted=True,
+        ring={tx.pk for tx in pattern},
+        roles=roles or {},
+    )
 
 
 def money_flow_hop(
@@ -138,23 +159,26 @@ def _flow(
     more: int,
     alerted: bool = False,
     ranked_all: bool = True,
+    ring: Collection = (),
+    roles: Mapping[str, str] | None = None,
 ) -> MoneyFlow:
     parties = [(_party(tx, "originator"), _party(tx, "beneficiary")) for tx in transactions]
     accounts = {party[1] for pair in parties for party in pair if party[1]}
     customers = _customer_names(partner, accounts)
+    roles = roles or {}
     nodes: dict[str, FlowNode] = {}
     for pair in parties:
         for node_id, account, name in pair:
             if node_id in nodes:
                 continue
+            role = roles.get(account, "") if account else ""
             if account in customers:
-                nodes[node_id] = FlowNode(
-                    node_id, "customer", account, _label(account, customers[account])
-                )
+                label = _label(account, customers[account])
+                nodes[node_id] = FlowNode(node_id, "customer", account, label, role)
             else:
-                nodes[node_id] = FlowNode(node_id, "outside", account, _label(account, name))
+                nodes[node_id] = FlowNode(node_id, "outside", account, _label(account, name), role)
     edges = [
-        FlowEdge(tx, source[0], target[0], alerted)
+        FlowEdge(tx, source[0], target[0], alerted, tx.pk in ring)
         for tx, (source, target) in zip(transactions, parties, strict=True)
     ]
     return MoneyFlow(nodes=list(nodes.values()), edges=edges, more=more, ranked_all=ranked_all)
@@ -193,9 +217,11 @@ def money_flow_json(flow: MoneyFlow) -> dict[str, Any]:
     labels = {node.id: node.label for node in flow.nodes}
     return {
         "nodes": [
-            {"id": n.id, "kind": n.kind, "account": n.account, "label": n.label} for n in flow.nodes
+            {"id": n.id, "kind": n.kind, "account": n.account, "label": n.label, "role": n.role}
+            for n in flow.nodes
         ],
         "edges": [_edge_json(edge, labels) for edge in flow.edges],
+        "ring_transfers": sum(edge.ring for edge in flow.edges),
         "more": flow.more,
         "ranked_all": flow.ranked_all,
         "scan_cap": SCAN_CAP,
@@ -218,4 +244,5 @@ def _edge_json(edge: FlowEdge, labels: dict[str, str]) -> dict[str, Any]:
         "type": tx.get_type_display(),
         "status": tx.status,
         "alerted": edge.alerted,
+        "ring": edge.ring,
     }

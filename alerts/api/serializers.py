@@ -15,6 +15,7 @@ from alerts.models import (
     MAX_SNOOZE_DAYS,
     Alert,
     AlertEvent,
+    AlertMember,
     AlertTransaction,
     Snooze,
 )
@@ -140,6 +141,15 @@ class AlertTransactionSerializer(serializers.Serializer):
     labels = TransactionLabelSerializer(source="transaction.labels", many=True, read_only=True)
 
 
+class AlertMemberSerializer(serializers.ModelSerializer):
+    account_id = serializers.CharField(source="account_external_id")
+
+    class Meta:
+        model = AlertMember
+        fields = ["account_id", "role"]
+        read_only_fields = fields
+
+
 class AlertEventSerializer(serializers.ModelSerializer):
     actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
 
@@ -150,12 +160,13 @@ class AlertEventSerializer(serializers.ModelSerializer):
 
 
 # What the detail adds to the list shape
-_DETAIL_NESTED = ("hits", "transactions", "events")
+_DETAIL_NESTED = ("hits", "transactions", "members", "events")
 
 
 class AlertDetailSerializer(AlertSerializer):
-    hits = AlertHitSerializer(source="links", many=True, read_only=True)
+    hits = AlertHitSerializer(source="hit_links", many=True, read_only=True)
     transactions = AlertTransactionSerializer(source="links", many=True, read_only=True)
+    members = AlertMemberSerializer(many=True, read_only=True)
     events = AlertEventSerializer(many=True, read_only=True)
 
     class Meta(AlertSerializer.Meta):

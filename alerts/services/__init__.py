@@ -11,6 +11,7 @@ from .bulk import (
 from .findings import Finding, alerts_from_findings
 from .hits import AlertChanges, alerts_from_hits, alerts_page_on_call
 from .queue_views import alert_queue_view_delete, alert_queue_view_save
+from .rings import Ring
 from .snoozes import SnoozeStateError, snooze_approve, snooze_create, snooze_lift
 from .webhooks import (
     webhook_deliver,
@@ -36,6 +37,7 @@ __all__ = [
     "Finding",
     "alerts_move_into_case",
     "alerts_page_on_call",
+    "Ring",
     "SnoozeStateError",
     "snooze_approve",
     "snooze_create",

@@ -4,7 +4,10 @@ Continuous name screening is the case in point: a list gains an entry, and a cus
 has served for years turns out to be on it. No transaction hit a rule, yet the customer must be
 looked at. The finding opens an alert under the rule that would have hit (so its severity,
 score and owner are the rule's), for each subject (partner, customer-side account), with the
-finding's explanation kept in the alert's first event.
+finding's explanation kept in the alert's first event. A finding about a ring (the network
+window scan's) also names the ring's members and links its transfers (``rings``): the alert's
+amount is then the ring's total in its currency, and its first and last seen times the ring's
+first and last transfer.
 
 Semantics, per rule and subject: a snoozed subject takes no alert; an open alert takes the
 finding as one more occurrence (raising its severity at 5 and 20, as rule hits do); otherwise a
@@ -32,6 +35,14 @@ from .. import live
 from ..choices import AlertEventType
 from ..models import Alert, AlertEvent, Snooze
 from .hits import AlertChanges
+from .rings import (
+    Ring,
+    alert_ring_attach,
+    ring_currency,
+    ring_span,
+    ring_transactions,
+    ring_transfers_of,
+)
 
 
 @dataclass(frozen=True)
@@ -44,6 +55,7 @@ class Finding:
     customer_external_id: str
     summary: str  # one line: "Customer C-1 matches EU sanctions entry 123 (score 94.0)"
     details: dict = field(default_factory=dict, compare=False)  # kept in the alert's event
+    ring: Ring | None = field(default=None, compare=False)  # the pattern's members and transfers
 
 
 def alerts_from_findings(*, findings: Sequence[Finding]) -> AlertChanges:
@@ -70,6 +82,7 @@ def alerts_from_findings(*, findings: Sequence[Finding]) -> AlertChanges:
                 "pk", "reporting_currency"
             )
         )
+        transfers = ring_transactions([f.ring for f in wanted if f.ring is not None])
         opened: dict[int, Alert] = {}
         updated: dict[int, Alert] = {}
         for finding in sorted(wanted, key=_subject_order):  # one lock order: no deadlock
@@ -77,8 +90,22 @@ def alerts_from_findings(*, findings: Sequence[Finding]) -> AlertChanges:
             subject = (rule.pk, finding.partner_id, finding.account_external_id)
             if subject in snoozed:
                 continue
-            alert, created = _alert_for(finding, rule, currencies[finding.partner_id], now)
-            created = created or alert.pk in opened  # a second finding on an alert opened now
+            ring = (
+                ring_transfers_of(finding.ring, transfers, partner_id=finding.partner_id)
+                if finding.ring is not None
+                else []
+            )
+            alert, inserted = _alert_for(
+                finding,
+                rule,
+                ring_currency(ring) or currencies[finding.partner_id],
+                ring_span(ring) or (now, now),
+            )
+            created = inserted or alert.pk in opened  # a second finding on an alert opened now
+            if finding.ring is not None:
+                alert_ring_attach(
+                    alert=alert, ring=finding.ring, transactions=ring, created=inserted
+                )
             alert.reassess(
                 rule_severity=rule.version.severity,
                 rule_score=rule.version.score,
@@ -110,7 +137,7 @@ def _subject_order(finding: Finding) -> tuple:
     return (finding.rule_code, finding.partner_id, finding.account_external_id)
 
 
-def _alert_for(finding: Finding, rule: Rule, currency: str, now) -> tuple[Alert, bool]:
+def _alert_for(finding: Finding, rule: Rule, currency: str, seen: tuple) -> tuple[Alert, bool]:
     """The subject's open alert, locked, with one more occurrence; or a new one, inserted (a
     rival opening it first is caught by the one-open constraint and updated instead)."""
     subject = {
@@ -126,8 +153,8 @@ def _alert_for(finding: Finding, rule: Rule, currency: str, now) -> tuple[Alert,
             customer_external_id=finding.customer_external_id,
             severity=rule.version.severity,
             occurrences=1,
-            first_seen_at=now,
-            last_seen_at=now,
+            first_seen_at=seen[0],
+            last_seen_at=seen[1],
             currency=currency,
             amount_involved=Decimal(0),
         )
@@ -140,7 +167,8 @@ def _alert_for(finding: Finding, rule: Rule, currency: str, now) -> tuple[Alert,
             if existing is None:
                 raise
     existing.occurrences += 1
-    existing.last_seen_at = max(existing.last_seen_at, now)
+    existing.first_seen_at = min(existing.first_seen_at, seen[0])
+    existing.last_seen_at = max(existing.last_seen_at, seen[1])
     existing.customer_external_id = existing.customer_external_id or finding.customer_external_id
     return existing, False
 

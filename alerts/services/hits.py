@@ -12,11 +12,16 @@ account), hits taken in event-time order:
    a *suppressed* occurrence (linked and counted, status unchanged): a pattern just dismissed, or
    already under investigation, does not raise again within the window.
 3. Otherwise a new alert opens.
+
+A hit about a pattern across accounts (the pipeline hands them in as ``rings``: a network rule's
+hit on a transfer through which the scoring path's searches found a cycle, a carried amount or
+a layering chain) also makes its alert carry that pattern as a ring (``rings.py``), around the
+alert's subject: its members named, its other transfers linked.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -42,6 +47,7 @@ from ..models import (
     Snooze,
     SnoozedHit,
 )
+from .rings import Ring, alert_ring_attach, ring_transactions, ring_transfers_of
 
 Subject = tuple[int, int, str]  # (rule id, partner id, customer-side account id)
 
@@ -78,8 +84,12 @@ class _Touched:
     hits: list[_Hit] = field(default_factory=list)
 
 
-def alerts_from_hits(*, evaluations: Sequence[Evaluation]) -> AlertChanges:
-    """Open or update alerts for the live hits of stored decisions (shadow hits never alert).
+def alerts_from_hits(
+    *, evaluations: Sequence[Evaluation], rings: Mapping[tuple, Ring] | None = None
+) -> AlertChanges:
+    """Open or update alerts for the live hits of stored decisions (shadow hits never alert);
+    ``rings``: by (transaction id, rule id), the pattern a hit is about, for its alert to
+    carry.
 
     Runs inside the caller's transaction. Idempotent: a hit already linked to an alert is
     skipped. Concurrency: open and window alerts are locked (in id order) before they change,
@@ -104,6 +114,8 @@ def alerts_from_hits(*, evaluations: Sequence[Evaluation]) -> AlertChanges:
                 rating=ratings.get(subject[1:], (RiskRating.LOW, "")),
             )
         _store(touched, changes)
+        if rings:
+            _rings_attach(touched, rings)
         changes.touched = touched
         live.alerts_announce(created=changes.created, updated=changes.updated)
     return changes
@@ -374,6 +386,36 @@ FROM json_to_recordset(%s::json) AS r(
     amount_involved numeric(19, 4), priority integer, updated_at timestamptz)
 WHERE a.id = r.id
 """
+
+
+def _rings_attach(touched: list[_Touched], rings: Mapping[tuple, Ring]) -> None:
+    """Each hit about a ring makes its (stored) alert carry it; the amount and priority of the
+    alerts that gained transfers are updated."""
+    found = [
+        (entry, hit, rings[(hit.transaction.id, hit.rule.rule_id)])
+        for entry in touched
+        for hit in entry.hits
+        if (hit.transaction.id, hit.rule.rule_id) in rings
+    ]
+    if not found:
+        return
+    transfers = ring_transactions([ring for _, _, ring in found])
+    grown: dict[int, Alert] = {}
+    for entry, hit, ring in found:
+        alert = entry.alert
+        ring = Ring(alert.account_external_id, ring.members, ring.transaction_ids)  # its subject
+        mine = ring_transfers_of(ring, transfers, partner_id=alert.partner_id)
+        if alert_ring_attach(alert=alert, ring=ring, transactions=mine, created=False):
+            alert.reassess(
+                rule_severity=hit.rule.severity,
+                rule_score=hit.rule.score,
+                risk_rating=entry.risk_rating,
+            )
+            grown[alert.pk] = alert
+    for alert in grown.values():
+        Alert.objects.filter(pk=alert.pk).update(
+            amount_involved=alert.amount_involved, priority=alert.priority
+        )
 
 
 def _alert_insert(entry: _Touched) -> bool:

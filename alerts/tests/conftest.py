@@ -14,9 +14,9 @@ def alerts_wired(monkeypatch) -> list:
     alerts_from_hits."""
     batches: list = []
 
-    def recording(*, evaluations):
+    def recording(*, evaluations, rings=None):
         batches.append(list(evaluations))
-        return services.alerts_from_hits(evaluations=evaluations)
+        return services.alerts_from_hits(evaluations=evaluations, rings=rings)
 
     monkeypatch.setattr(stages, "alerts_from_hits", recording)
     return batches

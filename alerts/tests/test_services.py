@@ -274,7 +274,7 @@ def test_two_workers_racing_for_one_subject_make_one_alert(monkeypatch):
     monkeypatch.setattr(
         stages,
         "alerts_from_hits",
-        lambda *, evaluations: batches.append(evaluations) or services.AlertChanges(),
+        lambda *, evaluations, rings=None: batches.append(evaluations) or services.AlertChanges(),
     )
     partner = PartnerBankFactory()
     _rule()

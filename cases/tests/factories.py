@@ -14,9 +14,11 @@ from cases import services
 from cases.choices import CaseStatus
 from cases.models import Case, CaseAlert, Team, sla_due_at
 from cases.services import cases_from_alerts
+from rules.default_pack import NETWORK_RING_PACK
 from rules.models import Rule
 from rules.tests import factories as rule_factories
 from sentinel.pipeline.orchestrator import transactions_process
+from sentinel.pipeline.rings import network_rings_alert
 from sentinel.roles import ADMINISTRATOR, COMPLIANCE_OFFICER, INVESTIGATOR, SENIOR_INVESTIGATOR
 from transactions.models import PartnerBank
 from transactions.services import transactions_ingest
@@ -179,3 +181,37 @@ def exported_sar(case: Case, actor: User | None = None) -> Case:
     )
     services.sar_export(case=case, actor=actor)
     return Case.objects.get(pk=case.pk)
+
+
+def ring_by_window_scan(partner: PartnerBank, *, hub: str = "HUB", payers: int = 5) -> list:
+    """A fan-in found by the network window scan, raised as one alert and one case: strangers
+    P0..P4 each pay ``hub`` (the partner's customer) 900 this week, the graph holding two
+    months behind them (the scan needs a month of history). The ring's transaction ids."""
+    for pack_rule in NETWORK_RING_PACK:  # a transactional test's flush took the pack's away
+        if not Rule.objects.filter(code=pack_rule.code).exists():
+            rule_factories.rule(code=pack_rule.code, **pack_rule.version_fields())
+    rule_factories.network_rules_live()
+    ingest_and_score(
+        partner,
+        transaction_payload(
+            occurred_at=at(60 * 24 * 60),
+            direction="inbound",
+            originator={"account_id": "OLD", "country": "US"},
+            beneficiary={"account_id": "SOMEONE", "customer_id": "c-SOMEONE", "country": "US"},
+        ),
+    )
+    ring = ingest_and_score(
+        partner,
+        *(
+            payment(
+                60 * (72 - 4 * i),
+                amount="900.00",
+                direction="inbound",
+                originator={"account_id": f"P{i}", "name": f"Payer {i}", "country": "US"},
+                beneficiary={"account_id": hub, "customer_id": f"c-{hub}", "name": "Hub Holder"},
+            )
+            for i in range(payers)
+        ),
+    )
+    network_rings_alert(partner_id=partner.pk)
+    return ring

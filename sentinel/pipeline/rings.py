@@ -12,13 +12,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from datetime import datetime
+from uuid import UUID
 
 from django.db import transaction as db_transaction
 
-from alerts.services import AlertChanges, Finding, alerts_from_findings
+from alerts.services import AlertChanges, Finding, Ring, alerts_from_findings
 from cases.services import cases_from_alerts
+from rules.engine import Evaluation
 from sentinel.network.choices import PatternKind
-from sentinel.network.models import NetworkPattern
+from sentinel.network.features import NetworkFeatures
+from sentinel.network.models import NetworkFinding, NetworkPattern
 from sentinel.network.services import network_patterns_scan
 from sentinel.network.window import WindowParameters
 from transactions.selectors import account_customers
@@ -50,7 +53,8 @@ def network_rings_alert(
 
 
 def ring_findings(patterns: Sequence[NetworkPattern]) -> Iterator[Finding]:
-    """One finding per ring, on its hub: every member and transfer in the alert's event."""
+    """One finding per ring, on its hub, carrying the ring (its members and transfers become
+    the alert's rows) and, in the alert's event, the ring's own record."""
     customers = account_customers(accounts=[(p.partner_id, p.hub) for p in patterns])
     for pattern in patterns:
         others = len(pattern.members) - 1
@@ -73,4 +77,40 @@ def ring_findings(patterns: Sequence[NetworkPattern]) -> Iterator[Finding]:
                 "first_at": pattern.first_at.isoformat(),
                 "last_at": pattern.last_at.isoformat(),
             },
+            ring=Ring(
+                hub=pattern.hub,
+                members=tuple(pattern.members),
+                transaction_ids=tuple(pattern.transactions),
+            ),
         )
+
+
+def rings_through(evaluations: Sequence[Evaluation]) -> dict[tuple[UUID, int], Ring]:
+    """For each live hit of a rule reading the ``network`` features, by (transaction id, rule
+    id): the pattern the scoring path's searches found through its transaction (a cycle, a
+    carried amount, a layering chain: its ``NetworkFinding``), as a ring around the
+    transaction's customer-side account, for the hit's alert to carry. One query, and none
+    when no such rule hit."""
+    hits = [
+        (evaluation.transaction, rule.rule_id)
+        for evaluation in evaluations
+        for rule, _ in evaluation.live_hits
+        if NetworkFeatures.name in rule.providers
+    ]
+    if not hits:
+        return {}
+    findings = {
+        finding.transaction_id: finding
+        for finding in NetworkFinding.objects.filter(
+            transaction_id__in={tx.id for tx, _ in hits}
+        ).only("transaction_id", "members", "transactions")
+    }
+    return {
+        (tx.id, rule_id): Ring(
+            hub=tx.account_external_id,
+            members=tuple(findings[tx.id].members),
+            transaction_ids=tuple(findings[tx.id].transactions),
+        )
+        for tx, rule_id in hits
+        if tx.id in findings and findings[tx.id].members
+    }

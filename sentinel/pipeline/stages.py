@@ -28,6 +28,7 @@ from rules.selectors import evaluations_stored
 from rules.services import decision_rules_add, decisions_store
 from sentinel import metrics
 from sentinel.network.services import network_extend
+from sentinel.pipeline.rings import rings_through
 from sentinel.riskmodel.services import decision_features_store
 from transactions.models import Transaction
 from transactions.services import account_profiles_fold, transactions_claim_unprofiled
@@ -124,8 +125,9 @@ def snapshots(
 
 
 def alerts(evaluations: Sequence[Evaluation]) -> AlertChanges:
-    """Open or update de-duplicated alerts for the live hits (announced after the commit)."""
-    return alerts_from_hits(evaluations=evaluations)
+    """Open or update de-duplicated alerts for the live hits (announced after the commit);
+    a network rule's alert carries the pattern found through its transaction."""
+    return alerts_from_hits(evaluations=evaluations, rings=rings_through(evaluations))
 
 
 def cases(changes: AlertChanges) -> list[Case]:

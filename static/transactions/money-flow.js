@@ -5,6 +5,10 @@
 // endpoint for the next hop backward (money into it, earlier) or forward (money out of it,
 // later) and adds it; selecting it again folds that hop away. Nodes are identified by account,
 // so money coming back to an account already drawn (a ring) points at that node.
+// A ring an alert was raised on (edges with "ring": true, nodes with a "role") is drawn as the
+// pattern at the start: each member in the column of its longest path of ring transfers from
+// an account that only pays in (senders left, the hub and intermediaries between, receivers
+// right), its transfers bold, its members marked with their role.
 // No inline styles (the CSP refuses them): positions are SVG attributes, looks are CSS classes.
 (function () {
   "use strict";
@@ -39,7 +43,7 @@
   function addNode(node, column, addedBy) {
     if (nodes[node.id]) return false;
     nodes[node.id] = {
-      id: node.id, label: node.label, kind: node.kind, account: node.account,
+      id: node.id, label: node.label, kind: node.kind, account: node.account, role: node.role || "",
       column: column, order: order++, root: !addedBy, addedBy: addedBy || null
     };
     return true;
@@ -47,13 +51,20 @@
 
   var startNodes = {};
   start.nodes.forEach(function (node) { startNodes[node.id] = node; });
+  var ringEdges = start.edges.filter(function (edge) { return edge.ring; });
+  var ringColumns = columnsOfRing(ringEdges);
+  Object.keys(ringColumns).sort(function (a, b) {
+    return ringColumns[a] - ringColumns[b] || (a < b ? -1 : a > b ? 1 : 0);
+  }).forEach(function (id) { addNode(startNodes[id], ringColumns[id], null); });
+  ringEdges.forEach(function (edge) { edges[edge.id] = Object.assign({ addedBy: null }, edge); });
   // The alerted transactions grouped by beneficiary (the earliest paid first), oldest first
   // within: payers of one account sit together, one column left of what they paid.
   var firstPaid = {};
-  start.edges.slice().sort(byTime).forEach(function (edge) {
+  var others = start.edges.filter(function (edge) { return !edge.ring; });
+  others.slice().sort(byTime).forEach(function (edge) {
     if (!(edge.target in firstPaid)) firstPaid[edge.target] = Object.keys(firstPaid).length;
   });
-  start.edges.slice().sort(function (a, b) {
+  others.slice().sort(function (a, b) {
     return firstPaid[a.target] - firstPaid[b.target] || byTime(a, b);
   }).forEach(function (edge) {
     var payer = nodes[edge.source], payee = nodes[edge.target];
@@ -61,6 +72,26 @@
     if (!payee) addNode(startNodes[edge.target], nodes[edge.source].column + 1, null);
     edges[edge.id] = Object.assign({ addedBy: null }, edge);
   });
+
+  // Each ring member's column: the longest path of ring transfers reaching it (relaxed at most
+  // once per member, so money going round a cycle stops growing the path).
+  function columnsOfRing(list) {
+    var column = {};
+    list.forEach(function (edge) { column[edge.source] = 0; column[edge.target] = 0; });
+    var members = Object.keys(column).length;
+    for (var round = 0; round < members; round++) {
+      var moved = false;
+      list.forEach(function (edge) {
+        var reach = column[edge.source] + 1;
+        if (reach < members && reach > column[edge.target]) {
+          column[edge.target] = reach;
+          moved = true;
+        }
+      });
+      if (!moved) break;
+    }
+    return column;
+  }
 
   function byTime(a, b) {
     return a.occurred_at < b.occurred_at ? -1 : a.occurred_at > b.occurred_at ? 1 : 0;
@@ -278,7 +309,7 @@
       p1 = [p0[0], low];
       p2 = [p3[0], low];
     }
-    var classes = "mf-edge" + (edge.alerted ? " mf-edge-alerted" : "") +
+    var classes = "mf-edge" + (edge.alerted ? " mf-edge-alerted" : "") + (edge.ring ? " mf-edge-ring" : "") +
       (to.column <= from.column ? " mf-edge-back" : "") + (edge.status !== "approved" ? " mf-edge-" + edge.status : "");
     var path = element("path", {
       d: "M" + p0.join(",") + " C" + p1.join(",") + " " + p2.join(",") + " " + p3.join(","),
@@ -340,10 +371,12 @@
 
   function drawNode(node, svg) {
     var g = element("g", {
-      "class": "mf-node mf-" + node.kind + (node.root ? " mf-root" : "") + (node.account ? " mf-followable" : ""),
+      "class": "mf-node mf-" + node.kind + (node.root ? " mf-root" : "") + (node.account ? " mf-followable" : "") +
+        (node.role ? " mf-ring-member mf-role-" + node.role : ""),
       "data-node-id": node.id
     });
-    g.appendChild(element("title", {}, node.label + (node.kind === "customer" ? " (the partner's account)" : " (outside counterparty)")));
+    g.appendChild(element("title", {}, node.label + (node.kind === "customer" ? " (the partner's account)" : " (outside counterparty)") +
+      (node.role ? ", " + node.role + " of the ring" : "")));
     g.appendChild(element("rect", { x: node.x, y: node.y, width: WIDTH, height: HEIGHT, rx: 6 }));
     var text = element("text", { x: node.x + 10, y: node.y + 17, "class": "mf-node-label" });
     var parts = node.label.split(" · ");
@@ -351,6 +384,9 @@
     text.appendChild(element("tspan", { x: node.x + 10, dy: "1.2em", "class": "mf-node-name" },
       shorten(parts.slice(1).join(" · ") || (node.kind === "customer" ? "customer" : "outside"), 26)));
     g.appendChild(text);
+    if (node.role) {
+      g.appendChild(element("text", { x: node.x + WIDTH - 8, y: node.y + 13, "text-anchor": "end", "class": "mf-role" }, node.role));
+    }
     if (node.account) {
       g.addEventListener("click", function () { toggle(node.id, primaryDirection(node.id)); });
     }
@@ -409,6 +445,14 @@
     }
   }
 
+  function badge(cell, text) {
+    var span = document.createElement("span");
+    span.className = "badge";
+    span.textContent = text;
+    cell.appendChild(document.createTextNode(" "));
+    cell.appendChild(span);
+  }
+
   function renderTable() {
     if (!tableBody) return;
     tableBody.textContent = "";
@@ -425,13 +469,8 @@
         if (index === 3) cell.className = "num";
         if (typeof content === "string") cell.textContent = content;
         else cell.appendChild(content);
-        if (index === 5 && edge.alerted) {
-          var badge = document.createElement("span");
-          badge.className = "badge";
-          badge.textContent = "alerted";
-          cell.appendChild(document.createTextNode(" "));
-          cell.appendChild(badge);
-        }
+        if (index === 5 && edge.alerted) badge(cell, "alerted");
+        if (index === 5 && edge.ring) badge(cell, "ring");
         row.appendChild(cell);
       });
       tableBody.appendChild(row);
@@ -439,5 +478,11 @@
   }
 
   render();
+  if (ringEdges.length) {
+    var members = Object.keys(ringColumns).length;
+    var hub = Object.keys(nodes).filter(function (id) { return nodes[id].role === "hub"; })[0];
+    say("The ring: " + ringEdges.length + " transfer" + (ringEdges.length === 1 ? "" : "s") + " among " +
+      members + " accounts" + (hub ? ", around " + nodes[hub].label : "") + ", drawn bold.");
+  }
   view.moneyFlow = { nodes: nodes, edges: edges, opened: opened }; // for browser tests
 })();

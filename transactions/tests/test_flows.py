@@ -253,7 +253,33 @@ def test_the_start_is_the_alerted_transactions_largest_first(partner):
         "kind": "outside",
         "account": "",  # known by name only: it cannot be followed
         "label": "Cash Express",
+        "role": "",  # in no ring
     }
+
+
+def test_a_rings_transfers_are_all_drawn_as_the_pattern_with_their_members_roles(partner):
+    # Given a ring of three small transfers into hub H, and two larger alerted payments
+    ring = [pay(partner, f"S{n}", "H", on=n, amount="10.00") for n in range(3)]
+    others = [pay(partner, "A", f"B{n}", on=5, amount="900.00") for n in range(2)]
+    roles = {"H": "hub", **{f"S{n}": "sender" for n in range(3)}}
+
+    # When the start is cut at one transaction besides the ring
+    flow = money_flow_json(
+        money_flow_start(
+            partner=partner,
+            transactions=[*others, *ring],
+            limit=1,
+            ring={tx.pk for tx in ring},
+            roles=roles,
+        )
+    )
+
+    # Then the whole ring is drawn, marked, with its members' roles; the cut hits the others
+    drawn = {edge["id"]: edge["ring"] for edge in flow["edges"]}
+    assert {str(tx.pk) for tx in ring} <= set(drawn)
+    assert sum(drawn.values()) == flow["ring_transfers"] == 3
+    assert flow["more"] == 1
+    assert {node["account"]: node["role"] for node in flow["nodes"] if node["role"]} == roles
 
 
 def test_a_hop_costs_three_queries_at_most(partner, django_assert_max_num_queries):

@@ -5,15 +5,19 @@ transfer, taken into the hub's case; once, however often the scan runs."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 
-from alerts.models import Alert
+from alerts.models import Alert, AlertMember, AlertTransaction
 from cases.models import CaseAlert
 from rules.choices import RuleStatus
 from rules.models import Rule
-from rules.tests.factories import network_rules_live
+from rules.tests.factories import network_rules_live, only_these_rules
+from rules.tests.factories import rule as a_rule
 from sentinel.network.models import NetworkPattern
+from sentinel.network.tests.graph import send
+from sentinel.network.tests.graph import transfer as graph_transfer
 from sentinel.pipeline import tasks
 from sentinel.pipeline.orchestrator import transactions_process
 from sentinel.pipeline.rings import RULE_FOR_PATTERN
@@ -66,6 +70,11 @@ def test_beats_scan_raises_one_alert_on_the_rings_hub_naming_every_member(partne
     details = alert.events.get().parameters["details"]
     assert details["members"] == ["HUB", *(f"HUB-P{i}" for i in range(5))]
     assert set(details["transactions"]) == {str(tx_id) for tx_id in ring}
+    # The alert carries the ring as rows: every member with its role, every transfer linked
+    roles = dict(alert.members.values_list("account_external_id", "role"))
+    assert roles == {"HUB": "hub", **{f"HUB-P{i}": "sender" for i in range(5)}}
+    assert set(alert.links.values_list("transaction_id", flat=True)) == set(ring)
+    assert (alert.amount_involved, alert.currency) == (Decimal("4500.00"), "USD")
     assert CaseAlert.objects.filter(alert=alert).exists()  # one case for the ring
 
 
@@ -78,6 +87,35 @@ def test_scanning_again_raises_nothing_more(partner):
     (alert,) = Alert.objects.filter(rule__code="network_fan_in")
     assert alert.occurrences == 1
     assert NetworkPattern.objects.count() == 1
+    assert (alert.members.count(), alert.links.count()) == (6, 5)
+
+
+def test_a_ring_seen_again_in_another_shape_is_a_second_alert_in_the_hubs_case(partner):
+    fan_in(partner)
+    tasks.scan_network_window.delay(partner.pk).get()
+    # Then the hub pays what it gathered on to five strangers: a gather-scatter
+    payouts = [
+        transaction_payload(
+            occurred_at=(NOW - timedelta(days=1 - i / 10)).isoformat().replace("+00:00", "Z"),
+            amount="800.00",
+            direction="outbound",
+            originator={"account_id": "HUB", "customer_id": "c-HUB", "country": "US"},
+            beneficiary={"account_id": f"HUB-R{i}", "country": "US"},
+        )
+        for i in range(5)
+    ]
+    later = load(partner, *payouts)
+
+    tasks.scan_network_window.delay(partner.pk).get()
+
+    fan, scatter = (
+        Alert.objects.get(rule__code="network_fan_in"),
+        Alert.objects.get(rule__code="network_gather_scatter"),
+    )
+    roles = dict(scatter.members.values_list("account_external_id", "role"))
+    assert roles["HUB"] == "hub" and roles["HUB-P0"] == "sender" and roles["HUB-R0"] == "receiver"
+    assert set(later) <= set(scatter.links.values_list("transaction_id", flat=True))
+    assert fan.case_link.case_id == scatter.case_link.case_id  # one case: the hub's
 
 
 def test_a_ring_rule_switched_off_keeps_the_ring_and_raises_no_alert(partner):
@@ -115,3 +153,41 @@ def test_every_ring_shape_has_a_ring_rule_installed_and_beat_runs_the_scan(setti
     assert set(RULE_FOR_PATTERN.values()) <= installed
     entry = settings.CELERY_BEAT_SCHEDULE["scan-network-rings"]
     assert entry["task"] == "sentinel.pipeline.tasks.scan_network_rings"
+
+
+# --- The scoring path's patterns (cycles, carried amounts, chains) -----------------------------
+
+
+def test_a_cycle_rules_alert_carries_the_cycle_its_members_and_transfers(partner):
+    ids = send(
+        partner,
+        graph_transfer("A", "B", "9000.00", hours=0),
+        graph_transfer("B", "C", "8700.00", hours=20),
+        graph_transfer("C", "D", "8650.00", hours=50),
+        graph_transfer("D", "A", "8500.00", hours=90),
+    )
+
+    (alert,) = Alert.objects.filter(rule__code="network_cycle")
+    assert alert.account_external_id == "D"  # the closing transfer's customer side
+    roles = dict(alert.members.values_list("account_external_id", "role"))
+    assert roles == {"D": "hub", "A": "intermediary", "B": "intermediary", "C": "intermediary"}
+    links = {link.transaction_id: link.hit_id for link in alert.links.all()}
+    assert set(links) == set(ids)
+    assert links[ids[3]] is not None  # the hit
+    assert all(links[tx_id] is None for tx_id in ids[:3])  # the cycle's other transfers
+    assert alert.amount_involved == Decimal("34850.00")  # the cycle's total
+    assert alert.occurrences == 1
+
+
+def test_a_hit_of_a_rule_not_about_the_network_carries_no_ring(partner):
+    only_these_rules(a_rule(code="big", expression="amount >= 8000"))
+    send(
+        partner,
+        graph_transfer("A", "B", "9000.00", hours=0),
+        graph_transfer("B", "C", "8700.00", hours=20),
+        graph_transfer("C", "A", "8650.00", hours=50),
+    )
+
+    assert Alert.objects.filter(rule__code="big").count() == 3
+    assert not AlertMember.objects.exists()
+    assert not AlertTransaction.objects.filter(hit__isnull=True).exists()

@@ -1,0 +1,241 @@
+"""Alerts that carry a ring: members and transfers as rows (alerts.services.rings), and what
+the database keeps true of them."""
+
+from __future__ import annotations
+
+import importlib
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from django.apps import apps as django_apps
+from django.db import IntegrityError, transaction
+
+from alerts.choices import MemberRole
+from alerts.models import Alert, AlertMember, AlertTransaction
+from alerts.services import Finding, Ring, alerts_from_findings
+from rules.tests.factories import network_rules_live
+from transactions.models import Transaction
+from transactions.services import transactions_ingest
+from transactions.tests.factories import PartnerBankFactory, transaction_payload
+
+pytestmark = pytest.mark.django_db
+
+START = datetime.now(UTC).replace(microsecond=0) - timedelta(days=3)
+
+
+@pytest.fixture
+def partner():
+    network_rules_live()
+    return PartnerBankFactory()
+
+
+def paid(partner, source: str, target: str, *, hours: float, amount="1000.00", currency="USD"):
+    """One stored transfer (ingested, not scored: the ring service reads rows only)."""
+    payload = transaction_payload(
+        occurred_at=(START + timedelta(hours=hours)).isoformat().replace("+00:00", "Z"),
+        amount=amount,
+        currency=currency,
+        direction="inbound",
+        originator={"account_id": source},
+        beneficiary={"account_id": target, "customer_id": f"c-{target}"},
+    )
+    (result,) = transactions_ingest(partner=partner, payloads=[payload])
+    return Transaction.objects.get(pk=result.id)
+
+
+def ring_finding(partner, hub: str, transfers: list, rule_code: str = "network_fan_in"):
+    members = sorted(
+        {a for tx in transfers for a in (tx.originator_account_id, tx.beneficiary_account_id)}
+        | {hub}
+    )
+    return Finding(
+        rule_code=rule_code,
+        partner_id=partner.pk,
+        account_external_id=hub,
+        customer_external_id=f"c-{hub}",
+        summary=f"Fan-in: account {hub}",
+        details={"members": members},
+        ring=Ring(hub=hub, members=tuple(members), transaction_ids=tuple(t.pk for t in transfers)),
+    )
+
+
+def fan_in(partner, hub="H", senders=("S1", "S2", "S3"), hours=0.0, amount="1000.00"):
+    return [
+        paid(partner, sender, hub, hours=hours + n, amount=amount)
+        for n, sender in enumerate(senders)
+    ]
+
+
+# --- The service ------------------------------------------------------------------------------
+
+
+def test_a_ring_alert_names_every_member_and_links_every_transfer(partner):
+    transfers = fan_in(partner)
+
+    changes = alerts_from_findings(findings=[ring_finding(partner, "H", transfers)])
+
+    (alert,) = changes.created
+    members = dict(alert.members.values_list("account_external_id", "role"))
+    assert members == {"H": "hub", "S1": "sender", "S2": "sender", "S3": "sender"}
+    links = alert.links.all()
+    assert {link.transaction_id for link in links} == {tx.pk for tx in transfers}
+    assert all(link.hit_id is None and not link.suppressed for link in links)
+    # Its amount is the ring's total, its times the ring's first and last transfer
+    assert (alert.amount_involved, alert.currency) == (Decimal("3000.00"), "USD")
+    assert alert.first_seen_at == transfers[0].occurred_at
+    assert alert.last_seen_at == transfers[-1].occurred_at
+
+
+def test_a_pass_through_account_is_an_intermediary_and_a_payee_a_receiver(partner):
+    transfers = [
+        paid(partner, "S1", "H", hours=0),
+        paid(partner, "H", "M", hours=1),
+        paid(partner, "M", "R", hours=2),
+    ]
+
+    (alert,) = alerts_from_findings(
+        findings=[ring_finding(partner, "H", transfers, "network_gather_scatter")]
+    ).created
+
+    assert dict(alert.members.values_list("account_external_id", "role")) == {
+        "H": "hub",
+        "S1": "sender",
+        "M": "intermediary",
+        "R": "receiver",
+    }
+
+
+def test_the_same_ring_again_adds_no_member_and_no_transfer(partner):
+    transfers = fan_in(partner)
+    finding = ring_finding(partner, "H", transfers)
+    alerts_from_findings(findings=[finding])
+
+    alerts_from_findings(findings=[finding])
+
+    alert = Alert.objects.get()
+    assert alert.occurrences == 2  # a finding again, as the findings service counts them
+    assert alert.members.count() == 4
+    assert alert.links.count() == 3
+    assert alert.amount_involved == Decimal("3000.00")
+
+
+def test_another_ring_on_the_same_hub_grows_its_open_alert(partner):
+    first = fan_in(partner)
+    alerts_from_findings(findings=[ring_finding(partner, "H", first)])
+    # S1 paid H before; now H also pays S1 (S1 passes money through) and two new payers
+    second = [
+        paid(partner, "H", "S1", hours=10, amount="500.00"),
+        paid(partner, "S4", "H", hours=11, amount="500.00"),
+        paid(partner, "S5", "H", hours=12, amount="500.00", currency="EUR"),
+    ]
+
+    changes = alerts_from_findings(findings=[ring_finding(partner, "H", second)])
+
+    (alert,) = changes.updated
+    assert Alert.objects.count() == 1
+    roles = dict(alert.members.values_list("account_external_id", "role"))
+    assert roles["S1"] == MemberRole.INTERMEDIARY
+    assert roles["H"] == MemberRole.HUB and roles["S4"] == roles["S5"] == MemberRole.SENDER
+    assert alert.links.count() == 6
+    # The euros are linked, not added to dollars
+    assert alert.amount_involved == Decimal("4000.00")
+    assert alert.last_seen_at == second[-1].occurred_at
+
+
+def test_a_ring_of_another_partners_transfers_links_none_of_them(partner):
+    theirs = fan_in(PartnerBankFactory())
+
+    (alert,) = alerts_from_findings(findings=[ring_finding(partner, "H", theirs)]).created
+
+    assert not alert.links.exists()
+    assert alert.amount_involved == 0
+    assert alert.members.filter(role=MemberRole.HUB).exists()
+
+
+def test_a_ring_rule_not_live_names_no_member(partner):
+    from rules.models import Rule
+
+    Rule.objects.filter(code="network_fan_in").update(status="paused")
+
+    alerts_from_findings(findings=[ring_finding(partner, "H", fan_in(partner))])
+
+    assert not AlertMember.objects.exists()
+    assert not AlertTransaction.objects.exists()
+
+
+# --- The model ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def ring_alert(partner):
+    return alerts_from_findings(findings=[ring_finding(partner, "H", fan_in(partner))]).created[0]
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        {"account_external_id": "X", "role": "boss"},  # no such role
+        {"account_external_id": "", "role": MemberRole.SENDER},  # no account
+        {"account_external_id": "S1", "role": MemberRole.RECEIVER},  # named twice
+        {"account_external_id": "X", "role": MemberRole.HUB},  # a second hub
+    ],
+)
+def test_the_database_refuses_a_member_that_breaks_the_ring(ring_alert, row):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        AlertMember.objects.create(alert=ring_alert, **row)
+
+
+def test_a_ring_transfer_is_never_a_suppressed_occurrence(ring_alert, partner):
+    tx = paid(partner, "S9", "H", hours=30)
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        AlertTransaction.objects.create(alert=ring_alert, transaction=tx, suppressed=True)
+
+    AlertTransaction.objects.create(alert=ring_alert, transaction=tx)  # a plain ring transfer
+    with pytest.raises(IntegrityError), transaction.atomic():  # but once per alert
+        AlertTransaction.objects.create(alert=ring_alert, transaction=tx)
+
+
+# --- Ring alerts raised before alerts carried their ring (migration 0012) ---------------------
+
+
+def test_an_older_ring_alert_gets_its_rows_from_its_first_event(partner):
+    # Given a ring alert as raised before: the ring only in its first event's details
+    transfers = fan_in(partner)
+    finding = Finding(
+        rule_code="network_fan_in",
+        partner_id=partner.pk,
+        account_external_id="H",
+        customer_external_id="c-H",
+        summary="Fan-in: account H and 4 others",
+        details={
+            "network_pattern_id": 1,
+            "hub": "H",
+            "members": ["H", "S1", "S2", "S3", "GONE"],
+            "transactions": [str(tx.pk) for tx in transfers],
+        },
+    )
+    (ring_alert,) = alerts_from_findings(findings=[finding]).created
+    Alert.objects.filter(pk=ring_alert.pk).update(currency="EUR", priority=500)
+
+    # When the data migration runs
+    migration = importlib.import_module("alerts.migrations.0012_ring_alerts_from_events")
+    migration.forward(django_apps, None)
+
+    # Then the alert names the members and links the transfers, with their total
+    alert = Alert.objects.get(pk=ring_alert.pk)
+    assert dict(alert.members.values_list("account_external_id", "role")) == {
+        "H": "hub",
+        "S1": "sender",
+        "S2": "sender",
+        "S3": "sender",
+        "GONE": "intermediary",  # named by the ring, its transfers since pruned
+    }
+    assert alert.links.filter(hit__isnull=True).count() == 3
+    assert (alert.amount_involved, alert.currency) == (Decimal("3000.00"), "USD")
+    assert alert.priority == 500 + 75  # 25 a power of ten of the amount
+
+    # And running it again changes nothing
+    migration.forward(django_apps, None)
+    assert alert.members.count() == 5 and alert.links.count() == 3
