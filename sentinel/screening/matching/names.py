@@ -56,7 +56,6 @@ WEIGHTS = {HONORIFIC: 0.0, LEGAL: 0.0, GENERIC_WORD: 0.35, PARTICLE: 0.3, NAME: 
 _SEPARATORS = re.compile(r"[^a-z0-9]+")
 _APOSTROPHES = re.compile(r"['’`ʼʻ]")
 _DOUBLES = re.compile(r"(.)\1+")
-_VOWELS = frozenset("aeiouy")
 _VOWEL_KEYS = frozenset("AEIOU")
 # Transliteration variants folded together: Arabic and Cyrillic romanisations disagree on
 # these, and they rarely tell two names apart.
@@ -79,6 +78,9 @@ _SKELETON_RULES = (
     ("j", "dj"),
     ("ddj", "dj"),
 )
+# A word holding none of the rules' patterns passes through every rule unchanged.
+_ANY_RULE = re.compile("|".join(re.escape(old) for old, _ in _SKELETON_RULES))
+_NO_VOWELS = str.maketrans("", "", "aeiouy")
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +115,8 @@ class PreparedName:
 
 def transliterate(text: str) -> str:
     """ASCII of any script; CJK syllables kept apart."""
+    if text.isascii():  # most names: nothing to normalise or transliterate
+        return text
     out = []
     for char in unicodedata.normalize("NFC", text):
         if ord(char) < 128:
@@ -130,9 +134,11 @@ def _is_cjk(char: str) -> bool:
 
 
 def skeleton(word: str) -> str:
-    for old, new in _SKELETON_RULES:
-        word = word.replace(old, new)
-    word = _DOUBLES.sub(r"\1", word)
+    if _ANY_RULE.search(word):  # many words have none of the variants: skip the passes
+        for old, new in _SKELETON_RULES:
+            word = word.replace(old, new)
+    if _DOUBLES.search(word):  # a search costs a tenth of a substitution
+        word = _DOUBLES.sub(r"\1", word)
     return word[:-1] if len(word) > 3 and word.endswith("h") else word
 
 
@@ -153,7 +159,7 @@ def token_make(word: str) -> Token:
     key = jellyfish.metaphone(skel) if skel.isalpha() else skel
     if key[:1] in _VOWEL_KEYS:  # "Osama" and "Usama": romanisations disagree on the vowel
         key = "A" + key[1:]
-    consonants = "".join(char for char in skel if char not in _VOWELS)
+    consonants = skel.translate(_NO_VOWELS)
     return Token(word, kind, WEIGHTS[kind], skel, key, consonants)
 
 

@@ -43,8 +43,6 @@ class Vocabulary:
         self._vowelless: _Table = {}  # the consonants of tokens without a vowel only
         self._vowel_tails: _Table = {}  # all but the first letter, of tokens starting with one
         self._nicknames: set[int] = set()
-        self._short: set[int] = set()  # one letter: only an equal skeleton can match it
-        self._tiny: set[int] = set()  # three letters or fewer: only an equality can
 
     def __len__(self) -> int:
         return len(self.tokens)
@@ -66,14 +64,15 @@ class Vocabulary:
             self._vowel_tails.setdefault(text[1:], []).append(number)
         if text in NICKNAMES:
             self._nicknames.add(number)
-        if len(text) <= 1:
-            self._short.add(number)
-        if len(text) <= 3:
-            self._tiny.add(number)
         return number
 
     def freeze(self) -> None:
-        """Done adding."""
+        """Done adding. The skeletons are made again side by side in memory, in id order: a
+        query reads a few dozen of them at random, and where they were made, among the
+        build's millions of objects, each read was a cache miss."""
+        remade = "\n".join(self.skeletons).split("\n")
+        if len(remade) == len(self.skeletons):  # folded tokens hold no line break
+            self.skeletons = remade
         for table in (
             self._skeletons,
             self._keys,
@@ -86,29 +85,29 @@ class Vocabulary:
 
     def could_match(self, token: Token, among: set[int]) -> set[int]:
         """The ids in ``among`` that ``_could_match(token, ...)`` would not turn away (and
-        perhaps a few more at a spelling floor): ``spelling_floor``, as set look-ups."""
+        perhaps a few more): ``spelling_floor``, as set look-ups. Tokens too short to match
+        but by an equality are not set apart first: probing the large sets of short tokens
+        cost more than measuring the few that are asked about."""
         text = token.text
         same = among.intersection(self._skeletons.get(token.skeleton, ()))
         if len(text) <= 1:
             return same
-        rest = among - same - self._short
         if text in NICKNAMES:
-            return same | rest
-        found = rest & self._nicknames
+            return set(among)
+        found = among & self._nicknames
         if token.consonants:
             consonants = self._vowelless if has_vowel(text) else self._consonants
-            found |= rest.intersection(consonants.get(token.consonants, ()))
+            found |= among.intersection(consonants.get(token.consonants, ()))
         if len(text) <= 3:
             return same | found
-        rest -= found
-        rest -= self._tiny
         if text[0] in "aeiou":
-            found |= rest.intersection(self._vowel_tails.get(text[1:], ()))
-            rest -= found
-        keyed = rest.intersection(self._keys.get(token.key, ()))
-        for floor, numbers in ((PHONETIC_SPELLING_FLOOR, keyed), (TOKEN_MATCH, rest - keyed)):
-            if numbers:
-                found |= self._spelling(token, list(numbers), floor)
+            found |= among.intersection(self._vowel_tails.get(text[1:], ()))
+        rest = among.difference(same, found)
+        if rest:
+            keyed = rest.intersection(self._keys.get(token.key, ()))
+            for floor, numbers in ((PHONETIC_SPELLING_FLOOR, keyed), (TOKEN_MATCH, rest - keyed)):
+                if numbers:
+                    found |= self._spelling(token, list(numbers), floor)
         return same | found
 
     def _spelling(self, token: Token, numbers: list[int], floor: float) -> set[int]:

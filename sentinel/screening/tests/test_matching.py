@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,14 @@ from sentinel.screening.matching.index import (
     Party,
     ScreeningIndex,
 )
-from sentinel.screening.matching.names import NAME, Token, name_prepare, token_make
+from sentinel.screening.matching.names import (
+    _SKELETON_RULES,
+    NAME,
+    Token,
+    name_prepare,
+    skeleton,
+    token_make,
+)
 from sentinel.screening.matching.scoring import (
     TOKEN_MATCH,
     _could_match,
@@ -131,6 +139,25 @@ def _evaluation_tokens() -> list:
 
 EVALUATION = Path(__file__).resolve().parents[1] / "evaluation"
 EVALUATION_TOKENS = _evaluation_tokens()
+
+
+def _skeleton_every_rule(word: str) -> str:
+    """The skeleton as its rules say, every rule applied in turn, nothing skipped."""
+    for old, new in _SKELETON_RULES:
+        word = word.replace(old, new)
+    word = re.sub(r"(.)\1+", r"\1", word)
+    return word[:-1] if len(word) > 3 and word.endswith("h") else word
+
+
+@settings(max_examples=3000, deadline=None)
+@given(
+    st.from_regex(r"[a-z0-9]{1,12}", fullmatch=True)
+    | st.from_regex(r"[hjkqwyzoeip]{1,9}", fullmatch=True)
+)
+def test_the_skeleton_skips_only_rules_that_change_nothing(word):
+    # skeleton() skips the rules when none of their patterns is in the word, and the
+    # doubles' substitution when there are none: the same skeleton as every rule in turn.
+    assert skeleton(word) == _skeleton_every_rule(word), word
 
 
 @settings(max_examples=3000, deadline=None)

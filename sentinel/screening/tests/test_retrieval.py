@@ -10,6 +10,7 @@ import weakref
 import pytest
 
 from sentinel.screening.evaluation.report import pairs_read
+from sentinel.screening.matching import index as index_module
 from sentinel.screening.matching.index import (
     MAX_CANDIDATES,
     MAX_MATCHES,
@@ -86,7 +87,11 @@ def generated():
     return _listed([_name(rng) for _ in range(3000)]), [_name(rng) for _ in range(300)]
 
 
-def test_retrieval_is_the_block_rule_on_names_that_collide(generated):
+@pytest.mark.parametrize("mask_from", [index_module.MASK_FROM, 1])
+def test_retrieval_is_the_block_rule_on_names_that_collide(generated, monkeypatch, mask_from):
+    # Large blocks are intersected through masks (a common first name's); with masks from
+    # one position on, every pair of blocks goes that way.
+    monkeypatch.setattr(index_module, "MASK_FROM", mask_from)
     sdn, queries = generated
     for query in queries:
         prepared = name_prepare(query)
