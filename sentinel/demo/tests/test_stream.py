@@ -51,9 +51,14 @@ def _customer_side(payload: dict) -> dict:
     return payload["originator" if payload["direction"] == "outbound" else "beneficiary"]
 
 
+OLD_HISTORY = timedelta(days=180)
+
+
 def _is_old_history(item: LivePayload) -> bool:
-    """A dormant account's activity from before it fell asleep: months old on purpose."""
-    return item.typology == "dormant_reactivation" and item.payload["occurred_at"] < "2026-01"
+    """A dormant account's activity from before it fell asleep: months old on purpose (the
+    planter puts it at least 200 days before the reactivation)."""
+    occurred = datetime.fromisoformat(item.payload["occurred_at"])
+    return item.typology == "dormant_reactivation" and occurred < datetime.now(UTC) - OLD_HISTORY
 
 
 def test_the_same_seed_and_run_give_the_same_stream(stream):
