@@ -700,10 +700,11 @@ NETWORK_PROXIMITY_PACK = (
 EVERY_RULE = (*PACK, *NETWORK_PACK, *NETWORK_RING_PACK, *NETWORK_PROXIMITY_PACK)
 
 
-def install_drafts(apps, pack: tuple[PackRule, ...]) -> None:
-    """A migration's step: install the pack's rules as drafts at version one, skipping codes
-    that exist (the network rules: network analytics is off by default, so an officer puts
-    them live through the four-eyes flow once it is on, docs/network.md)."""
+def pack_install(apps, pack: tuple[PackRule, ...], *, status: str = "draft") -> None:
+    """A migration's step: install the pack's rules at version one with ``status``, skipping
+    codes that exist. The network rules are drafts (network analytics is off by default, so an
+    officer puts them live through the four-eyes flow once it is on, docs/network.md); the
+    screening rules start in shadow."""
     Rule = apps.get_model("rules", "Rule")
     RuleVersion = apps.get_model("rules", "RuleVersion")
     for pack_rule in pack:
@@ -713,5 +714,5 @@ def install_drafts(apps, pack: tuple[PackRule, ...]) -> None:
         version = RuleVersion.objects.create(
             rule=rule, number=1, author=None, comment=INSTALL_COMMENT, **pack_rule.version_fields()
         )
-        rule.version = version
-        rule.save(update_fields=["version"])
+        rule.version, rule.status = version, status
+        rule.save(update_fields=["version", "status"])

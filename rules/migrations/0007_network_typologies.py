@@ -3,11 +3,11 @@
 import django.contrib.postgres.fields
 from django.db import migrations, models
 
-from rules.default_pack import NETWORK_PACK, install_drafts
+from rules.default_pack import NETWORK_PACK, pack_install
 
 
 def install(apps, schema_editor) -> None:
-    install_drafts(apps, NETWORK_PACK)
+    pack_install(apps, NETWORK_PACK)
 
 
 def uninstall(apps, schema_editor) -> None:

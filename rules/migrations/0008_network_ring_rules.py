@@ -4,11 +4,11 @@ off by default (docs/network.md)."""
 
 from django.db import migrations
 
-from rules.default_pack import NETWORK_RING_PACK, install_drafts
+from rules.default_pack import NETWORK_RING_PACK, pack_install
 
 
 def install(apps, schema_editor) -> None:
-    install_drafts(apps, NETWORK_RING_PACK)
+    pack_install(apps, NETWORK_RING_PACK)
 
 
 def uninstall(apps, schema_editor) -> None:

@@ -4,7 +4,7 @@ rules.default_pack.NETWORK_PROXIMITY_PACK, docs/network.md § Proximity)."""
 import django.contrib.postgres.fields
 from django.db import migrations, models
 
-from rules.default_pack import NETWORK_PROXIMITY_PACK, install_drafts
+from rules.default_pack import NETWORK_PROXIMITY_PACK, pack_install
 
 TYPOLOGIES = [
     ("large_cash", "Large cash or wire over the reporting threshold"),
@@ -25,12 +25,12 @@ TYPOLOGIES = [
 
 
 def install(apps, schema_editor) -> None:
-    install_drafts(apps, NETWORK_PROXIMITY_PACK)
+    pack_install(apps, NETWORK_PROXIMITY_PACK)
 
 
 def uninstall(apps, schema_editor) -> None:
     """Leaves the rule: its versions are append-only history, which no migration deletes.
-    Installing again skips it (``install_drafts`` passes over codes that exist)."""
+    Installing again skips it (``pack_install`` passes over codes that exist)."""
 
 
 class Migration(migrations.Migration):

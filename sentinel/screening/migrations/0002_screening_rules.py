@@ -2,22 +2,12 @@
 
 from django.db import migrations
 
-from rules.default_pack import INSTALL_COMMENT
+from rules.default_pack import pack_install
 from sentinel.screening.default_rules import SCREENING_RULES
 
 
 def install(apps, schema_editor) -> None:
-    Rule = apps.get_model("rules", "Rule")
-    RuleVersion = apps.get_model("rules", "RuleVersion")
-    for pack_rule in SCREENING_RULES:
-        if Rule.objects.filter(code=pack_rule.code).exists():
-            continue
-        rule = Rule.objects.create(code=pack_rule.code, status="draft")
-        version = RuleVersion.objects.create(
-            rule=rule, number=1, author=None, comment=INSTALL_COMMENT, **pack_rule.version_fields()
-        )
-        rule.version, rule.status = version, "shadow"
-        rule.save(update_fields=["version", "status"])
+    pack_install(apps, SCREENING_RULES, status="shadow")
 
 
 def uninstall(apps, schema_editor) -> None:
