@@ -22,8 +22,16 @@ from transactions.services import transactions_ingest
 from transactions.tests.factories import transaction_payload
 
 pytestmark = pytest.mark.django_db
-NOW = timezone.now()
-TODAY = NOW.astimezone(UTC).date()
+# The tests' transactions fall within the hour before NOW and use the rates of NOW's day: in
+# the first hour of a UTC day, NOW is the end of the day before, so none of them falls on a
+# day without rates.
+_STARTED = timezone.now().astimezone(UTC)
+NOW = (
+    _STARTED
+    if _STARTED.hour
+    else _STARTED.replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(seconds=1)
+)
+TODAY = NOW.date()
 
 
 @pytest.fixture
@@ -78,7 +86,10 @@ def test_without_a_rate_the_rule_fails_for_that_transaction_and_says_which_rate(
         factories.rule(code="big", expression="amount >= 10000", outcome="review"),
     )
 
-    (decision,) = score(euro_bank, transaction_payload(amount="12500.00", currency="JPY"))
+    (decision,) = score(
+        euro_bank,
+        transaction_payload(amount="12500.00", currency="JPY", occurred_at=_ago(minutes=1)),
+    )
 
     assert decision.outcome == "review"  # the other rule still decides
     failure = RuleFailure.objects.get(transaction_id=decision.pk)
