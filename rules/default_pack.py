@@ -697,7 +697,67 @@ NETWORK_PROXIMITY_PACK = (
     ),
 )
 
-EVERY_RULE = (*PACK, *NETWORK_PACK, *NETWORK_RING_PACK, *NETWORK_PROXIMITY_PACK)
+# --- Value loops and U-turns (rules migration 0010, drafts like the other network rules) --------
+
+_VALUE_LOOP_SOURCE = (
+    "FATF 'Trade-based money laundering' (2020) and Egmont Group case studies: round-tripping "
+    "through intermediaries, each moving the funds on in its own time and currency, the value "
+    "kept less exchange spreads, fees and the launderers' cut. 7 days (the round trip's week) "
+    "and hop values within 25 % of each other in one currency: our calibration."
+)
+_U_TURN_SOURCE = (
+    "Wolfsberg and FFIEC red flags for U-turn transactions: funds sent out and returned to the "
+    "originator soon after, at about the same value, often in another currency. A loan repaid "
+    "looks the same, so only 3,000 or more in the reporting currency (the pack's 'money that "
+    "matters'), within 7 days, the values within 25 %: our calibration."
+)
+
+NETWORK_VALUE_PACK = (
+    PackRule(
+        code="network_value_loop",
+        name="The same value comes back to its sender through three or more accounts",
+        description=(
+            "This transfer closes a cycle of three or more accounts whose hops all fall within "
+            "7 days, in any order, and whose values, compared in one currency, lie within 25 % "
+            "of each other: the money went round, each intermediary moving it on in its own "
+            "time and currency. A cycle network_cycle already names is left to it."
+        ),
+        typologies=(Typology.CYCLE,),
+        expression="network.loop_length >= 3 and not network.in_cycle",
+        severity=Severity.HIGH,
+        score=70,
+        outcome=RuleOutcome.REVIEW,
+        source=_VALUE_LOOP_SOURCE,
+    ),
+    PackRule(
+        code="network_u_turn",
+        name="Money sent out comes straight back at about the same value",
+        description=(
+            "This transfer returns to the account that sent it money within 7 days (A pays B, "
+            "B pays A back), the two values within 25 % of each other in one currency, and "
+            "moves 3,000 or more in the reporting currency."
+        ),
+        typologies=(Typology.CYCLE,),
+        expression=(
+            "network.cycle_length == 2 and network.cycle_days <= 7 and "
+            "network.cycle_value_spread != null and network.cycle_value_spread <= 25 and "
+            "amount_base != null and amount_base >= 3000"
+        ),
+        severity=Severity.MEDIUM,
+        score=50,
+        outcome=RuleOutcome.REVIEW,
+        source=_U_TURN_SOURCE,
+        transaction_types=(*_TRANSFERS, T.ACH),
+    ),
+)
+
+EVERY_RULE = (
+    *PACK,
+    *NETWORK_PACK,
+    *NETWORK_RING_PACK,
+    *NETWORK_PROXIMITY_PACK,
+    *NETWORK_VALUE_PACK,
+)
 
 
 def pack_install(apps, pack: tuple[PackRule, ...], *, status: str = "draft") -> None:

@@ -8,7 +8,12 @@ from django.contrib.auth.models import Group, User
 
 from rules import engine, services
 from rules.choices import RuleStatus
-from rules.default_pack import NETWORK_PACK, NETWORK_PROXIMITY_PACK, NETWORK_RING_PACK
+from rules.default_pack import (
+    NETWORK_PACK,
+    NETWORK_PROXIMITY_PACK,
+    NETWORK_RING_PACK,
+    NETWORK_VALUE_PACK,
+)
 from rules.models import Rule, RuleList
 from sentinel.roles import COMPLIANCE_OFFICER, INVESTIGATOR
 
@@ -68,7 +73,13 @@ def network_rules_live() -> None:
     """Put the default pack's network rules (ring rules included) live: they ship as drafts,
     since network analytics is off by default (test settings turn it on)."""
     codes = [
-        pack_rule.code for pack_rule in (*NETWORK_PACK, *NETWORK_RING_PACK, *NETWORK_PROXIMITY_PACK)
+        pack_rule.code
+        for pack_rule in (
+            *NETWORK_PACK,
+            *NETWORK_RING_PACK,
+            *NETWORK_PROXIMITY_PACK,
+            *NETWORK_VALUE_PACK,
+        )
     ]
     Rule.objects.filter(code__in=codes).update(status=RuleStatus.LIVE)
     engine.forget()

@@ -80,6 +80,7 @@ def test_the_migration_installed_the_pack_live_at_version_one_and_network_rules_
             *default_pack.NETWORK_PACK,
             *default_pack.NETWORK_RING_PACK,
             *default_pack.NETWORK_PROXIMITY_PACK,
+            *default_pack.NETWORK_VALUE_PACK,
         )
         assert rule.status == (RuleStatus.DRAFT if network else RuleStatus.LIVE)
         assert (rule.version.number, rule.version.author) == (1, None)

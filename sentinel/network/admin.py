@@ -96,6 +96,8 @@ class ParameterVersionAdmin(admin.ModelAdmin):
                     "forward_share_percent",
                     "forward_hours",
                     "counterparty_days",
+                    "loop_days",
+                    "value_spread_percent",
                 )
             },
         ),

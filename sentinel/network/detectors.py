@@ -14,6 +14,11 @@ From a new transfer u → v (amount a, at t), bounded to ``max_hops`` hops:
   such path through the transfer is ``carried_hops``.
 - **Layering chain**: a time-ordered path into u in which each account forwarded at least
   ``forward_share`` of what it received within ``forward_within``: ``chain_depth`` hops.
+- **Value loop**: a path v → … → u of 2 hops or more (a cycle of 3 or more), all within
+  ``loop_window`` before t, in any time order and currency (a member pays on before it was
+  paid, each hop in another currency). Amounts are not compared here (edges carry none):
+  the network step keeps the loop only when its hops' values, in one currency, stay within
+  ``value_spread`` of each other (services.network_extend).
 """
 
 from __future__ import annotations
@@ -68,6 +73,8 @@ class Parameters:
     edges_per_node: int = 20  # edges read per node and level (selectors.transfers_adjacent)
     round_sum: int = 10  # a multiple of it is a round sum, not followed as carried; 0: none
     counterparty_window: timedelta = timedelta(days=7)  # network.fan_in/out_accounts
+    loop_window: timedelta = timedelta(days=7)  # a value loop's hops, any order, within this
+    value_spread: Decimal = Decimal("0.25")  # a loop's (a U-turn's) hop values stay this close
     version_id: int | None = None  # the ParameterVersion these come from, kept on findings
 
 
@@ -76,6 +83,7 @@ class Finding:
     cycle: list[Edge] = field(default_factory=list)  # the cycle's hops, the new transfer first
     carried: list[Edge] = field(default_factory=list)  # the longest amount-carrying path
     chain: list[Edge] = field(default_factory=list)  # the layering chain, the new transfer last
+    loop: list[Edge] = field(default_factory=list)  # a value loop, the new transfer first
 
     @property
     def cycle_time_ordered(self) -> bool:
@@ -93,12 +101,12 @@ class Finding:
 
     @property
     def notable(self) -> bool:
-        return bool(self.cycle) or len(self.carried) >= 2 or len(self.chain) >= 2
+        return bool(self.cycle) or len(self.carried) >= 2 or len(self.chain) >= 2 or bool(self.loop)
 
     @property
     def edges(self) -> list[Edge]:
         seen: dict[object, Edge] = {}
-        for edge in (*self.cycle, *self.carried, *self.chain):
+        for edge in (*self.cycle, *self.carried, *self.chain, *self.loop):
             seen.setdefault(edge.id, edge)
         return list(seen.values())
 
@@ -205,6 +213,36 @@ def _layering(p: Parameters) -> Callable:
     return rule
 
 
+def _loop(p: Parameters) -> Callable:
+    """Any hop within ``loop_window`` before the new transfer, in any time order: the last
+    hop of a loop to arrive closes it, so every other hop is already in the graph."""
+
+    def rule(walk: _Walk, node: str, edge: Edge | None):
+        if edge is None:
+            since = walk.new.at - p.loop_window
+            return Request(walk.new.partner_id, node, None, None, since, walk.new.at)
+        return True
+
+    return rule
+
+
+def _loop_walks(edges: Sequence[Edge], parameters: Parameters) -> list[tuple[Edge, str, _Walk]]:
+    """One value-loop walk per new transfer (its own function: the other searches are
+    unchanged by it)."""
+    return [
+        (edge, "loop", _Walk(edge, edge.target, OUT, _loop(parameters), goal=edge.source))
+        for edge in edges
+        if edge.source != edge.target
+    ]
+
+
+def _loop_of(walk: _Walk) -> list[Edge]:
+    """The loop a value-loop walk closed (3 hops or more), the new transfer first."""
+    if walk.closing is None:
+        return []
+    return [walk.new, *walk.path(walk.closing.source), walk.closing]
+
+
 def detect(edges: Sequence[Edge], fetch: Fetch, parameters: Parameters) -> dict[object, Finding]:
     """What each new transfer closes or extends; every walk advances one level per round, so
     a batch costs one query per level and direction, whatever its size."""
@@ -225,6 +263,7 @@ def detect(edges: Sequence[Edge], fetch: Fetch, parameters: Parameters) -> dict[
             (edge, "carried_in", carried_in),
             (edge, "layering", _Walk(edge, u, IN, _layering(parameters), goal=None)),
         ]
+    walks += _loop_walks(edges, parameters)
     active = {OUT: [w for _, _, w in walks if w.direction == OUT]}
     active[IN] = [w for _, _, w in walks if w.direction == IN]
     for _ in range(parameters.max_hops - 1):
@@ -267,6 +306,8 @@ def _findings(walks, parameters: Parameters) -> dict[object, Finding]:
             finding.carried = carried[: parameters.max_hops] if len(carried) > 1 else []
         chain = walks_of["layering"].path(walks_of["layering"].deepest)[::-1]
         finding.chain = [*chain, edge] if chain else []
+        if len(finding.cycle) < 3:  # a cycle the other searches found is reported as that
+            finding.loop = _loop_of(walks_of["loop"])
         if finding.notable:
             found[edge.id] = finding
     return found

@@ -34,6 +34,19 @@ class NetworkFeatures(FeatureProvider):
             "each hop of the cycle left after the previous one arrived (a round trip)",
         ),
         FeatureField(
+            "network.cycle_value_spread",
+            NUMBER,
+            "how far apart the cycle's hop values lie, in one currency: (largest - smallest) / "
+            "largest, in %; empty when there is no cycle or no exchange rate to compare them",
+        ),
+        FeatureField(
+            "network.loop_length",
+            NUMBER,
+            "hops of the value loop it closes (0: none): a cycle of 3 or more whose hops, in "
+            "any time order, lie within the loop window and whose values, in one currency, "
+            "lie within the value spread (network parameters; 7 days and 25 % as installed)",
+        ),
+        FeatureField(
             "network.carried_hops",
             NUMBER,
             "hops of the longest path through it on which the same amount (less fees) moves",
@@ -106,6 +119,8 @@ class NetworkFeatures(FeatureProvider):
                     "network.cycle_length": Decimal(finding.cycle_length if finding else 0),
                     "network.cycle_days": finding.cycle_days if finding else None,
                     "network.cycle_time_ordered": bool(finding and finding.cycle_time_ordered),
+                    "network.cycle_value_spread": finding.cycle_value_spread if finding else None,
+                    "network.loop_length": Decimal(finding.loop_length if finding else 0),
                     "network.carried_hops": Decimal(finding.carried_hops if finding else 1),
                     "network.chain_depth": Decimal(finding.chain_depth if finding else 1),
                     "network.fan_in_accounts": Decimal(senders),

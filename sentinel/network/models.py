@@ -103,6 +103,19 @@ class NetworkFinding(models.Model):
         help_text="Hops of the time-ordered forwarding chain ending in it (each forwarded "
         "within hours of arriving).",
     )
+    cycle_value_spread = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="How far the cycle's hop values lie apart, in one currency: (largest - "
+        "smallest) / largest, in %; empty when a rate to compare them is missing.",
+    )
+    loop_length = models.PositiveSmallIntegerField(
+        default=0,
+        help_text="Hops of a value loop through this transfer: a cycle of 3 or more, in any "
+        "time order, within the loop window, its hop values within the value spread; 0: none.",
+    )
     members = ArrayField(models.CharField(max_length=64), default=list)
     transactions = ArrayField(models.UUIDField(), default=list)
     found_at = models.DateTimeField(auto_now_add=True)
@@ -207,6 +220,8 @@ BOUNDS: dict[str, tuple[int, int, str]] = {
     "forward_share_percent": (50, 100, "forwarding less than half is not passing money through"),
     "forward_hours": (1, 168, "a pass-through forwards within hours, a week at most"),
     "counterparty_days": (1, 35, "the graph keeps transfers for weeks, not months"),
+    "loop_days": (1, 35, "the graph keeps transfers for weeks, not months"),
+    "value_spread_percent": (0, 50, "values further apart than half are not the same money"),
     "window_days": (1, 30, "the scan reads the whole window in one transaction"),
     "history_days": (0, 60, "the graph must hold it before the window"),
     "fan_min": (2, 1000, "one counterparty is no fan"),
@@ -218,7 +233,7 @@ BOUNDS: dict[str, tuple[int, int, str]] = {
     "ring_amount_min": (0, 1_000_000_000, "in the transactions' own currency"),
 }
 # Which fields bound a time the graph must hold (checked against its retention).
-SEARCH_DAYS = ("round_trip_days", "carried_days", "counterparty_days")
+SEARCH_DAYS = ("round_trip_days", "carried_days", "counterparty_days", "loop_days")
 
 
 def _bounded(name: str) -> list:
@@ -292,6 +307,15 @@ class ParameterVersion(AppendOnlyModel):
     counterparty_days = models.PositiveSmallIntegerField(
         validators=_bounded("counterparty_days"),
         help_text="network.fan_in_accounts and fan_out_accounts count over this many days.",
+    )
+    loop_days = models.PositiveSmallIntegerField(
+        validators=_bounded("loop_days"),
+        help_text="A value loop's hops, in any time order, all lie within this many days.",
+    )
+    value_spread_percent = models.PositiveSmallIntegerField(
+        validators=_bounded("value_spread_percent"),
+        help_text="A value loop's hop values, in one currency, lie at most this far apart "
+        "((largest - smallest) / largest, in %): exchange spreads, fees and skims.",
     )
     # The scheduled window scan (docs/network.md § The window scan).
     window_days = models.PositiveSmallIntegerField(

@@ -42,6 +42,8 @@ def of_version(version: ParameterVersion) -> InForce:
         forward_share=Decimal(version.forward_share_percent) / percent,
         forward_within=timedelta(hours=version.forward_hours),
         counterparty_window=timedelta(days=version.counterparty_days),
+        loop_window=timedelta(days=version.loop_days),
+        value_spread=Decimal(version.value_spread_percent) / percent,
         version_id=version.pk,
     )
     window = WindowParameters(

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from decimal import Decimal
 from typing import NamedTuple
 
 from django.db import connection
 
 from sentinel.db import execute_with_records
+from transactions.models import Transaction
 
 from .choices import ParameterChangeState
 from .detectors import IN, OUT, Edge, Request
@@ -88,6 +90,22 @@ def counterparts_count(
     for i, count in execute_with_records(_COUNTERPARTS.format(near=near, other=other), records):
         counts[i] = count
     return counts
+
+
+class TransferValue(NamedTuple):
+    amount: Decimal
+    currency: str
+    occurred_at: datetime
+    reporting_currency: str  # the partner's
+
+
+def transfer_values(*, transaction_ids) -> dict[object, TransferValue]:
+    """What each transfer moved and in which currency (the edge table keeps no currency):
+    read only for the hops of a cycle or loop found, to compare their values."""
+    rows = Transaction.objects.filter(pk__in=list(transaction_ids)).values_list(
+        "pk", "amount", "currency", "occurred_at", "partner__reporting_currency"
+    )
+    return {pk: TransferValue(*rest) for pk, *rest in rows}
 
 
 def findings_of(*, transaction_ids: Sequence) -> dict[object, NetworkFinding]:

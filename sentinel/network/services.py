@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
+from decimal import Decimal
 from functools import partial
 
 from django.conf import settings
@@ -16,12 +17,13 @@ from django.utils import timezone
 from sentinel.db import execute_with_records
 from transactions.choices import TransactionStatus, TransactionType
 from transactions.models import Transaction
+from transactions.selectors import amounts_converted, rate_date
 
-from .detectors import Edge, Parameters, detect
+from .detectors import Edge, Finding, Parameters, detect
 from .models import AccountProximity, NetworkFinding, NetworkPattern, Transfer
 from .proximity import ProximityParameters, Reach, Seed, proximity_reach
 from .runtime import in_force
-from .selectors import counterparts_within, transfers_adjacent
+from .selectors import counterparts_within, transfer_values, transfers_adjacent
 from .window import Ring, WindowParameters, window_rings
 
 # Money sent from one account to another. Card payments and refunds go to and from merchants,
@@ -78,6 +80,11 @@ def network_extend(
     parameters = parameters or in_force().searches
     fetch = partial(transfers_adjacent, limit=parameters.edges_per_node)
     found = detect(edges, fetch, parameters)
+    spreads = value_spreads(found)
+    for finding in found.values():  # a loop is the same money going round, or nothing
+        spread = spreads.get(_hops(finding.loop))
+        if finding.loop and (spread is None or spread > parameters.value_spread):
+            finding.loop = []
     findings = [
         NetworkFinding(
             transaction_id=tx_id,
@@ -85,6 +92,8 @@ def network_extend(
             cycle_length=len(finding.cycle),
             cycle_days=finding.cycle_days,
             cycle_time_ordered=finding.cycle_time_ordered,
+            cycle_value_spread=_percent(spreads.get(_hops(finding.cycle))),
+            loop_length=len(finding.loop),
             carried_hops=max(1, len(finding.carried)),
             chain_depth=max(1, len(finding.chain)),
             members=finding.members,
@@ -92,8 +101,59 @@ def network_extend(
             parameters_id=parameters.version_id,
         )
         for tx_id, finding in found.items()
+        if finding.notable
     ]
     return NetworkFinding.objects.bulk_create(findings, ignore_conflicts=True)
+
+
+def _hops(edges: Sequence[Edge]) -> tuple:
+    return tuple(edge.id for edge in edges)
+
+
+def _percent(share: Decimal | None) -> Decimal | None:
+    return None if share is None else (share * 100).quantize(Decimal("0.01"))
+
+
+def value_spreads(found: dict[object, Finding]) -> dict[tuple, Decimal | None]:
+    """How far apart the hop values of each cycle and loop found lie, as a share of the
+    largest: (largest - smallest) / largest. Compared in the hops' own currency when they
+    share one, otherwise each converted into the partner's reporting currency at its day's
+    rate (docs/currencies.md); None when a rate is missing (no comparison, never a guess).
+    Keyed by the hops' transaction ids. One query for the transactions and one for the rates,
+    only when something was found: most batches close no cycle."""
+    patterns = {_hops(edges) for f in found.values() for edges in (f.cycle, f.loop) if edges}
+    if not patterns:
+        return {}
+    values = transfer_values(transaction_ids={tx_id for hops in patterns for tx_id in hops})
+    mixed = [hops for hops in patterns if len({values[tx_id].currency for tx_id in hops}) > 1]
+    to_convert = sorted({tx_id for hops in mixed for tx_id in hops}, key=str)
+    conversions = dict(
+        zip(
+            to_convert,
+            amounts_converted(
+                [
+                    (
+                        values[tx_id].amount,
+                        values[tx_id].currency,
+                        values[tx_id].reporting_currency,
+                        rate_date(values[tx_id].occurred_at),
+                    )
+                    for tx_id in to_convert
+                ]
+            ),
+            strict=True,
+        )
+    )
+    spreads: dict[tuple, Decimal | None] = {}
+    for hops in patterns:
+        if hops in mixed:
+            converted = [conversions[tx_id] for tx_id in hops]
+            amounts = [c.amount for c in converted] if all(converted) else None
+        else:
+            amounts = [values[tx_id].amount for tx_id in hops]
+        top = max(amounts) if amounts else None
+        spreads[hops] = (top - min(amounts)) / top if top else None
+    return spreads
 
 
 def transfers_prune(*, retention_days: int | None = None) -> int:

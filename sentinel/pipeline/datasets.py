@@ -33,9 +33,10 @@ from sentinel.network.runtime import in_force
 from sentinel.network.selectors import patterns_of, transfers_span
 from sentinel.network.window import WindowParameters
 from sentinel.timestamps import iso_utc
-from transactions.models import Account, PartnerBank, Transaction
+from transactions.choices import RateSource
+from transactions.models import Account, ExchangeRate, PartnerBank, Transaction
 from transactions.money import minor_units
-from transactions.services import partner_create
+from transactions.services import exchange_rates_import, partner_create
 
 from .orchestrator import transactions_accept, transactions_queued_process
 from .rings import RULE_FOR_PATTERN, network_rings_alert
@@ -264,6 +265,26 @@ CURRENCIES = {
     "Brazil Real": "BRL",
     "Saudi Riyal": "SAR",
 }
+# The extract has no cross-currency row, so it carries no rate of its own; a partner would
+# have the ECB's. One euro in each currency, approximate market rates of October 2020, the
+# period whose rates the file's amounts were converted at (its cycles' hops, each in another
+# currency, agree at these within a few percent; at September 2022's, the file's own dates,
+# within about 30 %). SAR is pegged at 3.75 to the dollar (the ECB publishes none).
+REFERENCE_RATES = {
+    "USD": "1.1765",
+    "GBP": "0.9059",
+    "CHF": "1.0706",
+    "JPY": "123.53",
+    "CNY": "7.8824",
+    "INR": "86.47",
+    "RUB": "90.59",
+    "CAD": "1.5529",
+    "AUD": "1.6471",
+    "MXN": "25.06",
+    "ILS": "4.0000",
+    "BRL": "6.5882",
+    "SAR": "4.4118",
+}
 PAYMENT_TYPES = {
     "ACH": "ach",
     "Wire": "wire",
@@ -303,9 +324,29 @@ class IbmPatterns:
                 rows.append(_ibm_row(f"ibm-n{n}", row, row["from_bank_id"], row["to_bank_id"]))
         return cls(rows=rows)
 
+    def _shift(self) -> timedelta:
+        """The replay's dates: shifted so the last day is yesterday."""
+        return timezone.now() - timedelta(days=1) - max(row.at for row in self.rows)
+
+    def rates_enter(self) -> int:
+        """Store ``REFERENCE_RATES`` (as entered by staff) for every replayed day, so amounts
+        compare in one currency; how many were added. Only into a database with no euro rate
+        of its own within the replay's days (and the rates' look-back before them): real
+        rates are never mixed with these approximations, which would otherwise convert a
+        weekend's real transactions at 2020's rates."""
+        shift = self._shift()
+        days = sorted({(row.at + shift).date() for row in self.rows})
+        since = days[0] - timedelta(days=settings.SENTINEL_EXCHANGE_RATE_MAX_AGE_DAYS)
+        if ExchangeRate.objects.filter(base="EUR", date__gte=since, date__lte=days[-1]).exists():
+            return 0
+        codes = list(REFERENCE_RATES)
+        lines = ["Date," + ",".join(codes)]
+        lines += [day.isoformat() + "," + ",".join(REFERENCE_RATES.values()) for day in days]
+        return exchange_rates_import(text="\n".join(lines), source=RateSource.MANUAL).added
+
     def days(self) -> Iterator[list[dict]]:
         """Each day's payloads, both sides of each row; shifted so the last day is yesterday."""
-        shift = timezone.now() - timedelta(days=1) - max(row.at for row in self.rows)
+        shift = self._shift()
         by_day: dict[object, list[IbmRow]] = defaultdict(list)
         for row in sorted(self.rows, key=lambda row: row.at):
             by_day[(row.at + shift).date()].append(row)

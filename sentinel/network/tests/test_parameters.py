@@ -54,6 +54,8 @@ def test_the_installed_version_is_in_force_and_holds_the_code_defaults():
         ("bipartite_density_percent", 101, "At most 100"),
         ("ring_amount_min", Decimal("-1"), "At least 0"),
         ("round_sum_multiple", 5, "0 (every sum followed) or 10 and more"),
+        ("loop_days", 0, "At least 1: the graph keeps transfers for weeks"),
+        ("value_spread_percent", 51, "At most 50: values further apart than half"),
     ],
 )
 def test_a_value_out_of_its_range_is_refused_with_why(field, value, message):
@@ -102,6 +104,10 @@ def test_the_database_refuses_a_bad_version_and_a_second_row_in_force():
     with pytest.raises(IntegrityError, match="parameters_max_hops_range"):
         with db_transaction.atomic():
             ParameterVersion.objects.create(number=2, comment="raw", **bad)
+    wide = {**version.values(), "value_spread_percent": 90}
+    with pytest.raises(IntegrityError, match="parameters_value_spread_percent_range"):
+        with db_transaction.atomic():
+            ParameterVersion.objects.create(number=2, comment="raw", **wide)
     with pytest.raises(IntegrityError, match="parameters_in_force_one"):
         with db_transaction.atomic():
             ParametersInForce.objects.create(pk=2, version=version)

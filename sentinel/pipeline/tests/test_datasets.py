@@ -4,6 +4,7 @@ files, through the real ingest and pipeline."""
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 
@@ -12,6 +13,7 @@ from sentinel.network.models import NetworkPattern
 from sentinel.network.runtime import in_force
 from sentinel.network.tests.graph import send, transfer
 from sentinel.pipeline import datasets
+from transactions.models import ExchangeRate
 from transactions.tests.factories import PartnerBankFactory
 
 
@@ -97,3 +99,29 @@ def test_a_replayed_file_waives_the_scans_history_only_when_it_is_too_short_to_h
     window = datasets.benchmark_window(partner.pk)  # 48 days: AMLSim-like, scanned as in production
     assert window.history == in_force().window.history > timedelta(0)
     assert window.version_id is None
+
+
+@pytest.mark.django_db
+def test_the_ibm_replay_enters_its_reference_rates_only_into_a_database_without_rates(ibm):
+    data = _attempts(ibm, next(row.attempt for row in ibm.rows if row.typology == "CYCLE"))
+    days = sorted({(row.at + data._shift()).date() for row in data.rows})
+
+    entered = data.rates_enter()
+
+    stored = ExchangeRate.objects.filter(base="EUR", quote="USD")
+    assert entered == len(days) * len(datasets.REFERENCE_RATES)
+    assert sorted(stored.values_list("date", flat=True)) == days
+    assert set(stored.values_list("rate", flat=True)) == {Decimal("1.1765")}
+    assert data.rates_enter() == 0  # a second replay adds nothing
+
+
+@pytest.mark.django_db
+def test_real_rates_near_the_replayed_days_keep_the_reference_rates_out(ibm):
+    data = _attempts(ibm, next(row.attempt for row in ibm.rows if row.typology == "CYCLE"))
+    first = min((row.at + data._shift()).date() for row in data.rows)
+    ExchangeRate.objects.create(
+        date=first - timedelta(days=2), base="EUR", quote="USD", rate=Decimal("1.0812")
+    )
+
+    assert data.rates_enter() == 0
+    assert ExchangeRate.objects.count() == 1

@@ -84,6 +84,10 @@ class Command(BaseCommand):
             loaded, partner_name, figures = _load(datasets.IbmPatterns, data / "ibm_aml_patterns")
         partner, existed = datasets.dataset_partner(partner_name)
         if not existed:
+            if isinstance(loaded, datasets.IbmPatterns):
+                rates = loaded.rates_enter()
+                if rates and not as_json:
+                    self.stdout.write(f"Entered {rates:,} reference exchange rates (datasets.py).")
             replayed = datasets.replay(partner, loaded.days())
             if not as_json:
                 self.stdout.write(
