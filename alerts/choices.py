@@ -22,6 +22,7 @@ class AlertEventType(models.TextChoices):
     ACKNOWLEDGED = "acknowledged", "Acknowledged"
     DISMISSED = "dismissed", "Dismissed"
     SEVERITY_RAISED = "severity_raised", "Severity raised"
+    RING_GREW = "ring_grew", "Ring grew"
 
 
 class MemberRole(models.TextChoices):

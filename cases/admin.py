@@ -5,7 +5,7 @@ from django.contrib import admin
 
 from sentinel.admin import ReadOnlyAdmin, ReadOnlyInline
 
-from .models import Case, CaseEvent, SarReportingEntity, Team
+from .models import Case, CaseEvent, CaseSubject, SarReportingEntity, Team
 
 
 @admin.register(Team)
@@ -20,12 +20,20 @@ class CaseEventInline(ReadOnlyInline):
     readonly_fields = fields
 
 
+class CaseSubjectInline(ReadOnlyInline):
+    """The other subjects whose ring alerts joined the case (one case per ring)."""
+
+    model = CaseSubject
+    fields = ["customer_external_id", "account_external_id", "alert", "active", "created_at"]
+    readonly_fields = fields
+
+
 @admin.register(Case)
 class CaseAdmin(ReadOnlyAdmin):
     list_display = ["id", "partner", "customer_external_id", "status", "severity", "assignee"]
     list_filter = ["status", "severity", "team"]
     search_fields = ["customer_external_id", "account_external_id"]
-    inlines = [CaseEventInline]
+    inlines = [CaseSubjectInline, CaseEventInline]
 
 
 @admin.register(SarReportingEntity)

@@ -19,7 +19,8 @@ def _unsaved(case: Case, actor, kind: str, **parameters) -> CaseEvent:
     return CaseEvent(case=case, actor=actor, type=kind, parameters=parameters)
 
 
-def case_opened(case: Case, *, alert_ids: Iterable[int]) -> CaseEvent:
+def case_opened(case: Case, *, alert_ids: Iterable[int], linked: list[str] = ()) -> CaseEvent:
+    """``linked``: the other subjects whose alerts (about the same ring) came with them."""
     return _unsaved(
         case,
         None,
@@ -28,10 +29,11 @@ def case_opened(case: Case, *, alert_ids: Iterable[int]) -> CaseEvent:
         alert_ids=sorted(alert_ids),
         severity=case.severity,
         due_at=case.due_at.isoformat(),
+        **({"linked_subjects": list(linked)} if linked else {}),
     )
 
 
-def alerts_attached(case: Case, *, alert_ids: Iterable[int]) -> CaseEvent:
+def alerts_attached(case: Case, *, alert_ids: Iterable[int], linked: list[str] = ()) -> CaseEvent:
     return _unsaved(
         case,
         None,
@@ -40,6 +42,7 @@ def alerts_attached(case: Case, *, alert_ids: Iterable[int]) -> CaseEvent:
         severity=case.severity,
         priority=case.priority,
         due_at=case.due_at.isoformat(),
+        **({"linked_subjects": list(linked)} if linked else {}),
     )
 
 

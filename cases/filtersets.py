@@ -8,7 +8,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from rules.choices import Severity, Typology
 
 from .choices import ACTIVE_STATUSES, CaseStatus, SlaState
-from .models import Case, CaseAlert
+from .models import Case, CaseAlert, CaseSubject
 
 MAX_PRIORITY = 1_000_000
 SORTS = (
@@ -71,10 +71,14 @@ class CaseFilterSet(django_filters.FilterSet):
         return queryset.sla_state(value)
 
     def filter_subject(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        linked = CaseSubject.objects.filter(
+            Q(customer_external_id=value) | Q(account_external_id=value), case=OuterRef("pk")
+        )
         return queryset.filter(
             Q(customer_external_id=value)
             | Q(account_external_id=value)
             | _with_alert(alert__account_external_id=value)
+            | Exists(linked)
         )
 
     def filter_tag(self, queryset: QuerySet, name: str, value: str) -> QuerySet:

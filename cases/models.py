@@ -300,6 +300,67 @@ class CaseAlert(models.Model):
         return f"alert #{self.alert_id} in case #{self.case_id}"
 
 
+class CaseSubject(models.Model):
+    """Another subject a case investigates besides its own: the customer (or, with none, the
+    customer-side account) of an alert that joined the case because it is about the same ring
+    (one case per ring, docs/cases.md § Rings across subjects). The case keeps its own subject
+    (its queue row, its SAR's subject); this row is why the other's alerts went there, and
+    what the queue's subject filter and the account page find it by.
+
+    ``active`` copies the case's status (a PostgreSQL trigger keeps it, cases migration 0009),
+    so the database holds that a subject is linked to at most one active case: its later
+    alerts have one place to go."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="linked_subjects")
+    partner = models.ForeignKey(PartnerBank, on_delete=models.PROTECT, related_name="+")
+    customer_external_id = models.CharField(max_length=64, blank=True)
+    account_external_id = models.CharField(
+        max_length=64, help_text="The customer-side account of the alert that linked it."
+    )
+    alert = models.ForeignKey(
+        Alert, on_delete=models.PROTECT, related_name="+", help_text="The alert that linked it."
+    )
+    active = models.BooleanField(default=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["case", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(account_external_id=""), name="case_subject_account_set"
+            ),
+            models.UniqueConstraint(
+                fields=["case", "customer_external_id"],
+                condition=~Q(customer_external_id=""),
+                name="case_subject_customer_once",
+            ),
+            models.UniqueConstraint(
+                fields=["case", "account_external_id"],
+                condition=Q(customer_external_id=""),
+                name="case_subject_account_once",
+            ),
+            models.UniqueConstraint(
+                fields=["partner", "customer_external_id"],
+                condition=Q(active=True) & ~Q(customer_external_id=""),
+                name="case_subject_customer_one_active",
+                violation_error_message="This customer is already linked to an open case.",
+            ),
+            models.UniqueConstraint(
+                fields=["partner", "account_external_id"],
+                condition=Q(active=True) & Q(customer_external_id=""),
+                name="case_subject_account_one_active",
+                violation_error_message="This account is already linked to an open case.",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["partner", "account_external_id"], name="case_linked_account")
+        ]
+
+    def __str__(self) -> str:
+        who = self.customer_external_id or self.account_external_id
+        return f"{who} linked to case #{self.case_id}"
+
+
 class CaseEvent(AppendOnlyModel):
     """One step in a case's history, by a person or (actor empty) by the system."""
 

@@ -18,7 +18,14 @@ from transactions.flows import money_flow_json, money_flow_start
 from transactions.models import Account, Customer, PartnerBank, Transaction
 from transactions.selectors import labels_prefetch
 
-from .models import Case, CaseAlert, CaseEvent, CaseNote, SuspiciousActivityReport
+from .models import (
+    Case,
+    CaseAlert,
+    CaseEvent,
+    CaseNote,
+    CaseSubject,
+    SuspiciousActivityReport,
+)
 
 
 def cases_queue() -> QuerySet[Case]:
@@ -69,6 +76,7 @@ def case_detail() -> QuerySet[Case]:
             queryset=CaseEvent.objects.select_related("actor").order_by("created_at", "id"),
         ),
         Prefetch("notes", queryset=CaseNote.objects.select_related("author")),
+        "linked_subjects",
         "attachments__uploaded_by",
         "proposed_by",
     )
@@ -284,7 +292,11 @@ def account_page(*, partner: PartnerBank, external_id: str) -> AccountPage | Non
     subject = Q(account_external_id=external_id, customer_external_id="")
     if account is not None and account.customer_id is not None:
         subject |= Q(customer_external_id=account.customer.external_id)
-    cases = Case.objects.filter(subject, partner=partner).select_related("assignee")
+    # And the ring cases its subject is linked to (one case per ring: docs/cases.md).
+    linked = CaseSubject.objects.filter(subject, partner=partner).values("case_id")
+    cases = Case.objects.filter(
+        Q(subject, partner=partner) | Q(pk__in=linked, partner=partner)
+    ).select_related("assignee")
     return AccountPage(
         partner=partner,
         external_id=external_id,

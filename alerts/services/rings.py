@@ -16,10 +16,14 @@ from datetime import datetime
 from decimal import Decimal
 from uuid import UUID
 
-from transactions.models import Transaction
+from django.db import transaction as db_transaction
 
-from ..choices import MemberRole
-from ..models import Alert, AlertMember, AlertTransaction
+from transactions.choices import RiskRating
+from transactions.models import Account, Transaction
+
+from .. import live
+from ..choices import AlertEventType, AlertStatus, MemberRole
+from ..models import Alert, AlertEvent, AlertMember, AlertTransaction
 
 
 @dataclass(frozen=True)
@@ -131,3 +135,65 @@ def _merged_role(before: str | None, now: str) -> str:
     if MemberRole.HUB in (before, now):
         return MemberRole.HUB
     return MemberRole.INTERMEDIARY
+
+
+def alert_ring_grow(
+    *,
+    alert_id: int,
+    ring: Ring,
+    summary: str,
+    details: dict,
+    still_worked: bool = False,
+) -> tuple[Alert, bool] | None:
+    """A later scan found more of the ring ``alert_id`` was raised on: name its new members
+    (an account that now both pays and receives becomes an intermediary), link its new
+    transfers without a hit, add them to the amount in the alert's currency, move its last
+    seen time and record a ``ring_grew`` event; announced after the commit like any update.
+
+    Only while the alert is being dealt with: open, or (``still_worked``, the caller knows its
+    case is active) taken into a case. None when it is closed (the caller raises the new
+    activity anew); else the alert and whether it changed (the same ring again: not)."""
+    with db_transaction.atomic():
+        alert = Alert.objects.select_related("rule_version").select_for_update().get(pk=alert_id)
+        if not (alert.is_open or (still_worked and alert.status == AlertStatus.IN_CASE)):
+            return None
+        transfers = ring_transfers_of(ring, ring_transactions([ring]), partner_id=alert.partner_id)
+        before = _named(alert)
+        linked = alert_ring_attach(alert=alert, ring=ring, transactions=transfers, created=False)
+        joined = sorted(_named(alert) - before)
+        if not linked and not joined:
+            return alert, False
+        span = ring_span(transfers)
+        if span is not None:
+            alert.first_seen_at = min(alert.first_seen_at, span[0])
+            alert.last_seen_at = max(alert.last_seen_at, span[1])
+        version = alert.rule_version
+        rating = (
+            Account.objects.filter(
+                partner_id=alert.partner_id, external_id=alert.account_external_id
+            )
+            .values_list("profile__risk_rating", flat=True)
+            .first()
+        )
+        alert.reassess(
+            rule_severity=version.severity,
+            rule_score=version.score,
+            risk_rating=rating or RiskRating.LOW,
+        )
+        alert.save()
+        AlertEvent.objects.create(
+            alert=alert,
+            type=AlertEventType.RING_GREW,
+            parameters={
+                "finding": summary,
+                "details": details,
+                "members_added": joined,
+                "transactions_added": linked,
+            },
+        )
+        live.alerts_announce(updated=[alert])
+    return alert, True
+
+
+def _named(alert: Alert) -> set[str]:
+    return set(alert.members.values_list("account_external_id", flat=True))

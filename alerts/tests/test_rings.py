@@ -11,9 +11,9 @@ import pytest
 from django.apps import apps as django_apps
 from django.db import IntegrityError, transaction
 
-from alerts.choices import MemberRole
+from alerts.choices import AlertEventType, AlertStatus, MemberRole
 from alerts.models import Alert, AlertMember, AlertTransaction
-from alerts.services import Finding, Ring, alerts_from_findings
+from alerts.services import Finding, Ring, alert_ring_grow, alerts_from_findings
 from rules.tests.factories import network_rules_live
 from transactions.models import Transaction
 from transactions.services import transactions_ingest
@@ -165,6 +165,75 @@ def test_a_ring_rule_not_live_names_no_member(partner):
 
 
 # --- The model ----------------------------------------------------------------------------------
+
+
+# --- A ring that grows (alert_ring_grow) -------------------------------------------------------
+
+
+def grown_ring(hub: str, transfers: list) -> Ring:
+    return ring_finding(transfers[0].partner, hub, transfers).ring
+
+
+def test_a_grown_ring_adds_its_new_members_transfers_amount_and_time(partner):
+    first = fan_in(partner)
+    (alert,) = alerts_from_findings(findings=[ring_finding(partner, "H", first)]).created
+    # Later, S1 is paid back by the hub and a fourth stranger pays in
+    later = [paid(partner, "H", "S1", hours=30), paid(partner, "S4", "H", hours=31)]
+
+    grown, changed = alert_ring_grow(
+        alert_id=alert.pk,
+        ring=grown_ring("H", [*first, *later]),
+        summary="Fan-in grew",
+        details={"members_added": ["S4"]},
+    )
+
+    assert changed
+    roles = dict(grown.members.values_list("account_external_id", "role"))
+    assert roles == {
+        "H": "hub",
+        "S1": "intermediary",
+        "S2": "sender",
+        "S3": "sender",
+        "S4": "sender",
+    }
+    links = grown.links.all()
+    assert {link.transaction_id for link in links} == {tx.pk for tx in [*first, *later]}
+    assert all(link.hit_id is None for link in links)
+    assert grown.amount_involved == Decimal("5000.00")
+    assert grown.last_seen_at == later[-1].occurred_at
+    assert grown.occurrences == 1  # growth is the same ring, not a new occurrence
+    event = grown.events.get(type=AlertEventType.RING_GREW)
+    assert event.parameters["members_added"] == ["S4"]
+    assert event.parameters["transactions_added"] == 2
+
+
+def test_growing_with_nothing_new_changes_nothing(partner):
+    transfers = fan_in(partner)
+    (alert,) = alerts_from_findings(findings=[ring_finding(partner, "H", transfers)]).created
+
+    grown = alert_ring_grow(
+        alert_id=alert.pk, ring=grown_ring("H", transfers), summary="again", details={}
+    )
+
+    assert grown == (alert, False)
+    assert not alert.events.filter(type=AlertEventType.RING_GREW).exists()
+
+
+def test_a_closed_ring_alert_is_not_grown(partner):
+    transfers = fan_in(partner)
+    (alert,) = alerts_from_findings(findings=[ring_finding(partner, "H", transfers)]).created
+    Alert.objects.filter(pk=alert.pk).update(
+        status=AlertStatus.DISMISSED, dismiss_reason="Known", triaged_at=START
+    )
+    later = [paid(partner, "S4", "H", hours=31)]
+
+    grown = alert_ring_grow(
+        alert_id=alert.pk, ring=grown_ring("H", [*transfers, *later]), summary="x", details={}
+    )
+
+    assert grown is None
+    assert alert.links.count() == 3
+    assert alert.members.count() == 4
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""Alerts into cases: each alert joins its subject's active case, or opens one.
+"""Alerts into cases: each alert joins its subject's active case, or opens one; the alerts
+of one ring, whoever's accounts they are on, join one case.
 
 The subject is the alert's customer (partner + customer id), or its account when the alert
 names no customer. The pipeline's *cases* stage calls ``cases_from_alerts`` inside the scoring
@@ -25,8 +26,9 @@ from sentinel.db import execute_with_records
 
 from .. import events, live
 from ..choices import CaseStatus
-from ..models import Case, CaseAlert, CaseEvent, sla_due_at
+from ..models import Case, CaseAlert, CaseEvent, CaseSubject, sla_due_at
 from ..permissions import Action, require
+from .rings import RingRoutes, linked_subject_cases, ring_routes
 
 MAX_ALERTS_AT_ONCE = 500
 
@@ -49,6 +51,11 @@ def cases_from_alerts(*, alerts: Sequence[Alert]) -> list[Case]:
     """Attach open, unlinked alerts to their subject's active case (opening one if needed)
     and refresh severity, priority and due date of every active case whose alerts changed.
 
+    One case per ring (``rings.py``): an alert about a ring already in an active case joins
+    that case, and the alerts of one ring arriving together join one case; an alert whose
+    subject is not the case's links its subject to the case (``CaseSubject``), and that
+    subject's later alerts go there too while it has no active case of its own.
+
     Alerts of a case under investigation become ``in_case`` at once; those of a case nobody
     has started stay new (still open to triage on the alert queue) until it is claimed or
     started (``alerts_take_over``). Idempotent; returns the cases that changed.
@@ -63,19 +70,23 @@ def cases_from_alerts(*, alerts: Sequence[Alert]) -> list[Case]:
             Alert.objects.select_for_update().filter(pk__in={a.pk for a in alerts}).order_by("pk")
         )
         linked = dict(CaseAlert.objects.filter(alert__in=fresh).values_list("alert_id", "case_id"))
-        joining: dict[Subject, list[Alert]] = {}
-        for alert in fresh:
-            if alert.pk not in linked and alert.status in OPEN_STATUSES:
-                joining.setdefault(_subject(alert), []).append(alert)
+        unlinked = [a for a in fresh if a.pk not in linked and a.status in OPEN_STATUSES]
         updated_in = {linked[alert.pk] for alert in fresh if alert.pk in linked}
-        cases = _active_cases_locked(joining, updated_in)
+        routes = ring_routes(unlinked)
+        subjects = {_subject(alert) for alert in unlinked}
+        via_link = linked_subject_cases(subjects)
+        cases = _active_cases_locked(
+            subjects, updated_in | routes.case_ids | set(via_link.values())
+        )
+        by_pk = {case.pk: case for case in cases.values()}
         writes = _Writes()
-        for subject in sorted(joining):
-            case, opened = cases.get(subject), False
-            if case is None:
-                case, opened = _case_open(subject, joining[subject])
-            cases[subject] = case
-            _attach(case, joining[subject], opened=opened, writes=writes)
+        for key, joining in sorted(_destinations(unlinked, routes, cases, by_pk, via_link).items()):
+            if key[0] == 0:
+                case, opened = by_pk[key[1]], False
+            else:
+                case, opened = _case_open(key[1], joining)
+                by_pk[case.pk] = cases[_case_subject(case)] = case
+            _attach(case, joining, opened=opened, writes=writes)
         linked_alerts: dict[int, list[Alert]] = {}
         for alert in fresh:
             if alert.pk in linked:
@@ -142,6 +153,7 @@ class _Writes:
     """What ``cases_from_alerts`` writes, gathered so that each kind is one statement."""
 
     links: list[CaseAlert] = field(default_factory=list)
+    subjects: list[CaseSubject] = field(default_factory=list)  # other subjects of ring alerts
     events: list[CaseEvent] = field(default_factory=list)
     saved: dict[int, Case] = field(default_factory=dict)  # cases to UPDATE, by id
     bumped: set[int] = field(default_factory=set)  # cases whose version this call raised
@@ -163,6 +175,10 @@ class _Writes:
 
     def flush(self) -> None:
         CaseAlert.objects.bulk_create(self.links)
+        # A subject already linked to an active case (another ring's) stays linked there: the
+        # database holds it to one (its later alerts go to one place); this ring's alert is
+        # in this case all the same.
+        CaseSubject.objects.bulk_create(self.subjects, ignore_conflicts=True)
         if self.saved:
             execute_with_records(
                 _CASE_UPDATE,
@@ -187,7 +203,33 @@ WHERE c.id = r.id
 """
 
 
-def _active_cases_locked(joining: dict[Subject, list[Alert]], case_ids: set[int]) -> dict:
+def _destinations(
+    alerts: list[Alert], routes: RingRoutes, cases: dict, by_pk: dict, via_link: dict
+) -> dict[tuple, list[Alert]]:
+    """Where each joining alert goes, keyed ``(0, case id)`` (an active case) or ``(1,
+    subject)`` (a case to open): its ring's active case; else the case of the alert of its
+    ring that leads; else its subject's own active case, or the one its subject is linked to;
+    else a new case of its subject."""
+    where: dict[int, tuple] = {}
+    for alert in alerts:
+        if alert.pk in routes.leads:
+            continue
+        subject = _subject(alert)
+        case = (
+            by_pk.get(routes.cases.get(alert.pk))
+            or cases.get(subject)
+            or by_pk.get(via_link.get(subject))
+        )
+        where[alert.pk] = (0, case.pk) if case is not None else (1, subject)
+    for pk, lead in routes.leads.items():
+        where[pk] = where[lead]
+    grouped: dict[tuple, list[Alert]] = {}
+    for alert in alerts:
+        grouped.setdefault(where[alert.pk], []).append(alert)
+    return grouped
+
+
+def _active_cases_locked(joining, case_ids: set[int]) -> dict:
     """The active cases of these subjects, and the active cases with these ids, locked (with
     any other active case the cover catches: a lock held a moment longer, in the same id
     order, so never a deadlock)."""
@@ -226,7 +268,8 @@ def _case_open(subject: Subject, alerts: list[Alert]) -> tuple[Case, bool]:
     """A new case for the subject, or (when a concurrent scorer opened one first) that one."""
     partner_id, customer_id, _ = subject
     now = timezone.now()
-    first = min(alerts, key=lambda alert: alert.pk)
+    # Its own alerts name its account (a ring's other subjects' alerts come with them).
+    first = min((a for a in alerts if _subject(a) == subject), key=lambda alert: alert.pk)
     severity = _highest(alert.severity for alert in alerts)
     case = Case(
         partner_id=partner_id,
@@ -255,16 +298,28 @@ def _case_open(subject: Subject, alerts: list[Alert]) -> tuple[Case, bool]:
 
 def _attach(case: Case, alerts: list[Alert], *, opened: bool, writes: _Writes) -> None:
     writes.links += [CaseAlert(case=case, alert=alert) for alert in alerts]
+    others = {_subject(alert): alert for alert in alerts if _subject(alert) != _case_subject(case)}
+    writes.subjects += [
+        CaseSubject(
+            case=case,
+            partner_id=partner_id,
+            customer_external_id=customer,
+            account_external_id=alert.account_external_id,
+            alert=alert,
+        )
+        for (partner_id, customer, _), alert in others.items()
+    ]
     _take_over(case, alerts, actor=None)
     if not opened:  # a case just opened was inserted with its alerts' severity and priority
         _refresh(case, alerts)
         writes.save(case)
     writes.touch(case)
     ids = [alert.pk for alert in alerts]
+    linked = sorted(customer or account for _, customer, account in others)
     if opened:
-        writes.events.append(events.case_opened(case, alert_ids=ids))
+        writes.events.append(events.case_opened(case, alert_ids=ids, linked=linked))
     else:
-        writes.events.append(events.alerts_attached(case, alert_ids=ids))
+        writes.events.append(events.alerts_attached(case, alert_ids=ids, linked=linked))
 
 
 def _refresh(case: Case, alerts: list[Alert]) -> None:

@@ -117,6 +117,10 @@ class ParameterVersionAdmin(admin.ModelAdmin):
                 )
             },
         ),
+        (
+            "Proximity to known-bad accounts",
+            {"fields": ("proximity_hops", "proximity_hub_counterparties")},
+        ),
         ("Why", {"fields": ("comment",)}),
     )
 

@@ -97,7 +97,9 @@ class NetworkFeatures(FeatureProvider):
         findings = findings_of(transaction_ids=[tx.id for tx in txs])
         # Fan-in and fan-out count distinct accounts over the counterparty window (FATF/Egmont
         # funnel-account cases gather from many payers within days).
-        counterpart_window = in_force().searches.counterparty_window
+        parameters = in_force()
+        counterpart_window = parameters.searches.counterparty_window
+        hops = parameters.proximity.max_hops
         windows = [
             (
                 tx.partner_id,
@@ -125,7 +127,7 @@ class NetworkFeatures(FeatureProvider):
                     "network.chain_depth": Decimal(finding.chain_depth if finding else 1),
                     "network.fan_in_accounts": Decimal(senders),
                     "network.fan_out_accounts": Decimal(receivers),
-                    **proximity_fields(tx, proximity),
+                    **proximity_fields(tx, proximity, max_hops=hops),
                 }
             )
         return values

@@ -207,6 +207,10 @@ class NetworkPattern(models.Model):
 
 # --- Detector parameters: versioned, four eyes to put one in force ---------------------------
 
+# Proximity's ceiling: no parameter version walks further, and the table stores no account
+# further (docs/network.md § Proximity says why 3); a version may walk fewer hops.
+PROXIMITY_MAX_HOPS = 3
+
 # Each parameter's sane range and why it stops there: a value outside is refused by the form,
 # by full_clean and by a CHECK constraint (docs/network.md § Parameters).
 BOUNDS: dict[str, tuple[int, int, str]] = {
@@ -231,6 +235,16 @@ BOUNDS: dict[str, tuple[int, int, str]] = {
     "bipartite_degree_max": (2, 10_000, "set members pay or are paid by two at least"),
     "bipartite_density_percent": (1, 100, "a share of the pairs"),
     "ring_amount_min": (0, 1_000_000_000, "in the transactions' own currency"),
+    "proximity_hops": (
+        1,
+        PROXIMITY_MAX_HOPS,
+        "beyond 3 hops a transaction graph is a small world: most accounts are that near a seed",
+    ),
+    "proximity_hub_counterparties": (
+        5,
+        1000,
+        "fewer would make ordinary customers hubs; more costs every node's read that many rows",
+    ),
 }
 # Which fields bound a time the graph must hold (checked against its retention).
 SEARCH_DAYS = ("round_trip_days", "carried_days", "counterparty_days", "loop_days")
@@ -257,7 +271,7 @@ def _bounds_constraints() -> list[models.CheckConstraint]:
 class ParameterVersion(AppendOnlyModel):
     """One immutable set of every network detector's parameters: the searches from each new
     transfer (detectors.py), the counterparty window of the ``network`` features, and the
-    window scan (window.py).
+    window scan (window.py), and the walk of proximity to known-bad accounts (proximity.py).
 
     One set for all detectors, not one per detector: the searches share their bounds (hops,
     nodes per walk, fee tolerance), a finding names the one version that found it, and an
@@ -371,6 +385,16 @@ class ParameterVersion(AppendOnlyModel):
     )
     comment = models.TextField(help_text="Why this version: what it changes and on what evidence.")
     created_at = models.DateTimeField(auto_now_add=True)
+    # Proximity to known-bad accounts (docs/network.md § Proximity).
+    proximity_hops = models.PositiveSmallIntegerField(
+        validators=_bounded("proximity_hops"),
+        help_text="Hops from a known-bad account within which an account's proximity is kept.",
+    )
+    proximity_hub_counterparties = models.PositiveIntegerField(
+        validators=_bounded("proximity_hub_counterparties"),
+        help_text="An account with more distinct counterparties in the window passes no "
+        "proximity on (a processor, a payroll bureau).",
+    )
 
     class Meta:
         ordering = ["-number"]
@@ -488,10 +512,6 @@ class ParametersInForce(models.Model):
 
     def __str__(self) -> str:
         return f"v{self.version.number} in force"
-
-
-# Proximity's bound: hops beyond it are not stored (docs/network.md § Proximity says why 3).
-PROXIMITY_MAX_HOPS = 3
 
 
 class AccountProximity(models.Model):

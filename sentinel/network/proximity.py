@@ -25,6 +25,8 @@ from .selectors import Proximity
 # A node with more counterparties than this in the window passes no proximity on: a payment
 # processor, a payroll bureau or a big merchant touches everyone, and "paid the same processor
 # as a mule" says nothing. The same bound as the window scan's bipartite degree (window.py).
+# The installed parameter version's value (``proximity_hub_counterparties``); this default
+# serves only where no version exists (the walk's pure tests).
 HUB_COUNTERPARTIES = 50
 
 # When an account is a seed for several reasons, the one named: our own filed report first,
@@ -132,11 +134,15 @@ def _counterparty_account(tx: Transaction) -> str:
 
 
 def proximity_fields(
-    tx: Transaction, proximity: dict[tuple[int, str], Proximity]
+    tx: Transaction,
+    proximity: dict[tuple[int, str], Proximity],
+    *,
+    max_hops: int = PROXIMITY_MAX_HOPS,
 ) -> dict[str, object]:
-    """The proximity fields of one transaction from the stored proximity of its two accounts.
-    The transfer itself counts at once: paying or being paid by a seed is 1 hop, whenever the
-    stored proximity was last computed."""
+    """The proximity fields of one transaction from the stored proximity of its two accounts
+    (walked within ``max_hops``, the version in force's). The transfer itself counts at once:
+    paying or being paid by a seed is 1 hop, whenever the stored proximity was last
+    computed."""
     own = proximity.get((tx.partner_id, tx.account_external_id))
     counterparty = _counterparty_account(tx)
     other = proximity.get((tx.partner_id, counterparty))
@@ -146,7 +152,7 @@ def proximity_fields(
         hops, path, own = 1, [tx.account_external_id, counterparty], other
     return {
         "network.hops_to_flagged": None if hops is None else Decimal(hops),
-        HOPS_NOTE: _seed_note(own, path) if own else f"none within {PROXIMITY_MAX_HOPS} hops",
+        HOPS_NOTE: _seed_note(own, path) if own else f"none within {max_hops} hops",
         "network.flagged_counterparty": flagged,
         COUNTERPARTY_NOTE: _seed_note(other, []) if flagged else "",
     }

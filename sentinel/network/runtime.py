@@ -13,6 +13,7 @@ from sentinel.generations import Generational
 
 from .detectors import Parameters
 from .models import ParametersInForce, ParameterVersion
+from .proximity import ProximityParameters
 from .window import WindowParameters
 
 logger = logging.getLogger(__name__)
@@ -20,12 +21,13 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class InForce:
-    """The searches' and the window scan's parameters of one version (``number`` None: no
-    version exists, the code's defaults)."""
+    """The searches', the window scan's and the proximity walk's parameters of one version
+    (``number`` None: no version exists, the code's defaults)."""
 
     number: int | None
     searches: Parameters
     window: WindowParameters
+    proximity: ProximityParameters = ProximityParameters()
 
 
 def of_version(version: ParameterVersion) -> InForce:
@@ -58,7 +60,11 @@ def of_version(version: ParameterVersion) -> InForce:
         ring_amount_min=Decimal(version.ring_amount_min),
         version_id=version.pk,
     )
-    return InForce(version.number, searches, window)
+    proximity = ProximityParameters(
+        max_hops=version.proximity_hops,
+        hub_counterparties=version.proximity_hub_counterparties,
+    )
+    return InForce(version.number, searches, window, proximity)
 
 
 def _load() -> InForce:

@@ -4,9 +4,11 @@ proximity to known-bad accounts."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import partial
+from uuid import UUID
 
 from django.conf import settings
 from django.db import IntegrityError, connection
@@ -169,6 +171,24 @@ def transfers_prune(*, retention_days: int | None = None) -> int:
 _SCAN_LOCK = 16_0001
 
 
+@dataclass(frozen=True)
+class PatternGrowth:
+    """A known ring a re-scan grew: the members and transfers it gained (both non-empty
+    together or apart: a new transfer may join two members already known)."""
+
+    pattern: NetworkPattern
+    members: tuple[str, ...]
+    transactions: tuple[UUID, ...]
+
+
+@dataclass
+class PatternsScanned:
+    """What one scan stored: the rings not known before, and the known ones it grew."""
+
+    new: list[NetworkPattern] = field(default_factory=list)
+    grown: list[PatternGrowth] = field(default_factory=list)
+
+
 def network_patterns_scan(
     *,
     partner_id: int,
@@ -176,22 +196,43 @@ def network_patterns_scan(
     parameters: WindowParameters | None = None,
 ) -> list[NetworkPattern]:
     """Scan the partner's recent window for rings (window.py) and store them; the rings not
-    known before. A ring met again (sharing a transfer with a known one of its shape, or
-    around the same hub over overlapping times) grows the known one instead, so re-scans
-    add nothing twice. Scans of one partner take turns. Runs with the parameters in force
-    unless given some (tests, the bench, detection_report's replays)."""
+    known before (``network_patterns_scan_changes`` also says which known ones grew)."""
+    return network_patterns_scan_changes(
+        partner_id=partner_id, until=until, parameters=parameters
+    ).new
+
+
+def network_patterns_scan_changes(
+    *,
+    partner_id: int,
+    until: datetime | None = None,
+    parameters: WindowParameters | None = None,
+) -> PatternsScanned:
+    """Scan the partner's recent window for rings (window.py) and store them. A ring met again
+    (sharing a transfer with a known one of its shape, or around the same hub over
+    overlapping times) grows the known one instead, so re-scans add nothing twice; what it
+    gained is reported, for the ring's alert. Scans of one partner take turns. Runs with the
+    parameters in force unless given some (tests, the bench, detection_report's replays)."""
     until = until or timezone.now()
     parameters = parameters or in_force().window
+    scanned = PatternsScanned()
     with db_transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_SCAN_LOCK, partner_id])
         rings = window_rings(partner_id=partner_id, until=until, parameters=parameters)
-        stored = [_pattern_store(partner_id, ring, parameters.version_id) for ring in rings]
-    return [pattern for pattern in stored if pattern is not None]
+        for ring in rings:
+            stored = _pattern_store(partner_id, ring, parameters.version_id)
+            if isinstance(stored, PatternGrowth):
+                scanned.grown.append(stored)
+            elif stored is not None:
+                scanned.new.append(stored)
+    return scanned
 
 
-def _pattern_store(partner_id: int, ring: Ring, version_id: int | None) -> NetworkPattern | None:
-    """The new pattern for this ring, or None when it grew a known one."""
+def _pattern_store(
+    partner_id: int, ring: Ring, version_id: int | None
+) -> NetworkPattern | PatternGrowth | None:
+    """The new pattern for this ring, what a known one gained from it, or None (nothing new)."""
     known = (
         NetworkPattern.objects.select_for_update()
         .filter(partner_id=partner_id, kind=ring.kind)
@@ -213,17 +254,21 @@ def _pattern_store(partner_id: int, ring: Ring, version_id: int | None) -> Netwo
             last_at=ring.last_at,
             parameters_id=version_id,
         )
-    grown = ring.transactions - set(known.transactions)
-    if grown:
-        known.members = sorted(ring.members | set(known.members))
-        known.transactions = [*known.transactions, *sorted(grown, key=str)]
-        known.last_at = max(known.last_at, ring.last_at)
-        try:
-            with db_transaction.atomic():  # growing into a later ring of the same hub: leave it
-                known.save(update_fields=["members", "transactions", "last_at", "updated_at"])
-        except IntegrityError:
-            pass
-    return None
+    grown = sorted(ring.transactions - set(known.transactions), key=str)
+    if not grown:
+        return None
+    joined = sorted(ring.members - set(known.members))
+    before = (known.members, known.transactions, known.last_at)
+    known.members = sorted(ring.members | set(known.members))
+    known.transactions = [*known.transactions, *grown]
+    known.last_at = max(known.last_at, ring.last_at)
+    try:
+        with db_transaction.atomic():  # growing into a later ring of the same hub: leave it
+            known.save(update_fields=["members", "transactions", "last_at", "updated_at"])
+    except IntegrityError:
+        known.members, known.transactions, known.last_at = before
+        return None
+    return PatternGrowth(known, tuple(joined), tuple(grown))
 
 
 # pg_advisory_xact_lock's first key for proximity writes (the second is the partner).
@@ -244,12 +289,13 @@ def account_proximity_store(
     Whole (the seeds are all the partner's): its stored proximity is replaced, so a seed that
     is one no longer takes its proximity away. ``extend`` (the seeds are new ones): only the
     accounts they bring nearer are written, the others keep theirs (an added seed can only
-    bring accounts nearer). Writes of one partner take turns."""
+    bring accounts nearer). Writes of one partner take turns. Walks with the parameters in
+    force (the hops and the hub limit of the version) unless given some (tests, the bench)."""
     until = until or timezone.now()
     with db_transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_PROXIMITY_LOCK, partner_id])
-        reached = _reach(partner_id, seeds, until, parameters or ProximityParameters())
+        reached = _reach(partner_id, seeds, until, parameters or in_force().proximity)
         rows = AccountProximity.objects.filter(partner_id=partner_id)
         if not extend:
             rows.delete()

@@ -1,6 +1,7 @@
 """Network rings, end to end: the scheduled window scan over a partner's recent graph
 (sentinel.network), and each ring it finds for the first time raised as one alert, under the
-ring rule of its shape, on the ring's hub, then taken into the hub's case.
+ring rule of its shape, on the ring's hub, then taken into the hub's case; a ring it grows
+adds to that alert (or, once the alert is closed, raises its new activity as a new one).
 
 Network analytics sits below alerts and may not import them, so this module, above both, does
 what the pipeline's stages do for a transaction's rule hits: it calls the network service, then
@@ -16,14 +17,17 @@ from uuid import UUID
 
 from django.db import transaction as db_transaction
 
-from alerts.services import AlertChanges, Finding, Ring, alerts_from_findings
+from alerts.models import Alert, AlertTransaction
+from alerts.services import AlertChanges, Finding, Ring, alert_ring_grow, alerts_from_findings
+from cases.models import Case
 from cases.services import cases_from_alerts
 from rules.engine import Evaluation
 from sentinel.network.choices import PatternKind
 from sentinel.network.features import NetworkFeatures
 from sentinel.network.models import NetworkFinding, NetworkPattern
-from sentinel.network.services import network_patterns_scan
+from sentinel.network.services import PatternGrowth, network_patterns_scan_changes
 from sentinel.network.window import WindowParameters
+from transactions.models import Transaction
 from transactions.selectors import account_customers
 
 # The rule each shape's rings are raised under (rules.default_pack.NETWORK_RING_PACK).
@@ -46,10 +50,146 @@ def network_rings_alert(
     """Scan the partner's window and raise an alert for each ring not known before (a ring met
     again grows its pattern and raises nothing); the alerts opened or updated."""
     with db_transaction.atomic():
-        patterns = network_patterns_scan(partner_id=partner_id, until=until, parameters=parameters)
-        changes = alerts_from_findings(findings=list(ring_findings(patterns)))
+        scanned = network_patterns_scan_changes(
+            partner_id=partner_id, until=until, parameters=parameters
+        )
+        grown, findings = rings_grow(scanned.grown)
+        changes = alerts_from_findings(findings=[*ring_findings(scanned.new), *findings])
+        changes.updated += [alert for alert in grown if alert not in changes.alerts]
         cases_from_alerts(alerts=changes.alerts)
     return changes
+
+
+def rings_grow(growths: Sequence[PatternGrowth]) -> tuple[list[Alert], list[Finding]]:
+    """A known ring a re-scan grew: the alert raised on it takes its new members and
+    transfers while someone deals with it (open, or in a case still active); once it is
+    closed (dismissed, or its case closed), the new activity is a new alert on the hub,
+    naming the earlier alert and case (continuing activity after a closed review is reviewed
+    again). The alerts grown, and the findings still to raise.
+
+    A ring whose first alert never was (its rule was not live) is raised whole, now."""
+    if not growths:
+        return [], []
+    raised = _ring_alerts(growths)
+    customers = account_customers(accounts=[(g.pattern.partner_id, g.pattern.hub) for g in growths])
+    grown: list[Alert] = []
+    findings: list[Finding] = []
+    for growth in growths:
+        pattern = growth.pattern
+        earlier = raised.get(pattern.pk)
+        if earlier is None:
+            findings.append(_finding(pattern, customers))
+            continue
+        alert, case = earlier
+        result = alert_ring_grow(
+            alert_id=alert.pk,
+            ring=_ring_of(pattern),
+            summary=_growth_summary(growth),
+            details=_growth_details(growth),
+            still_worked=case is not None and case.is_active,
+        )
+        if result is None:
+            findings.append(_new_activity(growth, alert, case, customers))
+        elif result[1]:
+            grown.append(result[0])
+    return grown, findings
+
+
+def _ring_alerts(growths: Sequence[PatternGrowth]) -> dict[int, tuple[Alert, Case | None]]:
+    """By pattern id: the latest alert raised on the ring (its rule's, on its hub, linking
+    one of the transfers it had before it grew) and that alert's case. One query."""
+    wanted: dict[int, PatternGrowth] = {g.pattern.pk: g for g in growths}
+    before: dict = {}  # a transfer the ring had before it grew -> the rings (shapes share some)
+    for pk, growth in wanted.items():
+        added = set(growth.transactions)
+        for tx_id in growth.pattern.transactions:
+            if tx_id not in added:
+                before.setdefault(tx_id, []).append(pk)
+    links = (
+        AlertTransaction.objects.filter(
+            transaction_id__in=list(before),
+            hit__isnull=True,
+            alert__rule__code__in=set(RULE_FOR_PATTERN.values()),
+        )
+        .select_related("alert", "alert__rule", "alert__case_link__case")
+        .order_by("-alert_id")
+    )
+    found: dict[int, tuple[Alert, Case | None]] = {}
+    for link in links:
+        alert = link.alert
+        for pk in before[link.transaction_id]:
+            pattern = wanted[pk].pattern
+            if pk in found or alert.account_external_id != pattern.hub:
+                continue
+            if alert.rule.code != RULE_FOR_PATTERN[PatternKind(pattern.kind)]:
+                continue
+            case_link = getattr(alert, "case_link", None)
+            found[pk] = (alert, case_link.case if case_link else None)
+    return found
+
+
+def _growth_summary(growth: PatternGrowth) -> str:
+    pattern = growth.pattern
+    return (
+        f"Ring #{pattern.pk} ({PatternKind(pattern.kind).label}) grew: "
+        f"{len(growth.members)} new accounts, "
+        f"{len(growth.transactions)} new transfers, latest {pattern.last_at:%Y-%m-%d %H:%M} UTC "
+        f"(window scan, ring #{pattern.pk})"
+    )
+
+
+def _growth_details(growth: PatternGrowth) -> dict:
+    return {
+        "network_pattern_id": growth.pattern.pk,
+        "kind": growth.pattern.kind,
+        "hub": growth.pattern.hub,
+        "members_added": list(growth.members),
+        "transactions_added": [str(tx_id) for tx_id in growth.transactions],
+        "last_at": growth.pattern.last_at.isoformat(),
+    }
+
+
+def _new_activity(
+    growth: PatternGrowth, alert: Alert, case: Case | None, customers: dict
+) -> Finding:
+    """The ring's activity since its alert was closed, as a finding of its own: the hub, the
+    accounts the new transfers involve, and those transfers."""
+    pattern = growth.pattern
+    involved = _transfer_accounts(growth.transactions)
+    members = tuple(dict.fromkeys((pattern.hub, *sorted(involved & set(pattern.members)))))
+    closed = f"case #{case.pk}" if case is not None else f"alert #{alert.pk}"
+    return Finding(
+        rule_code=alert.rule.code,
+        partner_id=pattern.partner_id,
+        account_external_id=pattern.hub,
+        customer_external_id=customers.get((pattern.partner_id, pattern.hub), ""),
+        summary=(
+            f"{PatternKind(pattern.kind).label} continues after {closed} was closed: account "
+            f"{pattern.hub} and {len(members) - 1} others, {len(growth.transactions)} new "
+            f"transfers (window scan, ring #{pattern.pk})"
+        ),
+        details={
+            **_growth_details(growth),
+            "members": list(members),
+            "transactions": [str(tx_id) for tx_id in growth.transactions],
+            "earlier_alert_id": alert.pk,
+            "earlier_case_id": case.pk if case is not None else None,
+        },
+        ring=Ring(hub=pattern.hub, members=members, transaction_ids=growth.transactions),
+    )
+
+
+def _transfer_accounts(transaction_ids: Sequence[UUID]) -> set[str]:
+    rows = Transaction.objects.filter(pk__in=list(transaction_ids)).values_list(
+        "originator_account_id", "beneficiary_account_id"
+    )
+    return {account for row in rows for account in row if account}
+
+
+def _ring_of(pattern: NetworkPattern) -> Ring:
+    return Ring(
+        hub=pattern.hub, members=tuple(pattern.members), transaction_ids=tuple(pattern.transactions)
+    )
 
 
 def ring_findings(patterns: Sequence[NetworkPattern]) -> Iterator[Finding]:
@@ -57,32 +197,36 @@ def ring_findings(patterns: Sequence[NetworkPattern]) -> Iterator[Finding]:
     the alert's rows) and, in the alert's event, the ring's own record."""
     customers = account_customers(accounts=[(p.partner_id, p.hub) for p in patterns])
     for pattern in patterns:
-        others = len(pattern.members) - 1
-        yield Finding(
-            rule_code=RULE_FOR_PATTERN[PatternKind(pattern.kind)],
-            partner_id=pattern.partner_id,
-            account_external_id=pattern.hub,
-            customer_external_id=customers.get((pattern.partner_id, pattern.hub), ""),
-            summary=(
-                f"{PatternKind(pattern.kind).label}: account {pattern.hub} and {others} others, "
-                f"{len(pattern.transactions)} transfers from {pattern.first_at:%Y-%m-%d %H:%M} "
-                f"to {pattern.last_at:%Y-%m-%d %H:%M} UTC (window scan, ring #{pattern.pk})"
-            ),
-            details={
-                "network_pattern_id": pattern.pk,
-                "kind": pattern.kind,
-                "hub": pattern.hub,
-                "members": pattern.members,
-                "transactions": [str(tx_id) for tx_id in pattern.transactions],
-                "first_at": pattern.first_at.isoformat(),
-                "last_at": pattern.last_at.isoformat(),
-            },
-            ring=Ring(
-                hub=pattern.hub,
-                members=tuple(pattern.members),
-                transaction_ids=tuple(pattern.transactions),
-            ),
-        )
+        yield _finding(pattern, customers)
+
+
+def _finding(pattern: NetworkPattern, customers: dict) -> Finding:
+    others = len(pattern.members) - 1
+    return Finding(
+        rule_code=RULE_FOR_PATTERN[PatternKind(pattern.kind)],
+        partner_id=pattern.partner_id,
+        account_external_id=pattern.hub,
+        customer_external_id=customers.get((pattern.partner_id, pattern.hub), ""),
+        summary=(
+            f"{PatternKind(pattern.kind).label}: account {pattern.hub} and {others} others, "
+            f"{len(pattern.transactions)} transfers from {pattern.first_at:%Y-%m-%d %H:%M} "
+            f"to {pattern.last_at:%Y-%m-%d %H:%M} UTC (window scan, ring #{pattern.pk})"
+        ),
+        details={
+            "network_pattern_id": pattern.pk,
+            "kind": pattern.kind,
+            "hub": pattern.hub,
+            "members": pattern.members,
+            "transactions": [str(tx_id) for tx_id in pattern.transactions],
+            "first_at": pattern.first_at.isoformat(),
+            "last_at": pattern.last_at.isoformat(),
+        },
+        ring=Ring(
+            hub=pattern.hub,
+            members=tuple(pattern.members),
+            transaction_ids=tuple(pattern.transactions),
+        ),
+    )
 
 
 def rings_through(evaluations: Sequence[Evaluation]) -> dict[tuple[UUID, int], Ring]:

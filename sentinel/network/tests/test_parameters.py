@@ -15,6 +15,7 @@ from sentinel.history import AppendOnlyError
 from sentinel.network import governance, runtime
 from sentinel.network.detectors import Parameters
 from sentinel.network.models import ParametersInForce, ParameterVersion
+from sentinel.network.proximity import ProximityParameters
 from sentinel.network.tests.factories import parameter_values, parameter_version
 from sentinel.network.window import WindowParameters
 
@@ -39,6 +40,7 @@ def test_the_installed_version_is_in_force_and_holds_the_code_defaults():
     assert loaded.number == 1
     assert loaded.searches == replace(Parameters(), version_id=row.version_id)
     assert loaded.window == replace(WindowParameters(), version_id=row.version_id)
+    assert loaded.proximity == ProximityParameters()  # 3 hops, hubs at 50 counterparties
 
 
 @pytest.mark.parametrize(
@@ -56,6 +58,10 @@ def test_the_installed_version_is_in_force_and_holds_the_code_defaults():
         ("round_sum_multiple", 5, "0 (every sum followed) or 10 and more"),
         ("loop_days", 0, "At least 1: the graph keeps transfers for weeks"),
         ("value_spread_percent", 51, "At most 50: values further apart than half"),
+        ("proximity_hops", 0, "At least 1"),
+        ("proximity_hops", 4, "At most 3: beyond 3 hops a transaction graph is a small world"),
+        ("proximity_hub_counterparties", 4, "At least 5: fewer would make ordinary customers"),
+        ("proximity_hub_counterparties", 1001, "At most 1,000"),
     ],
 )
 def test_a_value_out_of_its_range_is_refused_with_why(field, value, message):

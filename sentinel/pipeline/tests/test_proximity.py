@@ -22,6 +22,7 @@ from rules.services import (
 )
 from rules.tests.factories import network_rules_live, officer
 from sentinel.network.models import AccountProximity
+from sentinel.network.tests.factories import parameters_in_force
 from sentinel.pipeline import tasks
 from transactions.models import Transaction
 from transactions.services import api_key_create, transaction_feedback_record
@@ -300,3 +301,22 @@ def test_nothing_is_computed_while_network_analytics_is_off(
 
     assert tasks.refresh_network_proximity.delay().get() == 0
     assert not AccountProximity.objects.exists()
+
+
+def test_the_walk_reads_its_bound_and_hub_limit_from_the_version_in_force(partner):
+    # Given officers who put 2 hops and hubs at 5 counterparties in force
+    parameters_in_force(proximity_hops=2, proximity_hub_counterparties=5)
+    chain(partner)
+    ingest_and_score(partner, *(transfer(f"P{i}", "C", "20.00") for i in range(5)))
+    watch("S")
+
+    tasks.refresh_network_proximity.delay()  # beat's recompute
+
+    # S–A–B is within 2 hops; C (3 away) is not kept, whatever it would pass on
+    assert hops(partner) == {"S": 0, "A": 1, "B": 2}
+    # And C, with 7 counterparties, is reached from the seed P0 but passes nothing on: D (2
+    # from P0 through C) stays out, as it would not under the installed 50
+    AccountProximity.objects.filter(partner=partner).delete()
+    watch("P0")
+    tasks.refresh_network_proximity.delay()
+    assert hops(partner) == {"S": 0, "A": 1, "B": 2, "P0": 0, "C": 1}
