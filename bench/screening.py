@@ -7,7 +7,9 @@ names are listed ones (misspelled), the rest are not. The index is settled as th
 settles it (``runtime.index_settle``: frozen out of the collector's sight). Measured twice:
 every name new to the process (``cold``: the per-party cache empty; the target is judged on
 this one) and a stream where a party recurs (``warm``: 30 % of names seen before, which the
-per-party cache answers). Target: at most 0.2 ms of CPU per transaction.
+per-party cache answers); then new parties again once 30,000 more went by (``steady``: a
+worker that has run a while, its caches full and churning, its collector walking them; judged
+too). Target: at most 0.2 ms of CPU per transaction.
 
 Run alone: ``.venv/bin/python -m bench.screening`` (no database: the index is what the
 provider uses once built). Also times continuous screening's matching: 100,000 customers
@@ -28,6 +30,7 @@ ENTRIES = 50_000
 TRANSACTIONS = 5_000
 TARGET_MS = 0.2
 RESCREEN_CUSTOMERS = 100_000
+STEADY_AFTER = 3  # streams of new parties screened before the steady measure
 RESCREEN_ENTRIES = 500
 RESULTS = Path(__file__).resolve().parent / "results" / "screening.json"
 _CONSONANTS = "bdfghklmnprstvz"
@@ -89,8 +92,13 @@ def measure() -> dict:
     build_seconds = time.process_time() - started
     index_settle(index)
     result = {"entries": ENTRIES, "names": len(names), "build_cpu_seconds": round(build_seconds, 2)}
-    for label, repeat in (("cold", 0.0), ("warm", 0.3)):
+    for label, repeat in (("cold", 0.0), ("warm", 0.3), ("steady", 0.0)):
         index.results.clear()
+        if label == "steady":  # a worker that has run a while: its caches full and churning
+            for _ in range(STEADY_AFTER):
+                for name in _stream(rng, names, 2 * TRANSACTIONS, 0.0):
+                    index.screen(Party(name, country="US"))
+            index.results.clear()
         parties = _stream(rng, names, 2 * TRANSACTIONS, repeat)
         hits = 0
         started = time.process_time()
@@ -103,7 +111,8 @@ def measure() -> dict:
             "met": cpu_ms <= TARGET_MS,
         }
     result["target_ms"] = TARGET_MS
-    result["met"] = result["cold"]["met"]  # not by the cache: every party new
+    # Not by the cache: every party new, in a fresh process and in one that ran a while.
+    result["met"] = result["cold"]["met"] and result["steady"]["met"]
     result["rescreen"] = _rescreen(rng, names)
     return result
 
@@ -131,11 +140,13 @@ def _rescreen(rng: random.Random, names: list[ListedName]) -> dict:
 def emit(result: dict) -> None:
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2))
-    cold, warm = result["cold"], result["warm"]
+    cold, warm, steady = result["cold"], result["warm"], result["steady"]
     print(
         f"Screening, {result['entries']:,} entries ({result['names']:,} names, index built in "
         f"{result['build_cpu_seconds']} s CPU): {cold['cpu_ms_per_transaction']} ms CPU per "
         f"transaction with two new parties ({'PASS' if cold['met'] else 'MISS'}), "
+        f"{steady['cpu_ms_per_transaction']} ms once {STEADY_AFTER * 2 * TRANSACTIONS:,} more "
+        f"parties went by ({'PASS' if steady['met'] else 'MISS'}), "
         f"{warm['cpu_ms_per_transaction']} ms with 30 % recurring parties "
         f"({'PASS' if warm['met'] else 'MISS'}); target {TARGET_MS} ms, judged on new parties: "
         f"{'PASS' if result['met'] else 'MISS'}"

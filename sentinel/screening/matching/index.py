@@ -13,6 +13,7 @@ on the list. One index per process, rebuilt when a list changes.
 from __future__ import annotations
 
 import functools
+import itertools
 from collections import OrderedDict
 from collections.abc import Iterable
 from contextlib import suppress
@@ -47,6 +48,8 @@ MAX_CANDIDATES = 300
 # Under this many candidates, testing each pair costs less than the vocabulary's set-up.
 FEW_CANDIDATES = 4
 MAX_MATCHES = 5
+SHAPES_KEPT = 10_000
+CEILINGS_KEPT = 200_000
 RESULTS_CACHED = 50_000
 BLOCKS_CACHED = 20_000
 # Blocks of this many positions or more are intersected through a mask (``_mask``), kept for
@@ -85,7 +88,7 @@ def party_key(name: str, country: str = "") -> str:
     return f"{' '.join(t.text for t in name_prepare(name).tokens)}|{country.upper()}"[:250]
 
 
-@functools.lru_cache(maxsize=100_000)
+@functools.lru_cache(maxsize=32_768)  # recurring words (names.py says why no more)
 def _blocks(text: str) -> tuple[str, ...]:
     """A name token's block keys (by text: a token is a function of its text)."""
     token = token_make(text)
@@ -236,10 +239,16 @@ class ScreeningIndex:
         self.vocabulary.freeze()
         self.entries = len({listed.entry_id for listed in self.names})
         # Results per party, until the lists change (a new index). Parties recur: a bank's
-        # customers, their payees.
-        self.results: Recent[Party, tuple[Match, ...]] = Recent(RESULTS_CACHED)
+        # customers, their payees. Keyed by the party's fields as a tuple of strings, which
+        # the garbage collector stops tracking (a Party it would walk at every collection).
+        self.results: Recent[tuple[str, ...], tuple[Match, ...]] = Recent(RESULTS_CACHED)
         # A common first name's blocks are met by most queries.
         self._blocks: Recent[tuple[str, ...], np.ndarray] = Recent(BLOCKS_CACHED)
+        # Queries' shapes, numbered, and ceilings by shapes and hits (``_ceiling``).
+        self._shape_ids: dict[Shape, int] = {}
+        self._numbers = itertools.count()
+        self._ceilings: dict[tuple, float] = {}
+        self._best: dict[tuple[int, int], float] = {}
         self._masks: Recent[tuple[str, ...], np.ndarray] = Recent(
             max(16, MASKS_BYTES // max(len(self.names), 1))
         )
@@ -249,9 +258,10 @@ class ScreeningIndex:
 
     def screen(self, party: Party) -> tuple[Match, ...]:
         """The party's best matches, best first, at most ``MAX_MATCHES``."""
-        found = self.results.get(party)
+        key = (party.name, party.country, party.birth_date, party.entry_type)
+        found = self.results.get(key)
         if found is None:
-            found = self.results.put(party, self._screen(party))
+            found = self.results.put(key, self._screen(party))
         return found
 
     def _block(self, keys: tuple[str, ...]) -> np.ndarray:
@@ -267,9 +277,10 @@ class ScreeningIndex:
     def candidates(self, prepared: PreparedName) -> list[int]:
         """Names sharing blocks with two of the query's tokens (a joined pair counts for the
         tokens it covers), or one-word names sharing one; in index order."""
+        postings = self.postings
         blocks = []
         for covers, keys in _blocking(prepared):
-            parts = [self.postings[key] for key in keys if key in self.postings]
+            parts = [found for key in keys if (found := postings.get(key)) is not None]
             if parts:
                 blocks.append((covers, keys, parts, sum(map(len, parts))))
         if not blocks:
@@ -300,7 +311,9 @@ class ScreeningIndex:
                     mask, short = self._mask(other_keys, other_parts), parts
                 short = short[0] if len(short) == 1 else np.concatenate(short)
                 shared.append(short[mask[short]])
-        return _distinct(np.concatenate(shared)) if shared else []
+        if len(shared) > 1:
+            return _distinct(np.concatenate(shared))
+        return _distinct(shared[0]) if shared else []
 
     def _mask(self, keys: tuple[str, ...], parts: list[np.ndarray]) -> np.ndarray:
         """A large block as a mask over every position: the smaller block is looked up in it
@@ -321,56 +334,98 @@ class ScreeningIndex:
         match each name token of the query (most are told apart by look-ups and one rapidfuzz
         call), then each candidate by a set test (``names_may_match``: four in five share no
         matching token) and, unless joined tokens meet, by ``score_ceiling`` (most of the rest
-        share only a first name)."""
+        share only a first name). Most queries share a first name with their candidates and
+        nothing else: once a token matches nothing, the best case of any listed name with the
+        tokens left may fall short of the floor, and none is looked at."""
         if len(candidates) <= FEW_CANDIDATES:  # continuous screening's small index, mostly
             return [p for p in candidates if names_may_match(prepared, self.prepared[p])]
-        vocabulary = self.vocabulary
-        live = [self.live[position] for position in candidates]
-        among = set(chain.from_iterable(live))
-        matching: dict[str, set[int]] = {}
-        for token in prepared.tokens:
-            if token.kind == NAME and token.weight > 0 and token.text not in matching:
-                matching[token.text] = {
-                    number
-                    for number in vocabulary.could_match(token, among)
-                    if tokens_match(token, vocabulary.tokens[number])
-                }
-        matched = set().union(*matching.values())
         if prepared.join_skeletons.isdisjoint(self.skeletons) and prepared.skeletons.isdisjoint(
             self.join_skeletons
         ):
             joined = []
-            sharing = [
-                (position, ids)
-                for position, ids in zip(candidates, live, strict=True)
-                if not matched.isdisjoint(ids)
-            ]
         else:  # rare: a joined pair of one name is a token of some listed name
             joined = [p for p in candidates if joins_meet(prepared, self.prepared[p])]
-            sharing = [
-                (p, ids)
-                for p, ids in zip(candidates, live, strict=True)
-                if p not in joined and not matched.isdisjoint(ids)
-            ]
         informative = prepared.informative
-        query = name_shape(informative)
-        hit_sets = [matching[t.text] for t in informative if t.kind == NAME]
+        query = self._shape_id(informative)
+        names = [t for t in informative if t.kind == NAME]
+        vocabulary = self.vocabulary
+        live = [self.live[position] for position in candidates]
+        among = set(chain.from_iterable(live))
+        matching: dict[str, set[int]] = {}
+        for token in names:
+            if token.text in matching:
+                continue
+            found = matching[token.text] = {
+                number
+                for number in vocabulary.could_match(token, among)
+                if tokens_match(token, vocabulary.tokens[number])
+            }
+            # Once a token matches nothing, the others' best case may no longer reach the
+            # floor with any name of the index.
+            if not found and self._best_ceiling(query, names, matching) < CEILING_FLOOR:
+                return [p for p in candidates if p in joined] if joined else []
+        matched = set().union(*matching.values())
+        sharing = [
+            (position, ids)
+            for position, ids in zip(candidates, live, strict=True)
+            if not matched.isdisjoint(ids) and position not in joined
+        ]
+        hit_sets = [matching[t.text] for t in names]
         worth = set(joined)
-        # The ceiling depends on the entry's shape and which tokens match only: candidates
-        # alike in both (most share a first name, and little else) are decided once.
-        ceilings: dict[tuple[int, int, tuple[bool, ...]], float] = {}
         shape_of = self.shape_of
+        ceiling_of = self._ceiling
         for position, ids in sharing:
-            query_hits = sum(not found.isdisjoint(ids) for found in hit_sets)
-            entry_hits = tuple(number in matched for number in ids)
-            key = (shape_of[position], query_hits, entry_hits)
-            ceiling = ceilings.get(key)
-            if ceiling is None:
-                shape = self.shapes[shape_of[position]]
-                ceiling = ceilings[key] = score_ceiling(query, shape, query_hits, entry_hits)
-            if ceiling >= CEILING_FLOOR:
+            query_hits = 0
+            for found in hit_sets:
+                if not found.isdisjoint(ids):
+                    query_hits += 1
+            entry_hits = tuple([number in matched for number in ids])
+            if ceiling_of(query, shape_of[position], query_hits, entry_hits) >= CEILING_FLOOR:
                 worth.add(position)
         return [position for position in candidates if position in worth]
+
+    def _shape_id(self, tokens: tuple) -> tuple[int, Shape]:
+        """A query's shape and its number among the shapes seen (``_ceiling`` keys by number).
+        Numbers are never reused (not even after the caches are emptied), so a number names
+        one shape only, across threads too."""
+        shape = name_shape(tokens)
+        number = self._shape_ids.get(shape)
+        if number is None:
+            if len(self._shape_ids) >= SHAPES_KEPT:  # odd names, many: start again
+                self._shape_ids.clear()
+                self._ceilings.clear()
+                self._best.clear()
+            number = self._shape_ids.setdefault(shape, next(self._numbers))
+        return number, shape
+
+    def _ceiling(
+        self, query: tuple[int, Shape], shape: int, query_hits: int, entry_hits: tuple
+    ) -> float:
+        """``score_ceiling`` of a query shape against a listed shape, kept: a few dozen
+        shapes and hit patterns recur across every query."""
+        key = (query[0], shape, query_hits, entry_hits)
+        found = self._ceilings.get(key)
+        if found is None:
+            found = score_ceiling(query[1], self.shapes[shape], query_hits, entry_hits)
+            if len(self._ceilings) < CEILINGS_KEPT:
+                self._ceilings[key] = found
+        return found
+
+    def _best_ceiling(self, query: tuple[int, Shape], names: list, matching: dict) -> float:
+        """The best ceiling any listed name could reach with the query tokens that may still
+        match (those not tried yet, and those that matched): every token of it matching
+        (``score_ceiling`` only grows with either side's hits). Kept per query shape."""
+        possible = sum(t.text not in matching or bool(matching[t.text]) for t in names)
+        key = (query[0], possible)
+        found = self._best.get(key)
+        if found is None:
+            found = max(
+                score_ceiling(query[1], shape, possible, (True,) * len(shape.weights))
+                for shape in self.shapes
+            )
+            if len(self._best) < CEILINGS_KEPT:
+                self._best[key] = found
+        return found
 
     def _screen(self, party: Party) -> tuple[Match, ...]:
         prepared = name_prepare(party.name)

@@ -142,19 +142,27 @@ def skeleton(word: str) -> str:
     return word[:-1] if len(word) > 3 and word.endswith("h") else word
 
 
-@functools.lru_cache(maxsize=100_000)
+# Each word's kind in one look-up (a name, the commonest, is the default).
+_KINDS = {
+    **dict.fromkeys(GENERIC, GENERIC_WORD),
+    **dict.fromkeys(PARTICLES, PARTICLE),
+    **dict.fromkeys(LEGAL_FORMS, LEGAL),
+    **dict.fromkeys(HONORIFICS, HONORIFIC),
+}
+
+
+# The caches below are sized for the words and names that recur (first names, common
+# surnames, a bank's own customers), not for every party ever screened: everything a cache
+# holds is walked by each full collection of the garbage collector, and a worker's full
+# collections come as often as its caches churn (matching.index.ScreeningIndex.results keeps
+# the parties themselves).
+@functools.lru_cache(maxsize=32_768)
 def token_make(word: str) -> Token:
-    kind = (
-        HONORIFIC
-        if word in HONORIFICS
-        else LEGAL
-        if word in LEGAL_FORMS
-        else PARTICLE
-        if word in PARTICLES
-        else GENERIC_WORD
-        if word in GENERIC
-        else NAME
-    )
+    kind = _KINDS.get(word, NAME)
+    return _token(word, kind)
+
+
+def _token(word: str, kind: str) -> Token:
     skel = skeleton(word)
     key = jellyfish.metaphone(skel) if skel.isalpha() else skel
     if key[:1] in _VOWEL_KEYS:  # "Osama" and "Usama": romanisations disagree on the vowel
@@ -163,7 +171,13 @@ def token_make(word: str) -> Token:
     return Token(word, kind, WEIGHTS[kind], skel, key, consonants)
 
 
-@functools.lru_cache(maxsize=65_536)
+@functools.lru_cache(maxsize=8_192)
+def _join_make(text: str) -> Token:
+    """Two adjacent words joined ("al" + "amri"), as a name token."""
+    return _token(text, NAME)
+
+
+@functools.lru_cache(maxsize=4_096)
 def name_prepare(name: str) -> PreparedName:
     """The name's tokens in order. Apostrophes join ("O'Brien" -> "obrien"), any other
     punctuation separates ("Al-Amri" -> "al amri"); the matcher re-joins split tokens."""
@@ -174,7 +188,7 @@ def name_prepare(name: str) -> PreparedName:
     if tokens and not any(token.kind in (NAME, PARTICLE) for token in tokens):
         tokens = tuple(_as_name(t) if t.kind == GENERIC_WORD else t for t in tokens)
     joins = tuple(
-        _as_name(token_make(first.text + second.text))
+        _join_make(first.text + second.text)
         for first, second in zip(tokens, tokens[1:], strict=False)
     )
     return PreparedName(

@@ -113,7 +113,7 @@ class Vocabulary:
     def _spelling(self, token: Token, numbers: list[int], floor: float) -> set[int]:
         close = process.extract(
             token.skeleton,
-            [self.skeletons[number] for number in numbers],
+            list(map(self.skeletons.__getitem__, numbers)),
             scorer=Indel.normalized_similarity,
             score_cutoff=spelling_indel_floor(floor),
             limit=None,
