@@ -3,20 +3,22 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PIP_FLAGS := --disable-pip-version-check --quiet
+MATCHING := sentinel/screening/matching
+COMPILED := $(MATCHING)/compiled.json
 
 .PHONY: run test bench lint install install-dev browser wrk clean
 
-run: $(VENV)/.installed
+run: $(VENV)/.installed $(COMPILED)
 	$(PY) -m sentinel.runner
 
 # The layers (pyproject: [tool.importlinter]) and lint are checked first: a backwards import
 # between apps fails the run.
-test: $(VENV)/.installed-dev browser
+test: $(VENV)/.installed-dev $(COMPILED) browser
 	$(VENV)/bin/lint-imports --no-cache
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -n 2 --dist loadgroup
 
-bench: $(VENV)/.installed-dev wrk
+bench: $(VENV)/.installed-dev $(COMPILED) wrk
 	$(PY) -m bench.run
 
 lint: $(VENV)/.installed-dev
@@ -36,6 +38,13 @@ $(VENV)/.installed-dev: pyproject.toml | $(VENV)/bin/python
 	$(PY) -m pip install $(PIP_FLAGS) -e '.[dev]'
 	touch $(VENV)/.installed $@
 
+# Name screening's matching modules compiled with Cython (sentinel/screening/compile.py), again
+# whenever one changes. Without a C compiler the sources run as they are (slower, same results).
+$(COMPILED): $(wildcard $(MATCHING)/*.py) | $(VENV)/.installed
+	@$(PY) -m pip install $(PIP_FLAGS) 'cython>=3.1,<4' 'setuptools>=68' \
+		&& $(PY) -m sentinel.screening.compile \
+		|| { echo "Name screening runs uncompiled."; touch $@; }
+
 # Browser tests drive Debian's Chromium; install it where we can (root with apt).
 # Under CI=true the browser tests fail rather than skip when it is missing.
 browser:
@@ -54,4 +63,4 @@ wrk:
 	fi
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache $(COMPILED) $(MATCHING)/*.so
