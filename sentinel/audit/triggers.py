@@ -141,5 +141,13 @@ NETWORK_PARAMETERS = (
     Audited("network_parameterchange", "network.parameterchange"),
     Audited("network_parametersinforce", "network.parametersinforce"),
 )
-AUDITED_LATER = (EXCHANGE_RATES, *SCREENING, *NETWORK_PARAMETERS)
+# 0005: issue 16, back-tests of a parameter version: who asked for which version over which
+# partner and period. Only the request is kept: the task's progress, state and result (large,
+# and written by no one) are not worth a row each.
+NETWORK_BACKTESTS = Audited(
+    "network_parameterbacktest",
+    "network.parameterbacktest",
+    ignore=("state", "total", "processed", "result", "error", "started_at", "finished_at"),
+)
+AUDITED_LATER = (EXCHANGE_RATES, *SCREENING, *NETWORK_PARAMETERS, NETWORK_BACKTESTS)
 AUDITED_MODELS = tuple(sorted(audited.label for audited in (*AUDITED, *AUDITED_LATER)))

@@ -190,6 +190,8 @@ def _version_page(request, version: ParameterVersion) -> dict:
         "can_approve": request.user.has_perm(governance.APPROVE_PERMISSION),
         "can_request": request.user.has_perm(governance.REQUEST_PERMISSION),
         "changes": selectors.parameter_changes(),
+        "backtests": selectors.parameter_backtests(version=version),
+        "can_backtest": request.user.has_perm(governance.BACKTEST_PERMISSION),
         "history_title": "Requests for the parameters",
     }
 

@@ -33,3 +33,12 @@ class SeedReason(models.TextChoices):
     SAR = "sar", "In a filed suspicious-activity report"
     FEEDBACK = "feedback", "Confirmed fraud by the partner"
     LIST = "list", "On a watch list"
+
+
+class BacktestState(models.TextChoices):
+    """Where a parameter version's back-test is (docs/network.md § Back-testing a version)."""
+
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django import forms
 
+from transactions.models import PartnerBank
+
 from .models import BOUNDS, ParameterVersion
 
 
@@ -20,3 +22,16 @@ class ParameterDecisionForm(forms.Form):
     says so) or a withdrawal."""
 
     comment = forms.CharField(required=False, max_length=2000)
+
+
+class ParameterBacktestForm(forms.Form):
+    """A back-test's partner and period (the service checks the period against the graph)."""
+
+    partner = forms.ModelChoiceField(
+        queryset=PartnerBank.objects.order_by("name"),
+        error_messages={"invalid_choice": "No such partner."},
+    )
+    occurred_after = forms.DateTimeField(help_text="UTC, e.g. 2026-11-01 00:00")
+    occurred_before = forms.DateTimeField(
+        help_text="UTC; at most the graph's retention (SENTINEL_NETWORK_RETENTION_DAYS) later."
+    )

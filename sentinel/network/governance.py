@@ -9,20 +9,33 @@ Every write here is in the audit trail through the tables' triggers (sentinel.au
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError
 from django.db import transaction as db_transaction
 from django.db.models import Max
 
 from sentinel.four_eyes import actor_require, request_decide
+from transactions.models import PartnerBank
 
 from . import runtime, selectors
 from .choices import ParameterAction, ParameterChangeState
-from .models import BOUNDS, ParameterChange, ParametersInForce, ParameterVersion
+from .models import (
+    BOUNDS,
+    ParameterBacktest,
+    ParameterChange,
+    ParametersInForce,
+    ParameterVersion,
+)
+from .tasks import run_parameter_backtest
 
 DRAFT_PERMISSION = "network.add_parameterversion"
 REQUEST_PERMISSION = "network.add_parameterchange"
 APPROVE_PERMISSION = "network.approve_parameterchange"
+# Who drafts a version back-tests it (any version, before asking for it or after).
+BACKTEST_PERMISSION = DRAFT_PERMISSION
 _ONE_PENDING = (
     "Another parameter change is awaiting approval; approve, reject or withdraw it first."
 )
@@ -49,6 +62,52 @@ def parameter_version_create(*, author, comment: str, **values: object) -> Param
         version.full_clean()
         version.save()
     return version
+
+
+def parameter_backtest_request(
+    *,
+    version: ParameterVersion,
+    partner: PartnerBank,
+    occurred_after: datetime,
+    occurred_before: datetime,
+    actor,
+) -> ParameterBacktest:
+    """Queue a back-test of ``version`` over the partner's graph for the period, beside the
+    version in force now; the Celery task runs it (backtests.py) and records its progress.
+    Refused, with nothing written, when the period is reversed, longer than the graph keeps,
+    or holds none of the partner's transfers."""
+    actor_require(
+        actor, BACKTEST_PERMISSION, "Only compliance officers back-test detector parameters."
+    )
+    if occurred_before <= occurred_after:
+        raise ValidationError("The end of the period must come after its start.")
+    kept = settings.SENTINEL_NETWORK_RETENTION_DAYS
+    if occurred_before - occurred_after > timedelta(days=kept):
+        raise ValidationError(
+            f"A back-test covers at most {kept} days: the graph keeps no more "
+            "(SENTINEL_NETWORK_RETENTION_DAYS)."
+        )
+    if not selectors.transfers_any(
+        partner_id=partner.pk, after=occurred_after, before=occurred_before
+    ):
+        raise ValidationError(
+            f"{partner.name} has no transfers in the graph from "
+            f"{occurred_after:%Y-%m-%d %H:%M} to {occurred_before:%Y-%m-%d %H:%M} UTC: nothing "
+            f"to replay (the graph keeps the last {kept} days)."
+        )
+    current = selectors.parameters_in_force()
+    if current is None:
+        raise ValidationError("No parameter version is in force to compare with.")
+    backtest = ParameterBacktest.objects.create(
+        version=version,
+        baseline=current.version,
+        partner=partner,
+        occurred_after=occurred_after,
+        occurred_before=occurred_before,
+        requested_by=actor,
+    )
+    db_transaction.on_commit(lambda: run_parameter_backtest.delay(backtest.pk))
+    return backtest
 
 
 def parameter_change_request(

@@ -20,7 +20,13 @@ from sentinel.four_eyes import FourEyesRequest, four_eyes_constraints
 from sentinel.history import AppendOnlyModel
 from transactions.models import PartnerBank, Transaction
 
-from .choices import ParameterAction, ParameterChangeState, PatternKind, SeedReason
+from .choices import (
+    BacktestState,
+    ParameterAction,
+    ParameterChangeState,
+    PatternKind,
+    SeedReason,
+)
 
 _FOUND_WITH = (
     "The detector parameters that found it; empty when found before parameters were versioned, "
@@ -512,6 +518,68 @@ class ParametersInForce(models.Model):
 
     def __str__(self) -> str:
         return f"v{self.version.number} in force"
+
+
+class ParameterBacktest(models.Model):
+    """A parameter version replayed over one partner's stored graph for a period, beside the
+    version in force when it was asked for, by a Celery task (backtests.py). It writes this row
+    only: no finding, ring, alert or anything else the live system reads."""
+
+    version = models.ForeignKey(ParameterVersion, on_delete=models.PROTECT, related_name="+")
+    baseline = models.ForeignKey(
+        ParameterVersion,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The version in force when it was asked for: what it is compared with.",
+    )
+    partner = models.ForeignKey(PartnerBank, on_delete=models.CASCADE, related_name="+")
+    occurred_after = models.DateTimeField()
+    occurred_before = models.DateTimeField()
+    state = models.CharField(
+        max_length=10, choices=BacktestState.choices, default=BacktestState.QUEUED
+    )
+    total = models.PositiveIntegerField(
+        default=0, help_text="Transfers to search from, plus the window scans."
+    )
+    processed = models.PositiveIntegerField(default=0)
+    result = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = "detector parameter back-test"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(occurred_before__gt=F("occurred_after")),
+                name="parameter_backtest_range_ordered",
+            ),
+            models.CheckConstraint(
+                condition=Q(processed__lte=F("total")), name="parameter_backtest_progress_bounded"
+            ),
+            models.CheckConstraint(
+                condition=Q(state__in=BacktestState.values), name="parameter_backtest_state"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Back-test of {self.version} ({self.state})"
+
+    @property
+    def progress_percent(self) -> int:
+        return 100 if not self.total else int(100 * self.processed / self.total)
+
+    @property
+    def seconds(self) -> float | None:
+        """How long the run took, start to finish."""
+        if self.started_at is None or self.finished_at is None:
+            return None
+        return round((self.finished_at - self.started_at).total_seconds(), 2)
 
 
 class AccountProximity(models.Model):

@@ -9,18 +9,21 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from django.db import connection
+from django.shortcuts import get_object_or_404
 
 from sentinel.db import execute_with_records
-from transactions.models import Transaction
+from transactions.models import Account, Transaction
 
 from .choices import ParameterChangeState
 from .detectors import IN, OUT, Edge, Request
 from .models import (
     NetworkFinding,
     NetworkPattern,
+    ParameterBacktest,
     ParameterChange,
     ParametersInForce,
     ParameterVersion,
+    Transfer,
 )
 
 # Edges read per node and request: a hub's thousands of transfers cannot flood a search (the
@@ -228,3 +231,64 @@ def proximity_of(*, accounts: Sequence[tuple[int, str]]) -> dict[tuple[int, str]
     records = [{"partner_id": partner_id, "account": account} for partner_id, account in keys]
     rows = [Proximity._make(row) for row in execute_with_records(_PROXIMITY, records)]
     return {(row.partner_id, row.account): row for row in rows}
+
+
+# --- Back-tests of a parameter version (backtests.py) -----------------------------------------
+
+
+def transfers_between(*, partner_id: int, after: datetime, before: datetime):
+    """The partner's edges over ``(after, before]`` as ``Edge`` tuples, oldest first, read in
+    chunks (a back-test may cover a month of a large partner's graph)."""
+    rows = (
+        _transfers_within(partner_id, after, before)
+        .order_by("occurred_at", "transaction_id")
+        .values_list("transaction_id", "partner_id", "source", "target", "amount", "occurred_at")
+    )
+    return (Edge(*row) for row in rows.iterator(chunk_size=2000))
+
+
+def _transfers_within(partner_id: int, after: datetime, before: datetime):
+    return Transfer.objects.filter(
+        partner_id=partner_id, occurred_at__gt=after, occurred_at__lte=before
+    )
+
+
+def transfers_count(*, partner_id: int, after: datetime, before: datetime) -> int:
+    return _transfers_within(partner_id, after, before).count()
+
+
+def transfers_any(*, partner_id: int, after: datetime, before: datetime) -> bool:
+    """Whether the graph holds any of the partner's transfers over ``(after, before]`` (asked
+    in the request: cheaper than counting a large partner's month)."""
+    return _transfers_within(partner_id, after, before).exists()
+
+
+def partner_accounts(*, partner_id: int, external_ids: Sequence[str]) -> set[str]:
+    """Which of these ids are the partner's customers' accounts (they have a page)."""
+    return set(
+        Account.objects.filter(
+            partner_id=partner_id, external_id__in=list(external_ids)
+        ).values_list("external_id", flat=True)
+    )
+
+
+def transaction_references(*, transaction_ids: Sequence) -> dict[object, str]:
+    """Each transaction's id as the partner sent it, by its own id."""
+    return dict(
+        Transaction.objects.filter(id__in=list(transaction_ids)).values_list("id", "external_id")
+    )
+
+
+def parameter_backtests(*, version: ParameterVersion, limit: int = 10) -> list[ParameterBacktest]:
+    return list(
+        ParameterBacktest.objects.filter(version=version).select_related(
+            "baseline", "partner", "requested_by"
+        )[:limit]
+    )
+
+
+def parameter_backtest_get(*, backtest_id: int) -> ParameterBacktest:
+    return get_object_or_404(
+        ParameterBacktest.objects.select_related("version", "baseline", "partner"),
+        pk=backtest_id,
+    )

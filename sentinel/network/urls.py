@@ -19,6 +19,16 @@ def parameter_urlpatterns(site: AdminSite) -> list[URLPattern]:
             staff(views.parameter_request),
             name="network_parameters_request",
         ),
+        path(
+            "<int:version_id>/backtest/",
+            staff(views.parameter_backtest),
+            name="network_parameters_backtest",
+        ),
+        path(
+            "backtest/<int:backtest_id>/",
+            staff(views.parameter_backtest_detail),
+            name="network_parameters_backtest_detail",
+        ),
         path("rollback/", staff(views.parameter_rollback), name="network_parameters_rollback"),
         path(
             "change/<int:change_id>/<str:decision>/",

@@ -1,18 +1,22 @@
 """The detector parameters' actions (ask for a version in force, roll back, approve, reject,
-withdraw): staff pages under the admin (urls.py). Each validates its input, calls one
-governance service (which checks who may) and goes back to the version's page."""
+withdraw, back-test): staff pages under the admin (urls.py). Each validates its input, calls
+one governance service (which checks who may) and goes back to the version's page, or to the
+back-test's."""
 
 from __future__ import annotations
 
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
 from django.views.decorators.http import require_POST
 
-from . import governance
-from .forms import ParameterDecisionForm
+from . import governance, selectors
+from .forms import ParameterBacktestForm, ParameterDecisionForm
 from .models import ParameterChange, ParameterVersion
+
+VIEW_PERMISSION = "network.view_parameterversion"
 
 _DECISIONS = {
     "approve": ("approved", governance.parameter_change_approve),
@@ -75,6 +79,65 @@ def parameter_decide(request: HttpRequest, change_id: int, decision: str) -> Htt
     if comment is not None and _done(request, service, change=change, **arguments):
         messages.success(request, f"Request {done}.")
     return redirect("admin:network_parameterversion_change", change.version_id)
+
+
+def parameter_backtest(request: HttpRequest, version_id: int) -> HttpResponse:
+    """The form to back-test a version (GET), and its start (POST: the service checks)."""
+    _require(request, VIEW_PERMISSION)
+    version = get_object_or_404(ParameterVersion, pk=version_id)
+    form = ParameterBacktestForm(request.POST or None)
+    if request.method == "POST":
+        _require(request, governance.BACKTEST_PERMISSION)
+        if form.is_valid():
+            try:
+                backtest = governance.parameter_backtest_request(
+                    version=version, actor=request.user, **form.cleaned_data
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                return redirect("admin:network_parameters_backtest_detail", backtest.pk)
+    return _page(
+        request,
+        "admin/network/parameter_backtest.html",
+        f"Back-test network parameters v{version.number}",
+        version=version,
+        in_force=selectors.parameters_in_force(),
+        form=form,
+        status=400 if form.errors else 200,
+    )
+
+
+def parameter_backtest_detail(request: HttpRequest, backtest_id: int) -> HttpResponse:
+    _require(request, VIEW_PERMISSION)
+    backtest = selectors.parameter_backtest_get(backtest_id=backtest_id)
+    return _page(
+        request,
+        "admin/network/parameter_backtest_detail.html",
+        f"Back-test #{backtest.pk}",
+        backtest=backtest,
+        version=backtest.version,
+    )
+
+
+def _require(request: HttpRequest, permission: str) -> None:
+    if not request.user.has_perm(permission):
+        raise PermissionDenied("You do not have permission to do this.")
+
+
+def _page(request: HttpRequest, template: str, title: str, status: int = 200, **context):
+    """A page inside the admin's frame (header, breadcrumbs, sidebar)."""
+    return TemplateResponse(
+        request,
+        template,
+        {
+            **admin.site.each_context(request),
+            "opts": ParameterVersion._meta,
+            "title": title,
+            **context,
+        },
+        status=status,
+    )
 
 
 def _comment(request: HttpRequest) -> str | None:
