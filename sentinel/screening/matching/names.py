@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import jellyfish
 from anyascii import anyascii
@@ -83,8 +83,10 @@ _ANY_RULE = re.compile("|".join(re.escape(old) for old, _ in _SKELETON_RULES))
 _NO_VOWELS = str.maketrans("", "", "aeiouy")
 
 
-@dataclass(frozen=True, slots=True)
-class Token:
+# Named tuples rather than frozen dataclasses: as immutable, and made in a third of the time
+# (a new name makes three or four tokens, and a frozen dataclass sets each field through
+# object.__setattr__).
+class Token(NamedTuple):
     text: str  # folded ASCII
     kind: str  # NAME, GENERIC_WORD, PARTICLE, HONORIFIC, LEGAL
     weight: float
@@ -93,8 +95,7 @@ class Token:
     consonants: str  # the skeleton without vowels (for vowel-less romanisations of Arabic)
 
 
-@dataclass(frozen=True, slots=True)
-class PreparedName:
+class PreparedName(NamedTuple):
     original: str
     tokens: tuple[Token, ...]
     # Each pair of adjacent tokens joined into one ("al amri" -> "alamri"), as a NAME token,
