@@ -16,9 +16,10 @@ import orjson
 from django.db import connection
 
 
-def execute_with_records(sql: str, records: list[dict], *extra: object) -> list[tuple]:
-    """Run SQL whose first parameter is `records` as one JSON document (``json_to_recordset(%s)``);
-    the rows it returns, if any."""
+def execute_with_records(sql: str, records: list, *extra: object) -> list[tuple]:
+    """Run SQL whose first parameter is `records` as one JSON document: objects read with
+    ``json_to_recordset(%s)``, or tuples (arrays, cheaper to build and encode) read with
+    ``json_array_elements(%s)``; the rows it returns, if any."""
     document = orjson.dumps(records, default=_json_default).decode()
     with connection.cursor() as cursor:
         cursor.execute(sql, [document, *extra])

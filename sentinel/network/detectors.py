@@ -52,7 +52,21 @@ class Request(NamedTuple):
     until: datetime
 
 
-Fetch = Callable[[str, Sequence[Request]], list[list[Edge]]]
+Fetch = Callable[[str, Sequence[Request]], list[Sequence[Edge]]]
+
+
+class Prospects(NamedTuple):
+    """Whether each of a new transfer u → v's walks could find anything; False only when it
+    cannot (selectors.transfers_prospects), True when it may."""
+
+    round_trip: bool  # a last hop x → u within the window, x being v or paid before it
+    carried_out: bool  # v sent one carrying the amount within the horizon: a first hop
+    carried_in: bool  # u received one carrying it within the horizon
+    layering: bool  # u received one it could have forwarded into this transfer
+    loop: bool  # v sent and u received within the loop window: a first hop and a last one
+
+
+Probe = Callable[[Sequence[Edge], "Parameters"], list[Prospects]]
 
 
 @dataclass(frozen=True)
@@ -118,6 +132,20 @@ class Finding:
 class _Walk:
     """One breadth-first walk from one node, in one direction, under one search's rules."""
 
+    __slots__ = (
+        "new",
+        "direction",
+        "rule",
+        "goal",
+        "reached",
+        "frontier",
+        "start",
+        "deepest",
+        "visits",
+        "closing",
+        "short",
+    )
+
     def __init__(self, new: Edge, start: str, direction: str, rule: Callable, *, goal: str | None):
         self.new, self.direction, self.rule, self.goal = new, direction, rule, goal
         self.reached: dict[str, Edge | None] = {start: None}  # node -> the hop that reached it
@@ -136,7 +164,7 @@ class _Walk:
         self.visits += len(nodes)
         return [self.rule(self, node, None) for node in nodes]
 
-    def take(self, requests: Sequence[Request], answers: Sequence[list[Edge]]) -> None:
+    def take(self, requests: Sequence[Request], answers: Sequence[Sequence[Edge]]) -> None:
         frontier = []
         for request, edges in zip(requests, answers, strict=True):
             for edge in edges:
@@ -226,16 +254,6 @@ def _loop(p: Parameters) -> Callable:
     return rule
 
 
-def _loop_walks(edges: Sequence[Edge], parameters: Parameters) -> list[tuple[Edge, str, _Walk]]:
-    """One value-loop walk per new transfer (its own function: the other searches are
-    unchanged by it)."""
-    return [
-        (edge, "loop", _Walk(edge, edge.target, OUT, _loop(parameters), goal=edge.source))
-        for edge in edges
-        if edge.source != edge.target
-    ]
-
-
 def _loop_of(walk: _Walk) -> list[Edge]:
     """The loop a value-loop walk closed (3 hops or more), the new transfer first."""
     if walk.closing is None:
@@ -243,29 +261,53 @@ def _loop_of(walk: _Walk) -> list[Edge]:
     return [walk.new, *walk.path(walk.closing.source), walk.closing]
 
 
-def detect(edges: Sequence[Edge], fetch: Fetch, parameters: Parameters) -> dict[object, Finding]:
+def detect(
+    edges: Sequence[Edge], fetch: Fetch, parameters: Parameters, *, probe: Probe | None = None
+) -> dict[object, Finding]:
     """What each new transfer closes or extends; every walk advances one level per round, so
-    a batch costs one query per level and direction, whatever its size."""
-    walks: list[tuple[Edge, str, _Walk]] = []
-    for edge in edges:
-        if edge.source == edge.target:
-            continue
+    a batch costs one query per level and direction, whatever its size.
+
+    ``probe`` (one query for the batch) spares the walks that cannot find anything: a
+    round trip's last hop is a transfer x → u within the window, where x is v or received
+    a hop within the window before paying u, so none can close when u received no such
+    transfer; the other walks find nothing when their first level does. Exact: the findings
+    are the same without it (tests/test_prospects.py)."""
+    searched = [edge for edge in edges if edge.source != edge.target]
+    prospects = iter(probe(searched, parameters)) if probe and searched else None
+    searches: list[_Search] = []
+    round_trip_rule, carried_rule, layering_rule, loop_rule = (
+        _round_trip(parameters),
+        _carried(parameters),
+        _layering(parameters),
+        _loop(parameters),
+    )
+    for edge in searched:
+        prospect = next(prospects) if prospects is not None else _MAY_ALL
+        if not any(prospect):
+            continue  # no walk can find anything: no finding
         u, v = edge.source, edge.target
         # A round sum (20.00, 500.00) recurs between strangers by chance: only an exact,
         # unround amount passed along says it is the same money.
-        carried_out = _Walk(edge, v, OUT, _carried(parameters), goal=u)
-        carried_in = _Walk(edge, u, IN, _carried(parameters), goal=None)
-        if parameters.round_sum and not edge.amount % parameters.round_sum:
-            carried_out.frontier = carried_in.frontier = []
-        walks += [
-            (edge, "round_trip", _Walk(edge, v, OUT, _round_trip(parameters), goal=u)),
-            (edge, "carried_out", carried_out),
-            (edge, "carried_in", carried_in),
-            (edge, "layering", _Walk(edge, u, IN, _layering(parameters), goal=None)),
-        ]
-    walks += _loop_walks(edges, parameters)
-    active = {OUT: [w for _, _, w in walks if w.direction == OUT]}
-    active[IN] = [w for _, _, w in walks if w.direction == IN]
+        carries = not (parameters.round_sum and not edge.amount % parameters.round_sum)
+        # A walk that cannot find anything is not made at all (_findings reads None as one
+        # that found nothing): fewer objects, fewer garbage collections.
+        searches.append(
+            _Search(
+                edge,
+                _Walk(edge, v, OUT, round_trip_rule, goal=u) if prospect.round_trip else None,
+                _Walk(edge, v, OUT, carried_rule, goal=u)
+                if carries and prospect.carried_out
+                else None,
+                _Walk(edge, u, IN, carried_rule, goal=None)
+                if carries and prospect.carried_in
+                else None,
+                _Walk(edge, u, IN, layering_rule, goal=None) if prospect.layering else None,
+                _Walk(edge, v, OUT, loop_rule, goal=u) if prospect.loop else None,
+            )
+        )
+    walks = [walk for search in searches for walk in search[1:] if walk is not None]
+    active = {OUT: [w for w in walks if w.direction == OUT]}
+    active[IN] = [w for w in walks if w.direction == IN]
     for _ in range(parameters.max_hops - 1):
         for direction in (OUT, IN):
             asking = [(walk, walk.requests(parameters)) for walk in active[direction]]
@@ -277,37 +319,50 @@ def detect(edges: Sequence[Edge], fetch: Fetch, parameters: Parameters) -> dict[
             answers = iter(fetch(direction, flat))
             for walk, requests in asking:
                 walk.take(requests, [next(answers) for _ in requests])
-    return _findings(walks, parameters)
+    return _findings(searches, parameters)
 
 
-def _findings(walks, parameters: Parameters) -> dict[object, Finding]:
+class _Search(NamedTuple):
+    """The walks from one new transfer; None for one that cannot find anything."""
+
+    edge: Edge
+    round_trip: _Walk | None
+    carried_out: _Walk | None
+    carried_in: _Walk | None
+    layering: _Walk | None
+    loop: _Walk | None
+
+
+_MAY_ALL = Prospects(True, True, True, True, True)
+
+
+def _path(walk: _Walk | None) -> list[Edge]:
+    return walk.path(walk.deepest) if walk is not None else []
+
+
+def _findings(searches: Sequence[_Search], parameters: Parameters) -> dict[object, Finding]:
     found: dict[object, Finding] = {}
-    by_edge: dict[object, dict[str, _Walk]] = {}
-    for edge, kind, walk in walks:
-        by_edge.setdefault(edge.id, {"edge": edge})[kind] = walk
-    for walks_of in by_edge.values():
-        edge = walks_of["edge"]
+    for edge, round_trip, carried_out, carried_in, layering, loop in searches:
         finding = Finding()
-        carried_out = walks_of["carried_out"]
-        cycle_walks = (walks_of["round_trip"], carried_out)
-        closings = [w.closing for w in cycle_walks] + [w.short for w in cycle_walks]
+        cycle_walks = (round_trip, carried_out)
+        closings = [w and w.closing for w in cycle_walks] + [w and w.short for w in cycle_walks]
         if closing := next(filter(None, closings), None):
             walk = cycle_walks[closings.index(closing) % 2]
             finding.cycle = [edge, *walk.path(closing.source), closing]
-        if carried_out.closing:
+        if carried_out is not None and carried_out.closing:
             finding.carried = [
                 edge,
                 *carried_out.path(carried_out.closing.source),
                 carried_out.closing,
             ]
         else:
-            backward = walks_of["carried_in"].path(walks_of["carried_in"].deepest)
-            carried = [*backward[::-1], edge, *carried_out.path(carried_out.deepest)]
+            backward = _path(carried_in)
+            carried = [*backward[::-1], edge, *_path(carried_out)]
             finding.carried = carried[: parameters.max_hops] if len(carried) > 1 else []
-        chain = walks_of["layering"].path(walks_of["layering"].deepest)[::-1]
+        chain = _path(layering)[::-1]
         finding.chain = [*chain, edge] if chain else []
-        if len(finding.cycle) < 3:  # a cycle the other searches found is reported as that
-            finding.loop = _loop_of(walks_of["loop"])
+        if len(finding.cycle) < 3 and loop is not None:  # a cycle found otherwise is that
+            finding.loop = _loop_of(loop)
         if finding.notable:
             found[edge.id] = finding
     return found

@@ -6,11 +6,10 @@ from decimal import Decimal
 
 from rules.features.base import FeatureBatch, FeatureField, FeatureProvider
 
-from .detectors import IN, OUT
 from .models import PROXIMITY_MAX_HOPS
-from .proximity import COUNTERPARTY_NOTE, HOPS_NOTE, proximity_fields, proximity_keys
+from .proximity import COUNTERPARTY_NOTE, HOPS_NOTE, counterparty_account, proximity_fields
 from .runtime import in_force
-from .selectors import counterparts_count, findings_of, proximity_of
+from .selectors import counterparts_counts, finding_figures, proximity_of
 
 NUMBER, BOOL = "number", "bool"
 
@@ -94,26 +93,27 @@ class NetworkFeatures(FeatureProvider):
 
     def values(self, batch: FeatureBatch) -> list[dict[str, object]]:
         txs = batch.transactions
-        findings = findings_of(transaction_ids=[tx.id for tx in txs])
+        findings = finding_figures(transaction_ids=[tx.id for tx in txs])
         # Fan-in and fan-out count distinct accounts over the counterparty window (FATF/Egmont
         # funnel-account cases gather from many payers within days).
         parameters = in_force()
         counterpart_window = parameters.searches.counterparty_window
         hops = parameters.proximity.max_hops
+        accounts = [(tx.account_external_id, counterparty_account(tx)) for tx in txs]
         windows = [
-            (
-                tx.partner_id,
-                tx.account_external_id,
-                tx.occurred_at - counterpart_window,
-                tx.occurred_at,
-            )
-            for tx in txs
+            (tx.partner_id, own, tx.occurred_at - counterpart_window, tx.occurred_at)
+            for tx, (own, _) in zip(txs, accounts, strict=True)
         ]
-        fan_in = counterparts_count(IN, windows)
-        fan_out = counterparts_count(OUT, windows)
-        proximity = proximity_of(accounts=proximity_keys(txs))
+        counterparts = counterparts_counts(windows)
+        proximity = proximity_of(
+            accounts=[
+                (tx.partner_id, account)
+                for tx, pair in zip(txs, accounts, strict=True)
+                for account in pair
+            ]
+        )
         values = []
-        for tx, senders, receivers in zip(txs, fan_in, fan_out, strict=True):
+        for tx, (senders, receivers), pair in zip(txs, counterparts, accounts, strict=True):
             finding = findings.get(tx.id)
             values.append(
                 {
@@ -127,7 +127,7 @@ class NetworkFeatures(FeatureProvider):
                     "network.chain_depth": Decimal(finding.chain_depth if finding else 1),
                     "network.fan_in_accounts": Decimal(senders),
                     "network.fan_out_accounts": Decimal(receivers),
-                    **proximity_fields(tx, proximity, max_hops=hops),
+                    **proximity_fields(tx, proximity, accounts=pair, max_hops=hops),
                 }
             )
         return values

@@ -125,34 +125,47 @@ def proximity_keys(transactions: Sequence[Transaction]) -> list[tuple[int, str]]
     return [
         (tx.partner_id, account)
         for tx in transactions
-        for account in (tx.account_external_id, _counterparty_account(tx))
+        for account in (tx.account_external_id, counterparty_account(tx))
     ]
 
 
-def _counterparty_account(tx: Transaction) -> str:
+def counterparty_account(tx: Transaction) -> str:
     return getattr(tx, f"{tx.counterparty_side}_account_id") or ""
+
+
+def _none_near(max_hops: int) -> str:
+    return f"none within {max_hops} hops"
 
 
 def proximity_fields(
     tx: Transaction,
-    proximity: dict[tuple[int, str], Proximity],
+    proximity: Mapping[tuple[int, str], Proximity],
     *,
+    accounts: tuple[str, str] | None = None,
     max_hops: int = PROXIMITY_MAX_HOPS,
 ) -> dict[str, object]:
     """The proximity fields of one transaction from the stored proximity of its two accounts
-    (walked within ``max_hops``, the version in force's). The transfer itself counts at once:
+    (walked within ``max_hops``, the version in force's; ``accounts``: its own and its
+    counterparty's, when the caller has them already). The transfer itself counts at once:
     paying or being paid by a seed is 1 hop, whenever the stored proximity was last
     computed."""
-    own = proximity.get((tx.partner_id, tx.account_external_id))
-    counterparty = _counterparty_account(tx)
+    if not proximity:  # neither account near a known-bad one (most batches: nothing stored)
+        return {
+            "network.hops_to_flagged": None,
+            HOPS_NOTE: _none_near(max_hops),
+            "network.flagged_counterparty": False,
+            COUNTERPARTY_NOTE: "",
+        }
+    own_account, counterparty = accounts or (tx.account_external_id, counterparty_account(tx))
+    own = proximity.get((tx.partner_id, own_account))
     other = proximity.get((tx.partner_id, counterparty))
-    flagged = other is not None and other.hops == 0 and counterparty != tx.account_external_id
+    flagged = other is not None and other.hops == 0 and counterparty != own_account
     hops, path = (own.hops, own.path) if own else (None, [])
     if flagged and (hops is None or hops > 1):
-        hops, path, own = 1, [tx.account_external_id, counterparty], other
+        hops, path, own = 1, [own_account, counterparty], other
     return {
         "network.hops_to_flagged": None if hops is None else Decimal(hops),
-        HOPS_NOTE: _seed_note(own, path) if own else f"none within {max_hops} hops",
+        HOPS_NOTE: _seed_note(own, path) if own else _none_near(max_hops),
         "network.flagged_counterparty": flagged,
         COUNTERPARTY_NOTE: _seed_note(other, []) if flagged else "",
     }

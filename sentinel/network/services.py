@@ -22,10 +22,15 @@ from transactions.models import Transaction
 from transactions.selectors import amounts_converted, rate_date
 
 from .detectors import Edge, Finding, Parameters, detect
-from .models import AccountProximity, NetworkFinding, NetworkPattern, Transfer
+from .models import AccountProximity, NetworkPattern, Transfer
 from .proximity import ProximityParameters, Reach, Seed, proximity_reach
 from .runtime import in_force
-from .selectors import counterparts_within, transfer_values, transfers_adjacent
+from .selectors import (
+    counterparts_within,
+    transfer_values,
+    transfers_adjacent,
+    transfers_prospects,
+)
 from .window import Ring, WindowParameters, window_rings
 
 # Money sent from one account to another. Card payments and refunds go to and from merchants,
@@ -56,60 +61,84 @@ def transfers_record(*, transactions: Sequence[Transaction]) -> list[Edge]:
         and tx.beneficiary_account_id
         and tx.originator_account_id != tx.beneficiary_account_id
     ]
-    if edges:  # one statement, no model instance per edge
-        execute_with_records(_INSERT, [edge._asdict() for edge in edges])
+    if edges:  # one statement, no model instance (nor dictionary) per edge
+        execute_with_records(_INSERT, [(*edge[:4], str(edge.amount), edge.at) for edge in edges])
     return edges
 
 
 _INSERT = """
 INSERT INTO network_transfer
     (transaction_id, partner_id, source, target, amount, occurred_at)
-SELECT id, partner_id, source, target, amount, "at"
-FROM json_to_recordset(%s::json) AS r(
-    id uuid, partner_id bigint, source varchar, target varchar, amount numeric,
-    "at" timestamptz)
+SELECT (r->>0)::uuid, (r->>1)::bigint, r->>2, r->>3, (r->>4)::numeric, (r->>5)::timestamptz
+FROM jsonb_array_elements(%s::jsonb) AS r
 ON CONFLICT DO NOTHING
 """
 
 
 def network_extend(
     *, transactions: Sequence[Transaction], parameters: Parameters | None = None
-) -> list[NetworkFinding]:
+) -> dict[object, Finding]:
     """The pipeline's network step: record the batch's edges, search from each with the
     parameters in force (or those given), and store what was found, naming the parameter
-    version (read by the ``network`` feature provider in the next stage)."""
+    version (read by the ``network`` feature provider in the next stage); what was found,
+    by transaction id."""
     edges = transfers_record(transactions=transactions)
     parameters = parameters or in_force().searches
     fetch = partial(transfers_adjacent, limit=parameters.edges_per_node)
-    found = detect(edges, fetch, parameters)
+    found = detect(edges, fetch, parameters, probe=transfers_prospects)
     spreads = value_spreads(found)
     for finding in found.values():  # a loop is the same money going round, or nothing
         spread = spreads.get(_hops(finding.loop))
         if finding.loop and (spread is None or spread > parameters.value_spread):
             finding.loop = []
-    findings = [
-        NetworkFinding(
-            transaction_id=tx_id,
-            partner_id=next(e.partner_id for e in finding.edges if e.id == tx_id),
-            cycle_length=len(finding.cycle),
-            cycle_days=finding.cycle_days,
-            cycle_time_ordered=finding.cycle_time_ordered,
-            cycle_value_spread=_percent(spreads.get(_hops(finding.cycle))),
-            loop_length=len(finding.loop),
-            carried_hops=max(1, len(finding.carried)),
-            chain_depth=max(1, len(finding.chain)),
-            members=finding.members,
-            transactions=[edge.id for edge in finding.edges],
-            parameters_id=parameters.version_id,
+    found = {tx_id: finding for tx_id, finding in found.items() if finding.notable}
+    if found:  # one statement, no model instance per finding
+        found_at = timezone.now()
+        execute_with_records(
+            _INSERT_FINDINGS,
+            [
+                (
+                    tx_id,
+                    next(e.partner_id for e in finding.edges if e.id == tx_id),
+                    len(finding.cycle),
+                    _text(finding.cycle_days),
+                    finding.cycle_time_ordered,
+                    _text(_percent(spreads.get(_hops(finding.cycle)))),
+                    len(finding.loop),
+                    max(1, len(finding.carried)),
+                    max(1, len(finding.chain)),
+                    finding.members,
+                    [edge.id for edge in finding.edges],
+                    found_at,
+                    parameters.version_id,
+                )
+                for tx_id, finding in found.items()
+            ],
         )
-        for tx_id, finding in found.items()
-        if finding.notable
-    ]
-    return NetworkFinding.objects.bulk_create(findings, ignore_conflicts=True)
+    return found
+
+
+_INSERT_FINDINGS = """
+INSERT INTO network_networkfinding
+    (transaction_id, partner_id, cycle_length, cycle_days, cycle_time_ordered,
+     cycle_value_spread, loop_length, carried_hops, chain_depth, members, transactions,
+     found_at, parameters_id)
+SELECT (r->>0)::uuid, (r->>1)::bigint, (r->>2)::smallint, (r->>3)::numeric, (r->>4)::boolean,
+       (r->>5)::numeric, (r->>6)::smallint, (r->>7)::smallint, (r->>8)::smallint,
+       ARRAY(SELECT jsonb_array_elements_text(r->9))::varchar[],
+       ARRAY(SELECT jsonb_array_elements_text(r->10))::uuid[],
+       (r->>11)::timestamptz, (r->>12)::bigint
+FROM jsonb_array_elements(%s::jsonb) AS r
+ON CONFLICT DO NOTHING
+"""
 
 
 def _hops(edges: Sequence[Edge]) -> tuple:
     return tuple(edge.id for edge in edges)
+
+
+def _text(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
 
 
 def _percent(share: Decimal | None) -> Decimal | None:

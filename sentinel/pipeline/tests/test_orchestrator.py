@@ -10,6 +10,7 @@ from unittest import mock
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
 
 from alerts.models import Alert, WebhookDelivery, WebhookEndpoint
 from cases.models import Case
@@ -246,3 +247,18 @@ def test_a_slow_batch_halves_that_partners_next_batch_and_a_quick_one_grows_it_b
     one_shard(partner, 6, "t")
     orchestrator.profiling_shard_drain(shard=0)
     assert orchestrator._batch_sizes[partner.pk] == 8  # 2, then 4, each quick: back to 8
+
+
+def test_the_sweep_reads_the_unprofiled_oldest_first_and_leaves_the_planner_as_it_was():
+    partner = PartnerBankFactory()
+    first, second = _stored(partner, transaction_payload(), transaction_payload())
+    orchestrator.transactions_process(transaction_ids=[first])
+    later = _stored(partner, transaction_payload())
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_bitmapscan = on")
+
+        swept = transactions_to_sweep(older_than_seconds=0, limit=100)
+
+        cursor.execute("SHOW enable_bitmapscan")
+        assert cursor.fetchone() == ("on",)  # off only for the sweep's own statement
+    assert swept == [second, *later]
