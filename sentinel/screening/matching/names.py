@@ -172,13 +172,13 @@ def _token(word: str, kind: str) -> Token:
     return Token(word, kind, WEIGHTS[kind], skel, key, consonants)
 
 
-@functools.lru_cache(maxsize=8_192)
+@functools.lru_cache(maxsize=256)  # joined pairs seldom recur
 def _join_make(text: str) -> Token:
     """Two adjacent words joined ("al" + "amri"), as a name token."""
     return _token(text, NAME)
 
 
-@functools.lru_cache(maxsize=4_096)
+@functools.lru_cache(maxsize=256)  # a recurring party is answered by the index's results
 def name_prepare(name: str) -> PreparedName:
     """The name's tokens in order. Apostrophes join ("O'Brien" -> "obrien"), any other
     punctuation separates ("Al-Amri" -> "al amri"); the matcher re-joins split tokens."""
