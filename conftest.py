@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
+from channels.layers import channel_layers
 
 from sentinel.redis import get_redis, redis_key
 from sentinel.testing import SignedClient
@@ -166,6 +167,15 @@ def asgi_server():
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(10)
+
+
+@pytest.fixture(autouse=True)
+def fresh_channel_layer():
+    """Each test its own channel layer. A consumer still receiving when its event loop closed
+    (a browser test's server stopping with a websocket open, under load) leaves the
+    process's layer mid-receive on that dead loop, and every later receive in the process is
+    refused ("Two event loops are trying to receive() on one channel layer at once!")."""
+    channel_layers.backends.clear()
 
 
 @pytest.fixture
