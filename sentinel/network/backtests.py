@@ -22,17 +22,16 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import partial
 
 from django.db import transaction as db_transaction
 from django.utils import timezone
 
 from . import selectors
 from .choices import BacktestState, PatternKind
-from .detectors import Edge, Finding, Parameters, detect
+from .detectors import Edge, Parameters
 from .models import ParameterBacktest
 from .runtime import InForce, of_version
-from .services import value_spreads
+from .services import findings_searched
 from .window import Ring, WindowParameters, window_rings
 
 logger = logging.getLogger(__name__)
@@ -79,16 +78,9 @@ def searches_replayed(edges: Sequence[Edge], parameters: Parameters) -> list[Fou
     """What the scoring path's searches find from these transfers, as ``network_extend``
     would store it (a value loop kept only when its hop values stay within the spread), but
     not stored."""
-    fetch = partial(selectors.transfers_adjacent, limit=parameters.edges_per_node)
-    found: dict[object, Finding] = detect(edges, fetch, parameters)
-    spreads = value_spreads(found)
+    found, _ = findings_searched(edges, parameters)
     results = []
     for tx_id, finding in found.items():
-        spread = spreads.get(tuple(edge.id for edge in finding.loop))
-        if finding.loop and (spread is None or spread > parameters.value_spread):
-            finding.loop = []
-        if not finding.notable:
-            continue
         for kind, hops in (
             ("cycle", finding.cycle),
             ("loop", finding.loop),

@@ -84,14 +84,7 @@ def network_extend(
     by transaction id."""
     edges = transfers_record(transactions=transactions)
     parameters = parameters or in_force().searches
-    fetch = partial(transfers_adjacent, limit=parameters.edges_per_node)
-    found = detect(edges, fetch, parameters, probe=transfers_prospects)
-    spreads = value_spreads(found)
-    for finding in found.values():  # a loop is the same money going round, or nothing
-        spread = spreads.get(_hops(finding.loop))
-        if finding.loop and (spread is None or spread > parameters.value_spread):
-            finding.loop = []
-    found = {tx_id: finding for tx_id, finding in found.items() if finding.notable}
+    found, spreads = findings_searched(edges, parameters)
     if found:  # one statement, no model instance per finding
         found_at = timezone.now()
         execute_with_records(
@@ -116,6 +109,22 @@ def network_extend(
             ],
         )
     return found
+
+
+def findings_searched(
+    edges: Sequence[Edge], parameters: Parameters
+) -> tuple[dict[object, Finding], dict[tuple, Decimal | None]]:
+    """What the searches find from these edges, as the network step keeps it: a value loop
+    only when its hop values stay within the spread, and only notable findings; with the
+    spreads of the cycles and loops found. Reads the graph, writes nothing (back-tests too)."""
+    fetch = partial(transfers_adjacent, limit=parameters.edges_per_node)
+    found = detect(edges, fetch, parameters, probe=transfers_prospects)
+    spreads = value_spreads(found)
+    for finding in found.values():  # a loop is the same money going round, or nothing
+        spread = spreads.get(_hops(finding.loop))
+        if finding.loop and (spread is None or spread > parameters.value_spread):
+            finding.loop = []
+    return {tx_id: f for tx_id, f in found.items() if f.notable}, spreads
 
 
 _INSERT_FINDINGS = """
