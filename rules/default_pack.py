@@ -10,16 +10,18 @@ happen to be 10,000 in each of their currencies (USD, CAD, EUR); a partner elsew
 rule scoped to it (``partners``) with its own line.
 
 What migration 0002 installed is history: to change a rule on existing installations, add a
-migration that creates a new version, or let compliance officers change it in the admin.
+``PackRevision`` and a migration that applies it (``pack_revise``: the rule's next version), or
+let compliance officers change it in the admin.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from transactions.choices import TransactionType as T
 
 from .choices import ListKind, RuleOutcome, Severity, Typology
+from .versions import VERSION_CONTENT, version_diff
 
 DAY = 86_400
 INSTALL_COMMENT = "Installed with Sentinel"
@@ -751,6 +753,62 @@ NETWORK_VALUE_PACK = (
     ),
 )
 
+# --- Revisions: shipped changes to installed rules ----------------------------------------------
+# Each becomes its rule's next version through a migration (``pack_revise``); the rule as first
+# installed stays above, as the migrations that install it read it.
+
+
+@dataclass(frozen=True)
+class PackRevision:
+    """A shipped change to a pack rule: the version it replaces and the one it becomes."""
+
+    before: PackRule
+    after: PackRule
+    comment: str  # why, in the new version's history
+
+
+def _shipped(code: str) -> PackRule:
+    return next(rule for rule in PACK if rule.code == code)
+
+
+_FAN_IN = _shipped("fan_in_many_senders")
+_RECEIVED = f'by="account", within="48h", direction="inbound", type={_MOVES}'
+
+# Rules migration 0011. A sole trader paid by clients through p2p who also received savings
+# sold at the broker that day (a house deposit) reached 8 senders and 3,000 with that one
+# credit: version 1 called a few hundred from the clients a collection.
+FAN_IN_NOT_ONE_CREDIT = PackRevision(
+    before=_FAN_IN,
+    after=replace(
+        _FAN_IN,
+        description=(
+            "Many different people paying a significant sum into one account within two days: "
+            "a collection (funnel) account or a money mule. The sum keeps out sole traders "
+            "paid small amounts by their clients, and it must be the many senders' money: when "
+            "one credit brings more than half of it (savings sold, a loan, a car sold), the "
+            "others must bring 3,000 on their own."
+        ),
+        expression=(
+            'direction == "inbound"\n'
+            f'and distinct("counterparty", {_RECEIVED}) >= 8\n'
+            f"and sum(amount, {_RECEIVED}) >= 3000\n"
+            "# not one large credit: the largest brings at most half, or the others 3,000\n"
+            f"and (max(amount, {_RECEIVED}) <= 0.5 * sum(amount, {_RECEIVED})\n"
+            f"     or sum(amount, {_RECEIVED}) - max(amount, {_RECEIVED}) >= 3000)"
+        ),
+        source=(
+            f"{_FAN_IN.source} 'The many senders' money' as no credit over half the sum unless "
+            "the others bring 3,000 themselves: our calibration."
+        ),
+    ),
+    comment=(
+        "Shipped with Sentinel (rules migration 0011): one large credit no longer makes a "
+        "collection of a sole trader's small client payments; a collection with a large "
+        "credit added still fires."
+    ),
+)
+REVISIONS = (FAN_IN_NOT_ONE_CREDIT,)
+
 EVERY_RULE = (
     *PACK,
     *NETWORK_PACK,
@@ -776,3 +834,43 @@ def pack_install(apps, pack: tuple[PackRule, ...], *, status: str = "draft") -> 
         )
         rule.version, rule.status = version, status
         rule.save(update_fields=["version", "status"])
+
+
+def pack_revise(apps, revisions: tuple[PackRevision, ...]) -> None:
+    """A migration's step: each revision becomes its rule's next version, in effect at once with
+    the rule's status kept, where the version in effect is still exactly the one it replaces and
+    nothing about the rule awaits approval. A rule officers have changed is theirs: left alone
+    (docs/detection.md says what each revision changes, for them to weigh)."""
+    Rule = apps.get_model("rules", "Rule")
+    RuleVersion = apps.get_model("rules", "RuleVersion")
+    RuleChange = apps.get_model("rules", "RuleChange")
+    for revision in revisions:
+        rule = Rule.objects.select_for_update().filter(code=revision.after.code).first()
+        current = rule.version if rule is not None else None
+        if (
+            current is None
+            or not _as_shipped(current, revision.before)
+            or rule.versions.filter(number__gt=current.number).exists()
+            or RuleChange.objects.filter(rule=rule, state="pending").exists()
+        ):
+            continue
+        version = RuleVersion(
+            rule=rule,
+            number=current.number + 1,
+            author=None,
+            comment=revision.comment,
+            **revision.after.version_fields(),
+        )
+        version.diff = version_diff(current, version, partners=[])
+        version.save()
+        rule.version = version
+        rule.save(update_fields=["version", "updated_at"])
+
+
+def _as_shipped(version, pack_rule: PackRule) -> bool:
+    """The version says exactly what the pack shipped, for every partner."""
+    shipped = pack_rule.version_fields()
+    return (
+        all(getattr(version, name) == shipped[name] for name in VERSION_CONTENT)
+        and not version.partners.exists()
+    )

@@ -1,5 +1,6 @@
 """Writes of the rule engine, one module per concern; import them from here."""
 
+from ..versions import VERSION_CONTENT, version_text
 from .backtests import TryResult, backtest_request, backtest_run, rule_try
 from .changes import (
     APPROVE_PERMISSION,
@@ -11,13 +12,11 @@ from .changes import (
 from .decisions import decision_rules_add, decisions_store
 from .lists import ListImport, list_entries_edit, list_entries_import, list_entry_normalize
 from .rules import (
-    VERSION_CONTENT,
     expression_validate,
     rule_create,
     rule_status_change,
     rule_version_create,
     rule_version_restore,
-    version_text,
 )
 from .thresholds import decision_thresholds_update
 

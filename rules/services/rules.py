@@ -6,8 +6,7 @@ running rules within a second of the commit.
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
 from django.db import transaction as db_transaction
@@ -20,21 +19,8 @@ from ..choices import RuleStatus
 from ..expressions import ExpressionError, compile_expression
 from ..models import Rule, RuleChange, RuleList, RuleVersion
 from ..selectors import change_pending
+from ..versions import VERSION_CONTENT, version_diff
 from .changes import change_record, change_request
-
-# The fields of a version a compliance officer edits; everything else is bookkeeping.
-VERSION_CONTENT = (
-    "name",
-    "description",
-    "typologies",
-    "expression",
-    "severity",
-    "score",
-    "outcome",
-    "transaction_types",
-    "suppression_seconds",
-)
-
 
 # --- Rules and versions ------------------------------------------------------------------------
 
@@ -142,35 +128,10 @@ def _version_new(
     )
     version.full_clean(exclude=["rule", "diff"])
     partners = list(partners)
-    version.diff = _diff(previous, version, partners) if previous else ""
+    version.diff = version_diff(previous, version, partners) if previous else ""
     version.save()
     version.partners.set(partners)
     return version
-
-
-def version_text(version: RuleVersion, partners: Sequence[PartnerBank] | None = None) -> list[str]:
-    """A version as lines of "field: value", what the diff compares."""
-    if partners is None:
-        partners = list(version.partners.all())
-    lines = [
-        f"{name}: {getattr(version, name)}" for name in VERSION_CONTENT if name != "expression"
-    ]
-    lines.append("partners: " + (", ".join(sorted(p.slug for p in partners)) or "all"))
-    lines.append("expression:")
-    lines.extend(f"    {line}" for line in version.expression.splitlines())
-    return lines
-
-
-def _diff(previous: RuleVersion, version: RuleVersion, partners: Sequence[PartnerBank]) -> str:
-    return "\n".join(
-        difflib.unified_diff(
-            version_text(previous),
-            version_text(version, partners),
-            f"version {previous.number}",
-            f"version {version.number}",
-            lineterm="",
-        )
-    )
 
 
 # --- Status changes ------------------------------------------------------------------------------

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import random
 from collections import Counter
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 
 from sentinel.demo import generator as demo
+from sentinel.demo import lives
 from transactions.choices import TransactionType
 from transactions.schemas import validate_transaction
 
@@ -311,6 +314,25 @@ def test_ordinary_lives_include_lookalikes_of_the_typologies(month):
         and p["originator"]["account_id"] in gamers
     ]
     assert gamers and tiny
+
+
+def test_a_house_deposit_paid_from_savings_sold_that_day_is_as_rare_as_in_life(month):
+    # About 1 % of customers a year (sentinel/demo/lives.py says why): in 2,000 customer-years
+    # about 20, where one in 11 customers a year made 180.
+    first = month.customers[0]
+    plain = replace(first, clients=(), gamer=False, accounts=first.accounts[:1])
+    rng, days = random.Random(1), [END.date() - timedelta(days=n) for n in range(365)]
+
+    deposits = [
+        draft
+        for _ in range(2_000)
+        for day in days
+        for draft in lives._lookalike_day(rng, plain, day)
+        if draft.fields["direction"] == "inbound"
+    ]
+
+    assert 10 <= len(deposits) <= 35
+    assert {draft.fields["originator"]["name"] for draft in deposits} == {"Summit Invest Brokerage"}
 
 
 def test_planted_typologies_fit_even_a_one_day_window():
