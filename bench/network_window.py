@@ -41,23 +41,27 @@ from transactions.services import partner_create  # noqa: E402
 WINDOW_DAYS, HISTORY_DAYS = 10, 32  # a day more than the scan's month of history
 
 _EDGES = """
-INSERT INTO network_transfer (transaction_id, partner_id, source, target, amount, occurred_at)
+INSERT INTO network_transfer
+    (transaction_id, partner_id, source, target, amount, occurred_at, currency)
 SELECT md5(%(partner)s || '-' || %(tag)s || '-' || g)::uuid, %(partner)s,
        'n' || s, 'n' || CASE WHEN random() < 0.8 THEN (s * 31 + (g %% 4) * 1009 + 1) %% %(nodes)s
                             ELSE floor(random() * %(nodes)s)::int END,
        round((random() * 2000 + 10)::numeric, 2),
-       %(until)s - make_interval(secs => random() * %(span)s) - make_interval(days => %(offset)s)
+       %(until)s - make_interval(secs => random() * %(span)s) - make_interval(days => %(offset)s),
+       'USD'
 FROM (SELECT g, floor(random() * %(nodes)s)::int AS s
       FROM generate_series(1, %(count)s) AS g) AS x
 WHERE 'n' || s <> 'n' || ((s * 31 + (g %% 4) * 1009 + 1) %% %(nodes)s)
 """
 # The month before the window: each node paid each of its four usual payees once.
 _HISTORY = """
-INSERT INTO network_transfer (transaction_id, partner_id, source, target, amount, occurred_at)
+INSERT INTO network_transfer
+    (transaction_id, partner_id, source, target, amount, occurred_at, currency)
 SELECT md5(%(partner)s || '-h-' || s || '-' || k)::uuid, %(partner)s,
        'n' || s, 'n' || ((s * 31 + k * 1009 + 1) %% %(nodes)s),
        round((random() * 2000 + 10)::numeric, 2),
-       %(until)s - make_interval(days => %(window)s) - make_interval(secs => random() * %(span)s)
+       %(until)s - make_interval(days => %(window)s) - make_interval(secs => random() * %(span)s),
+       'USD'
 FROM generate_series(0, %(nodes)s - 1) AS s, generate_series(0, 3) AS k
 WHERE s <> (s * 31 + k * 1009 + 1) %% %(nodes)s
 """
@@ -122,7 +126,7 @@ def _generate(partner_id: int, edges: int, until: datetime) -> float:
         planted = _planted(until)
         cursor.executemany(
             "INSERT INTO network_transfer (transaction_id, partner_id, source, target, amount, "
-            "occurred_at) VALUES (md5(%s)::uuid, %s, %s, %s, 5000, %s)",
+            "occurred_at, currency) VALUES (md5(%s)::uuid, %s, %s, %s, 5000, %s, 'USD')",
             [
                 (f"{partner_id}-p{n}", partner_id, source, target, until - timedelta(days=2))
                 for n, (source, target) in enumerate(planted)

@@ -319,13 +319,37 @@ def transactions_amount_base(transactions: Sequence[Transaction]) -> list[Conver
     """Each transaction's amount in its partner's reporting currency at its date: the rules'
     ``amount_base``. One query for the rates, plus one for the partners not already loaded
     with their transactions."""
-    currencies = _reporting_currencies(transactions)
+    return _in_reporting_currency(transactions, _reporting_currencies(transactions))
+
+
+def _in_reporting_currency(
+    transactions: Sequence[Transaction], currencies: dict[int, str]
+) -> list[Conversion | NoRate]:
     return amounts_converted(
         [
             (tx.amount, tx.currency, currencies[tx.partner_id], rate_date(tx.occurred_at))
             for tx in transactions
         ]
     )
+
+
+def transactions_base_values(transactions: Sequence[Transaction]) -> list[Decimal | None]:
+    """Each transaction's ``amount_base`` as a bare amount, None without a usable rate: for a
+    caller that keeps the value and explains nothing (the network's edges, in the scoring
+    path). A transaction already in its partner's reporting currency is its own amount (rule
+    1: the conversion would only round it to the minor unit it already respects); only the
+    others are converted."""
+    currencies = _reporting_currencies(transactions)
+    foreign = [tx for tx in transactions if tx.currency != currencies[tx.partner_id]]
+    converted = iter(_in_reporting_currency(foreign, currencies) if foreign else ())
+    values: list[Decimal | None] = []
+    for tx in transactions:
+        if tx.currency == currencies[tx.partner_id]:
+            values.append(tx.amount)
+        else:
+            conversion = next(converted)
+            values.append(conversion.amount if conversion else None)
+    return values
 
 
 def _reporting_currencies(transactions: Sequence[Transaction]) -> dict[int, str]:

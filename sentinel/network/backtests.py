@@ -78,7 +78,7 @@ def searches_replayed(edges: Sequence[Edge], parameters: Parameters) -> list[Fou
     """What the scoring path's searches find from these transfers, as ``network_extend``
     would store it (a value loop kept only when its hop values stay within the spread), but
     not stored."""
-    found, _ = findings_searched(edges, parameters)
+    found = findings_searched(edges, parameters)
     results = []
     for tx_id, finding in found.items():
         for kind, hops in (

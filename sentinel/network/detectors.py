@@ -16,9 +16,10 @@ From a new transfer u → v (amount a, at t), bounded to ``max_hops`` hops:
   ``forward_share`` of what it received within ``forward_within``: ``chain_depth`` hops.
 - **Value loop**: a path v → … → u of 2 hops or more (a cycle of 3 or more), all within
   ``loop_window`` before t, in any time order and currency (a member pays on before it was
-  paid, each hop in another currency). Amounts are not compared here (edges carry none):
-  the network step keeps the loop only when its hops' values, in one currency, stay within
-  ``value_spread`` of each other (services.network_extend).
+  paid, each hop in another currency), following only hops whose value lies in the band
+  around the new transfer's that a loop within ``value_spread`` allows; the network step
+  then keeps the loop only when its hops' values, in one currency, stay within
+  ``value_spread`` of each other (``value_spread``, services.findings_searched).
 """
 
 from __future__ import annotations
@@ -39,10 +40,14 @@ class Edge(NamedTuple):  # a tuple: thousands are built per batch, cheaply
     target: str
     amount: Decimal
     at: datetime
+    currency: str = ""  # "" in the pure tests: every hand-built edge shares one currency
+    value: Decimal | None = None  # in the partner's reporting currency; None: no rate
 
 
 class Request(NamedTuple):
-    """Edges out of (or into) ``node`` with ``lo <= amount <= hi`` and ``since <= at <= until``."""
+    """Edges out of (or into) ``node`` with ``since <= at <= until`` and, unless ``lo`` is
+    None, ``lo <= amount <= hi`` (in ``currency`` only, when given) or else
+    ``value_lo <= value <= value_hi`` (when given): a value band (``Request.admits``)."""
 
     partner_id: int
     node: str
@@ -50,6 +55,24 @@ class Request(NamedTuple):
     hi: Decimal | None
     since: datetime
     until: datetime
+    currency: str | None = None
+    value_lo: Decimal | None = None
+    value_hi: Decimal | None = None
+
+    def admits(self, edge: Edge) -> bool:
+        """Whether ``edge``, next to the node, is one this asks for: what
+        selectors.transfers_adjacent's SQL keeps, for the tests' hand-built graphs."""
+        if not self.since <= edge.at <= self.until:
+            return False
+        if self.lo is None:
+            return True
+        if self.lo <= edge.amount <= self.hi and self.currency in (None, edge.currency):
+            return True
+        return (
+            self.value_lo is not None
+            and edge.value is not None
+            and (self.value_lo <= edge.value <= self.value_hi)
+        )
 
 
 Fetch = Callable[[str, Sequence[Request]], list[Sequence[Edge]]]
@@ -143,7 +166,7 @@ class _Walk:
         "deepest",
         "visits",
         "closing",
-        "short",
+        "returns",
     )
 
     def __init__(self, new: Edge, start: str, direction: str, rule: Callable, *, goal: str | None):
@@ -155,7 +178,9 @@ class _Walk:
         self.closing: Edge | None = None
         # A two-hop return (A pays B, B pays A) is what a loan and its repayment look like:
         # a walk that meets one keeps looking for a longer cycle, reporting it only if none.
-        self.short: Edge | None = None
+        # Every return met is kept (None until one is): a pair that trades back and forth is
+        # judged on the return closest in value (_closest_return), not on the first.
+        self.returns: list[Edge] | None = None
 
     def requests(self, parameters: Parameters) -> list[Request]:
         if self.closing:
@@ -175,7 +200,9 @@ class _Walk:
                     if request.node != self.start:
                         self.closing = edge
                         return
-                    self.short = self.short or edge
+                    if self.returns is None:
+                        self.returns = []
+                    self.returns.append(edge)
                     continue
                 if nxt not in self.reached:
                     self.reached[nxt] = edge
@@ -242,16 +269,66 @@ def _layering(p: Parameters) -> Callable:
 
 
 def _loop(p: Parameters) -> Callable:
-    """Any hop within ``loop_window`` before the new transfer, in any time order: the last
-    hop of a loop to arrive closes it, so every other hop is already in the graph."""
+    """Any hop within ``loop_window`` before the new transfer, in any time order (the last
+    hop of a loop to arrive closes it, so every other hop is already in the graph), in the
+    value band of the new transfer (``value_band``)."""
+
+    bands: dict[object, Band] = {}  # per new transfer: its walk asks for many nodes
 
     def rule(walk: _Walk, node: str, edge: Edge | None):
         if edge is None:
-            since = walk.new.at - p.loop_window
-            return Request(walk.new.partner_id, node, None, None, since, walk.new.at)
+            new = walk.new
+            if (band := bands.get(new.id)) is None:
+                band = bands[new.id] = value_band(new, p.value_spread)
+            lo, hi, currency, value_lo, value_hi = band
+            since = new.at - p.loop_window
+            return Request(
+                new.partner_id, node, lo, hi, since, new.at, currency, value_lo, value_hi
+            )
         return True
 
     return rule
+
+
+class Band(NamedTuple):
+    lo: Decimal  # amounts in ``currency``
+    hi: Decimal
+    currency: str
+    value_lo: Decimal | None  # values in the reporting currency; None: the edge has none
+    value_hi: Decimal | None
+
+
+def value_band(edge: Edge, spread: Decimal) -> Band:
+    """The hops a loop through ``edge`` whose values lie within ``spread`` can hold. Such a
+    loop's smallest value is at least (1 - spread) times its largest, so every hop lies within
+    [x (1 - spread), x / (1 - spread)] of every other one's value x, ``edge``'s included. The
+    values are compared as ``value_spread`` does: a loop in ``edge``'s currency by amount, a
+    loop across currencies by value in the reporting currency (none without a rate): a hop in
+    neither band can be in no loop that passes, so the walk need not follow it."""
+    keep = 1 - spread
+    value = edge.value
+    return Band(
+        edge.amount * keep,
+        edge.amount / keep,
+        edge.currency,
+        None if value is None else value * keep,
+        None if value is None else value / keep,
+    )
+
+
+def value_spread(edges: Sequence[Edge]) -> Decimal | None:
+    """How far apart the hops' values lie, as a share of the largest: (largest - smallest) /
+    largest. Compared in their own currency when they share one, otherwise by their value in
+    the partner's reporting currency (converted at each day's rate when the edge was
+    recorded); None when one of them has no rate (no comparison, never a guess)."""
+    if len({edge.currency for edge in edges}) == 1:
+        amounts = [edge.amount for edge in edges]
+    else:
+        amounts = [edge.value for edge in edges]
+        if None in amounts:
+            return None
+    top = max(amounts) if amounts else None
+    return (top - min(amounts)) / top if top else None
 
 
 def _loop_of(walk: _Walk) -> list[Edge]:
@@ -340,15 +417,26 @@ def _path(walk: _Walk | None) -> list[Edge]:
     return walk.path(walk.deepest) if walk is not None else []
 
 
+def _closest_return(edge: Edge, returns: Sequence[Edge]) -> Edge:
+    """The return of ``edge``'s money whose value is closest to it (the smallest spread; one
+    that cannot be compared last; the first met among equals)."""
+
+    def distance(back: Edge) -> tuple[bool, Decimal]:
+        spread = value_spread((edge, back))
+        return spread is None, spread or Decimal(0)
+
+    return min(returns, key=distance)
+
+
 def _findings(searches: Sequence[_Search], parameters: Parameters) -> dict[object, Finding]:
     found: dict[object, Finding] = {}
     for edge, round_trip, carried_out, carried_in, layering, loop in searches:
         finding = Finding()
-        cycle_walks = (round_trip, carried_out)
-        closings = [w and w.closing for w in cycle_walks] + [w and w.short for w in cycle_walks]
-        if closing := next(filter(None, closings), None):
-            walk = cycle_walks[closings.index(closing) % 2]
-            finding.cycle = [edge, *walk.path(closing.source), closing]
+        cycle_walks = [walk for walk in (round_trip, carried_out) if walk is not None]
+        if closed := next((walk for walk in cycle_walks if walk.closing), None):
+            finding.cycle = [edge, *closed.path(closed.closing.source), closed.closing]
+        elif returns := next((walk.returns for walk in cycle_walks if walk.returns), None):
+            finding.cycle = [edge, _closest_return(edge, returns)]
         if carried_out is not None and carried_out.closing:
             finding.carried = [
                 edge,

@@ -35,7 +35,9 @@ _FOUND_WITH = (
 
 
 class Transfer(models.Model):
-    """One directed, time-stamped, amount-carrying edge: money from ``source`` to ``target``.
+    """One directed, time-stamped, amount-carrying edge: money from ``source`` to ``target``,
+    with its value in the partner's reporting currency (so the value-loop search can compare
+    hops in different currencies as it walks).
 
     Nodes are account ids as the partner sent them, customers' and counterparties' alike; a
     transfer both of whose sides are the partner's customers, reported once per side, is two
@@ -51,24 +53,38 @@ class Transfer(models.Model):
     source = models.CharField(max_length=64)
     target = models.CharField(max_length=64)
     amount = models.DecimalField(max_digits=17, decimal_places=4)
+    currency = models.CharField(max_length=3)
+    value = models.DecimalField(
+        max_digits=24,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        help_text="The amount in the partner's reporting currency at its day's rate (the rules' "
+        "amount_base); empty when no rate converts it: such a transfer is no hop of a value "
+        "loop in another currency.",
+    )
     occurred_at = models.DateTimeField()
 
     class Meta:
         constraints = [
             models.CheckConstraint(condition=~Q(source=""), name="transfer_source_set"),
             models.CheckConstraint(condition=~Q(target=""), name="transfer_target_set"),
+            models.CheckConstraint(
+                condition=Q(currency__regex=r"^[A-Z]{3}$"), name="transfer_currency_iso"
+            ),
         ]
         # The searches ask "edges out of (into) this node within this time": a range of one
-        # of these, answered from the index alone; the pruning deletes by time.
+        # of these, answered from the index alone (the value loop's band reads the currency
+        # and the value too); the pruning deletes by time.
         indexes = [
             models.Index(
                 fields=["partner", "source", "occurred_at"],
-                include=["target", "amount"],
+                include=["target", "amount", "currency", "value"],
                 name="transfer_out",
             ),
             models.Index(
                 fields=["partner", "target", "occurred_at"],
-                include=["source", "amount"],
+                include=["source", "amount", "currency", "value"],
                 name="transfer_in",
             ),
             models.Index(fields=["occurred_at"], name="transfer_time"),

@@ -37,19 +37,22 @@ EDGES_PER_NODE = 20
 # timestamptz loader is Python (a regular expression per value), a third of a level's cost.
 _ADJACENT = """
 SELECT q.i, e.transaction_id, e.source, e.target, e.amount,
-       (extract(epoch FROM e.occurred_at) * 1000000)::bigint
+       (extract(epoch FROM e.occurred_at) * 1000000)::bigint, e.currency, e.value
 FROM (
     SELECT a.i - 1 AS i, (a.r->>0)::bigint AS p, a.r->>1 AS n, (a.r->>2)::numeric AS lo,
-           (a.r->>3)::numeric AS hi, (a.r->>4)::timestamptz AS s, (a.r->>5)::timestamptz AS u
+           (a.r->>3)::numeric AS hi, (a.r->>4)::timestamptz AS s, (a.r->>5)::timestamptz AS u,
+           a.r->>6 AS c, (a.r->>7)::numeric AS vlo, (a.r->>8)::numeric AS vhi
     FROM jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS a(r, i)
     OFFSET 0
 ) q
 CROSS JOIN LATERAL (
-    SELECT t.transaction_id, t.source, t.target, t.amount, t.occurred_at
+    SELECT t.transaction_id, t.source, t.target, t.amount, t.occurred_at, t.currency, t.value
     FROM network_transfer t
     WHERE t.partner_id = q.p AND t.{near} = q.n
       AND t.occurred_at BETWEEN q.s AND q.u
-      AND (q.lo IS NULL OR t.amount BETWEEN q.lo AND q.hi)
+      AND (q.lo IS NULL
+           OR (t.amount BETWEEN q.lo AND q.hi AND (q.c IS NULL OR t.currency = q.c))
+           OR t.value BETWEEN q.vlo AND q.vhi)
     ORDER BY t.occurred_at {order}
     LIMIT {limit}
 ) e
@@ -63,13 +66,20 @@ def _request_rows(requests: Sequence[Request]) -> list[tuple]:
         (
             r.partner_id,
             r.node,
-            None if r.lo is None else str(r.lo),
-            None if r.hi is None else str(r.hi),
+            _text(r.lo),
+            _text(r.hi),
             r.since,
             r.until,
+            r.currency,
+            _text(r.value_lo),
+            _text(r.value_hi),
         )
         for r in requests
     ]
+
+
+def _text(amount: Decimal | None) -> str | None:
+    return None if amount is None else str(amount)
 
 
 def transfers_adjacent(
@@ -86,11 +96,21 @@ def transfers_adjacent(
     # Most requests find nothing: they share one empty tuple rather than a list each.
     answers: list = [()] * len(requests)
     epoch, micro = _EPOCH, timedelta(microseconds=1)
-    for i, tx_id, source, target, amount, at in execute_with_records(sql, _request_rows(requests)):
+    rows = execute_with_records(sql, _request_rows(requests))
+    for i, tx_id, source, target, amount, at, currency, value in rows:
         if not answers[i]:
             answers[i] = []
         answers[i].append(
-            Edge(tx_id, requests[i].partner_id, source, target, amount, epoch + at * micro)
+            Edge(
+                tx_id,
+                requests[i].partner_id,
+                source,
+                target,
+                amount,
+                epoch + at * micro,
+                currency,
+                value,
+            )
         )
     return answers
 
@@ -102,11 +122,13 @@ def transfers_adjacent(
 # hundredth of a cent and a second wider than the walks' own, so that a bound computed here a
 # little differently from Python's Decimal arithmetic can only say "may" more often, never
 # less. The records are read once (MATERIALIZED, jsonb): a json element is parsed again at
-# every ->>, in every EXISTS (95 ms a batch of 1,000 on AMLSim, 20-30 ms this way).
+# every ->>, in every EXISTS (95 ms a batch of 1,000 on AMLSim, 20-30 ms this way). A value
+# loop's first and last hops lie in the new transfer's value band (detectors.value_band).
 _PROSPECTS = """
 WITH q AS MATERIALIZED (
     SELECT a.i - 1 AS i, (a.r->>0)::bigint AS p, a.r->>1 AS u, a.r->>2 AS v,
-           (a.r->>3)::numeric AS a, (a.r->>4)::timestamptz AS at, (a.r->>5)::bool AS carry
+           (a.r->>3)::numeric AS a, (a.r->>4)::timestamptz AS at, (a.r->>5)::bool AS carry,
+           a.r->>6 AS c, (a.r->>7)::numeric AS nv
     FROM jsonb_array_elements(%(records)s::jsonb) WITH ORDINALITY AS a(r, i)
 ), found AS MATERIALIZED (
     SELECT q.i,
@@ -145,10 +167,20 @@ WITH q AS MATERIALIZED (
             SELECT FROM network_transfer t
             WHERE t.partner_id = q.p AND t.source = q.v
               AND t.occurred_at BETWEEN q.at - %(loop)s - %(slack)s AND q.at + %(slack)s
+              AND (
+                  (t.currency = q.c AND t.amount BETWEEN q.a * (1 - %(spread)s) - 0.0001
+                                                     AND q.a / (1 - %(spread)s) + 0.0001)
+                  OR t.value BETWEEN q.nv * (1 - %(spread)s) - 0.0001
+                                 AND q.nv / (1 - %(spread)s) + 0.0001)
         ) AND EXISTS (
             SELECT FROM network_transfer t
             WHERE t.partner_id = q.p AND t.target = q.u
               AND t.occurred_at BETWEEN q.at - %(loop)s - %(slack)s AND q.at + %(slack)s
+              AND (
+                  (t.currency = q.c AND t.amount BETWEEN q.a * (1 - %(spread)s) - 0.0001
+                                                     AND q.a / (1 - %(spread)s) + 0.0001)
+                  OR t.value BETWEEN q.nv * (1 - %(spread)s) - 0.0001
+                                 AND q.nv / (1 - %(spread)s) + 0.0001)
         ) AS loop
     FROM q
 )
@@ -173,6 +205,8 @@ def transfers_prospects(edges: Sequence[Edge], parameters: Parameters) -> list[P
             str(e.amount),
             e.at,
             not (round_sum and not e.amount % round_sum),
+            e.currency,
+            _text(e.value),
         )
         for e in edges
     ]
@@ -189,6 +223,7 @@ def transfers_prospects(edges: Sequence[Edge], parameters: Parameters) -> list[P
                 "fee": parameters.fee_tolerance,
                 "share": parameters.forward_share,
                 "loop": parameters.loop_window,
+                "spread": parameters.value_spread,
             },
         )
         for i, *prospects in cursor.fetchall():
@@ -222,22 +257,6 @@ def counterparts_counts(
         for i, paid_by, paid in execute_with_records(_COUNTERPARTS, list(nodes)):
             counts[i] = (paid_by, paid)
     return counts
-
-
-class TransferValue(NamedTuple):
-    amount: Decimal
-    currency: str
-    occurred_at: datetime
-    reporting_currency: str  # the partner's
-
-
-def transfer_values(*, transaction_ids) -> dict[object, TransferValue]:
-    """What each transfer moved and in which currency (the edge table keeps no currency):
-    read only for the hops of a cycle or loop found, to compare their values."""
-    rows = Transaction.objects.filter(pk__in=list(transaction_ids)).values_list(
-        "pk", "amount", "currency", "occurred_at", "partner__reporting_currency"
-    )
-    return {pk: TransferValue(*rest) for pk, *rest in rows}
 
 
 def findings_of(*, transaction_ids: Sequence) -> dict[object, NetworkFinding]:
@@ -401,7 +420,16 @@ def transfers_between(*, partner_id: int, after: datetime, before: datetime):
     rows = (
         _transfers_within(partner_id, after, before)
         .order_by("occurred_at", "transaction_id")
-        .values_list("transaction_id", "partner_id", "source", "target", "amount", "occurred_at")
+        .values_list(
+            "transaction_id",
+            "partner_id",
+            "source",
+            "target",
+            "amount",
+            "occurred_at",
+            "currency",
+            "value",
+        )
     )
     return (Edge(*row) for row in rows.iterator(chunk_size=2000))
 

@@ -19,15 +19,14 @@ from django.utils import timezone
 from sentinel.db import execute_with_records
 from transactions.choices import TransactionStatus, TransactionType
 from transactions.models import Transaction
-from transactions.selectors import amounts_converted, rate_date
+from transactions.selectors import transactions_base_values
 
-from .detectors import Edge, Finding, Parameters, detect
+from .detectors import Edge, Finding, Parameters, detect, value_spread
 from .models import AccountProximity, NetworkPattern, Transfer
 from .proximity import ProximityParameters, Reach, Seed, proximity_reach
 from .runtime import in_force
 from .selectors import (
     counterparts_within,
-    transfer_values,
     transfers_adjacent,
     transfers_prospects,
 )
@@ -43,8 +42,20 @@ MONEY_MOVES = frozenset(
 
 def transfers_record(*, transactions: Sequence[Transaction]) -> list[Edge]:
     """Add the batch's transfers between accounts to the graph (approved, both accounts known,
-    not to itself); the edges added. A transaction already recorded (a retried batch) adds
-    none."""
+    not to itself), each with its value in the partner's reporting currency (the rules'
+    ``amount_base``; none without a rate); the edges added. A transaction already recorded (a
+    retried batch) adds none."""
+    moves = [
+        tx
+        for tx in transactions
+        if tx.status == TransactionStatus.APPROVED
+        and tx.type in MONEY_MOVES
+        and tx.originator_account_id
+        and tx.beneficiary_account_id
+        and tx.originator_account_id != tx.beneficiary_account_id
+    ]
+    if not moves:
+        return []
     edges = [
         Edge(
             tx.id,
@@ -53,23 +64,27 @@ def transfers_record(*, transactions: Sequence[Transaction]) -> list[Edge]:
             tx.beneficiary_account_id,
             tx.amount,
             tx.occurred_at,
+            tx.currency,
+            value,
         )
-        for tx in transactions
-        if tx.status == TransactionStatus.APPROVED
-        and tx.type in MONEY_MOVES
-        and tx.originator_account_id
-        and tx.beneficiary_account_id
-        and tx.originator_account_id != tx.beneficiary_account_id
+        for tx, value in zip(moves, transactions_base_values(moves), strict=True)
     ]
-    if edges:  # one statement, no model instance (nor dictionary) per edge
-        execute_with_records(_INSERT, [(*edge[:4], str(edge.amount), edge.at) for edge in edges])
+    # One statement, no model instance (nor dictionary) per edge.
+    execute_with_records(
+        _INSERT,
+        [
+            (*edge[:4], str(edge.amount), edge.at, edge.currency, _text(edge.value))
+            for edge in edges
+        ],
+    )
     return edges
 
 
 _INSERT = """
 INSERT INTO network_transfer
-    (transaction_id, partner_id, source, target, amount, occurred_at)
-SELECT (r->>0)::uuid, (r->>1)::bigint, r->>2, r->>3, (r->>4)::numeric, (r->>5)::timestamptz
+    (transaction_id, partner_id, source, target, amount, occurred_at, currency, value)
+SELECT (r->>0)::uuid, (r->>1)::bigint, r->>2, r->>3, (r->>4)::numeric, (r->>5)::timestamptz,
+       r->>6, (r->>7)::numeric
 FROM jsonb_array_elements(%s::jsonb) AS r
 ON CONFLICT DO NOTHING
 """
@@ -84,7 +99,7 @@ def network_extend(
     by transaction id."""
     edges = transfers_record(transactions=transactions)
     parameters = parameters or in_force().searches
-    found, spreads = findings_searched(edges, parameters)
+    found = findings_searched(edges, parameters)
     if found:  # one statement, no model instance per finding
         found_at = timezone.now()
         execute_with_records(
@@ -96,7 +111,7 @@ def network_extend(
                     len(finding.cycle),
                     _text(finding.cycle_days),
                     finding.cycle_time_ordered,
-                    _text(_percent(spreads.get(_hops(finding.cycle)))),
+                    _text(_percent(value_spread(finding.cycle))),
                     len(finding.loop),
                     max(1, len(finding.carried)),
                     max(1, len(finding.chain)),
@@ -111,20 +126,18 @@ def network_extend(
     return found
 
 
-def findings_searched(
-    edges: Sequence[Edge], parameters: Parameters
-) -> tuple[dict[object, Finding], dict[tuple, Decimal | None]]:
+def findings_searched(edges: Sequence[Edge], parameters: Parameters) -> dict[object, Finding]:
     """What the searches find from these edges, as the network step keeps it: a value loop
-    only when its hop values stay within the spread, and only notable findings; with the
-    spreads of the cycles and loops found. Reads the graph, writes nothing (back-tests too)."""
+    only when its hop values stay within the spread (the walk followed only the hops in its
+    band: this is the exact check), and only notable findings. Reads the graph, writes
+    nothing (back-tests too)."""
     fetch = partial(transfers_adjacent, limit=parameters.edges_per_node)
     found = detect(edges, fetch, parameters, probe=transfers_prospects)
-    spreads = value_spreads(found)
     for finding in found.values():  # a loop is the same money going round, or nothing
-        spread = spreads.get(_hops(finding.loop))
+        spread = value_spread(finding.loop)
         if finding.loop and (spread is None or spread > parameters.value_spread):
             finding.loop = []
-    return {tx_id: f for tx_id, f in found.items() if f.notable}, spreads
+    return {tx_id: f for tx_id, f in found.items() if f.notable}
 
 
 _INSERT_FINDINGS = """
@@ -142,58 +155,12 @@ ON CONFLICT DO NOTHING
 """
 
 
-def _hops(edges: Sequence[Edge]) -> tuple:
-    return tuple(edge.id for edge in edges)
-
-
 def _text(value: Decimal | None) -> str | None:
     return None if value is None else str(value)
 
 
 def _percent(share: Decimal | None) -> Decimal | None:
     return None if share is None else (share * 100).quantize(Decimal("0.01"))
-
-
-def value_spreads(found: dict[object, Finding]) -> dict[tuple, Decimal | None]:
-    """How far apart the hop values of each cycle and loop found lie, as a share of the
-    largest: (largest - smallest) / largest. Compared in the hops' own currency when they
-    share one, otherwise each converted into the partner's reporting currency at its day's
-    rate (docs/currencies.md); None when a rate is missing (no comparison, never a guess).
-    Keyed by the hops' transaction ids. One query for the transactions and one for the rates,
-    only when something was found: most batches close no cycle."""
-    patterns = {_hops(edges) for f in found.values() for edges in (f.cycle, f.loop) if edges}
-    if not patterns:
-        return {}
-    values = transfer_values(transaction_ids={tx_id for hops in patterns for tx_id in hops})
-    mixed = [hops for hops in patterns if len({values[tx_id].currency for tx_id in hops}) > 1]
-    to_convert = sorted({tx_id for hops in mixed for tx_id in hops}, key=str)
-    conversions = dict(
-        zip(
-            to_convert,
-            amounts_converted(
-                [
-                    (
-                        values[tx_id].amount,
-                        values[tx_id].currency,
-                        values[tx_id].reporting_currency,
-                        rate_date(values[tx_id].occurred_at),
-                    )
-                    for tx_id in to_convert
-                ]
-            ),
-            strict=True,
-        )
-    )
-    spreads: dict[tuple, Decimal | None] = {}
-    for hops in patterns:
-        if hops in mixed:
-            converted = [conversions[tx_id] for tx_id in hops]
-            amounts = [c.amount for c in converted] if all(converted) else None
-        else:
-            amounts = [values[tx_id].amount for tx_id in hops]
-        top = max(amounts) if amounts else None
-        spreads[hops] = (top - min(amounts)) / top if top else None
-    return spreads
 
 
 def transfers_prune(*, retention_days: int | None = None) -> int:

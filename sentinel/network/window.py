@@ -181,10 +181,10 @@ SELECT w.id, w.source, w.target, w.at FROM network_window w
 JOIN network_window_pair p ON p.source = w.source AND p.target = w.target
 """
 _ACCOUNTS = "SELECT node FROM network_window_account WHERE node = ANY(%(nodes)s)"
-# The rings' transfers with their currency (the edge table has none), to weigh them.
+# The rings' transfers with their currency, to weigh them.
 _AMOUNTS = """
-SELECT w.transaction_id, w.source, w.target, w.occurred_at, x.currency, w.amount
-FROM network_transfer w JOIN transactions_transaction x ON x.id = w.transaction_id
+SELECT w.transaction_id, w.source, w.target, w.occurred_at, w.currency, w.amount
+FROM network_transfer w
 WHERE w.transaction_id = ANY(%(ids)s)
 """
 

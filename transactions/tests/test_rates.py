@@ -21,6 +21,7 @@ from transactions.selectors import (
     amount_converted,
     amounts_converted,
     transactions_amount_base,
+    transactions_base_values,
 )
 from transactions.services import RateFileError, exchange_rates_import, transaction_ingest
 from transactions.tests.factories import PartnerBankFactory, transaction_payload
@@ -319,3 +320,22 @@ def test_transactions_convert_into_their_partners_reporting_currency(ecb_rates):
     ]
     assert base[0].rate.date == FRIDAY
     assert isinstance(base[3], NoRate) and base[3].to_currency == "EUR"
+
+
+def test_bare_base_values_are_the_conversions_amounts_and_read_no_rate_for_the_same_currency(
+    ecb_rates, django_assert_num_queries
+):
+    euro_bank = PartnerBank.objects.create(name="Euro Bank", slug="euro", reporting_currency="EUR")
+    for amount, currency in (("108.50", "USD"), ("100.00", "EUR"), ("1.00", "BRL")):
+        payload = transaction_payload(
+            amount=amount, currency=currency, occurred_at="2026-11-21T23:30:00Z"
+        )
+        assert transaction_ingest(partner=euro_bank, payload=payload).status == "created"
+    transactions = list(Transaction.objects.select_related("partner").order_by("external_id"))
+
+    values = transactions_base_values(transactions)
+
+    assert values == [Decimal("100.00"), Decimal("100.00"), None]  # BRL: no rate, no value
+    assert values == [c.amount if c else None for c in transactions_amount_base(transactions)]
+    with django_assert_num_queries(0):  # partners loaded, all in the reporting currency
+        assert transactions_base_values(transactions[1:2]) == [Decimal("100.00")]

@@ -3,10 +3,19 @@ graph through its ``fetch`` argument, here a list of edges filtered the way the 
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from sentinel.network.detectors import OUT, Edge, Parameters, detect
+from sentinel.network.detectors import (
+    OUT,
+    Edge,
+    Parameters,
+    Prospects,
+    detect,
+    value_band,
+    value_spread,
+)
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 
@@ -16,22 +25,18 @@ def _edge(n: int, source: str, target: str, amount: str, hours: float) -> Edge:
 
 
 class Graph:
-    """The edges, answering requests as selectors.transfers_adjacent does; counts them."""
+    """The edges, answering requests as selectors.transfers_adjacent does; counts them and
+    keeps the nodes asked about."""
 
     def __init__(self, edges):
-        self.edges, self.requests = list(edges), 0
+        self.edges, self.requests, self.asked = list(edges), 0, []
 
     def __call__(self, direction, requests):
         self.requests += len(requests)
+        self.asked += [r.node for r in requests]
         near = "source" if direction == OUT else "target"
         return [
-            [
-                e
-                for e in self.edges
-                if getattr(e, near) == r.node
-                and r.since <= e.at <= r.until
-                and (r.lo is None or r.lo <= e.amount <= r.hi)
-            ][:20]
+            [e for e in self.edges if getattr(e, near) == r.node and r.admits(e)][:20]
             for r in requests
         ]
 
@@ -68,3 +73,130 @@ def test_amounts_growing_along_the_way_are_not_carried():
     findings = detect([edges[2]], Graph(edges), Parameters())
 
     assert edges[2].id not in findings or len(findings[edges[2].id].carried) < 3
+
+
+# --- The value loop's band -------------------------------------------------------------------
+
+
+def _valued(n: int, source: str, target: str, amount: str, hours: float, currency="USD", value=""):
+    """An edge in ``currency`` worth ``value`` in the reporting currency (USD): its amount when
+    not given, None when it is None (no rate)."""
+    worth = Decimal(amount) if value == "" else None if value is None else Decimal(value)
+    at = T0 + timedelta(hours=hours)
+    return Edge(n, 1, source, target, Decimal(amount), at, currency, worth)
+
+
+def _loops_only(edges, _):
+    """A probe leaving only the value-loop walk: what it asks for is its own."""
+    return [Prospects(False, False, False, False, True)] * len(edges)
+
+
+def _loop(new: Edge, *hops: Edge) -> tuple[list, list]:
+    graph = Graph([*hops, new])
+    found = detect([new], graph, Parameters(), probe=_loops_only)
+    loop = found[new.id].loop if new.id in found else []
+    return [e.id for e in loop], graph.asked
+
+
+def test_the_loop_walk_follows_no_hop_outside_the_new_transfers_value_band():
+    new = _valued(0, "u", "v", "1000.00", hours=50)
+    kept, asked = _loop(
+        new,
+        _valued(1, "v", "x", "980.00", hours=1),
+        _valued(2, "x", "u", "1010.00", hours=2),
+        _valued(3, "v", "y", "400.00", hours=3),  # far below: no loop within 25 % holds it
+        _valued(4, "y", "u", "1000.00", hours=4),
+    )
+
+    assert kept == [0, 1, 2]
+    assert "y" not in asked
+
+
+def test_hops_on_the_band_bounds_are_followed_and_a_cent_beyond_them_are_not():
+    # 750 within 25 %: 562.50 (750 x 0.75) and 1,000 (750 / 0.75) are the band's bounds.
+    on_bounds = (_valued(1, "v", "x", "562.50", hours=1), _valued(2, "x", "u", "1000.00", hours=2))
+    below = (_valued(1, "v", "x", "562.49", hours=1), _valued(2, "x", "u", "1000.00", hours=2))
+    above = (_valued(1, "v", "x", "562.50", hours=1), _valued(2, "x", "u", "1000.01", hours=2))
+    new = _valued(0, "u", "v", "750.00", hours=50)
+
+    assert _loop(new, *on_bounds)[0] == [0, 1, 2]  # walked; the spread check then decides
+    assert _loop(new, *below)[0] == []
+    assert _loop(new, *above)[0] == []
+
+
+def test_a_hop_in_another_currency_is_followed_by_its_value_and_one_without_a_rate_is_not():
+    new = _valued(0, "u", "v", "1000.00", hours=50)
+    by_value = _valued(1, "v", "x", "640.00", hours=1, currency="GBP", value="1000.00")
+    no_rate = _valued(2, "x", "u", "1000.00", hours=2, currency="JPY", value=None)
+    back = _valued(3, "x", "u", "7600.00", hours=3, currency="CNY", value="1050.00")
+
+    assert _loop(new, by_value, no_rate)[0] == []
+    assert _loop(new, by_value, no_rate, back)[0] == [0, 1, 3]
+
+
+def test_a_loop_in_one_currency_is_walked_by_amount_without_any_rate():
+    new = _valued(0, "u", "v", "1000.00", hours=50, currency="EUR", value=None)
+    hops = (
+        _valued(1, "v", "x", "950.00", hours=1, currency="EUR", value=None),
+        _valued(2, "x", "u", "1100.00", hours=2, currency="EUR", value=None),
+    )
+
+    assert _loop(new, *hops)[0] == [0, 1, 2]
+
+
+def test_every_hop_of_a_loop_within_the_spread_lies_in_every_other_hops_band():
+    """The band is a necessary condition: no loop the spread check keeps loses a hop to it."""
+    spread, rng = Decimal("0.25"), random.Random(16)
+    loops = [["750.00", "1000.00"], ["750.00", "800.00", "1000.00"]]  # exactly 25 % apart
+    loops += [
+        [f"{rng.uniform(700, 1000):.2f}" for _ in range(rng.randint(2, 6))] for _ in range(3000)
+    ]
+    checked = 0
+    for amounts in loops:
+        hops = [_valued(n, "a", "b", amount, 0) for n, amount in enumerate(amounts)]
+        if value_spread(hops) > spread:
+            continue
+        checked += 1
+        for edge in hops:
+            band = value_band(edge, spread)
+            assert all(band.lo <= other.amount <= band.hi for other in hops), amounts
+            assert all(band.value_lo <= other.value <= band.value_hi for other in hops)
+    assert checked > 100
+
+
+def test_values_are_compared_by_amount_in_one_currency_and_by_value_across_currencies():
+    usd = _valued(1, "a", "b", "1000.00", 0)
+    eur = _valued(2, "b", "a", "800.00", 1, currency="EUR", value="900.00")
+    yen = _valued(3, "b", "a", "150000", 1, currency="JPY", value=None)
+
+    assert value_spread([usd, _valued(4, "b", "a", "800.00", 1)]) == Decimal("0.2")
+    assert value_spread([usd, eur]) == Decimal("0.1")
+    assert value_spread([usd, yen]) is None
+    assert value_spread([yen, yen._replace(id=5, amount=Decimal("120000"))]) == Decimal("0.2")
+
+
+# --- Two-hop returns -------------------------------------------------------------------------
+
+
+def _return_judged(new: Edge, *sent: Edge) -> list:
+    found = detect([new], Graph([*sent, new]), Parameters())
+    return [e.id for e in found[new.id].cycle] if new.id in found else []
+
+
+def test_a_return_is_judged_against_the_sent_transfer_closest_in_value_not_the_first_met():
+    back = _valued(0, "v", "u", "8900.00", hours=60, currency="EUR", value="11125.00")
+    earlier = _valued(1, "u", "v", "3000.00", hours=0)  # another deal between the two
+    matching = _valued(2, "u", "v", "12000.00", hours=24)
+
+    assert _return_judged(back, earlier, matching) == [0, 2]
+    assert _return_judged(back, matching, earlier) == [0, 2]
+
+
+def test_a_transfer_that_cannot_be_compared_is_never_the_closest_and_equals_keep_the_first():
+    back = _valued(0, "v", "u", "8900.00", hours=60, currency="EUR", value="11125.00")
+    no_rate = _valued(1, "u", "v", "1600000", hours=0, currency="JPY", value=None)
+    unlike = _valued(2, "u", "v", "5000.00", hours=10)
+    twin = _valued(3, "u", "v", "5000.00", hours=20)
+
+    assert _return_judged(back, no_rate, unlike, twin) == [0, 2]
+    assert _return_judged(back, no_rate) == [0, 1]  # the only one: kept, found uncompared

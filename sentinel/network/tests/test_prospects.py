@@ -6,27 +6,42 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, datetime, timedelta
+from decimal import ROUND_HALF_EVEN, Decimal
 from functools import partial
 
 import pytest
 
-from sentinel.network.detectors import Edge, Parameters, Prospects, detect
+from sentinel.network.detectors import Edge, Parameters, Prospects, Request, detect, value_band
 from sentinel.network.selectors import transfers_adjacent, transfers_prospects
 from sentinel.network.services import transfers_record
+from transactions.choices import RateSource
+from transactions.models import ExchangeRate
 from transactions.services import transactions_ingest
 from transactions.tests.factories import PartnerBankFactory, transaction_payload
 
 from .test_detectors import Graph, _edge
 
 AMOUNTS = ["1000.00", "990.00", "985.37", "1000.37", "997.12", "812.50", "640.00", "5000.00"]
+# Around the value band of 1,000 within 25 %: 750 and 1,333.33 inside it, 749.99 and 1,333.34
+# outside; and amounts only their value (in another currency) brings into it.
+BAND_AMOUNTS = ["750.00", "749.99", "1333.33", "1333.34", "1200.00", "800.00"]
+# Each currency's value in the reporting currency (USD) per unit; None: no rate.
+RATES = {"USD": Decimal(1), "EUR": Decimal("1.25"), "GBP": None}
 
 
-def _random_edges(rng: random.Random, count: int, accounts: int) -> list[Edge]:
+def _random_edges(
+    rng: random.Random, count: int, accounts: int, *, currencies: bool = False
+) -> list[Edge]:
     edges = []
     for n in range(count):
         source, target = rng.sample(range(accounts), 2)
         hours = rng.uniform(0, 24 * 20)
-        edges.append(_edge(n, f"a{source}", f"a{target}", rng.choice(AMOUNTS), hours))
+        edge = _edge(n, f"a{source}", f"a{target}", rng.choice(AMOUNTS + BAND_AMOUNTS), hours)
+        if currencies:
+            currency = rng.choice(list(RATES))
+            rate = RATES[currency]
+            edge = edge._replace(currency=currency, value=rate and edge.amount * rate)
+        edges.append(edge)
     return edges
 
 
@@ -61,10 +76,12 @@ def _python_probe(graph: Graph):
             )
             band_chain = (e.amount * (1 - p.fee_tolerance), e.amount / p.forward_share)
             layering = bool(into(e.source, e.at - p.forward_within, e.at, *band_chain))
-            loop_opens = e.at - p.loop_window
-            loop = any(
-                x.source == e.target and loop_opens <= x.at <= e.at for x in graph.edges
-            ) and bool(into(e.source, loop_opens, e.at))
+            lo, hi, currency, value_lo, value_hi = value_band(e, p.value_spread)
+            opens = e.at - p.loop_window
+            banded = Request(e.partner_id, "", lo, hi, opens, e.at, currency, value_lo, value_hi)
+            loop = any(x.source == e.target and banded.admits(x) for x in graph.edges) and any(
+                x.target == e.source and banded.admits(x) for x in graph.edges
+            )
             found.append(Prospects(round_trip, carried_out, carried_in, layering, loop))
         return found
 
@@ -83,11 +100,14 @@ def _shapes(findings) -> dict:
     }
 
 
-def test_on_random_graphs_the_probe_changes_no_finding_and_spares_requests():
-    spared = 0
+@pytest.mark.parametrize("currencies", [False, True], ids=["one currency", "three currencies"])
+def test_on_random_graphs_the_probe_changes_no_finding_and_spares_requests(currencies):
+    spared = loops = 0
     for seed in range(40):
         rng = random.Random(seed)
-        edges = _random_edges(rng, count=rng.randint(20, 160), accounts=rng.randint(4, 30))
+        edges = _random_edges(
+            rng, count=rng.randint(20, 160), accounts=rng.randint(4, 30), currencies=currencies
+        )
         new = rng.sample(edges, min(25, len(edges)))
         without, probed = Graph(edges), Graph(edges)
 
@@ -97,7 +117,9 @@ def test_on_random_graphs_the_probe_changes_no_finding_and_spares_requests():
         assert _shapes(found) == _shapes(expected), seed
         assert probed.requests <= without.requests
         spared += without.requests - probed.requests
+        loops += sum(bool(f.loop) for f in found.values())
     assert spared > 0
+    assert loops > 0  # the band was exercised: value loops were walked and found
 
 
 def test_a_probe_that_rules_nothing_out_changes_nothing():
@@ -127,15 +149,17 @@ def test_a_probe_answering_no_for_every_walk_leaves_no_finding_and_asks_nothing(
 # --- Against the SQL probe, on the database --------------------------------------------------
 
 
-def _store(partner, edges: list[tuple[str, str, str, datetime]]) -> list[Edge]:
+def _store(partner, edges: list[tuple]) -> list[Edge]:
+    """(source, target, amount, at[, currency]) each, in US dollars unless said."""
     payloads = [
         transaction_payload(
             occurred_at=at.isoformat(),
             amount=amount,
+            currency=currency[0] if currency else "USD",
             originator={"account_id": source, "customer_id": f"c-{source}"},
             beneficiary={"account_id": target, "customer_id": f"c-{target}"},
         )
-        for source, target, amount, at in edges
+        for source, target, amount, at, *currency in edges
     ]
     stored = [r.transaction for r in transactions_ingest(partner=partner, payloads=payloads)]
     return transfers_record(transactions=stored)
@@ -154,11 +178,22 @@ def test_the_sql_probe_changes_no_finding_on_a_random_graph():
     partner = PartnerBankFactory()
     rng = random.Random(3)
     start = datetime.now(UTC).replace(microsecond=0) - timedelta(days=25)
+    ExchangeRate.objects.bulk_create(  # euros have a rate, pounds none
+        ExchangeRate(
+            date=(start + timedelta(days=day)).date(),
+            base="EUR",
+            quote="USD",
+            rate=RATES["EUR"],
+            source=RateSource.ECB,
+        )
+        for day in range(-1, 22)
+    )
     rows = []
     for _ in range(400):
         source, target = rng.sample(range(25), 2)
         at = start + timedelta(seconds=rng.randint(0, 20 * 86400))
-        rows.append((f"a{source}", f"a{target}", rng.choice(AMOUNTS), at))
+        amount, currency = rng.choice(AMOUNTS + BAND_AMOUNTS), rng.choice(list(RATES))
+        rows.append((f"a{source}", f"a{target}", amount, at, currency))
     edges = _store(partner, rows)
     parameters = Parameters()
 
@@ -167,14 +202,23 @@ def test_the_sql_probe_changes_no_finding_on_a_random_graph():
 
     assert probed == without
     assert any(p.round_trip for p in prospects) and not all(p.round_trip for p in prospects)
-    for shape in range(3):  # the graph holds cycles, carried paths and chains
-        assert any(found[shape] for found in without.values())
+    assert any(p.loop for p in prospects) and not all(p.loop for p in prospects)
+    for shape in range(4):  # the graph holds cycles, carried paths, chains and value loops
+        assert any(found[shape] for found in without.values()), shape
+    cents = Decimal("0.01")
+    assert {e.value for e in edges if e.currency == "EUR"} == {
+        (e.amount * RATES["EUR"]).quantize(cents, ROUND_HALF_EVEN)
+        for e in edges
+        if e.currency == "EUR"
+    }
+    assert {e.value for e in edges if e.currency == "GBP"} == {None}
 
 
 @pytest.mark.django_db
 def test_the_sql_probe_keeps_the_walks_whose_hops_sit_on_a_bound():
-    """Hops exactly at the start of the round-trip window, at the fee tolerance's lower bound
-    and at the forwarding window's start: each walk still finds what it finds without it."""
+    """Hops exactly at the start of the round-trip window, at the fee tolerance's lower bound,
+    at the forwarding window's start and on the value band's bounds: each walk still finds
+    what it finds without it."""
     partner = PartnerBankFactory()
     p = Parameters()
     t = datetime.now(UTC).replace(microsecond=0) - timedelta(days=40)
@@ -184,6 +228,10 @@ def test_the_sql_probe_keeps_the_walks_whose_hops_sit_on_a_bound():
         ("x", "u", "700.00", opens),
         ("v", "w", "980.49", t + p.horizon),  # carries 1000.50 less exactly 2 %, at the horizon
         ("s", "u", "1250.00", t - p.forward_within),  # forwarded: 1000 is 80 % of it
+        # A value loop v → y → u at the loop window's start, its hops on the band of 1,000
+        # within 25 % (750 to 1,333.33...); below 1000.50's (750.375).
+        ("v", "y", "750.00", t - p.loop_window),
+        ("y", "u", "1333.33", t - p.loop_window),
         ("u", "v", "1000.00", t),  # the new transfer (a round sum: no carried walks)
         ("u", "v", "1000.50", t),  # the same, unround
     ]
@@ -197,7 +245,7 @@ def test_the_sql_probe_keeps_the_walks_whose_hops_sit_on_a_bound():
     assert [len(chain) for _, _, chain, _ in without.values()] == [2, 2]
     assert transfers_prospects(new, p) == [
         Prospects(True, False, False, True, True),
-        Prospects(True, True, False, True, True),
+        Prospects(True, True, False, True, False),
     ]
 
 

@@ -139,3 +139,56 @@ def test_a_small_unlike_late_or_uncompared_return_is_no_u_turn(
     )
 
     assert "network_u_turn" not in _network_hits(ids).get(1, set()), why
+
+
+def test_a_return_after_earlier_unlike_transfers_between_the_pair_is_judged_on_the_closest(
+    partner,
+):
+    """A pair that trades back and forth: the return is compared with the transfer of the
+    week closest to it in value, not with the first one the walk meets."""
+    ids = send(
+        partner,
+        transfer("U", "V", "3000.00", hours=0),  # another deal between the two
+        transfer("U", "V", "12000.00", hours=24),
+        transfer("V", "U", "8900.00", hours=60, currency="EUR"),  # 11,125 USD
+    )
+
+    assert _network_hits(ids) == {2: {"network_u_turn"}}
+    finding = NetworkFinding.objects.get(transaction_id=ids[2])
+    assert (finding.cycle_length, finding.cycle_value_spread) == (2, Decimal("7.29"))
+    assert finding.cycle_days == Decimal("1.50")
+    assert set(finding.transactions) == {ids[1], ids[2]}
+
+
+@pytest.mark.parametrize(
+    ("sent", "judged", "why"),
+    [
+        (
+            [("3000.00", "USD", 0), ("20000.00", "USD", 24)],
+            "44.38",
+            "neither of the week's transfers is within 25 % of 11,125 USD: the closer is judged",
+        ),
+        (
+            [("12000.00", "USD", 0), ("3000.00", "USD", 24 * 7)],
+            "73.03",
+            "the matching one left more than the round trip's week before the return",
+        ),
+        (
+            [("1600000", "JPY", 24), ("3000.00", "USD", 30)],
+            "73.03",
+            "the one in yen has no rate: not compared, so not taken for the closest",
+        ),
+    ],
+)
+def test_a_return_whose_closest_transfer_of_the_week_is_unlike_it_is_no_u_turn(
+    partner, sent, judged, why
+):
+    ids = send(
+        partner,
+        *[transfer("U", "V", amount, hours=h, currency=c) for amount, c, h in sent],
+        transfer("V", "U", "8900.00", hours=24 * 7 + 12, currency="EUR"),  # 11,125 USD
+    )
+
+    assert "network_u_turn" not in _network_hits(ids).get(len(sent), set()), why
+    finding = NetworkFinding.objects.get(transaction_id=ids[-1])
+    assert (finding.cycle_length, finding.cycle_value_spread) == (2, Decimal(judged)), why
