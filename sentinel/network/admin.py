@@ -93,6 +93,7 @@ class ParameterVersionAdmin(admin.ModelAdmin):
                     "carried_days",
                     "fee_tolerance_percent",
                     "round_sum_multiple",
+                    "everyday_sum_below",
                     "forward_share_percent",
                     "forward_hours",
                     "counterparty_days",

@@ -11,7 +11,9 @@ From a new transfer u → v (amount a, at t), bounded to ``max_hops`` hops:
 - **Amount carried**: paths out of v and into u whose every hop carries a's amount within
   ``fee_tolerance``, in any time order over ``horizon`` (the same sum moved hop by hop over
   weeks). Reaching u from v this way is an amount-preserving cycle; otherwise the longest
-  such path through the transfer is ``carried_hops``.
+  such path through the transfer is ``carried_hops``. Two hops in a row that both carry an
+  everyday sum (``everyday``: a whole sum under ``everyday_below``) are not followed: people
+  choose such sums, so their matching says nothing about the money being the same.
 - **Layering chain**: a time-ordered path into u in which each account forwarded at least
   ``forward_share`` of what it received within ``forward_within``: ``chain_depth`` hops.
 - **Value loop**: a path v → … → u of 2 hops or more (a cycle of 3 or more), all within
@@ -29,6 +31,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import NamedTuple
+
+from transactions.money import minor_units
 
 OUT, IN = "out", "in"
 
@@ -109,6 +113,7 @@ class Parameters:
     # neighbourhood cannot blow up the scoring path's cost
     edges_per_node: int = 20  # edges read per node and level (selectors.transfers_adjacent)
     round_sum: int = 10  # a multiple of it is a round sum, not followed as carried; 0: none
+    everyday_below: int = 1000  # whole sums under it are everyday ones (``everyday``); 0: none
     counterparty_window: timedelta = timedelta(days=7)  # network.fan_in/out_accounts
     loop_window: timedelta = timedelta(days=7)  # a value loop's hops, any order, within this
     value_spread: Decimal = Decimal("0.25")  # a loop's (a U-turn's) hop values stay this close
@@ -230,9 +235,28 @@ def _round_trip(p: Parameters) -> Callable:
     return rule
 
 
+def everyday(edge: Edge, below: int) -> bool:
+    """Whether ``edge`` carries an everyday sum: a whole one (none of its currency's decimals
+    used: 25.00, 50.00, 780.00) under ``below`` (never when ``below`` is 0). People choose
+    such sums when they pay each other (a share of a bill, a gift, a loan), so the same one
+    recurs between unrelated people; fees, exchange and prices leave cents. In a currency
+    without decimals (JPY) every sum is whole: none is everyday by this test."""
+    amount = edge.amount
+    return (
+        amount < below and amount == amount.to_integral_value() and minor_units(edge.currency) > 0
+    )
+
+
 def _carried(p: Parameters) -> Callable:
     """Fees only ever reduce a sum: the hops after the new transfer carry at most its amount
-    and at least that less ``fee_tolerance``; the hops before it, the other way round."""
+    and at least that less ``fee_tolerance``; the hops before it, the other way round.
+
+    A hop is not followed when it and the hop it continues (the new transfer's, at the start)
+    both carry an everyday sum: 25.00 passed on as 25.00, 50.00 as 50.00, is what friends
+    sharing costs do by chance. One of the two with cents is evidence as before: 780.00 passed
+    on as 777.35 (a fee taken) is as unlikely by chance as any amount carried."""
+
+    below = p.everyday_below
 
     def rule(walk: _Walk, node: str, edge: Edge | None):
         amount = walk.new.amount
@@ -246,7 +270,9 @@ def _carried(p: Parameters) -> Callable:
                 walk.new.at - p.horizon,
                 walk.new.at + p.horizon,
             )
-        return True
+        return not (
+            below and everyday(edge, below) and everyday(walk.reached[node] or walk.new, below)
+        )
 
     return rule
 

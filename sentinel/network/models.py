@@ -243,6 +243,7 @@ BOUNDS: dict[str, tuple[int, int, str]] = {
     "carried_days": (1, 35, "the graph keeps transfers for weeks, not months"),
     "fee_tolerance_percent": (0, 20, "fees above a fifth are not the same sum carried on"),
     "round_sum_multiple": (0, 1_000_000, "0 turns the exclusion off"),
+    "everyday_sum_below": (0, 1_000_000, "0 turns the exclusion off"),
     "forward_share_percent": (50, 100, "forwarding less than half is not passing money through"),
     "forward_hours": (1, 168, "a pass-through forwards within hours, a week at most"),
     "counterparty_days": (1, 35, "the graph keeps transfers for weeks, not months"),
@@ -330,6 +331,11 @@ class ParameterVersion(AppendOnlyModel):
     round_sum_multiple = models.PositiveIntegerField(
         validators=_bounded("round_sum_multiple"),
         help_text="A sum that is a multiple of this is not followed as carried (0: every sum).",
+    )
+    everyday_sum_below = models.PositiveIntegerField(
+        validators=_bounded("everyday_sum_below"),
+        help_text="Two hops in a row carrying whole sums under this (25.00, 50.00: what people "
+        "choose to pay each other) are not taken for the same sum carried (0: they are).",
     )
     forward_share_percent = models.DecimalField(
         max_digits=5,

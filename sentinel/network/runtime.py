@@ -41,6 +41,7 @@ def of_version(version: ParameterVersion) -> InForce:
         horizon=timedelta(days=version.carried_days),
         fee_tolerance=Decimal(version.fee_tolerance_percent) / percent,
         round_sum=version.round_sum_multiple,
+        everyday_below=version.everyday_sum_below,
         forward_share=Decimal(version.forward_share_percent) / percent,
         forward_within=timedelta(hours=version.forward_hours),
         counterparty_window=timedelta(days=version.counterparty_days),

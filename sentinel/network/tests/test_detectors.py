@@ -13,6 +13,7 @@ from sentinel.network.detectors import (
     Parameters,
     Prospects,
     detect,
+    everyday,
     value_band,
     value_spread,
 )
@@ -73,6 +74,39 @@ def test_amounts_growing_along_the_way_are_not_carried():
     findings = detect([edges[2]], Graph(edges), Parameters())
 
     assert edges[2].id not in findings or len(findings[edges[2].id].carried) < 3
+
+
+def test_an_everyday_sum_is_a_whole_one_under_the_bound_in_a_currency_with_cents():
+    def sum_(amount, currency="USD"):
+        return _edge(1, "a", "b", amount, hours=0)._replace(currency=currency)
+
+    assert everyday(sum_("25.00"), 1000) and everyday(sum_("780.0000"), 1000)
+    assert not everyday(sum_("24.80"), 1000)  # cents: a price, a fee, an exchange
+    assert not everyday(sum_("1000.00"), 1000)  # the bound is not an everyday sum
+    assert not everyday(sum_("25.00"), 0)  # 0: the exclusion is off
+    assert not everyday(sum_("2500", "JPY"), 1000)  # no decimals: every sum is whole
+
+
+def test_two_everyday_sums_in_a_row_do_not_carry_but_one_with_cents_does():
+    friends = [
+        _edge(1, "f0", "f1", "25.00", hours=0),
+        _edge(2, "f1", "f2", "25.00", hours=30),
+        _edge(3, "f2", "f3", "24.80", hours=-400),  # weeks before: the order says nothing
+    ]
+    fees = [
+        _edge(4, "m0", "m1", "780.00", hours=0),  # a whole sum, then fees taken along
+        _edge(5, "m1", "m2", "777.35", hours=200),
+        _edge(6, "m2", "m3", "770.10", hours=500),
+    ]
+    graph = Graph([*friends, *fees])
+
+    findings = detect([friends[1], fees[1]], graph, Parameters())
+    before = detect([friends[1]], graph, Parameters(everyday_below=0))
+
+    # 25.00 passed on as 25.00 is not followed: only the 24.80 after it
+    assert [edge.id for edge in findings[friends[1].id].carried] == [2, 3]
+    assert [edge.id for edge in findings[fees[1].id].carried] == [4, 5, 6]
+    assert [edge.id for edge in before[friends[1].id].carried] == [1, 2, 3]
 
 
 # --- The value loop's band -------------------------------------------------------------------

@@ -56,6 +56,7 @@ def test_the_installed_version_is_in_force_and_holds_the_code_defaults():
         ("bipartite_density_percent", 101, "At most 100"),
         ("ring_amount_min", Decimal("-1"), "At least 0"),
         ("round_sum_multiple", 5, "0 (every sum followed) or 10 and more"),
+        ("everyday_sum_below", 1_000_001, "At most 1,000,000: 0 turns the exclusion off."),
         ("loop_days", 0, "At least 1: the graph keeps transfers for weeks"),
         ("value_spread_percent", 51, "At most 50: values further apart than half"),
         ("proximity_hops", 0, "At least 1"),

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from rules.models import RuleHit
 from sentinel.network.models import NetworkFinding, Transfer
+from sentinel.network.tests.factories import parameters_in_force
 from sentinel.network.tests.graph import send, transfer
 from sentinel.pipeline.orchestrator import transactions_process
 from transactions.services import transactions_ingest
@@ -193,6 +194,54 @@ def test_a_round_sum_passed_along_is_not_taken_for_the_same_money(partner):
     )
 
     assert _network_hits(ids) == {}
+
+
+def test_everyday_whole_sums_passed_along_are_not_taken_for_the_same_money(partner):
+    ids = send(
+        partner,
+        # 25.00 among friends, weeks apart and in no order (seed 7 of the demo)
+        transfer("F1", "F2", "24.80", hours=24 * 2),
+        transfer("F3", "F0", "25.00", hours=24 * 21),
+        transfer("F0", "F1", "25.00", hours=24 * 24),
+        # a bill split: 50.00 passed on, the 49.61 bill paid (seed 11)
+        transfer("S1", "S2", "50.00", hours=24 * 5),
+        transfer("S2", "BILLER", "49.61", hours=24 * 13),
+        transfer("S0", "S1", "50.00", hours=24 * 13.3),
+    )
+
+    assert _network_hits(ids) == {}
+    assert not NetworkFinding.objects.filter(carried_hops__gte=3).exists()
+
+
+def test_a_fee_reduced_sum_with_cents_is_still_carried_whatever_its_size(partner):
+    ids = send(
+        partner,
+        transfer("M2", "M3", "116.90", hours=24 * 12),  # AMLSim's median laundering sum
+        transfer("M1", "M2", "117.43", hours=24 * 3),
+        transfer("M3", "M4", "115.12", hours=24 * 25),
+        transfer("W1", "W2", "25.00", hours=24 * 1),  # a whole sum then cents: fees taken
+        transfer("W2", "W3", "24.71", hours=24 * 4),
+        transfer("W3", "W4", "24.60", hours=24 * 9),
+    )
+
+    assert _network_hits(ids) == {
+        2: {"network_amount_carried"},
+        5: {"network_amount_carried"},
+    }
+    assert NetworkFinding.objects.get(transaction_id=ids[5]).carried_hops == 3
+
+
+def test_a_version_with_everyday_sums_off_takes_them_for_the_same_money(partner):
+    parameters_in_force(everyday_sum_below=0)
+
+    ids = send(
+        partner,
+        transfer("F1", "F2", "25.00", hours=24 * 2),
+        transfer("F0", "F1", "25.00", hours=24 * 3),
+        transfer("F2", "F3", "25.00", hours=24 * 4),
+    )
+
+    assert _network_hits(ids) == {2: {"network_amount_carried"}}
 
 
 def test_with_network_analytics_off_no_edge_is_added_and_no_ring_is_searched(partner, settings):
