@@ -37,7 +37,7 @@ from .scoring import (
     names_compare,
     names_may_match,
     score_ceiling,
-    tokens_match,
+    tokens_match_measured,
 )
 from .vocabulary import Vocabulary
 
@@ -51,7 +51,7 @@ MAX_MATCHES = 5
 SHAPES_KEPT = 10_000
 CEILINGS_KEPT = 200_000
 RESULTS_CACHED = 50_000
-BLOCKS_CACHED = 20_000
+BLOCKS_CACHED = 2_000
 # Blocks of this many positions or more are intersected through a mask (``_mask``), kept for
 # the commonest: at most MASKS_BYTES in all (a mask holds a byte per listed name).
 MASK_FROM = 1_024
@@ -287,8 +287,9 @@ class ScreeningIndex:
             return []
         one_word = self.one_word
         if len(blocks) == 1:  # one word reaches the threshold only against one word
-            found = self._block(blocks[0][1])
-            return _distinct(found[one_word[found]])
+            # Each part filtered alone: a company's word is seldom met again, so merging its
+            # parts into a block worth keeping cost more than it saved.
+            return sorted(set().union(*[part[one_word[part]].tolist() for part in blocks[0][2]]))
         # A one-word name reaches the threshold only against a query of one name word
         # (with particles: "Al Amri"); against more it is one token of several.
         query_one_word = sum(token.kind == NAME for token in prepared.tokens) <= 1
@@ -338,18 +339,21 @@ class ScreeningIndex:
         nothing else: once a token matches nothing, the best case of any listed name with the
         tokens left may fall short of the floor, and none is looked at."""
         if len(candidates) <= FEW_CANDIDATES:  # continuous screening's small index, mostly
-            return [p for p in candidates if names_may_match(prepared, self.prepared[p])]
+            listed = self.prepared  # read once: compiled, each read of self.x is a look-up
+            return [p for p in candidates if names_may_match(prepared, listed[p])]
         if prepared.join_skeletons.isdisjoint(self.skeletons) and prepared.skeletons.isdisjoint(
             self.join_skeletons
         ):
             joined = []
         else:  # rare: a joined pair of one name is a token of some listed name
-            joined = [p for p in candidates if joins_meet(prepared, self.prepared[p])]
+            listed = self.prepared
+            joined = [p for p in candidates if joins_meet(prepared, listed[p])]
         informative = prepared.informative
         query = self._shape_id(informative)
         names = [t for t in informative if t.kind == NAME]
         vocabulary = self.vocabulary
-        live = [self.live[position] for position in candidates]
+        live_of = self.live
+        live = [live_of[position] for position in candidates]
         among = set(chain.from_iterable(live))
         matching: dict[str, set[int]] = {}
         for token in names:
@@ -358,7 +362,7 @@ class ScreeningIndex:
             found = matching[token.text] = {
                 number
                 for number in vocabulary.could_match(token, among)
-                if tokens_match(token, vocabulary.tokens[number])
+                if tokens_match_measured(token, vocabulary.tokens[number])
             }
             # Once a token matches nothing, the others' best case may no longer reach the
             # floor with any name of the index.

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
+from typing import NamedTuple
 
 from rapidfuzz.distance import Indel, JaroWinkler
 
@@ -118,44 +120,49 @@ def token_similarity(a: Token, b: Token) -> tuple[float, str]:
 
 
 def _token_similarity(a: Token, b: Token) -> tuple[float, str]:
-    if a.text == b.text:
+    # Each field read once: compiled, every attribute read is a full look-up.
+    text_a, text_b, skeleton_a, skeleton_b = a.text, b.text, a.skeleton, b.skeleton
+    if text_a == text_b:
         return 1.0, "exact"
-    if a.skeleton == b.skeleton:
+    if skeleton_a == skeleton_b:
         return 0.97, "transliteration"
+    nickname_a, nickname_b = NICKNAMES.get(text_a), NICKNAMES.get(text_b)
     if (
-        NICKNAMES.get(a.text) == b.text
-        or NICKNAMES.get(b.text) == a.text
-        or (a.text in NICKNAMES and NICKNAMES.get(a.text) == NICKNAMES.get(b.text))
+        nickname_a == text_b
+        or nickname_b == text_a
+        or (nickname_a is not None and nickname_a == nickname_b)
     ):
         return 0.92, "nickname"
+    shorter = min(len(text_a), len(text_b))
+    consonants = a.consonants
     if (
-        a.consonants == b.consonants
-        and a.consonants
-        and (not has_vowel(a.text) or not has_vowel(b.text))
-        and min(len(a.text), len(b.text)) >= 2
+        consonants == b.consonants
+        and consonants
+        and (not has_vowel(text_a) or not has_vowel(text_b))
+        and shorter >= 2
     ):
         return 0.9, "consonants"  # "mhmd", the vowel-less romanisation of محمد
-    shorter = min(len(a.text), len(b.text))
     if shorter == 1:
-        if a.text[0] == b.text[0]:
+        if text_a[0] == text_b[0]:
             return 0.8, "initial"
         return 0.0, ""
     if shorter <= 3:  # "Li" and "Lu" are two names: short tokens must be equal in skeleton
         return 0.0, ""
     spelling = (
-        JaroWinkler.normalized_similarity(a.skeleton, b.skeleton)
-        + Indel.normalized_similarity(a.skeleton, b.skeleton)
+        JaroWinkler.normalized_similarity(skeleton_a, skeleton_b)
+        + Indel.normalized_similarity(skeleton_a, skeleton_b)
     ) / 2
-    longer, shorter_text = (a.text, b.text) if len(a.text) > len(b.text) else (b.text, a.text)
+    longer, shorter_text = (text_a, text_b) if len(text_a) > len(text_b) else (text_b, text_a)
     if longer.startswith(shorter_text) and len(longer) - len(shorter_text) >= 2:
         return min(spelling, 0.8), "extension"  # "Martin" and "Martinez" are two names
+    same_key = a.key == b.key
     if shorter <= 5 and spelling < SHORT_TOKEN_SPELLING:
-        if a.text[1:] == b.text[1:] and a.text[0] in "aeiou" and b.text[0] in "aeiou":
+        if text_a[1:] == text_b[1:] and text_a[0] in "aeiou" and text_b[0] in "aeiou":
             return 0.92, "phonetic"  # "Omar" and "Umar"
-        if a.key == b.key and a.skeleton[-1] == b.skeleton[-1] and spelling >= 0.8:
+        if same_key and skeleton_a[-1] == skeleton_b[-1] and spelling >= 0.8:
             return 0.9, "phonetic"  # "Yusuf" and "Youssef"; not "Maria" and "Mario"
         return spelling * 0.95, "spelling"  # "Mario" and "Maria": one letter is a lot
-    if a.key == b.key and len(a.key) >= 2 and spelling >= PHONETIC_SPELLING_FLOOR:
+    if same_key and len(a.key) >= 2 and spelling >= PHONETIC_SPELLING_FLOOR:
         return max(spelling, 0.92), "phonetic"
     return spelling, "spelling"
 
@@ -170,6 +177,13 @@ def tokens_match(a: Token, b: Token) -> bool:
             return False
         found = token_similarity(a, b)
     return found[0] >= TOKEN_MATCH and found[1] != "initial"
+
+
+def tokens_match_measured(a: Token, b: Token) -> bool:
+    """``tokens_match`` for a pair known to pass ``_could_match`` (``Vocabulary.could_match``
+    returns only such pairs): measured at once, not tested twice."""
+    similarity, measure = token_similarity(a, b)
+    return similarity >= TOKEN_MATCH and measure != "initial"
 
 
 # Spelling is the mean of Jaro-Winkler and Indel similarity, each at most 1: reaching a
@@ -188,17 +202,18 @@ def spelling_floor(a: Token, b: Token) -> float | None:
     ``_token_similarity`` by property tests (tests/test_matching.py)."""
     if a.skeleton == b.skeleton:
         return 0.0
-    shorter = min(len(a.text), len(b.text))
+    text_a, text_b = a.text, b.text  # read once (as in _token_similarity)
+    shorter = min(len(text_a), len(text_b))
     if shorter <= 1:
         return None  # an initial, or nothing
-    if a.text in NICKNAMES or b.text in NICKNAMES:
+    if text_a in NICKNAMES or text_b in NICKNAMES:
         return 0.0
-    vowels = has_vowel(a.text) and has_vowel(b.text)
-    if a.consonants == b.consonants and a.consonants and not vowels:
+    consonants = a.consonants
+    if consonants == b.consonants and consonants and not (has_vowel(text_a) and has_vowel(text_b)):
         return 0.0  # "mhmd", the vowel-less romanisation of محمد
     if shorter <= 3:
         return None
-    if a.text[1:] == b.text[1:] and a.text[0] in "aeiou" and b.text[0] in "aeiou":
+    if text_a[1:] == text_b[1:] and text_a[0] in "aeiou" and text_b[0] in "aeiou":
         return 0.0
     return PHONETIC_SPELLING_FLOOR if a.key == b.key else TOKEN_MATCH
 
@@ -234,13 +249,8 @@ def names_may_match(query: PreparedName, entry: PreparedName) -> bool:
     comparison (alignment, shares, explanation)."""
     if joins_meet(query, entry):
         return True
-    entry_live = [token for token in entry.tokens if token.weight > 0]
-    return any(
-        tokens_match(a, b)
-        for a in query.tokens
-        if a.kind == NAME and a.weight > 0
-        for b in entry_live
-    )
+    entry_live = entry.informative
+    return any(tokens_match(a, b) for a in query.informative if a.kind == NAME for b in entry_live)
 
 
 def joins_meet(query: PreparedName, entry: PreparedName) -> bool:
@@ -248,11 +258,12 @@ def joins_meet(query: PreparedName, entry: PreparedName) -> bool:
     return bool(query.join_skeletons & entry.skeletons or entry.join_skeletons & query.skeletons)
 
 
-_VOWELS = frozenset("aeiou")
+# Bound once: compiled code looks a method up on every call.
+_vowel_free = frozenset("aeiou").isdisjoint
 
 
 def has_vowel(text: str) -> bool:
-    return not _VOWELS.isdisjoint(text)
+    return not _vowel_free(text)
 
 
 def _joined(name: PreparedName, other: PreparedName) -> tuple[Token, ...]:
@@ -286,7 +297,7 @@ def names_compare(query: PreparedName, entry: PreparedName) -> NameComparison:
             similarity, measure = token_similarity(a, b)
             if similarity >= TOKEN_MATCH or (measure == "initial" and similarity > 0):
                 candidates.append((similarity, i, j, measure))
-    candidates.sort(key=lambda item: -item[0])
+    candidates.sort(key=_first, reverse=True)  # stable, as a key of -similarity was
     used_q, used_e, pairs = set(), set(), []
     matched_q = matched_e = 0.0
     strong_pairs = 0
@@ -307,13 +318,13 @@ def names_compare(query: PreparedName, entry: PreparedName) -> NameComparison:
         return NameComparison(
             0.0, pairs, unmatched_q, unmatched_e, ignored, "no name token matched"
         )
-    share_q = matched_q / sum(t.weight for t in q_live)
-    share_e = matched_e / sum(t.weight for t in e_live)
+    total_q, names_q = _weighed(q_live)
+    total_e, names_e = _weighed(e_live)
+    share_q = matched_q / total_q
+    share_e = matched_e / total_e
     shorter, longer = sorted((share_q, share_e), reverse=True)
     score = shorter * (1 - LONGER_SIDE_SHARE + LONGER_SIDE_SHARE * longer)
     note = ""
-    names_q = sum(t.kind == NAME for t in q_live)
-    names_e = sum(t.kind == NAME for t in e_live)
     if strong_pairs == 1 and min(names_q, names_e) >= 2:
         score *= ONE_TOKEN_PENALTY
         note = "only one name token matched"
@@ -323,12 +334,24 @@ def names_compare(query: PreparedName, entry: PreparedName) -> NameComparison:
     return NameComparison(min(score, 1.0), pairs, unmatched_q, unmatched_e, ignored, note)
 
 
+_first = itemgetter(0)
+
+
+def _weighed(tokens: list[Token]) -> tuple[float, int]:
+    """The tokens' total weight and how many are name tokens, in one pass."""
+    total, names = 0, 0
+    for token in tokens:
+        total += token.weight
+        names += token.kind == NAME
+    return total, names
+
+
 INITIAL_CREDIT = 0.8 * 0.5  # an initial's similarity, at half weight (names_compare)
 
 
-@dataclass(frozen=True, slots=True)
-class Shape:
-    """What ``score_ceiling`` needs of a name's weighing tokens, computed once per name."""
+class Shape(NamedTuple):
+    """What ``score_ceiling`` needs of a name's weighing tokens, computed once per name (and
+    per query: a named tuple is made and hashed in a fraction of a frozen dataclass's time)."""
 
     weights: tuple[float, ...]
     names: int  # name tokens (each weighs WEIGHTS[NAME])
@@ -339,13 +362,23 @@ class Shape:
 
 
 def name_shape(tokens: tuple[Token, ...]) -> Shape:
-    """The shape of a name's weighing tokens (``PreparedName.informative``)."""
-    others = [t.weight for t in tokens if t.kind != NAME]
+    """The shape of a name's weighing tokens (``PreparedName.informative``), in one pass (a
+    query's shape is made for every query)."""
+    weights, others = [], []
+    total, one_letter = 0, False
+    for token in tokens:
+        weight = token.weight
+        weights.append(weight)
+        total += weight
+        if token.kind != NAME:
+            others.append(weight)
+        if len(token.text) == 1:
+            one_letter = True
     return Shape(
-        weights=tuple(t.weight for t in tokens),
+        weights=tuple(weights),
         names=len(tokens) - len(others),
-        total=sum(t.weight for t in tokens),
-        one_letter=any(len(t.text) == 1 for t in tokens),
+        total=total,
+        one_letter=one_letter,
         others=max(others, default=0.0),
         others_total=sum(others),
     )

@@ -6,8 +6,8 @@ A pair can reach a match only by an equality (skeleton, a nickname, vowel-less c
 but a first vowel) or by a spelling close enough, which is lower when the phonetic keys agree
 (``scoring.spelling_floor``). The equalities are set look-ups here; the spellings are one
 rapidfuzz call per floor over the tokens that are left, and Jaro-Winkler only past the Indel
-floor. The answer is a superset of ``_could_match``: the caller still decides each pair it
-keeps with ``tokens_match``.
+floor. The answer is ``_could_match``'s (perhaps a few more): the caller decides each pair it
+keeps by the full measure at once (``scoring.tokens_match_measured``).
 """
 
 from __future__ import annotations
