@@ -7,7 +7,6 @@ Websockets, which need async, are served by Channels on the same port, and stati
 ServeStatic in the event loop.
 """
 
-import gc
 import os
 
 from django.core.wsgi import get_wsgi_application
@@ -23,6 +22,7 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 from django.conf import settings  # noqa: E402
 
 from sentinel.accounts.websocket import StaffSessionMiddleware  # noqa: E402
+from sentinel.collector import collector_settle  # noqa: E402
 from sentinel.middleware import body_limit_for  # noqa: E402
 from sentinel.routing import websocket_urlpatterns  # noqa: E402
 from sentinel.static_files import serve_static  # noqa: E402
@@ -50,5 +50,6 @@ application = ProtocolTypeRouter(
 # Everything loaded so far lives as long as the process: out of the collector's sight, a full
 # collection walks only what requests made. With the ~150,000 start-up objects in sight, each
 # one stopped the process's request threads for 90-95 ms, which set the `?wait=true` p99;
-# frozen, 9-22 ms (bench/wait.py, this machine).
-gc.freeze()
+# frozen, 9-22 ms (bench/wait.py, this machine). The young generation is collected less often
+# (sentinel/collector.py).
+collector_settle()

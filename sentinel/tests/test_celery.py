@@ -9,16 +9,20 @@ from django_celery_beat.models import PeriodicTask
 from django_celery_beat.schedulers import DatabaseScheduler
 
 from sentinel.celery import app, freeze_inherited_objects
+from sentinel.collector import YOUNG_THRESHOLD
 
 
-def test_a_pool_process_freezes_what_it_inherited_out_of_the_collector():
+def test_a_pool_process_freezes_what_it_inherited_and_collects_less_often():
+    thresholds = gc.get_threshold()
     gc.unfreeze()
     try:
         freeze_inherited_objects()
 
         assert gc.get_freeze_count() > 50_000  # the Django project, loaded before the fork
+        assert gc.get_threshold() == (YOUNG_THRESHOLD, *thresholds[1:])
     finally:
         gc.unfreeze()
+        gc.set_threshold(*thresholds)
 
 
 def test_every_beat_entry_names_a_registered_task(settings):
