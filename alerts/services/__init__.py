@@ -11,7 +11,7 @@ from .bulk import (
 from .findings import Finding, alerts_from_findings
 from .hits import AlertChanges, alerts_from_hits, alerts_page_on_call
 from .queue_views import alert_queue_view_delete, alert_queue_view_save
-from .rings import Ring, alert_ring_grow
+from .rings import Ring, RingGrowth, alert_ring_grow, alerts_ring_grow
 from .snoozes import SnoozeStateError, snooze_approve, snooze_create, snooze_lift
 from .webhooks import (
     webhook_deliver,
@@ -33,12 +33,14 @@ __all__ = [
     "alert_acknowledge",
     "alert_dismiss",
     "alert_ring_grow",
+    "alerts_ring_grow",
     "alerts_from_findings",
     "alerts_from_hits",
     "Finding",
     "alerts_move_into_case",
     "alerts_page_on_call",
     "Ring",
+    "RingGrowth",
     "SnoozeStateError",
     "snooze_approve",
     "snooze_create",

@@ -9,11 +9,19 @@ from decimal import Decimal
 
 import pytest
 from django.apps import apps as django_apps
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from alerts.choices import AlertEventType, AlertStatus, MemberRole
 from alerts.models import Alert, AlertMember, AlertTransaction
-from alerts.services import Finding, Ring, alert_ring_grow, alerts_from_findings
+from alerts.selectors import RingAlert, RingSubject, ring_alerts_latest
+from alerts.services import (
+    Finding,
+    Ring,
+    RingGrowth,
+    alert_ring_grow,
+    alerts_from_findings,
+    alerts_ring_grow,
+)
 from rules.tests.factories import network_rules_live
 from transactions.models import Transaction
 from transactions.services import transactions_ingest
@@ -234,6 +242,140 @@ def test_a_closed_ring_alert_is_not_grown(partner):
     assert grown is None
     assert alert.links.count() == 3
     assert alert.members.count() == 4
+
+
+def test_rings_grown_in_one_call_each_grow_their_own_alert_in_order(partner):
+    first_h, first_k = fan_in(partner, "H"), fan_in(partner, "K", senders=("T1", "T2", "T3"))
+    raised = alerts_from_findings(
+        findings=[ring_finding(partner, "H", first_h), ring_finding(partner, "K", first_k)]
+    ).created
+    h, k = sorted(raised, key=lambda alert: alert.account_external_id)
+    first_c = fan_in(partner, "C", senders=("U1", "U2", "U3"))
+    closed = alerts_from_findings(findings=[ring_finding(partner, "C", first_c)]).created[0]
+    Alert.objects.filter(pk=closed.pk).update(
+        status=AlertStatus.DISMISSED, dismiss_reason="Known", triaged_at=START
+    )
+    later_h = [paid(partner, "S4", "H", hours=31)]
+    later_k = [paid(partner, "K", "T1", hours=32), paid(partner, "T4", "K", hours=33)]
+    ring_h = grown_ring("H", [*first_h, *later_h])
+
+    results = alerts_ring_grow(
+        growths=[
+            RingGrowth(
+                k.pk,
+                grown_ring("K", [*first_k, *later_k]),
+                "K grew",
+                {},
+                added=tuple(tx.pk for tx in later_k),  # the alert holds the rest: only these read
+            ),
+            RingGrowth(closed.pk, grown_ring("C", first_c), "C grew", {}),
+            RingGrowth(h.pk, ring_h, "H grew", {}),  # nothing said added: the whole ring read
+            RingGrowth(h.pk, ring_h, "H again", {}, added=(later_h[0].pk,)),  # once only
+        ]
+    )
+
+    assert [(r[0].pk, r[1]) if r else None for r in results] == [
+        (k.pk, True),
+        None,  # a closed alert is not grown
+        (h.pk, True),
+        (h.pk, False),
+    ]
+    assert dict(Alert.objects.get(pk=k.pk).members.values_list("account_external_id", "role")) == {
+        "K": "hub",
+        "T1": "intermediary",  # paid back by the hub
+        "T2": "sender",
+        "T3": "sender",
+        "T4": "sender",
+    }
+    assert set(
+        Alert.objects.get(pk=h.pk).members.values_list("account_external_id", flat=True)
+    ) == {
+        "H",
+        "S1",
+        "S2",
+        "S3",
+        "S4",
+    }
+    grown_h = Alert.objects.get(pk=h.pk)
+    assert grown_h.amount_involved == Decimal("4000.00")
+    assert grown_h.links.count() == 4
+    assert [e.parameters["finding"] for e in grown_h.events.filter(type="ring_grew")] == ["H grew"]
+    assert Alert.objects.get(pk=k.pk).amount_involved == Decimal("5000.00")
+
+
+def test_growing_a_large_ring_costs_no_more_than_a_small_one(partner):
+    """Busy hubs: a ring grown scan after scan must not cost more with every transfer it
+    gathered. Neither its transfers nor the alert's links and members are read back: the
+    same statements, the same rows returned, for 3 senders as for 40."""
+
+    def cost(hub: str, senders: int) -> tuple[int, int]:
+        first = fan_in(partner, hub, senders=[f"{hub}-S{n}" for n in range(senders)])
+        (alert,) = alerts_from_findings(findings=[ring_finding(partner, hub, first)]).created
+        later = [
+            paid(partner, f"{hub}-N", hub, hours=40),
+            paid(partner, hub, f"{hub}-S0", hours=41),
+        ]
+        rows: list[int] = []
+
+        def count_rows(execute, sql, params, many, context):
+            result = execute(sql, params, many, context)
+            rows.append(max(context["cursor"].rowcount, 0) if context["cursor"].description else 0)
+            return result
+
+        with connection.execute_wrapper(count_rows):
+            (result,) = alerts_ring_grow(
+                growths=[
+                    RingGrowth(
+                        alert.pk,
+                        grown_ring(hub, [*first, *later]),
+                        "grew",
+                        {},
+                        added=tuple(tx.pk for tx in later),
+                    )
+                ]
+            )
+        assert result == (alert, True)
+        roles = dict(alert.members.values_list("account_external_id", "role"))
+        assert len(roles) == senders + 2 and alert.links.count() == senders + 2
+        assert (roles[hub], roles[f"{hub}-S0"], roles[f"{hub}-N"]) == (
+            "hub",
+            "intermediary",
+            "sender",
+        )
+        return len(rows), sum(rows)
+
+    assert cost("SMALL", 3) == cost("LARGE", 40)
+
+
+def test_an_alert_lacking_part_of_the_ring_is_told_apart_and_takes_the_whole_ring(partner):
+    # Given an alert that links only two of the ring's three earlier transfers
+    first = fan_in(partner)
+    (alert,) = alerts_from_findings(findings=[ring_finding(partner, "H", first[:2])]).created
+    later = [paid(partner, "H", "S3", hours=30)]
+
+    def subject(transfers) -> RingSubject:
+        return RingSubject(1, "network_fan_in", partner.pk, "H", [tx.pk for tx in transfers])
+
+    # The selector finds it, and says it does not link all of them
+    assert ring_alerts_latest(subjects=[subject(first)]) == {1: RingAlert(alert.pk, False)}
+    assert ring_alerts_latest(subjects=[subject(first[:2])]) == {1: RingAlert(alert.pk, True)}
+    assert ring_alerts_latest(subjects=[subject(later)]) == {}  # it links none of these
+
+    # So the growth names no transfers added: what the alert lacked is read from the whole ring
+    (result,) = alerts_ring_grow(
+        growths=[RingGrowth(alert.pk, grown_ring("H", [*first, *later]), "grew", {})]
+    )
+
+    assert result == (alert, True)
+    assert dict(alert.members.values_list("account_external_id", "role")) == {
+        "H": "hub",
+        "S1": "sender",
+        "S2": "sender",
+        "S3": "intermediary",  # paid the hub, then paid by it
+    }
+    assert alert.links.count() == 4
+    assert Alert.objects.get(pk=alert.pk).amount_involved == Decimal("4000.00")
+    assert alert.events.get(type=AlertEventType.RING_GREW).parameters["members_added"] == ["S3"]
 
 
 @pytest.fixture

@@ -17,8 +17,16 @@ from uuid import UUID
 
 from django.db import transaction as db_transaction
 
-from alerts.models import Alert, AlertTransaction
-from alerts.services import AlertChanges, Finding, Ring, alert_ring_grow, alerts_from_findings
+from alerts.models import Alert
+from alerts.selectors import RingSubject, ring_alerts_latest
+from alerts.services import (
+    AlertChanges,
+    Finding,
+    Ring,
+    RingGrowth,
+    alerts_from_findings,
+    alerts_ring_grow,
+)
 from cases.models import Case
 from cases.services import cases_from_alerts
 from rules.engine import Evaluation
@@ -67,11 +75,26 @@ def rings_grow(growths: Sequence[PatternGrowth]) -> tuple[list[Alert], list[Find
     naming the earlier alert and case (continuing activity after a closed review is reviewed
     again). The alerts grown, and the findings still to raise.
 
-    A ring whose first alert never was (its rule was not live) is raised whole, now."""
+    A ring whose first alert never was (its rule was not live) is raised whole, now. The
+    alerts are found in one query and grown in one call, whatever the number of rings."""
     if not growths:
         return [], []
-    raised = _ring_alerts(growths)
+    added = _added_by_pattern(growths)
+    raised, holding = _ring_alerts(growths, added)
     customers = account_customers(accounts=[(g.pattern.partner_id, g.pattern.hub) for g in growths])
+    results = iter(
+        alerts_ring_grow(
+            growths=[
+                _ring_growth(
+                    growth,
+                    *raised[growth.pattern.pk],
+                    added[growth.pattern.pk] if holding[growth.pattern.pk] else (),
+                )
+                for growth in growths
+                if growth.pattern.pk in raised
+            ]
+        )
+    )
     grown: list[Alert] = []
     findings: list[Finding] = []
     for growth in growths:
@@ -81,13 +104,7 @@ def rings_grow(growths: Sequence[PatternGrowth]) -> tuple[list[Alert], list[Find
             findings.append(_finding(pattern, customers))
             continue
         alert, case = earlier
-        result = alert_ring_grow(
-            alert_id=alert.pk,
-            ring=_ring_of(pattern),
-            summary=_growth_summary(growth),
-            details=_growth_details(growth),
-            still_worked=case is not None and case.is_active,
-        )
+        result = next(results)
         if result is None:
             findings.append(_new_activity(growth, alert, case, customers))
         elif result[1]:
@@ -95,37 +112,63 @@ def rings_grow(growths: Sequence[PatternGrowth]) -> tuple[list[Alert], list[Find
     return grown, findings
 
 
-def _ring_alerts(growths: Sequence[PatternGrowth]) -> dict[int, tuple[Alert, Case | None]]:
+def _added_by_pattern(growths: Sequence[PatternGrowth]) -> dict[int, tuple[UUID, ...]]:
+    """By pattern id: every transfer this scan added to it. One scan may grow a ring several
+    times (window rings of one shape around one hub merge into it), each growth holding the
+    pattern as it ends the scan."""
+    added: dict[int, dict[UUID, None]] = {}
+    for growth in growths:
+        added.setdefault(growth.pattern.pk, {}).update(dict.fromkeys(growth.transactions))
+    return {pk: tuple(transfers) for pk, transfers in added.items()}
+
+
+def _ring_growth(
+    growth: PatternGrowth, alert: Alert, case: Case | None, added: tuple[UUID, ...]
+) -> RingGrowth:
+    """What the alert takes of the grown ring: when it links every transfer the ring had
+    before this scan (it took the ring each time), only what the scan added is read
+    (``alerts_ring_grow``); else the whole ring."""
+    return RingGrowth(
+        alert_id=alert.pk,
+        ring=_ring_of(growth.pattern),
+        summary=_growth_summary(growth),
+        details=_growth_details(growth),
+        still_worked=case is not None and case.is_active,
+        added=added,
+    )
+
+
+def _ring_alerts(
+    growths: Sequence[PatternGrowth], added_by_pattern: dict[int, tuple[UUID, ...]]
+) -> tuple[dict[int, tuple[Alert, Case | None]], dict[int, bool]]:
     """By pattern id: the latest alert raised on the ring (its rule's, on its hub, linking
-    one of the transfers it had before it grew) and that alert's case. One query."""
-    wanted: dict[int, PatternGrowth] = {g.pattern.pk: g for g in growths}
-    before: dict = {}  # a transfer the ring had before it grew -> the rings (shapes share some)
-    for pk, growth in wanted.items():
+    one of the transfers it had before it grew) and that alert's case; and whether that alert
+    links every transfer the ring had before this scan. Two queries."""
+    wanted = []
+    for growth in growths:
+        pattern = growth.pattern
         added = set(growth.transactions)
-        for tx_id in growth.pattern.transactions:
-            if tx_id not in added:
-                before.setdefault(tx_id, []).append(pk)
-    links = (
-        AlertTransaction.objects.filter(
-            transaction_id__in=list(before),
-            hit__isnull=True,
-            alert__rule__code__in=set(RULE_FOR_PATTERN.values()),
+        scanned = added_by_pattern[pattern.pk]  # this growth's and the scan's others
+        wanted.append(
+            RingSubject(
+                key=pattern.pk,
+                rule_code=RULE_FOR_PATTERN[PatternKind(pattern.kind)],
+                partner_id=pattern.partner_id,
+                account_external_id=pattern.hub,
+                transaction_ids=[tx_id for tx_id in pattern.transactions if tx_id not in added],
+                pending=[tx_id for tx_id in scanned if tx_id not in added],
+            )
         )
-        .select_related("alert", "alert__rule", "alert__case_link__case")
-        .order_by("-alert_id")
+    latest = ring_alerts_latest(subjects=wanted)
+    alerts = Alert.objects.select_related("rule", "case_link__case").in_bulk(
+        {ring.alert_id for ring in latest.values()}
     )
     found: dict[int, tuple[Alert, Case | None]] = {}
-    for link in links:
-        alert = link.alert
-        for pk in before[link.transaction_id]:
-            pattern = wanted[pk].pattern
-            if pk in found or alert.account_external_id != pattern.hub:
-                continue
-            if alert.rule.code != RULE_FOR_PATTERN[PatternKind(pattern.kind)]:
-                continue
-            case_link = getattr(alert, "case_link", None)
-            found[pk] = (alert, case_link.case if case_link else None)
-    return found
+    for pk, ring in latest.items():
+        alert = alerts[ring.alert_id]
+        case_link = getattr(alert, "case_link", None)
+        found[pk] = (alert, case_link.case if case_link else None)
+    return found, {pk: ring.links_all for pk, ring in latest.items()}
 
 
 def _growth_summary(growth: PatternGrowth) -> str:

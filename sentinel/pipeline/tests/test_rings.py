@@ -24,11 +24,12 @@ from rules.models import Rule
 from rules.tests.factories import network_rules_live, only_these_rules
 from rules.tests.factories import rule as a_rule
 from sentinel.network.models import NetworkPattern
+from sentinel.network.services import PatternGrowth
 from sentinel.network.tests.graph import send
 from sentinel.network.tests.graph import transfer as graph_transfer
 from sentinel.pipeline import tasks
 from sentinel.pipeline.orchestrator import transactions_process
-from sentinel.pipeline.rings import RULE_FOR_PATTERN, network_rings_alert
+from sentinel.pipeline.rings import RULE_FOR_PATTERN, network_rings_alert, rings_grow
 from sentinel.testing import logged_in
 from transactions.models import Transaction
 from transactions.services import transactions_ingest
@@ -142,6 +143,66 @@ def test_a_ring_grown_by_a_later_scan_grows_its_open_alert(partner):
     assert (again.created, again.updated) == ([], [])
     assert alert.events.filter(type=AlertEventType.RING_GREW).count() == 1
     assert (alert.members.count(), alert.links.count()) == (8, 7)
+
+
+def test_a_ring_growing_scan_after_scan_keeps_one_alert_and_one_case_naming_everyone(partner):
+    first = fan_in(partner)
+    network_rings_alert(partner_id=partner.pk)
+    later: list = []
+    for scan in range(3):  # more strangers pay the hub between scans, as around a busy hub
+        later += load(
+            partner,
+            *(transfer(f"HUB-D{scan}{i}", "HUB", days_ago=2 - scan / 2 - i / 10) for i in range(2)),
+        )
+
+        changes = network_rings_alert(partner_id=partner.pk)
+
+        assert changes.created == [] and len(changes.updated) == 1
+
+    (alert,) = Alert.objects.filter(rule__code="network_fan_in")
+    (pattern,) = NetworkPattern.objects.all()
+    roles = dict(alert.members.values_list("account_external_id", "role"))
+    assert set(roles) == set(pattern.members) and len(roles) == 1 + 5 + 6
+    assert roles["HUB"] == "hub" and set(roles.values()) == {"hub", "sender"}
+    linked = list(alert.links.order_by("id").values_list("transaction_id", flat=True))
+    assert linked[:5] == list(pattern.transactions[:5])  # in the ring's order, each once
+    assert set(linked) == {*first, *later} == set(pattern.transactions)
+    assert alert.amount_involved == Decimal("900.00") * 11
+    grew = alert.events.filter(type=AlertEventType.RING_GREW).order_by("id")
+    assert [e.parameters["members_added"] for e in grew] == [
+        [f"HUB-D{scan}0", f"HUB-D{scan}1"] for scan in range(3)
+    ]
+    assert [e.parameters["transactions_added"] for e in grew] == [2, 2, 2]
+    (case,) = Case.objects.all()  # the hub's, the ring's alert in it
+    assert alert.case_link.case_id == case.pk
+
+
+def test_a_ring_grown_twice_by_one_scan_grows_its_alert_once_with_both(partner):
+    """Window rings of one shape around one hub merge into one pattern: a scan may report it
+    grown twice, each growth holding the pattern as it ends the scan."""
+    fan_in(partner)
+    network_rings_alert(partner_id=partner.pk)
+    (alert,) = Alert.objects.filter(rule__code="network_fan_in")
+    (pattern,) = NetworkPattern.objects.all()
+    first = grow(partner, payers=1)  # HUB-Q0 pays
+    second = load(partner, transfer("HUB-Q1", "HUB", days_ago=0.5))
+    pattern.members = sorted({*pattern.members, "HUB-Q0", "HUB-Q1"})
+    pattern.transactions = [*pattern.transactions, *first, *second]
+    pattern.save()
+
+    grown, findings = rings_grow(
+        [
+            PatternGrowth(pattern, ("HUB-Q0",), tuple(first)),
+            PatternGrowth(pattern, ("HUB-Q1",), tuple(second)),
+        ]
+    )
+
+    assert (grown, findings) == ([alert], [])  # the first growth takes both, the second none
+    assert set(alert.links.values_list("transaction_id", flat=True)) == set(pattern.transactions)
+    assert set(alert.members.values_list("account_external_id", flat=True)) == set(pattern.members)
+    (event,) = alert.events.filter(type=AlertEventType.RING_GREW)
+    assert event.parameters["members_added"] == ["HUB-Q0", "HUB-Q1"]
+    assert event.parameters["transactions_added"] == 2
 
 
 def test_a_ring_grown_while_its_case_is_investigated_grows_the_alert_in_the_case(partner):
