@@ -171,12 +171,9 @@ def tokens_match(a: Token, b: Token) -> bool:
     """Whether the pair would count as matched name tokens in ``names_compare`` (at least
     TOKEN_MATCH, and not an initial). Pairs that cannot are told apart without the full
     measure (``_could_match``), which most pairs an index retrieves are."""
-    found = _PAIRS.get((a.text, b.text))
-    if found is None:
-        if not _could_match(a, b):
-            return False
-        found = token_similarity(a, b)
-    return found[0] >= TOKEN_MATCH and found[1] != "initial"
+    if (a.text, b.text) not in _PAIRS and not _could_match(a, b):
+        return False
+    return tokens_match_measured(a, b)
 
 
 def tokens_match_measured(a: Token, b: Token) -> bool:
