@@ -2,8 +2,8 @@
 
 Until 0011 a window-scan ring alert named its members and transfers only in its first event
 (``parameters.details``: ``network_pattern_id``, ``hub``, ``members``, ``transactions``). Each
-such alert now gets an ``AlertMember`` per member (role read from the transfers, as
-``alerts.services.rings.member_roles`` does) and an ``AlertTransaction`` without a hit per
+such alert now gets an ``AlertMember`` per member (role read from the transfers, by the rule
+``alerts.services.rings`` applies) and an ``AlertTransaction`` without a hit per
 transfer still stored, its currency the first transfer's, its amount their total in it, and
 its priority raised by the amount's term.
 Transfers pruned since are left out (the event still names them). Reversing drops the rows

@@ -103,9 +103,7 @@ def alerts_from_findings(*, findings: Sequence[Finding]) -> AlertChanges:
             )
             created = inserted or alert.pk in opened  # a second finding on an alert opened now
             if finding.ring is not None:
-                alert_ring_attach(
-                    alert=alert, ring=finding.ring, transactions=ring, created=inserted
-                )
+                alert_ring_attach(alert=alert, ring=finding.ring)
             alert.reassess(
                 rule_severity=rule.version.severity,
                 rule_score=rule.version.score,

@@ -47,7 +47,7 @@ from ..models import (
     Snooze,
     SnoozedHit,
 )
-from .rings import Ring, alert_ring_attach, ring_transactions, ring_transfers_of
+from .rings import Ring, alert_ring_attach
 
 Subject = tuple[int, int, str]  # (rule id, partner id, customer-side account id)
 
@@ -397,15 +397,11 @@ def _rings_attach(touched: list[_Touched], rings: Mapping[tuple, Ring]) -> None:
         for hit in entry.hits
         if (hit.transaction.id, hit.rule.rule_id) in rings
     ]
-    if not found:
-        return
-    transfers = ring_transactions([ring for _, _, ring in found])
     grown: dict[int, Alert] = {}
     for entry, hit, ring in found:
         alert = entry.alert
         ring = Ring(alert.account_external_id, ring.members, ring.transaction_ids)  # its subject
-        mine = ring_transfers_of(ring, transfers, partner_id=alert.partner_id)
-        if alert_ring_attach(alert=alert, ring=ring, transactions=mine, created=False):
+        if alert_ring_attach(alert=alert, ring=ring):
             alert.reassess(
                 rule_severity=hit.rule.severity,
                 rule_score=hit.rule.score,

@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 from uuid import UUID
 
 from django.db import connection
@@ -25,7 +24,7 @@ from transactions.models import Account, Transaction
 
 from .. import live
 from ..choices import AlertEventType, AlertStatus, MemberRole
-from ..models import Alert, AlertEvent, AlertMember, AlertTransaction
+from ..models import Alert, AlertEvent
 
 
 @dataclass(frozen=True)
@@ -38,20 +37,12 @@ class Ring:
 
 
 def ring_transactions(rings: Sequence[Ring]) -> dict[UUID, Transaction]:
-    """The rings' transfers, by id, in one query (what roles, amounts and times are read from)."""
+    """The rings' transfers, by id, in one query (what an alert's currency and times are read
+    from)."""
     ids = {tx_id for ring in rings for tx_id in ring.transaction_ids}
     if not ids:
         return {}
-    fields = (
-        "id",
-        "partner_id",
-        "occurred_at",
-        "amount",
-        "currency",
-        "originator_account_id",
-        "beneficiary_account_id",
-    )
-    return Transaction.objects.only(*fields).in_bulk(ids)
+    return Transaction.objects.only("id", "partner_id", "occurred_at", "currency").in_bulk(ids)
 
 
 def ring_transfers_of(ring: Ring, transfers: dict, *, partner_id: int) -> list[Transaction]:
@@ -75,68 +66,15 @@ def ring_currency(transactions: Sequence[Transaction]) -> str | None:
     return min(transactions, key=lambda tx: (tx.occurred_at, str(tx.pk))).currency
 
 
-def member_roles(ring: Ring, transactions: Sequence[Transaction]) -> dict[str, str]:
-    """Each member's role, read from who paid whom among the ring's transfers."""
-    sends = {tx.originator_account_id for tx in transactions}
-    receives = {tx.beneficiary_account_id for tx in transactions}
-    roles = {}
-    for account in dict.fromkeys((ring.hub, *ring.members)):
-        if account == ring.hub:
-            roles[account] = MemberRole.HUB
-        elif account in sends and account not in receives:
-            roles[account] = MemberRole.SENDER
-        elif account in receives and account not in sends:
-            roles[account] = MemberRole.RECEIVER
-        else:
-            roles[account] = MemberRole.INTERMEDIARY
-    return roles
+def alert_ring_attach(*, alert: Alert, ring: Ring) -> int:
+    """Name the ring's members on the alert and link its transfers (the partner's, those not
+    linked yet), adding their amounts in the alert's currency (in memory: the caller saves);
+    the number of transfers newly linked.
 
-
-def alert_ring_attach(
-    *, alert: Alert, ring: Ring, transactions: Sequence[Transaction], created: bool
-) -> int:
-    """Name the ring's members on the alert and link its transfers (those not linked yet),
-    adding their amounts in the alert's currency; the number of transfers newly linked.
-
-    A member already named by an earlier ring of the alert keeps the hub role, or its role if
-    the same; an account that paid in one ring and received in another passes money through:
-    an intermediary. Runs in the caller's transaction, with the alert locked (or just made)."""
-    roles = member_roles(ring, transactions)
-    known = {} if created else dict(alert.members.values_list("account_external_id", "role"))
-    AlertMember.objects.bulk_create(
-        AlertMember(alert=alert, account_external_id=account, role=role)
-        for account, role in roles.items()
-        if account not in known
-    )
-    for account, role in roles.items():
-        merged = _merged_role(known.get(account), role)
-        if account in known and merged != known[account]:
-            alert.members.filter(account_external_id=account).update(role=merged)
-    linked = (
-        set()
-        if created
-        else set(
-            alert.links.filter(transaction_id__in=[tx.pk for tx in transactions]).values_list(
-                "transaction_id", flat=True
-            )
-        )
-    )
-    fresh = [tx for tx in transactions if tx.pk not in linked]
-    AlertTransaction.objects.bulk_create(
-        AlertTransaction(alert=alert, transaction_id=tx.pk) for tx in fresh
-    )
-    alert.amount_involved += sum(
-        (tx.amount for tx in fresh if tx.currency == alert.currency), start=Decimal(0)
-    )
-    return len(fresh)
-
-
-def _merged_role(before: str | None, now: str) -> str:
-    if before is None or before == now:
-        return now
-    if MemberRole.HUB in (before, now):
-        return MemberRole.HUB
-    return MemberRole.INTERMEDIARY
+    The same statement as a ring's growth (``_ring_rows_add``), so that a ring raised and a
+    ring grown name, merge and link by one rule. Runs in the caller's transaction, with the
+    alert locked (or just made)."""
+    return _ring_rows_add(alert, ring, None).linked
 
 
 @dataclass(frozen=True)
@@ -269,15 +207,17 @@ class _RowsAdded:
     span: tuple[datetime, datetime] | None  # the ring's first and last transfer
 
 
-# One ring's growth on one alert, in the database. ``ring``: the ring's transfers that are the
-# partner's, in the ring's order (only those added, with ``only_added``). ``fresh``: those the
-# alert does not link yet, linked without a hit (their amount in the alert's currency is added
-# to the alert's). ``wanted``: each member with its role read from those transfers
-# (``member_roles``' rule: the hub; a sender only pays, a receiver only is paid, anyone else
-# passes money through); with ``only_added``, only the hub, the members those transfers
-# involve and those the alert does not name. ``moved``: a member already named takes the merged
-# role (``_merged_role``: the hub stays the hub, a sender who is now paid, or a receiver who
-# now pays, becomes an intermediary). ``joined``: members not named yet, in the ring's order.
+# One ring on one alert, in the database: the only place the members' roles are decided, for a
+# ring raised or attached (``alert_ring_attach``) as for one grown. ``ring``: the ring's
+# transfers that are the partner's, in the ring's order (only those added, with
+# ``only_added``). ``fresh``: those the alert does not link yet, linked without a hit (their
+# amount in the alert's currency is added to the alert's). ``wanted``: each member with its
+# role read from those transfers (the hub; a sender only pays, a receiver only is paid, anyone
+# else passes money through); with ``only_added``, only the hub, the members those transfers
+# involve and those the alert does not name. ``moved``: a member already named by an earlier
+# ring takes the merged role (the hub stays the hub, the same role stays; a sender who is now
+# paid, or a receiver who now pays, becomes an intermediary). ``joined``: members not named
+# yet, in the ring's order.
 # "Not linked / not named yet" is a probe of the unique index per row (OFFSET 0 keeps the
 # planner from an anti-join it may run as a nested loop when its statistics lag the rows).
 _RING_ROWS_ADD = """

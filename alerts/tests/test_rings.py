@@ -4,6 +4,7 @@ the database keeps true of them."""
 from __future__ import annotations
 
 import importlib
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -149,6 +150,46 @@ def test_another_ring_on_the_same_hub_grows_its_open_alert(partner):
     # The euros are linked, not added to dollars
     assert alert.amount_involved == Decimal("4000.00")
     assert alert.last_seen_at == second[-1].occurred_at
+
+
+def test_a_second_ring_names_and_links_what_is_new_in_its_own_order(partner):
+    # Given H's alert on S1 and S2 paying it, and R paid by it
+    first = [paid(partner, "S1", "H", hours=0), paid(partner, "S2", "H", hours=1)]
+    first.append(paid(partner, "H", "R", hours=2))
+    alerts_from_findings(findings=[ring_finding(partner, "H", first)])
+    # When a second ring on H names its members and transfers in an order of its own: S1 is
+    # paid back (an intermediary now), R pays (likewise), S2 only pays again, two newcomers
+    later = [
+        paid(partner, "Z", "H", hours=10, amount="200.00"),
+        paid(partner, "H", "S1", hours=11, amount="500.00"),
+        paid(partner, "R", "H", hours=12, amount="50.00"),
+        paid(partner, "A", "H", hours=13, amount="300.00", currency="EUR"),
+        paid(partner, "S2", "H", hours=14, amount="20.00"),
+    ]
+    order = [later[3], first[1], later[0], later[2], later[1], later[4]]  # one linked already
+    ring = Ring(
+        hub="H",
+        members=("Z", "S1", "R", "A", "S2"),
+        transaction_ids=tuple(tx.pk for tx in order),
+    )
+    finding = replace(ring_finding(partner, "H", order), ring=ring)
+    (alert,) = alerts_from_findings(findings=[finding]).updated
+
+    # Then the newcomers join in the ring's order, the old members' roles merge
+    members = alert.members.order_by("pk").values_list("account_external_id", "role")
+    assert list(members) == [
+        ("H", "hub"),
+        ("R", "intermediary"),  # paid, then paid the hub
+        ("S1", "intermediary"),  # paid the hub, then paid back
+        ("S2", "sender"),
+        ("Z", "sender"),
+        ("A", "sender"),
+    ]
+    # And the transfers not linked yet are linked in the ring's order, the dollars counted
+    links = alert.links.order_by("pk").values_list("transaction_id", flat=True)
+    fresh = [later[3], later[0], later[2], later[1], later[4]]
+    assert list(links) == [tx.pk for tx in (*first, *fresh)]
+    assert alert.amount_involved == Decimal("3770.00")
 
 
 def test_a_ring_of_another_partners_transfers_links_none_of_them(partner):

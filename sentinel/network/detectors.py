@@ -247,6 +247,15 @@ def everyday(edge: Edge, below: int) -> bool:
     )
 
 
+def round_sum(edge: Edge, multiple: int) -> bool:
+    """Whether ``edge`` carries a round sum: a multiple of ``multiple`` (20.00, 500.00, 30,000
+    yen; never when ``multiple`` is 0). Such sums recur between strangers by chance, at any
+    size and in any currency: only an exact, unround amount passed along says it is the same
+    money, so no amount-carrying walk starts from one. Not ``everyday``: that one asks of two
+    hops in a row, and only of small whole sums in a currency with cents."""
+    return bool(multiple) and not edge.amount % multiple
+
+
 def _carried(p: Parameters) -> Callable:
     """Fees only ever reduce a sum: the hops after the new transfer carry at most its amount
     and at least that less ``fee_tolerance``; the hops before it, the other way round.
@@ -389,9 +398,7 @@ def detect(
         if not any(prospect):
             continue  # no walk can find anything: no finding
         u, v = edge.source, edge.target
-        # A round sum (20.00, 500.00) recurs between strangers by chance: only an exact,
-        # unround amount passed along says it is the same money.
-        carries = not (parameters.round_sum and not edge.amount % parameters.round_sum)
+        carries = not round_sum(edge, parameters.round_sum)
         # A walk that cannot find anything is not made at all (_findings reads None as one
         # that found nothing): fewer objects, fewer garbage collections.
         searches.append(

@@ -16,7 +16,7 @@ from sentinel.db import execute_with_records
 from transactions.models import Account, Transaction
 
 from .choices import ParameterChangeState
-from .detectors import IN, OUT, Edge, Parameters, Prospects, Request
+from .detectors import IN, OUT, Edge, Parameters, Prospects, Request, round_sum, value_band
 from .models import (
     NetworkFinding,
     NetworkPattern,
@@ -31,6 +31,12 @@ from .models import (
 # earliest are read walking forward, the latest walking back: those a time-ordered path uses).
 # The searches pass the version in force's ``edges_per_node``; this is the installed value.
 EDGES_PER_NODE = 20
+
+# Whether an edge ``t`` lies in a request ``q``'s band (``lo`` to ``hi`` by amount, in the
+# currency ``c`` only when named, else ``vlo`` to ``vhi`` by value): Request.admits in SQL, for
+# the walks' requests and the value-loop probe alike.
+_IN_BAND = """(t.amount BETWEEN q.lo AND q.hi AND (q.c IS NULL OR t.currency = q.c)
+               OR t.value BETWEEN q.vlo AND q.vhi)"""
 
 # The requests travel as one JSON array of arrays (orjson encodes tuples in C, without a
 # dictionary per request) and the times come back as microseconds since the epoch: Django's
@@ -50,9 +56,7 @@ CROSS JOIN LATERAL (
     FROM network_transfer t
     WHERE t.partner_id = q.p AND t.{near} = q.n
       AND t.occurred_at BETWEEN q.s AND q.u
-      AND (q.lo IS NULL
-           OR (t.amount BETWEEN q.lo AND q.hi AND (q.c IS NULL OR t.currency = q.c))
-           OR t.value BETWEEN q.vlo AND q.vhi)
+      AND (q.lo IS NULL OR {band})
     ORDER BY t.occurred_at {order}
     LIMIT {limit}
 ) e
@@ -92,7 +96,7 @@ def transfers_adjacent(
     if direction not in (OUT, IN):
         raise ValueError(f"direction must be {OUT!r} or {IN!r}, not {direction!r}")
     near, order = ("source", "ASC") if direction == OUT else ("target", "DESC")
-    sql = _ADJACENT.format(near=near, order=order, limit=int(limit))
+    sql = _ADJACENT.format(near=near, order=order, limit=int(limit), band=_IN_BAND)
     # Most requests find nothing: they share one empty tuple rather than a list each.
     answers: list = [()] * len(requests)
     epoch, micro = _EPOCH, timedelta(microseconds=1)
@@ -121,14 +125,17 @@ def transfers_adjacent(
 # opened and before that last hop left; the other walks, their first level. Each range is a
 # hundredth of a cent and a second wider than the walks' own, so that a bound computed here a
 # little differently from Python's Decimal arithmetic can only say "may" more often, never
-# less. The records are read once (MATERIALIZED, jsonb): a json element is parsed again at
-# every ->>, in every EXISTS (95 ms a batch of 1,000 on AMLSim, 20-30 ms this way). A value
-# loop's first and last hops lie in the new transfer's value band (detectors.value_band).
-_PROSPECTS = """
+# less. A value loop's first and last hops lie in the new transfer's value band: the walk's
+# own (detectors.value_band, computed in Python and sent with the record), tested as the walk
+# tests it (_IN_BAND). The records are read once (MATERIALIZED, jsonb): a json element is
+# parsed again at every ->>, in every EXISTS (95 ms a batch of 1,000 on AMLSim, 20-30 ms this
+# way).
+_PROSPECTS = f"""
 WITH q AS MATERIALIZED (
     SELECT a.i - 1 AS i, (a.r->>0)::bigint AS p, a.r->>1 AS u, a.r->>2 AS v,
            (a.r->>3)::numeric AS a, (a.r->>4)::timestamptz AS at, (a.r->>5)::bool AS carry,
-           a.r->>6 AS c, (a.r->>7)::numeric AS nv
+           (a.r->>6)::numeric AS lo, (a.r->>7)::numeric AS hi, a.r->>8 AS c,
+           (a.r->>9)::numeric AS vlo, (a.r->>10)::numeric AS vhi
     FROM jsonb_array_elements(%(records)s::jsonb) WITH ORDINALITY AS a(r, i)
 ), found AS MATERIALIZED (
     SELECT q.i,
@@ -167,26 +174,18 @@ WITH q AS MATERIALIZED (
             SELECT FROM network_transfer t
             WHERE t.partner_id = q.p AND t.source = q.v
               AND t.occurred_at BETWEEN q.at - %(loop)s - %(slack)s AND q.at + %(slack)s
-              AND (
-                  (t.currency = q.c AND t.amount BETWEEN q.a * (1 - %(spread)s) - 0.0001
-                                                     AND q.a / (1 - %(spread)s) + 0.0001)
-                  OR t.value BETWEEN q.nv * (1 - %(spread)s) - 0.0001
-                                 AND q.nv / (1 - %(spread)s) + 0.0001)
+              AND {_IN_BAND}
         ) AND EXISTS (
             SELECT FROM network_transfer t
             WHERE t.partner_id = q.p AND t.target = q.u
               AND t.occurred_at BETWEEN q.at - %(loop)s - %(slack)s AND q.at + %(slack)s
-              AND (
-                  (t.currency = q.c AND t.amount BETWEEN q.a * (1 - %(spread)s) - 0.0001
-                                                     AND q.a / (1 - %(spread)s) + 0.0001)
-                  OR t.value BETWEEN q.nv * (1 - %(spread)s) - 0.0001
-                                 AND q.nv / (1 - %(spread)s) + 0.0001)
+              AND {_IN_BAND}
         ) AS loop
     FROM q
 )
 SELECT i, round_trip, carried_out, carried_in, layering, loop FROM found
 WHERE round_trip OR carried_out OR carried_in OR layering OR loop
-"""
+"""  # noqa: S608  a constant fragment
 
 
 def transfers_prospects(edges: Sequence[Edge], parameters: Parameters) -> list[Prospects]:
@@ -196,7 +195,6 @@ def transfers_prospects(edges: Sequence[Edge], parameters: Parameters) -> list[P
     found = [Prospects(False, False, False, False, False)] * len(edges)
     if not edges:
         return found
-    round_sum = parameters.round_sum
     records = [
         (
             e.partner_id,
@@ -204,9 +202,8 @@ def transfers_prospects(edges: Sequence[Edge], parameters: Parameters) -> list[P
             e.target,
             str(e.amount),
             e.at,
-            not (round_sum and not e.amount % round_sum),
-            e.currency,
-            _text(e.value),
+            not round_sum(e, parameters.round_sum),
+            *value_band(e, parameters.value_spread),  # its amounts as text (default=str)
         )
         for e in edges
     ]
@@ -223,7 +220,6 @@ def transfers_prospects(edges: Sequence[Edge], parameters: Parameters) -> list[P
                 "fee": parameters.fee_tolerance,
                 "share": parameters.forward_share,
                 "loop": parameters.loop_window,
-                "spread": parameters.value_spread,
             },
         )
         for i, *prospects in cursor.fetchall():

@@ -14,6 +14,7 @@ from sentinel.network.detectors import (
     Prospects,
     detect,
     everyday,
+    round_sum,
     value_band,
     value_spread,
 )
@@ -76,15 +77,24 @@ def test_amounts_growing_along_the_way_are_not_carried():
     assert edges[2].id not in findings or len(findings[edges[2].id].carried) < 3
 
 
-def test_an_everyday_sum_is_a_whole_one_under_the_bound_in_a_currency_with_cents():
-    def sum_(amount, currency="USD"):
-        return _edge(1, "a", "b", amount, hours=0)._replace(currency=currency)
+def _sum(amount: str, currency: str = "USD") -> Edge:
+    return _edge(1, "a", "b", amount, hours=0)._replace(currency=currency)
 
-    assert everyday(sum_("25.00"), 1000) and everyday(sum_("780.0000"), 1000)
-    assert not everyday(sum_("24.80"), 1000)  # cents: a price, a fee, an exchange
-    assert not everyday(sum_("1000.00"), 1000)  # the bound is not an everyday sum
-    assert not everyday(sum_("25.00"), 0)  # 0: the exclusion is off
-    assert not everyday(sum_("2500", "JPY"), 1000)  # no decimals: every sum is whole
+
+def test_an_everyday_sum_is_a_whole_one_under_the_bound_in_a_currency_with_cents():
+    assert everyday(_sum("25.00"), 1000) and everyday(_sum("780.0000"), 1000)
+    assert not everyday(_sum("24.80"), 1000)  # cents: a price, a fee, an exchange
+    assert not everyday(_sum("1000.00"), 1000)  # the bound is not an everyday sum
+    assert not everyday(_sum("25.00"), 0)  # 0: the exclusion is off
+    assert not everyday(_sum("2500", "JPY"), 1000)  # no decimals: every sum is whole
+
+
+def test_a_round_sum_is_a_multiple_of_the_bound_at_any_size_and_in_any_currency():
+    assert round_sum(_sum("20.00"), 10) and round_sum(_sum("30000", "JPY"), 10)
+    assert round_sum(_sum("25000.00"), 10)  # far above any everyday sum
+    assert not round_sum(_sum("25.00"), 10)  # an everyday sum, not a round one
+    assert not round_sum(_sum("20.50"), 10)
+    assert not round_sum(_sum("20.00"), 0)  # 0: the exclusion is off
 
 
 def test_two_everyday_sums_in_a_row_do_not_carry_but_one_with_cents_does():

@@ -11,7 +11,15 @@ from functools import partial
 
 import pytest
 
-from sentinel.network.detectors import Edge, Parameters, Prospects, Request, detect, value_band
+from sentinel.network.detectors import (
+    Edge,
+    Parameters,
+    Prospects,
+    Request,
+    detect,
+    round_sum,
+    value_band,
+)
 from sentinel.network.selectors import transfers_adjacent, transfers_prospects
 from sentinel.network.services import transfers_record
 from transactions.choices import RateSource
@@ -58,7 +66,7 @@ def _python_probe(graph: Graph):
     def probe(edges, p: Parameters):
         found = []
         for e in edges:
-            carries = not (p.round_sum and not e.amount % p.round_sum)
+            carries = not round_sum(e, p.round_sum)
             opens = e.at - p.round_trip_window
             round_trip = any(
                 last.source == e.target or into(last.source, opens, last.at)

@@ -4,10 +4,12 @@ go, newer ones stay."""
 
 from __future__ import annotations
 
+import importlib
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from django.apps import apps as django_apps
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
@@ -95,3 +97,57 @@ def test_the_migration_gives_the_edges_already_recorded_their_currency_and_value
 
     stored = {t.pk: (t.currency, t.value) for t in Transfer.objects.all()}
     assert stored == {e.id: (e.currency, e.value) for e in edges}
+
+
+@pytest.mark.django_db
+def test_the_migration_converts_by_its_own_copy_of_the_rule_as_the_scoring_path_does():
+    # Given rates of three days ago: a pair entered by staff and imported, a pair stored the
+    # other way round, the legs of cross rates through the euro, and a rate too old to use
+    published = (datetime.now(UTC) - timedelta(days=3)).date()
+    ExchangeRate.objects.bulk_create(
+        ExchangeRate(
+            date=published - timedelta(days=days), base=base, quote=quote, rate=rate, source=source
+        )
+        for base, quote, rate, source, days in [
+            ("EUR", "USD", Decimal("1.25"), RateSource.ECB, 0),
+            ("EUR", "USD", Decimal("1.2"), RateSource.MANUAL, 0),  # staff's wins
+            ("USD", "CHF", Decimal("0.8"), RateSource.ECB, 0),  # CHF to USD: its inverse
+            ("EUR", "GBP", Decimal("0.85"), RateSource.ECB, 0),
+            ("EUR", "JPY", Decimal("160"), RateSource.ECB, 0),
+            ("EUR", "SEK", Decimal("11"), RateSource.ECB, 9),  # older than the age limit
+        ]
+    )
+    dollars, yen = PartnerBankFactory(), PartnerBankFactory(reporting_currency="JPY")
+    edges = _recorded(
+        dollars,
+        *(
+            _payload(amount, currency)
+            for amount, currency in [
+                ("1000.00", "USD"),
+                ("1000.00", "EUR"),
+                ("10.00", "CHF"),
+                ("100.00", "GBP"),
+                ("100.00", "SEK"),
+            ]
+        ),
+    ) + _recorded(yen, _payload("10.00", "USD"))
+    Transfer.objects.update(currency="XXX", value=None)  # as if recorded before 0008
+
+    # When the migration fills them in
+    migration = importlib.import_module("sentinel.network.migrations.0008_transfer_value")
+    with connection.schema_editor() as editor:
+        migration.values_fill(django_apps, editor)
+
+    # Then each edge has the value the scoring path gave it when it was recorded
+    stored = dict(Transfer.objects.values_list("transaction_id", "value"))
+    assert [stored[e.id] for e in edges] == [
+        Decimal("1000.00"),
+        Decimal("1200.00"),
+        Decimal("12.50"),  # 10 x 1 / 0.8
+        Decimal("141.18"),  # 100 x 1.2 / 0.85, that rate to 12 digits: 1.41176470588
+        None,
+        Decimal("1333"),  # 10 x 160 / 1.2 in yen, which have no decimals
+    ]
+    assert [stored[e.id] for e in edges] == [e.value for e in edges]
+    currencies = dict(Transfer.objects.values_list("transaction_id", "currency"))
+    assert currencies == {e.id: e.currency for e in edges}
