@@ -16,7 +16,6 @@ import functools
 import itertools
 from collections import OrderedDict
 from collections.abc import Iterable
-from contextlib import suppress
 from dataclasses import dataclass
 from itertools import chain
 from typing import Generic, TypeVar
@@ -167,15 +166,19 @@ class Recent(Generic[K, V]):
     def get(self, key: K) -> V | None:
         found = self._found.get(key)
         if found is not None:
-            with suppress(KeyError):  # dropped meanwhile by another thread
+            try:  # not ``contextlib.suppress``: a context manager is two Python calls
                 self._found.move_to_end(key)
+            except KeyError:  # dropped meanwhile by another thread
+                pass
         return found
 
     def put(self, key: K, value: V) -> V:
         self._found[key] = value
         if len(self._found) > self.size:
-            with suppress(KeyError):
+            try:
                 self._found.popitem(last=False)
+            except KeyError:  # emptied meanwhile by another thread
+                pass
         return value
 
     def clear(self) -> None:
