@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from uuid import UUID
 
@@ -251,6 +251,26 @@ class RingAlert:
     links_all: bool
 
 
+def ring_alert_subjects(*, subjects: Iterable[tuple[str, int, str]]) -> set[tuple[str, int, str]]:
+    """Of these (rule code, partner id, account), those with any alert under that rule on that
+    account: only their rings can have an alert for ``ring_alerts_latest`` to find, so the
+    others need not gather their transfers to ask (a re-scan grows every ring each day, most
+    of them under draft rules that never raised one). One query (alert_subject)."""
+    wanted = set(subjects)
+    if not wanted:
+        return set()
+    held = (
+        Alert.objects.filter(
+            rule__code__in={code for code, _, _ in wanted},
+            partner_id__in={partner_id for _, partner_id, _ in wanted},
+            account_external_id__in={account for _, _, account in wanted},
+        )
+        .values_list("rule__code", "partner_id", "account_external_id")
+        .distinct()
+    )
+    return wanted & set(held)
+
+
 def ring_alerts_latest(*, subjects: Sequence[RingSubject]) -> dict[int, RingAlert]:
     """By ``key``: the latest alert under the ring's rule, on its hub, linking (as a ring
     transfer, not a hit) one of its transfers, and whether it links them all (``pending``
@@ -264,8 +284,9 @@ def ring_alerts_latest(*, subjects: Sequence[RingSubject]) -> dict[int, RingAler
             "rule_code": subject.rule_code,
             "partner_id": subject.partner_id,
             "account": subject.account_external_id,
-            "transactions": [str(tx_id) for tx_id in dict.fromkeys(subject.transaction_ids)],
-            "pending": [str(tx_id) for tx_id in subject.pending],
+            # UUIDs as they are: orjson writes them in C (a str() each cost more than the query)
+            "transactions": list(dict.fromkeys(subject.transaction_ids)),
+            "pending": list(subject.pending),
         }
         for subject in subjects
     ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import timedelta
 
 from django.db.models import Count, F, Prefetch, Q
@@ -200,6 +200,16 @@ def changes_decided(
     else:
         decided = decided.filter(kind=kind)
     return list(decided[:20])
+
+
+def live_rule_codes(*, codes: Iterable[str]) -> set[str]:
+    """Of these rule codes, those live with a version in effect: the rules a finding can
+    raise an alert under (alerts.services.alerts_from_findings keeps only those)."""
+    return set(
+        Rule.objects.filter(
+            code__in=set(codes), status=RuleStatus.LIVE, version__isnull=False
+        ).values_list("code", flat=True)
+    )
 
 
 def rule_editors_since_live(*, rule: Rule) -> set[int]:

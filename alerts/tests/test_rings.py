@@ -14,7 +14,7 @@ from django.db import IntegrityError, connection, transaction
 
 from alerts.choices import AlertEventType, AlertStatus, MemberRole
 from alerts.models import Alert, AlertMember, AlertTransaction
-from alerts.selectors import RingAlert, RingSubject, ring_alerts_latest
+from alerts.selectors import RingAlert, RingSubject, ring_alert_subjects, ring_alerts_latest
 from alerts.services import (
     Finding,
     Ring,
@@ -386,6 +386,23 @@ def test_growing_a_large_ring_costs_no_more_than_a_small_one(partner):
         return len(rows), sum(rows)
 
     assert cost("SMALL", 3) == cost("LARGE", 40)
+
+
+def test_only_subjects_with_an_alert_under_the_ring_rule_are_asked_about(partner):
+    # Given a fan-in alert on H, and none on G nor under another rule on H
+    first = fan_in(partner)
+    alerts_from_findings(findings=[ring_finding(partner, "H", first)])
+    other = PartnerBankFactory()
+    asked = {
+        ("network_fan_in", partner.pk, "H"),
+        ("network_fan_in", partner.pk, "G"),
+        ("network_fan_out", partner.pk, "H"),
+        ("network_fan_in", other.pk, "H"),
+    }
+
+    # Then only H under the fan-in rule, at its partner, may have an alert on its ring
+    assert ring_alert_subjects(subjects=asked) == {("network_fan_in", partner.pk, "H")}
+    assert ring_alert_subjects(subjects=[]) == set()
 
 
 def test_an_alert_lacking_part_of_the_ring_is_told_apart_and_takes_the_whole_ring(partner):

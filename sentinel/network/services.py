@@ -3,6 +3,7 @@ proximity to known-bad accounts."""
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -10,6 +11,7 @@ from decimal import Decimal
 from functools import partial
 from uuid import UUID
 
+import orjson
 from django.conf import settings
 from django.db import IntegrityError, connection
 from django.db import transaction as db_transaction
@@ -221,12 +223,13 @@ def network_patterns_scan_changes(
     until = until or timezone.now()
     parameters = parameters or in_force().window
     scanned = PatternsScanned()
+    held: dict[int, NetworkPattern] = {}
     with db_transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_SCAN_LOCK, partner_id])
         rings = window_rings(partner_id=partner_id, until=until, parameters=parameters)
         for ring in rings:
-            stored = _pattern_store(partner_id, ring, parameters.version_id)
+            stored = _pattern_store(partner_id, ring, parameters.version_id, held)
             if isinstance(stored, PatternGrowth):
                 scanned.grown.append(stored)
             elif stored is not None:
@@ -235,10 +238,16 @@ def network_patterns_scan_changes(
 
 
 def _pattern_store(
-    partner_id: int, ring: Ring, version_id: int | None
+    partner_id: int, ring: Ring, version_id: int | None, held: dict[int, NetworkPattern]
 ) -> NetworkPattern | PatternGrowth | None:
-    """The new pattern for this ring, what a known one gained from it, or None (nothing new)."""
-    known = (
+    """The new pattern for this ring, what a known one gained from it, or None (nothing new).
+
+    ``held``: the patterns this scan has read, stored or grown so far, by id, as they are
+    stored. Their rows stay locked by the scan until it commits, so a later ring of the same
+    scan meeting one of them takes it from there instead of reading it again: on AMLSim one
+    gather-scatter ring holds 13,650 transfers, and the hubs around it meet it ring after
+    ring in every daily scan."""
+    pk = (
         NetworkPattern.objects.select_for_update()
         .filter(partner_id=partner_id, kind=ring.kind)
         .filter(
@@ -246,10 +255,11 @@ def _pattern_store(
             | Q(hub=ring.hub, first_at__lte=ring.last_at, last_at__gte=ring.first_at)
         )
         .order_by("-last_at")
+        .values_list("pk", flat=True)
         .first()
     )
-    if known is None:
-        return NetworkPattern.objects.create(
+    if pk is None:
+        created = NetworkPattern.objects.create(
             partner_id=partner_id,
             kind=ring.kind,
             hub=ring.hub,
@@ -259,21 +269,52 @@ def _pattern_store(
             last_at=ring.last_at,
             parameters_id=version_id,
         )
+        held[created.pk] = created
+        return created
+    if pk not in held:
+        held[pk] = NetworkPattern.objects.get(pk=pk)
+    known = copy.copy(held[pk])  # each growth reports the pattern as that growth left it
     grown = sorted(ring.transactions - set(known.transactions), key=str)
     if not grown:
         return None
     joined = sorted(ring.members - set(known.members))
-    before = (known.members, known.transactions, known.last_at)
     known.members = sorted(ring.members | set(known.members))
     known.transactions = [*known.transactions, *grown]
     known.last_at = max(known.last_at, ring.last_at)
+    known.updated_at = timezone.now()
     try:
         with db_transaction.atomic():  # growing into a later ring of the same hub: leave it
-            known.save(update_fields=["members", "transactions", "last_at", "updated_at"])
+            execute_with_records(
+                _PATTERN_GROW,
+                grown,
+                orjson.dumps(known.members).decode(),
+                known.last_at,
+                known.updated_at,
+                known.pk,
+            )
     except IntegrityError:
-        known.members, known.transactions, known.last_at = before
         return None
+    held[pk] = known
     return PatternGrowth(known, tuple(joined), tuple(grown))
+
+
+# A grown ring's transfers are appended where they are stored: sending the whole array back
+# (13,650 transfers for a gather-scatter hub on AMLSim, rewritten at every scan that grows it)
+# cost more in adapting it element by element than the statement itself. What is sent travels
+# as JSON (orjson encodes UUIDs in C), in the order given.
+_PATTERN_GROW = """
+UPDATE network_networkpattern SET
+    transactions = transactions || ARRAY(
+        SELECT t.id::uuid FROM jsonb_array_elements_text(%s::jsonb) WITH ORDINALITY AS t(id, n)
+        ORDER BY t.n
+    ),
+    members = ARRAY(
+        SELECT m.id FROM jsonb_array_elements_text(%s::jsonb) WITH ORDINALITY AS m(id, n)
+        ORDER BY m.n
+    ),
+    last_at = %s, updated_at = %s
+WHERE id = %s
+"""
 
 
 # pg_advisory_xact_lock's first key for proximity writes (the second is the partner).

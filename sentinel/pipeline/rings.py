@@ -18,7 +18,7 @@ from uuid import UUID
 from django.db import transaction as db_transaction
 
 from alerts.models import Alert
-from alerts.selectors import RingSubject, ring_alerts_latest
+from alerts.selectors import RingSubject, ring_alert_subjects, ring_alerts_latest
 from alerts.services import (
     AlertChanges,
     Finding,
@@ -30,6 +30,7 @@ from alerts.services import (
 from cases.models import Case
 from cases.services import cases_from_alerts
 from rules.engine import Evaluation
+from rules.selectors import live_rule_codes
 from sentinel.network.choices import PatternKind
 from sentinel.network.features import NetworkFeatures
 from sentinel.network.models import NetworkFinding, NetworkPattern
@@ -81,6 +82,10 @@ def rings_grow(growths: Sequence[PatternGrowth]) -> tuple[list[Alert], list[Find
         return [], []
     added = _added_by_pattern(growths)
     raised, holding = _ring_alerts(growths, added)
+    # A ring never raised whose rule is not live raises nothing now either (the alerts
+    # service keeps live rules' findings only): its finding, every transfer written out, is
+    # not built (on AMLSim, rules as installed, every ring of every daily re-scan).
+    live = live_rule_codes(codes={RULE_FOR_PATTERN[PatternKind(g.pattern.kind)] for g in growths})
     customers = account_customers(accounts=[(g.pattern.partner_id, g.pattern.hub) for g in growths])
     results = iter(
         alerts_ring_grow(
@@ -101,7 +106,8 @@ def rings_grow(growths: Sequence[PatternGrowth]) -> tuple[list[Alert], list[Find
         pattern = growth.pattern
         earlier = raised.get(pattern.pk)
         if earlier is None:
-            findings.append(_finding(pattern, customers))
+            if RULE_FOR_PATTERN[PatternKind(pattern.kind)] in live:
+                findings.append(_finding(pattern, customers))
             continue
         alert, case = earlier
         result = next(results)
@@ -143,10 +149,15 @@ def _ring_alerts(
 ) -> tuple[dict[int, tuple[Alert, Case | None]], dict[int, bool]]:
     """By pattern id: the latest alert raised on the ring (its rule's, on its hub, linking
     one of the transfers it had before it grew) and that alert's case; and whether that alert
-    links every transfer the ring had before this scan. Two queries."""
+    links every transfer the ring had before this scan. Three queries: the first leaves out
+    the rings with no alert at all under their rule on their hub, whose transfers are then
+    never gathered nor sent."""
+    alerted = ring_alert_subjects(subjects=[_subject_of(growth.pattern) for growth in growths])
     wanted = []
     for growth in growths:
         pattern = growth.pattern
+        if _subject_of(pattern) not in alerted:
+            continue
         added = set(growth.transactions)
         scanned = added_by_pattern[pattern.pk]  # this growth's and the scan's others
         wanted.append(
@@ -169,6 +180,11 @@ def _ring_alerts(
         case_link = getattr(alert, "case_link", None)
         found[pk] = (alert, case_link.case if case_link else None)
     return found, {pk: ring.links_all for pk, ring in latest.items()}
+
+
+def _subject_of(pattern: NetworkPattern) -> tuple[str, int, str]:
+    """The alerts' subject of a ring: its rule, its partner and its hub."""
+    return RULE_FOR_PATTERN[PatternKind(pattern.kind)], pattern.partner_id, pattern.hub
 
 
 def _growth_summary(growth: PatternGrowth) -> str:

@@ -11,7 +11,7 @@ from django.db import IntegrityError
 
 from sentinel.network.choices import PatternKind
 from sentinel.network.models import NetworkPattern
-from sentinel.network.services import network_patterns_scan
+from sentinel.network.services import network_patterns_scan, network_patterns_scan_changes
 from sentinel.network.window import WindowParameters
 from sentinel.pipeline.orchestrator import transactions_process
 from transactions.services import transactions_ingest
@@ -231,6 +231,64 @@ def test_a_rescan_finds_the_ring_known_and_a_later_one_grows_it(partner):
     assert pattern.pk == first.pk
     assert "P5" in pattern.members and late["P5", "HUB"] in pattern.transactions
     assert pattern.last_at == START + timedelta(hours=53 * DAY)
+
+
+def test_a_grown_ring_is_stored_as_the_scan_reports_it(partner):
+    # Given a fan-in found, then two more payers into its hub
+    load(partner, *(into(f"P{i}", "HUB", 50 * DAY + i) for i in range(5)))
+    (first,) = scan(partner)
+    late = load(partner, into("P6", "HUB", 53 * DAY), into("P5", "HUB", 53 * DAY + 1))
+
+    # When a later scan grows it
+    (growth,) = network_patterns_scan_changes(
+        partner_id=partner.pk, until=START + timedelta(hours=END + DAY), parameters=NO_HISTORY
+    ).grown
+
+    # Then what is stored is what the growth reports: the new transfers after the known ones
+    # (in id order), the members sorted, the latest transfer's time
+    stored = NetworkPattern.objects.get()
+    added = sorted(late.values(), key=str)
+    assert growth.transactions == tuple(added) and growth.members == ("P5", "P6")
+    assert stored.transactions == growth.pattern.transactions == [*first.transactions, *added]
+    assert stored.members == growth.pattern.members == sorted({*first.members, "P5", "P6"})
+    assert stored.last_at == growth.pattern.last_at == START + timedelta(hours=53 * DAY + 1)
+    assert stored.updated_at == growth.pattern.updated_at > first.updated_at
+
+
+def test_a_ring_met_twice_by_one_scan_grows_twice_each_growth_as_it_left_the_ring(partner):
+    # Given a gather-scatter at A, one of whose payees, B, then gathers and scatters too
+    load(
+        partner,
+        *(into(f"P{i}", "A", 50 * DAY + i, "1500.00") for i in range(3)),
+        *(edge("A", payee, 51 * DAY + i, "1400.00") for i, payee in enumerate(["B", "Y1", "Y2"])),
+    )
+    (ring,) = scan(partner)
+    late = load(
+        partner,
+        *(into(f"Q{i}", "B", 52 * DAY + i, "1500.00") for i in range(2)),
+        *(edge("B", f"Z{i}", 53 * DAY + i, "1400.00") for i in range(3)),
+        edge("A", "Y3", 53 * DAY, "1400.00"),
+    )
+
+    # When the next scan finds A's ring grown and B's, which shares A → B with it
+    grown = network_patterns_scan_changes(
+        partner_id=partner.pk, until=START + timedelta(hours=END + DAY), parameters=NO_HISTORY
+    ).grown
+
+    # Then the one pattern grew twice, each growth reporting it as that growth left it, and
+    # what is stored is the last
+    assert [growth.pattern.pk for growth in grown] == [ring.pk, ring.pk]
+    first, second = grown
+    assert first.pattern.transactions == [*ring.transactions, *first.transactions]
+    assert second.pattern.transactions == [*first.pattern.transactions, *second.transactions]
+    assert {*first.transactions, *second.transactions} == set(late.values())
+    stored = NetworkPattern.objects.get()
+    assert (stored.members, stored.transactions, stored.last_at) == (
+        second.pattern.members,
+        second.pattern.transactions,
+        second.pattern.last_at,
+    )
+    assert set(first.pattern.members) < set(stored.members)
 
 
 def test_the_same_hub_and_shape_cannot_be_stored_twice_over_overlapping_times(partner):

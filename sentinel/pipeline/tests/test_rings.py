@@ -108,6 +108,36 @@ def grow(partner, hub: str = "HUB", payers: int = 2) -> list:
     )
 
 
+def test_a_ring_grown_under_a_draft_rule_raises_nothing_then_whole_once_the_rule_is_live(partner):
+    # Given the fan-in rule a draft while its ring is found and grows
+    draft = Rule.objects.filter(code="network_fan_in")
+    draft.update(status=RuleStatus.DRAFT)
+    first = fan_in(partner)
+    assert network_rings_alert(partner_id=partner.pk).created == []
+    second = grow(partner, payers=1)
+    assert network_rings_alert(partner_id=partner.pk).created == []
+    assert not Alert.objects.exists()
+
+    # When the rule is live and the ring grows again
+    draft.update(status=RuleStatus.LIVE)
+    third = load(partner, transfer("HUB-R0", "HUB", days_ago=0.5))
+    (alert,) = network_rings_alert(partner_id=partner.pk).created
+
+    # Then its one alert takes the whole ring, everything it gathered as a draft's too
+    assert alert.rule.code == "network_fan_in" and alert.account_external_id == "HUB"
+    assert set(alert.links.values_list("transaction_id", flat=True)) == {
+        *first,
+        *second,
+        *third,
+    }
+    assert set(alert.members.values_list("account_external_id", flat=True)) == {
+        "HUB",
+        *(f"HUB-P{i}" for i in range(5)),
+        "HUB-Q0",
+        "HUB-R0",
+    }
+
+
 def test_a_ring_grown_by_a_later_scan_grows_its_open_alert(partner):
     first = fan_in(partner)
     network_rings_alert(partner_id=partner.pk)
