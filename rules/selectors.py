@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import timedelta
 
-from django.db.models import Count, F, Prefetch, Q
+from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -202,14 +202,15 @@ def changes_decided(
     return list(decided[:20])
 
 
-def live_rule_codes(*, codes: Iterable[str]) -> set[str]:
-    """Of these rule codes, those live with a version in effect: the rules a finding can
+def live_rules(*, codes: Iterable[str]) -> QuerySet[Rule]:
+    """Of these rule codes, the rules live with a version in effect: the rules a finding can
     raise an alert under (alerts.services.alerts_from_findings keeps only those)."""
-    return set(
-        Rule.objects.filter(
-            code__in=set(codes), status=RuleStatus.LIVE, version__isnull=False
-        ).values_list("code", flat=True)
-    )
+    return Rule.objects.filter(code__in=set(codes), status=RuleStatus.LIVE, version__isnull=False)
+
+
+def live_rule_codes(*, codes: Iterable[str]) -> set[str]:
+    """``live_rules``' codes, without reading the rules."""
+    return set(live_rules(codes=codes).values_list("code", flat=True))
 
 
 def rule_editors_since_live(*, rule: Rule) -> set[int]:

@@ -25,8 +25,9 @@ from django.db import IntegrityError
 from django.db import transaction as db_transaction
 from django.utils import timezone
 
-from rules.choices import RuleStatus, Severity
+from rules.choices import Severity
 from rules.models import Rule
+from rules.selectors import live_rules
 from sentinel.notifications import on_call_notify
 from transactions.choices import RiskRating
 from transactions.models import Account, PartnerBank
@@ -63,10 +64,8 @@ def alerts_from_findings(*, findings: Sequence[Finding]) -> AlertChanges:
     transaction and announces the alerts after its commit."""
     rules = {
         rule.code: rule
-        for rule in Rule.objects.select_related("version").filter(
-            code__in={finding.rule_code for finding in findings},
-            status=RuleStatus.LIVE,
-            version__isnull=False,
+        for rule in live_rules(codes={finding.rule_code for finding in findings}).select_related(
+            "version"
         )
     }
     wanted = [finding for finding in findings if finding.rule_code in rules]
