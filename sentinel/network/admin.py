@@ -96,6 +96,7 @@ class ParameterVersionAdmin(admin.ModelAdmin):
                     "everyday_sum_below",
                     "forward_share_percent",
                     "forward_hours",
+                    "forward_most_percent",
                     "counterparty_days",
                     "loop_days",
                     "value_spread_percent",

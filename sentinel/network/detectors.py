@@ -14,8 +14,9 @@ From a new transfer u → v (amount a, at t), bounded to ``max_hops`` hops:
   such path through the transfer is ``carried_hops``. Two hops in a row that both carry an
   everyday sum (``everyday``: a whole sum under ``everyday_below``) are not followed: people
   choose such sums, so their matching says nothing about the money being the same.
-- **Layering chain**: a time-ordered path into u in which each account forwarded at least
-  ``forward_share`` of what it received within ``forward_within``: ``chain_depth`` hops.
+- **Layering chain**: a time-ordered path into u in which each account paid on, within
+  ``forward_within`` of being paid, between ``forward_share`` and ``forward_most`` of the value
+  it received, compared in one currency (``chain_band``): ``chain_depth`` hops.
 - **Value loop**: a path v → … → u of 2 hops or more (a cycle of 3 or more), all within
   ``loop_window`` before t, in any time order and currency (a member pays on before it was
   paid, each hop in another currency), following only hops whose value lies in the band
@@ -109,6 +110,7 @@ class Parameters:
     fee_tolerance: Decimal = Decimal("0.02")
     forward_share: Decimal = Decimal("0.80")
     forward_within: timedelta = timedelta(hours=24)
+    forward_most: Decimal = Decimal("1.10")  # a chain's account pays on at most this of it
     max_visits: int = 32  # nodes one walk may expand in all: a hub or a dense
     # neighbourhood cannot blow up the scoring path's cost
     edges_per_node: int = 20  # edges read per node and level (selectors.transfers_adjacent)
@@ -287,20 +289,39 @@ def _carried(p: Parameters) -> Callable:
 
 
 def _layering(p: Parameters) -> Callable:
+    """Into the account that paid the hop ``onward``: the hops it received within
+    ``forward_within`` before paying it, in ``chain_band`` of it."""
+
     def rule(walk: _Walk, node: str, edge: Edge | None):
         onward = walk.reached[node] or walk.new  # the hop that left ``node``
         if edge is None:
+            lo, hi, currency, value_lo, value_hi = chain_band(onward, p)
+            since = onward.at - p.forward_within
             return Request(
-                walk.new.partner_id,
-                node,
-                onward.amount * (1 - p.fee_tolerance),
-                onward.amount / p.forward_share,
-                onward.at - p.forward_within,
-                onward.at,
+                walk.new.partner_id, node, lo, hi, since, onward.at, currency, value_lo, value_hi
             )
         return True
 
     return rule
+
+
+def chain_band(onward: Edge, p: Parameters) -> Band:
+    """The hops into the account that paid ``onward`` that it can have passed on as
+    ``onward``: ``onward`` is between ``forward_share`` and ``forward_most`` of their value. A
+    chain's hops change currency (each account converts) and value (the launderers vary every
+    sum, skim or top up; the day's reference rate is not the rate the bank converted at), so
+    the band runs both ways and is compared as ``value_band``'s: in ``onward``'s currency by
+    amount, across currencies by value in the reporting currency (none without a rate). Until
+    December 2026 the chain compared amounts whatever their currencies (4,986.94 pesos
+    against 19,454.87 roubles) and let a hop pay on at most 2 % more than it got."""
+    value = onward.value
+    return Band(
+        onward.amount / p.forward_most,
+        onward.amount / p.forward_share,
+        onward.currency,
+        None if value is None else value / p.forward_most,
+        None if value is None else value / p.forward_share,
+    )
 
 
 def _loop(p: Parameters) -> Callable:

@@ -246,6 +246,7 @@ BOUNDS: dict[str, tuple[int, int, str]] = {
     "everyday_sum_below": (0, 1_000_000, "0 turns the exclusion off"),
     "forward_share_percent": (50, 100, "forwarding less than half is not passing money through"),
     "forward_hours": (1, 168, "a pass-through forwards within hours, a week at most"),
+    "forward_most_percent": (100, 200, "paying on twice what came in is not passing it through"),
     "counterparty_days": (1, 35, "the graph keeps transfers for weeks, not months"),
     "loop_days": (1, 35, "the graph keeps transfers for weeks, not months"),
     "value_spread_percent": (0, 50, "values further apart than half are not the same money"),
@@ -345,6 +346,13 @@ class ParameterVersion(AppendOnlyModel):
     )
     forward_hours = models.PositiveSmallIntegerField(
         validators=_bounded("forward_hours"), help_text="... within this many hours."
+    )
+    forward_most_percent = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        validators=_bounded("forward_most_percent"),
+        help_text="... and at most this share of it, in % (values compared in one currency: "
+        "exchange and the launderers' own variations go both ways; 100: never more).",
     )
     counterparty_days = models.PositiveSmallIntegerField(
         validators=_bounded("counterparty_days"),

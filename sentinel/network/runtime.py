@@ -44,6 +44,7 @@ def of_version(version: ParameterVersion) -> InForce:
         everyday_below=version.everyday_sum_below,
         forward_share=Decimal(version.forward_share_percent) / percent,
         forward_within=timedelta(hours=version.forward_hours),
+        forward_most=Decimal(version.forward_most_percent) / percent,
         counterparty_window=timedelta(days=version.counterparty_days),
         loop_window=timedelta(days=version.loop_days),
         value_spread=Decimal(version.value_spread_percent) / percent,

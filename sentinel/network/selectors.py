@@ -16,7 +16,17 @@ from sentinel.db import execute_with_records
 from transactions.models import Account, Transaction
 
 from .choices import ParameterChangeState
-from .detectors import IN, OUT, Edge, Parameters, Prospects, Request, round_sum, value_band
+from .detectors import (
+    IN,
+    OUT,
+    Edge,
+    Parameters,
+    Prospects,
+    Request,
+    chain_band,
+    round_sum,
+    value_band,
+)
 from .models import (
     NetworkFinding,
     NetworkPattern,
@@ -125,17 +135,19 @@ def transfers_adjacent(
 # opened and before that last hop left; the other walks, their first level. Each range is a
 # hundredth of a cent and a second wider than the walks' own, so that a bound computed here a
 # little differently from Python's Decimal arithmetic can only say "may" more often, never
-# less. A value loop's first and last hops lie in the new transfer's value band: the walk's
-# own (detectors.value_band, computed in Python and sent with the record), tested as the walk
-# tests it (_IN_BAND). The records are read once (MATERIALIZED, jsonb): a json element is
-# parsed again at every ->>, in every EXISTS (95 ms a batch of 1,000 on AMLSim, 20-30 ms this
-# way).
+# less. A value loop's first and last hops lie in the new transfer's value band, and a
+# layering chain's first hop in u in its chain band: the walks' own (detectors.value_band,
+# chain_band, computed in Python and sent with the record), tested as the walks test them. The
+# records are read once (MATERIALIZED, jsonb): a json element is parsed again at every ->>, in
+# every EXISTS (95 ms a batch of 1,000 on AMLSim, 20-30 ms this way).
 _PROSPECTS = f"""
 WITH q AS MATERIALIZED (
     SELECT a.i - 1 AS i, (a.r->>0)::bigint AS p, a.r->>1 AS u, a.r->>2 AS v,
            (a.r->>3)::numeric AS a, (a.r->>4)::timestamptz AS at, (a.r->>5)::bool AS carry,
            (a.r->>6)::numeric AS lo, (a.r->>7)::numeric AS hi, a.r->>8 AS c,
-           (a.r->>9)::numeric AS vlo, (a.r->>10)::numeric AS vhi
+           (a.r->>9)::numeric AS vlo, (a.r->>10)::numeric AS vhi,
+           (a.r->>11)::numeric AS clo, (a.r->>12)::numeric AS chi, a.r->>13 AS cc,
+           (a.r->>14)::numeric AS cvlo, (a.r->>15)::numeric AS cvhi
     FROM jsonb_array_elements(%(records)s::jsonb) WITH ORDINALITY AS a(r, i)
 ), found AS MATERIALIZED (
     SELECT q.i,
@@ -168,7 +180,8 @@ WITH q AS MATERIALIZED (
             SELECT FROM network_transfer t
             WHERE t.partner_id = q.p AND t.target = q.u
               AND t.occurred_at BETWEEN q.at - %(forward)s - %(slack)s AND q.at + %(slack)s
-              AND t.amount BETWEEN q.a * (1 - %(fee)s) - 0.0001 AND q.a / %(share)s + 0.0001
+              AND (t.amount BETWEEN q.clo AND q.chi AND t.currency = q.cc
+                   OR t.value BETWEEN q.cvlo AND q.cvhi)
         ) AS layering,
         EXISTS (
             SELECT FROM network_transfer t
@@ -204,6 +217,7 @@ def transfers_prospects(edges: Sequence[Edge], parameters: Parameters) -> list[P
             e.at,
             not round_sum(e, parameters.round_sum),
             *value_band(e, parameters.value_spread),  # its amounts as text (default=str)
+            *chain_band(e, parameters),
         )
         for e in edges
     ]
@@ -218,7 +232,6 @@ def transfers_prospects(edges: Sequence[Edge], parameters: Parameters) -> list[P
                 "forward": parameters.forward_within,
                 "slack": timedelta(seconds=1),
                 "fee": parameters.fee_tolerance,
-                "share": parameters.forward_share,
                 "loop": parameters.loop_window,
             },
         )

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 from rules.models import RuleFailure
 from sentinel.pipeline.orchestrator import transactions_process
+from transactions.choices import RateSource
+from transactions.models import ExchangeRate
 from transactions.services import transactions_ingest
 from transactions.tests.factories import transaction_payload
 
@@ -33,3 +36,18 @@ def send(partner, *payloads: dict) -> list:
         ids.append(result.id)
     assert not RuleFailure.objects.filter(transaction_id__in=ids).exists()
     return ids
+
+
+def euro_rates(rates: dict[str, str]) -> None:
+    """One euro in each currency given, every day of the tests' month (and the day before)."""
+    ExchangeRate.objects.bulk_create(
+        ExchangeRate(
+            date=(START + timedelta(days=day)).date(),
+            base="EUR",
+            quote=quote,
+            rate=Decimal(rate),
+            source=RateSource.ECB,
+        )
+        for day in range(-1, 20)
+        for quote, rate in rates.items()
+    )

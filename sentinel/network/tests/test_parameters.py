@@ -52,6 +52,7 @@ def test_the_installed_version_is_in_force_and_holds_the_code_defaults():
         ("fee_tolerance_percent", Decimal("25"), "At most 20: fees above a fifth"),
         ("forward_share_percent", Decimal("40"), "At least 50: forwarding less than half"),
         ("forward_hours", 0, "At least 1"),
+        ("forward_most_percent", Decimal("99"), "At least 100: paying on twice"),
         ("fan_min", 1, "At least 2: one counterparty is no fan."),
         ("bipartite_density_percent", 101, "At most 100"),
         ("ring_amount_min", Decimal("-1"), "At least 0"),

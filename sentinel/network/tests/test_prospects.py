@@ -16,6 +16,7 @@ from sentinel.network.detectors import (
     Parameters,
     Prospects,
     Request,
+    chain_band,
     detect,
     round_sum,
     value_band,
@@ -82,8 +83,10 @@ def _python_probe(graph: Graph):
             carried_in = carries and bool(
                 into(e.source, e.at - p.horizon, e.at + p.horizon, *band_in)
             )
-            band_chain = (e.amount * (1 - p.fee_tolerance), e.amount / p.forward_share)
-            layering = bool(into(e.source, e.at - p.forward_within, e.at, *band_chain))
+            lo, hi, currency, value_lo, value_hi = chain_band(e, p)
+            since = e.at - p.forward_within
+            chain = Request(e.partner_id, "", lo, hi, since, e.at, currency, value_lo, value_hi)
+            layering = any(x.target == e.source and chain.admits(x) for x in graph.edges)
             lo, hi, currency, value_lo, value_hi = value_band(e, p.value_spread)
             opens = e.at - p.loop_window
             banded = Request(e.partner_id, "", lo, hi, opens, e.at, currency, value_lo, value_hi)

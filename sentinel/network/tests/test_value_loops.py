@@ -5,17 +5,14 @@ carry, a ring broken by a missing hop, a currency without a rate, a small or lat
 
 from __future__ import annotations
 
-from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 
 from sentinel.network.models import NetworkFinding
 from sentinel.network.tests.factories import parameters_in_force
-from sentinel.network.tests.graph import START, send, transfer
+from sentinel.network.tests.graph import euro_rates, send, transfer
 from sentinel.network.tests.test_pipeline import _network_hits
-from transactions.choices import RateSource
-from transactions.models import ExchangeRate
 
 # One euro in dollars and pounds, every day of the tests' month.
 RATES = {"USD": "1.25", "GBP": "0.80"}
@@ -23,17 +20,7 @@ RATES = {"USD": "1.25", "GBP": "0.80"}
 
 @pytest.fixture(autouse=True)
 def rates(db) -> None:
-    ExchangeRate.objects.bulk_create(
-        ExchangeRate(
-            date=(START + timedelta(days=day)).date(),
-            base="EUR",
-            quote=quote,
-            rate=Decimal(rate),
-            source=RateSource.ECB,
-        )
-        for day in range(-1, 20)
-        for quote, rate in RATES.items()
-    )
+    euro_rates(RATES)
 
 
 def _loop(*, last_hours: float = 80, back: str = "6500.00", back_currency: str = "USD"):
