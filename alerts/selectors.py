@@ -251,24 +251,39 @@ class RingAlert:
     links_all: bool
 
 
+# Per (rule code, partner, account) asked: whether any alert under that rule is on that account,
+# an index probe each (alert_subject_recent leads with the three; EXISTS stops at the first, so
+# a hub's many alerts are not read). The tuples travel as one JSON document: the statement is
+# the same for any number of them.
+_RING_ALERT_SUBJECTS = """
+SELECT w.rule_code, w.partner_id, w.account
+FROM jsonb_to_recordset(%s::jsonb) AS w(rule_code text, partner_id bigint, account text)
+WHERE EXISTS (
+    SELECT 1
+    FROM alerts_alert a
+    JOIN rules_rule r ON r.id = a.rule_id
+    WHERE r.code = w.rule_code AND a.partner_id = w.partner_id
+      AND a.account_external_id = w.account
+)
+"""
+
+
 def ring_alert_subjects(*, subjects: Iterable[tuple[str, int, str]]) -> set[tuple[str, int, str]]:
     """Of these (rule code, partner id, account), those with any alert under that rule on that
     account: only their rings can have an alert for ``ring_alerts_latest`` to find, so the
     others need not gather their transfers to ask (a re-scan grows every ring each day, most
-    of them under draft rules that never raised one). One query (alert_subject)."""
+    of them under draft rules that never raised one). One query, matching whole tuples: a row
+    back per subject with an alert, none for one without (until December 2026 three
+    independent ``IN`` lists read every alert of any asked rule, partner and account, and
+    Python kept the tuples asked)."""
     wanted = set(subjects)
     if not wanted:
         return set()
-    held = (
-        Alert.objects.filter(
-            rule__code__in={code for code, _, _ in wanted},
-            partner_id__in={partner_id for _, partner_id, _ in wanted},
-            account_external_id__in={account for _, _, account in wanted},
-        )
-        .values_list("rule__code", "partner_id", "account_external_id")
-        .distinct()
-    )
-    return wanted & set(held)
+    records = [
+        {"rule_code": code, "partner_id": partner_id, "account": account}
+        for code, partner_id, account in wanted
+    ]
+    return {tuple(row) for row in execute_with_records(_RING_ALERT_SUBJECTS, records)}
 
 
 def ring_alerts_latest(*, subjects: Sequence[RingSubject]) -> dict[int, RingAlert]:

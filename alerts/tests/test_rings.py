@@ -405,6 +405,31 @@ def test_only_subjects_with_an_alert_under_the_ring_rule_are_asked_about(partner
     assert ring_alert_subjects(subjects=[]) == set()
 
 
+def test_subjects_are_matched_as_whole_tuples_reading_no_other_alert(partner):
+    # Given a fan-in alert on X and a fan-out alert on Y, at one partner
+    alerts_from_findings(findings=[ring_finding(partner, "X", fan_in(partner, "X"))])
+    alerts_from_findings(
+        findings=[ring_finding(partner, "Y", fan_in(partner, "Y"), rule_code="network_fan_out")]
+    )
+    crossed = {("network_fan_in", partner.pk, "Y"), ("network_fan_out", partner.pk, "X")}
+    rows: list[int] = []
+
+    def count_rows(execute, sql, params, many, context):
+        result = execute(sql, params, many, context)
+        rows.append(context["cursor"].rowcount if context["cursor"].description else 0)
+        return result
+
+    # When asked about the rule of each with the account of the other, and about X's own
+    with connection.execute_wrapper(count_rows):
+        crossed_found = ring_alert_subjects(subjects=crossed)
+        exact_found = ring_alert_subjects(subjects={*crossed, ("network_fan_in", partner.pk, "X")})
+
+    # Then only the exact subject is found, and the database sent back no other row
+    assert crossed_found == set()
+    assert exact_found == {("network_fan_in", partner.pk, "X")}
+    assert rows == [0, 1]
+
+
 def test_an_alert_lacking_part_of_the_ring_is_told_apart_and_takes_the_whole_ring(partner):
     # Given an alert that links only two of the ring's three earlier transfers
     first = fan_in(partner)

@@ -15,7 +15,7 @@ import orjson
 from django.conf import settings
 from django.db import IntegrityError, connection
 from django.db import transaction as db_transaction
-from django.db.models import Q
+from django.db.models import Case, Q, When
 from django.utils import timezone
 
 from sentinel.db import execute_with_records
@@ -247,18 +247,8 @@ def _pattern_store(
     scan meeting one of them takes it from there instead of reading it again: on AMLSim one
     gather-scatter ring holds 13,650 transfers, and the hubs around it meet it ring after
     ring in every daily scan."""
-    pk = (
-        NetworkPattern.objects.select_for_update()
-        .filter(partner_id=partner_id, kind=ring.kind)
-        .filter(
-            Q(transactions__overlap=list(ring.transactions))
-            | Q(hub=ring.hub, first_at__lte=ring.last_at, last_at__gte=ring.first_at)
-        )
-        .order_by("-last_at")
-        .values_list("pk", flat=True)
-        .first()
-    )
-    if pk is None:
+    met = _pattern_met(partner_id, ring, held)
+    if met is None:
         created = NetworkPattern.objects.create(
             partner_id=partner_id,
             kind=ring.kind,
@@ -271,9 +261,7 @@ def _pattern_store(
         )
         held[created.pk] = created
         return created
-    if pk not in held:
-        held[pk] = NetworkPattern.objects.get(pk=pk)
-    known = copy.copy(held[pk])  # each growth reports the pattern as that growth left it
+    known = copy.copy(met)  # each growth reports the pattern as that growth left it
     grown = sorted(ring.transactions - set(known.transactions), key=str)
     if not grown:
         return None
@@ -294,8 +282,40 @@ def _pattern_store(
             )
     except IntegrityError:
         return None
-    held[pk] = known
+    held[known.pk] = known
     return PatternGrowth(known, tuple(joined), tuple(grown))
+
+
+def _pattern_met(
+    partner_id: int, ring: Ring, held: dict[int, NetworkPattern]
+) -> NetworkPattern | None:
+    """The known pattern ``ring`` meets (the latest, when several), its row locked until the
+    scan commits; None when it meets none. One query: the first time the scan meets a pattern
+    it reads its row there and keeps it in ``held``; met again, its arrays are not read (NULL)
+    and ``held`` has them (until December 2026 a first meeting asked for the id, then the row)."""
+    unread = ~Q(pk__in=list(held))
+    met = (
+        NetworkPattern.objects.select_for_update()
+        .filter(partner_id=partner_id, kind=ring.kind)
+        .filter(
+            Q(transactions__overlap=list(ring.transactions))
+            | Q(hub=ring.hub, first_at__lte=ring.last_at, last_at__gte=ring.first_at)
+        )
+        .order_by("-last_at")
+        .defer("members", "transactions")
+        .annotate(
+            unread_members=Case(When(unread, then="members")),
+            unread_transactions=Case(When(unread, then="transactions")),
+        )
+        .first()
+    )
+    if met is None:
+        return None
+    if met.pk not in held:
+        met.members, met.transactions = met.unread_members, met.unread_transactions
+        del met.unread_members, met.unread_transactions  # the row as ``get`` reads it
+        held[met.pk] = met
+    return held[met.pk]
 
 
 # A grown ring's transfers are appended where they are stored: sending the whole array back

@@ -7,7 +7,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.db import IntegrityError
+from django.db import IntegrityError, connection
+from django.test.utils import CaptureQueriesContext
 
 from sentinel.network.choices import PatternKind
 from sentinel.network.models import NetworkPattern
@@ -271,13 +272,22 @@ def test_a_ring_met_twice_by_one_scan_grows_twice_each_growth_as_it_left_the_rin
     )
 
     # When the next scan finds A's ring grown and B's, which shares A → B with it
-    grown = network_patterns_scan_changes(
-        partner_id=partner.pk, until=START + timedelta(hours=END + DAY), parameters=NO_HISTORY
-    ).grown
+    with CaptureQueriesContext(connection) as queries:
+        grown = network_patterns_scan_changes(
+            partner_id=partner.pk, until=START + timedelta(hours=END + DAY), parameters=NO_HISTORY
+        ).grown
 
     # Then the one pattern grew twice, each growth reporting it as that growth left it, and
-    # what is stored is the last
+    # what is stored is the last; the scan asked for the pattern once per meeting, its row
+    # read at the first, with the lock (services._pattern_met)
+    reads = [
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].startswith("SELECT") and 'FROM "network_networkpattern"' in q["sql"]
+    ]
+    assert len(reads) == 2 and all(sql.endswith("FOR UPDATE") for sql in reads)
     assert [growth.pattern.pk for growth in grown] == [ring.pk, ring.pk]
+    assert grown[0].pattern.get_deferred_fields() == set()
     first, second = grown
     assert first.pattern.transactions == [*ring.transactions, *first.transactions]
     assert second.pattern.transactions == [*first.pattern.transactions, *second.transactions]
