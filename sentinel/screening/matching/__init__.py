@@ -18,7 +18,7 @@ import json
 import sys
 from pathlib import Path
 
-COMPILED = ("names", "scoring", "vocabulary", "index")
+COMPILED = ("names", "scoring", "vocabulary", "positions", "index")
 BUILT = "compiled.json"
 _HERE = Path(__file__).resolve().parent
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import threading
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ import numpy as np
 
 from .names import NAME, PARTICLE, PreparedName, name_prepare, token_make
 from .nicknames import NICKNAMES
+from .positions import Stamps, shared_positions
 from .scoring import (
     WEAK_ALIAS_FACTOR,
     Adjustment,
@@ -50,11 +52,6 @@ MAX_MATCHES = 5
 SHAPES_KEPT = 10_000
 CEILINGS_KEPT = 200_000
 RESULTS_CACHED = 50_000
-BLOCKS_CACHED = 2_000
-# Blocks of this many positions or more are intersected through a mask (``_mask``), kept for
-# the commonest: at most MASKS_BYTES in all (a mask holds a byte per listed name).
-MASK_FROM = 1_024
-MASKS_BYTES = 32_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,9 +97,6 @@ def _blocks(text: str) -> tuple[str, ...]:
     return tuple(keys)
 
 
-_NOTHING = np.empty(0, dtype=np.int32)
-
-
 def _compact(rows: list[tuple[int, ...]]) -> list[tuple[int, ...]]:
     """The same tuples of ids, made again one after the other, with ints of their own.
 
@@ -115,19 +109,6 @@ def _compact(rows: list[tuple[int, ...]]) -> list[tuple[int, ...]]:
         out.append(tuple(flat[at : at + len(ids)]))
         at += len(ids)
     return out
-
-
-def _common(first: np.ndarray, second: np.ndarray) -> np.ndarray:
-    """The positions of the shorter sorted array that the longer one holds."""
-    short, long = (first, second) if len(first) <= len(second) else (second, first)
-    at = np.searchsorted(long, short)
-    np.minimum(at, len(long) - 1, out=at)
-    return short[long[at] == short]
-
-
-def _distinct(positions: np.ndarray) -> list[int]:
-    """Sorted, each once (a few dozen, mostly: cheaper in Python than in numpy)."""
-    return sorted(set(positions.tolist()))
 
 
 def _blocking(prepared: PreparedName) -> list[tuple[int, tuple[str, ...]]]:
@@ -227,10 +208,10 @@ class ScreeningIndex:
             for token in prepared.tokens:  # for queries romanised without vowels ("mhmd")
                 if token.kind == NAME:
                     postings.setdefault(f"c{token.consonants}", []).append(position)
-        # Sorted arrays of positions: a query's blocks are merged and intersected by numpy, at
-        # a few nanoseconds a position; as Python sets of ints, hashing the scattered int
-        # objects cost 100 ns a position (a common first name's blocks reach 3,000 names),
-        # and the collector walked every set the query cache kept.
+        # Sorted arrays of positions: a query's blocks are read position by position in
+        # compiled code (positions.py), at a nanosecond or two each; as Python sets of ints,
+        # hashing the scattered int objects cost 100 ns a position (a common first name's
+        # blocks reach 3,000 names), and the collector walked every set the query cache kept.
         self.postings = {
             key: np.fromiter(dict.fromkeys(found), dtype=np.int32, count=-1)
             for key, found in postings.items()
@@ -245,16 +226,13 @@ class ScreeningIndex:
         # customers, their payees. Keyed by the party's fields as a tuple of strings, which
         # the garbage collector stops tracking (a Party it would walk at every collection).
         self.results: Recent[tuple[str, ...], tuple[Match, ...]] = Recent(RESULTS_CACHED)
-        # A common first name's blocks are met by most queries.
-        self._blocks: Recent[tuple[str, ...], np.ndarray] = Recent(BLOCKS_CACHED)
         # Queries' shapes, numbered, and ceilings by shapes and hits (``_ceiling``).
         self._shape_ids: dict[Shape, int] = {}
         self._numbers = itertools.count()
         self._ceilings: dict[tuple, float] = {}
         self._best: dict[tuple[int, int], float] = {}
-        self._masks: Recent[tuple[str, ...], np.ndarray] = Recent(
-            max(16, MASKS_BYTES // max(len(self.names), 1))
-        )
+        self._stamps = Stamps(len(self.names))
+        self._stamps_held = threading.Lock()  # a pass's stamps are its own (positions.py)
 
     def __len__(self) -> int:
         return len(self.names)
@@ -267,16 +245,6 @@ class ScreeningIndex:
             found = self.results.put(key, self._screen(party))
         return found
 
-    def _block(self, keys: tuple[str, ...]) -> np.ndarray:
-        """The positions filed under any of ``keys``, sorted, a position perhaps twice."""
-        found = self._blocks.get(keys)
-        if found is None:
-            arrays = [self.postings[key] for key in keys if key in self.postings]
-            if len(arrays) <= 1:
-                return arrays[0] if arrays else _NOTHING
-            found = self._blocks.put(keys, np.sort(np.concatenate(arrays)))
-        return found
-
     def candidates(self, prepared: PreparedName) -> list[int]:
         """Names sharing blocks with two of the query's tokens (a joined pair counts for the
         tokens it covers), or one-word names sharing one; in index order."""
@@ -285,51 +253,15 @@ class ScreeningIndex:
         for covers, keys in _blocking(prepared):
             parts = [found for key in keys if (found := postings.get(key)) is not None]
             if parts:
-                blocks.append((covers, keys, parts, sum(map(len, parts))))
+                blocks.append((covers, parts))
         if not blocks:
             return []
-        one_word = self.one_word
-        if len(blocks) == 1:  # one word reaches the threshold only against one word
-            # Each part filtered alone: a company's word is seldom met again, so merging its
-            # parts into a block worth keeping cost more than it saved.
-            return sorted(set().union(*[part[one_word[part]].tolist() for part in blocks[0][2]]))
-        # A one-word name reaches the threshold only against a query of one name word
-        # (with particles: "Al Amri"); against more it is one token of several.
-        query_one_word = sum(token.kind == NAME for token in prepared.tokens) <= 1
-        shared = []
-        for i, (covers, keys, parts, size) in enumerate(blocks):
-            if query_one_word:
-                found = self._block(keys)
-                shared.append(found[one_word[found]])
-            for other_covers, other_keys, other_parts, other_size in blocks[i + 1 :]:
-                if covers & other_covers:
-                    continue
-                if max(size, other_size) < MASK_FROM:
-                    shared.append(_common(self._block(keys), self._block(other_keys)))
-                    continue
-                # The larger block as a mask; the smaller one needs neither merging nor
-                # sorting to be looked up in it.
-                if size >= other_size:
-                    mask, short = self._mask(keys, parts), other_parts
-                else:
-                    mask, short = self._mask(other_keys, other_parts), parts
-                short = short[0] if len(short) == 1 else np.concatenate(short)
-                shared.append(short[mask[short]])
-        if len(shared) > 1:
-            return _distinct(np.concatenate(shared))
-        return _distinct(shared[0]) if shared else []
-
-    def _mask(self, keys: tuple[str, ...], parts: list[np.ndarray]) -> np.ndarray:
-        """A large block as a mask over every position: the smaller block is looked up in it
-        in one step rather than by binary search (a common first name's blocks reach 5,000
-        names, and its searches were a tenth of screening's CPU)."""
-        mask = self._masks.get(keys)
-        if mask is None:
-            mask = np.zeros(len(self.names), dtype=bool)
-            for part in parts:
-                mask[part] = True
-            self._masks.put(keys, mask)
-        return mask
+        # One word reaches the threshold only against one word: a query with a single
+        # retrieving token, or of one name word (with particles: "Al Amri"), is matched with
+        # one-word names; against more a one-word name is one token of several.
+        query_one_word = len(blocks) == 1 or sum(t.kind == NAME for t in prepared.tokens) <= 1
+        with self._stamps_held:
+            return shared_positions(blocks, self.one_word, query_one_word, self._stamps)
 
     def _worth_comparing(self, prepared: PreparedName, candidates: list[int]) -> list[int]:
         """The candidates whose full comparison can reach ``REPORT_FLOOR``.
@@ -357,9 +289,14 @@ class ScreeningIndex:
         vocabulary = self.vocabulary
         live_of = self.live
         live = [live_of[position] for position in candidates]
-        among = set(chain.from_iterable(live))
+        among = set().union(*live)  # each tuple in one call, not an item at a time
+        # A token whose own id is among the candidates' matches at least that: the others are
+        # tried first, so that one matching nothing ends the query before a first name
+        # shared with every candidate is measured against all of them.
+        known = vocabulary.ids
+        certain = [token for token in names if known.get(token.text) in among]
         matching: dict[str, set[int]] = {}
-        for token in names:
+        for token in [t for t in names if t not in certain] + certain:
             if token.text in matching:
                 continue
             found = matching[token.text] = {

@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
+from itertools import groupby
 from typing import NamedTuple
 
 import jellyfish
@@ -55,7 +56,6 @@ WEIGHTS = {HONORIFIC: 0.0, LEGAL: 0.0, GENERIC_WORD: 0.35, PARTICLE: 0.3, NAME: 
 
 _SEPARATORS = re.compile(r"[^a-z0-9]+")
 _APOSTROPHES = re.compile(r"['’`ʼʻ]")
-_DOUBLES = re.compile(r"(.)\1+")
 _VOWEL_KEYS = frozenset("AEIOU")
 # Transliteration variants folded together: Arabic and Cyrillic romanisations disagree on
 # these, and they rarely tell two names apart.
@@ -93,6 +93,11 @@ class Token(NamedTuple):
     consonants: str  # the skeleton without vowels (for vowel-less romanisations of Arabic)
 
 
+# Named tuples made through ``tuple.__new__``: a named tuple's own ``__new__`` is Python code,
+# a frame for every token of every name screened.
+_token_new = functools.partial(tuple.__new__, Token)
+
+
 class PreparedName(NamedTuple):
     original: str
     tokens: tuple[Token, ...]
@@ -107,6 +112,9 @@ class PreparedName(NamedTuple):
     @property
     def looks_like_company(self) -> bool:
         return any(token.kind == LEGAL for token in self.tokens)
+
+
+_prepared_new = functools.partial(tuple.__new__, PreparedName)
 
 
 def transliterate(text: str) -> str:
@@ -136,7 +144,7 @@ def skeleton(word: str) -> str:
     previous = ""
     for char in word:  # a letter doubled: compiled, a loop costs a tenth of a regex search
         if char == previous:
-            word = _DOUBLES.sub(r"\1", word)
+            word = "".join([letter for letter, _ in groupby(word)])  # each run once
             break
         previous = char
     return word[:-1] if len(word) > 3 and word.endswith("h") else word
@@ -168,7 +176,7 @@ def _token(word: str, kind: str) -> Token:
     if key[:1] in _VOWEL_KEYS:  # "Osama" and "Usama": romanisations disagree on the vowel
         key = "A" + key[1:]
     consonants = skel.translate(_NO_VOWELS)
-    return Token(word, kind, WEIGHTS[kind], skel, key, consonants)
+    return _token_new((word, kind, WEIGHTS[kind], skel, key, consonants))
 
 
 @functools.lru_cache(maxsize=256)  # joined pairs seldom recur
@@ -183,23 +191,29 @@ def name_prepare(name: str) -> PreparedName:
     punctuation separates ("Al-Amri" -> "al amri"); the matcher re-joins split tokens."""
     folded = transliterate(name).lower()
     words = _SEPARATORS.split(_APOSTROPHES.sub("", folded))
-    tokens = tuple(token_make(word) for word in words if word)
+    # List comprehensions, not generators: compiled, a generator is an object and a resumed
+    # frame per item.
+    tokens = tuple([token_make(word) for word in words if word])
     # A name made only of low-weight words ("The Trading Company") is matched on those words.
-    if tokens and not any(token.kind in (NAME, PARTICLE) for token in tokens):
-        tokens = tuple(_as_name(t) if t.kind == GENERIC_WORD else t for t in tokens)
+    if tokens and not any([token.kind in (NAME, PARTICLE) for token in tokens]):
+        tokens = tuple([_as_name(t) if t.kind == GENERIC_WORD else t for t in tokens])
     joins = tuple(
-        _join_make(first.text + second.text)
-        for first, second in zip(tokens, tokens[1:], strict=False)
+        [
+            _join_make(first.text + second.text)
+            for first, second in zip(tokens, tokens[1:], strict=False)
+        ]
     )
-    return PreparedName(
-        name,
-        tokens,
-        joins,
-        frozenset(token.skeleton for token in joins),
-        frozenset(token.skeleton for token in tokens if len(token.text) >= 4),
-        tuple(token for token in tokens if token.weight > 0),
+    return _prepared_new(
+        (
+            name,
+            tokens,
+            joins,
+            frozenset([token.skeleton for token in joins]),
+            frozenset([token.skeleton for token in tokens if len(token.text) >= 4]),
+            tuple([token for token in tokens if token.weight > 0]),
+        )
     )
 
 
 def _as_name(token: Token) -> Token:
-    return Token(token.text, NAME, 1.0, token.skeleton, token.key, token.consonants)
+    return _token_new((token.text, NAME, 1.0, token.skeleton, token.key, token.consonants))

@@ -14,6 +14,7 @@ a person against a company pulls it down, an equal date of birth or country lift
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from operator import itemgetter
@@ -33,22 +34,27 @@ PHONETIC_SPELLING_FLOOR = 0.75
 SHORT_TOKEN_SPELLING = 0.9
 
 
-@dataclass(frozen=True, slots=True)
-class TokenPair:
+# Named tuples, made through ``tuple.__new__`` (names.py says why): every candidate compared
+# makes one comparison and its pairs, and most are dropped below the floor; a dataclass's
+# ``__init__`` is Python code.
+class TokenPair(NamedTuple):
     query: str
     entry: str
     measure: str
     similarity: float
 
 
-@dataclass
-class NameComparison:
+class NameComparison(NamedTuple):
     score: float
     pairs: list[TokenPair]
     unmatched_query: list[str]
     unmatched_entry: list[str]
     ignored: list[str]
     note: str = ""
+
+
+_pair_new = functools.partial(tuple.__new__, TokenPair)
+_comparison_new = functools.partial(tuple.__new__, NameComparison)
 
 
 @dataclass
@@ -247,7 +253,12 @@ def names_may_match(query: PreparedName, entry: PreparedName) -> bool:
     if joins_meet(query, entry):
         return True
     entry_live = entry.informative
-    return any(tokens_match(a, b) for a in query.informative if a.kind == NAME for b in entry_live)
+    for a in query.informative:  # loops, not any() over a generator: compiled, far cheaper
+        if a.kind == NAME:
+            for b in entry_live:
+                if tokens_match(a, b):
+                    return True
+    return False
 
 
 def joins_meet(query: PreparedName, entry: PreparedName) -> bool:
@@ -287,7 +298,9 @@ def names_compare(query: PreparedName, entry: PreparedName) -> NameComparison:
     q_live = [t for t in q_tokens if t.weight > 0]
     e_live = [t for t in e_tokens if t.weight > 0]
     if not q_live or not e_live:
-        return NameComparison(0.0, [], [t.text for t in q_live], [t.text for t in e_live], ignored)
+        return _comparison_new(
+            (0.0, [], [t.text for t in q_live], [t.text for t in e_live], ignored, "")
+        )
     candidates = []
     for i, a in enumerate(q_live):
         for j, b in enumerate(e_live):
@@ -304,7 +317,7 @@ def names_compare(query: PreparedName, entry: PreparedName) -> NameComparison:
         used_q.add(i)
         used_e.add(j)
         a, b = q_live[i], e_live[j]
-        pairs.append(TokenPair(a.text, b.text, measure, similarity))
+        pairs.append(_pair_new((a.text, b.text, measure, similarity)))
         weight = min(a.weight, b.weight)
         matched_q += similarity * (weight if measure != "initial" else a.weight * 0.5)
         matched_e += similarity * (weight if measure != "initial" else b.weight * 0.5)
@@ -312,8 +325,8 @@ def names_compare(query: PreparedName, entry: PreparedName) -> NameComparison:
     unmatched_q = [t.text for k, t in enumerate(q_live) if k not in used_q]
     unmatched_e = [t.text for k, t in enumerate(e_live) if k not in used_e]
     if not strong_pairs:
-        return NameComparison(
-            0.0, pairs, unmatched_q, unmatched_e, ignored, "no name token matched"
+        return _comparison_new(
+            (0.0, pairs, unmatched_q, unmatched_e, ignored, "no name token matched")
         )
     total_q, names_q = _weighed(q_live)
     total_e, names_e = _weighed(e_live)
@@ -328,7 +341,7 @@ def names_compare(query: PreparedName, entry: PreparedName) -> NameComparison:
     elif strong_pairs == 1 and max(names_q, names_e) >= 2 and min(names_q, names_e) == 1:
         score *= ONE_TOKEN_PENALTY
         note = "a one-word name against a longer one"
-    return NameComparison(min(score, 1.0), pairs, unmatched_q, unmatched_e, ignored, note)
+    return _comparison_new((min(score, 1.0), pairs, unmatched_q, unmatched_e, ignored, note))
 
 
 _first = itemgetter(0)
@@ -358,6 +371,10 @@ class Shape(NamedTuple):
     others_total: float
 
 
+# Made through ``tuple.__new__`` (names.py says why): a shape is made for every query.
+_shape_new = functools.partial(tuple.__new__, Shape)
+
+
 def name_shape(tokens: tuple[Token, ...]) -> Shape:
     """The shape of a name's weighing tokens (``PreparedName.informative``), in one pass (a
     query's shape is made for every query)."""
@@ -371,13 +388,15 @@ def name_shape(tokens: tuple[Token, ...]) -> Shape:
             others.append(weight)
         if len(token.text) == 1:
             one_letter = True
-    return Shape(
-        weights=tuple(weights),
-        names=len(tokens) - len(others),
-        total=total,
-        one_letter=one_letter,
-        others=max(others, default=0.0),
-        others_total=sum(others),
+    return _shape_new(
+        (
+            tuple(weights),  # weights
+            len(tokens) - len(others),  # names
+            total,
+            one_letter,
+            max(others, default=0.0),  # others
+            sum(others),  # others_total
+        )
     )
 
 

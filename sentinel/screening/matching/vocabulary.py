@@ -111,9 +111,10 @@ class Vocabulary:
         return same | found
 
     def _spelling(self, token: Token, numbers: list[int], floor: float) -> set[int]:
+        skeletons = self.skeletons
         close = process.extract(
             token.skeleton,
-            list(map(self.skeletons.__getitem__, numbers)),
+            [skeletons[number] for number in numbers],
             scorer=Indel.normalized_similarity,
             score_cutoff=spelling_indel_floor(floor),
             limit=None,

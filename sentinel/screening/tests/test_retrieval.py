@@ -1,5 +1,5 @@
-"""Retrieval as numpy does it, held to the rule written out name by name; the index's caches;
-an index that reference counting alone frees (no database)."""
+"""Retrieval, compiled (stamps) and as plain Python (numpy), held to the rule written out name
+by name; the index's caches; an index that reference counting alone frees (no database)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import weakref
 import pytest
 
 from sentinel.screening.evaluation.report import pairs_read
-from sentinel.screening.matching import index as index_module
+from sentinel.screening.matching import positions
 from sentinel.screening.matching.index import (
     MAX_CANDIDATES,
     MAX_MATCHES,
@@ -87,15 +87,27 @@ def generated():
     return _listed([_name(rng) for _ in range(3000)]), [_name(rng) for _ in range(300)]
 
 
-@pytest.mark.parametrize("mask_from", [index_module.MASK_FROM, 1])
-def test_retrieval_is_the_block_rule_on_names_that_collide(generated, monkeypatch, mask_from):
-    # Large blocks are intersected through masks (a common first name's); with masks from
-    # one position on, every pair of blocks goes that way.
-    monkeypatch.setattr(index_module, "MASK_FROM", mask_from)
+@pytest.mark.parametrize("shared", ["_shared_stamped", "_shared_numpy"])
+def test_retrieval_is_the_block_rule_on_names_that_collide(generated, monkeypatch, shared):
+    # Compiled, positions are stamped; as plain Python (no C compiler) numpy does it: both
+    # give the rule's answer.
+    monkeypatch.setattr(positions, "_SHARED", getattr(positions, shared))
     sdn, queries = generated
     for query in queries:
         prepared = name_prepare(query)
         assert sdn.candidates(prepared) == _candidates_by_rule(sdn, prepared), query
+
+
+def test_stamps_start_again_from_clean_arrays_when_their_numbers_run_out(generated):
+    sdn, queries = generated
+    prepared = [name_prepare(query) for query in queries[:20]]
+    before = [sdn.candidates(query) for query in prepared]
+    sdn._stamps.number = 4_000_000_000  # the next pass would need a number past the limit
+
+    after = [sdn.candidates(query) for query in prepared]
+
+    assert after == before
+    assert sdn._stamps.number < 1_000  # counted again from 1 over zeroed arrays
 
 
 def test_retrieval_is_the_block_rule_on_the_evaluation_names():
