@@ -18,14 +18,13 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from itertools import chain
 from typing import Generic, TypeVar
 
 import numpy as np
 
 from .names import NAME, PARTICLE, PreparedName, name_prepare, token_make
 from .nicknames import NICKNAMES
-from .positions import Stamps, shared_positions
+from .positions import Rows, Stamps, holding, ids_among, shared_positions
 from .scoring import (
     WEAK_ALIAS_FACTOR,
     Adjustment,
@@ -95,20 +94,6 @@ def _blocks(text: str) -> tuple[str, ...]:
     if not has_vowel(token.text):
         keys.append(f"c{token.consonants}")
     return tuple(keys)
-
-
-def _compact(rows: list[tuple[int, ...]]) -> list[tuple[int, ...]]:
-    """The same tuples of ids, made again one after the other, with ints of their own.
-
-    A query reads the tuples of a few dozen names at random; where the build made them,
-    among its millions of objects (and holding the vocabulary's int objects, made elsewhere
-    again), each read cost cache misses. Made together they sit side by side."""
-    flat = np.fromiter(chain.from_iterable(rows), dtype=np.int64).tolist()
-    out, at = [], 0
-    for ids in rows:
-        out.append(tuple(flat[at : at + len(ids)]))
-        at += len(ids)
-    return out
 
 
 def _blocking(prepared: PreparedName) -> list[tuple[int, tuple[str, ...]]]:
@@ -219,7 +204,7 @@ class ScreeningIndex:
         self.one_word = np.zeros(len(self.names), dtype=bool)
         self.one_word[one_word] = True
         self.shapes = list(shapes)
-        self.live = _compact(live)
+        self.live = Rows(live)
         self.vocabulary.freeze()
         self.entries = len({listed.entry_id for listed in self.names})
         # Results per party, until the lists change (a new index). Parties recur: a bank's
@@ -232,6 +217,7 @@ class ScreeningIndex:
         self._ceilings: dict[tuple, float] = {}
         self._best: dict[tuple[int, int], float] = {}
         self._stamps = Stamps(len(self.names))
+        self._vocabulary_stamps = Stamps(len(self.vocabulary))
         self._stamps_held = threading.Lock()  # a pass's stamps are its own (positions.py)
 
     def __len__(self) -> int:
@@ -287,9 +273,8 @@ class ScreeningIndex:
         query = self._shape_id(informative)
         names = [t for t in informative if t.kind == NAME]
         vocabulary = self.vocabulary
-        live_of = self.live
-        live = [live_of[position] for position in candidates]
-        among = set().union(*live)  # each tuple in one call, not an item at a time
+        with self._stamps_held:
+            among = set(ids_among(candidates, self.live, self._vocabulary_stamps))
         # A token whose own id is among the candidates' matches at least that: the others are
         # tried first, so that one matching nothing ends the query before a first name
         # shared with every candidate is measured against all of them.
@@ -309,16 +294,15 @@ class ScreeningIndex:
             if not found and self._best_ceiling(query, names, matching) < CEILING_FLOOR:
                 return [p for p in candidates if p in joined] if joined else []
         matched = set().union(*matching.values())
-        sharing = [
-            (position, ids)
-            for position, ids in zip(candidates, live, strict=True)
-            if not matched.isdisjoint(ids) and position not in joined
-        ]
+        with self._stamps_held:
+            sharing = holding(candidates, self.live, matched, self._vocabulary_stamps)
         hit_sets = [matching[t.text] for t in names]
         worth = set(joined)
         shape_of = self.shape_of
         ceiling_of = self._ceiling
         for position, ids in sharing:
+            if position in joined:
+                continue
             query_hits = 0
             for found in hit_sets:
                 if not found.isdisjoint(ids):

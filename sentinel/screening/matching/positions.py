@@ -13,6 +13,8 @@ through numpy instead (``_shared_numpy``), to the same answer.
 
 from __future__ import annotations
 
+from itertools import chain
+
 import numpy as np
 
 try:
@@ -95,6 +97,89 @@ def _shared_stamped(
     return found
 
 
+class Rows:
+    """Each listed name's vocabulary ids (its weighing tokens', in order), one after the other
+    in one array, and where each name's start: what the pre-filter reads of every candidate
+    (``ids_among``, ``holding``) is read by compiled loops, not gathered tuple by tuple from
+    objects spread over the heap."""
+
+    def __init__(self, rows: list[tuple[int, ...]]):
+        lengths = np.fromiter(map(len, rows), dtype=np.int64, count=len(rows))
+        self.starts = np.zeros(len(rows) + 1, dtype=np.int32)
+        np.cumsum(lengths, out=self.starts[1:], dtype=np.int32)
+        self.ids = np.fromiter(chain.from_iterable(rows), dtype=np.int32, count=int(lengths.sum()))
+
+
+def ids_among(candidates: list[int], rows: Rows, stamps: Stamps) -> list[int]:
+    """The distinct vocabulary ids of the candidates' names (``stamps`` as long as the
+    vocabulary)."""
+    return _IDS_AMONG(candidates, rows, stamps)
+
+
+def holding(
+    candidates: list[int], rows: Rows, wanted: set[int], stamps: Stamps
+) -> list[tuple[int, tuple[int, ...]]]:
+    """The candidates whose name holds any of the ``wanted`` ids, in their order, each with
+    its name's ids."""
+    return _HOLDING(candidates, rows, wanted, stamps)
+
+
+def _ids_among_stamped(candidates: list, rows: Rows, stamps: Stamps) -> list:
+    starts: cython.int[::1] = rows.starts
+    ids: cython.int[::1] = rows.ids
+    taken: cython.uint[::1] = stamps.taken
+    number: cython.uint = stamps.next()
+    found: list = []
+    position: cython.int
+    k: cython.int
+    token: cython.int
+    for position in candidates:
+        for k in range(starts[position], starts[position + 1]):
+            token = ids[k]
+            if taken[token] != number:
+                taken[token] = number
+                found.append(token)
+    return found
+
+
+def _holding_stamped(candidates: list, rows: Rows, wanted: set, stamps: Stamps) -> list:
+    starts: cython.int[::1] = rows.starts
+    ids: cython.int[::1] = rows.ids
+    seen: cython.uint[::1] = stamps.seen
+    number: cython.uint = stamps.next()
+    found: list = []
+    position: cython.int
+    k: cython.int
+    m: cython.int
+    token: cython.int
+    for token in wanted:
+        seen[token] = number
+    for position in candidates:
+        for k in range(starts[position], starts[position + 1]):
+            if seen[ids[k]] == number:
+                row = []
+                for m in range(starts[position], starts[position + 1]):
+                    row.append(ids[m])
+                found.append((position, tuple(row)))
+                break
+    return found
+
+
+def _ids_among_numpy(candidates: list[int], rows: Rows, stamps: Stamps | None = None) -> list:
+    if not candidates:
+        return []
+    ids, starts = rows.ids, rows.starts
+    return list(set(np.concatenate([ids[starts[p] : starts[p + 1]] for p in candidates]).tolist()))
+
+
+def _holding_numpy(
+    candidates: list[int], rows: Rows, wanted: set[int], stamps: Stamps | None = None
+) -> list[int]:
+    ids, starts = rows.ids, rows.starts
+    names = [(p, tuple(ids[starts[p] : starts[p + 1]].tolist())) for p in candidates]
+    return [(p, held) for p, held in names if not wanted.isdisjoint(held)]
+
+
 def _shared_numpy(
     blocks: list, one_word: np.ndarray, query_one_word: bool, stamps: Stamps | None = None
 ) -> list[int]:
@@ -117,3 +202,5 @@ def _shared_numpy(
 
 
 _SHARED = _shared_stamped if COMPILED else _shared_numpy
+_IDS_AMONG = _ids_among_stamped if COMPILED else _ids_among_numpy
+_HOLDING = _holding_stamped if COMPILED else _holding_numpy

@@ -87,11 +87,17 @@ def generated():
     return _listed([_name(rng) for _ in range(3000)]), [_name(rng) for _ in range(300)]
 
 
-@pytest.mark.parametrize("shared", ["_shared_stamped", "_shared_numpy"])
-def test_retrieval_is_the_block_rule_on_names_that_collide(generated, monkeypatch, shared):
-    # Compiled, positions are stamped; as plain Python (no C compiler) numpy does it: both
-    # give the rule's answer.
-    monkeypatch.setattr(positions, "_SHARED", getattr(positions, shared))
+@pytest.fixture(params=["stamped", "numpy"])
+def passes(request, monkeypatch) -> None:
+    """Compiled, the passes over positions and ids stamp arrays; as plain Python (no C
+    compiler) numpy does them: every test using this runs both ways."""
+    for name in ("shared", "ids_among", "holding"):
+        monkeypatch.setattr(
+            positions, f"_{name.upper()}", getattr(positions, f"_{name}_{request.param}")
+        )
+
+
+def test_retrieval_is_the_block_rule_on_names_that_collide(generated, passes):
     sdn, queries = generated
     for query in queries:
         prepared = name_prepare(query)
@@ -100,14 +106,27 @@ def test_retrieval_is_the_block_rule_on_names_that_collide(generated, monkeypatc
 
 def test_stamps_start_again_from_clean_arrays_when_their_numbers_run_out(generated):
     sdn, queries = generated
-    prepared = [name_prepare(query) for query in queries[:20]]
-    before = [sdn.candidates(query) for query in prepared]
-    sdn._stamps.number = 4_000_000_000  # the next pass would need a number past the limit
+    before = [sdn.screen(Party(query)) for query in queries[:40]]
+    sdn.results.clear()
+    for stamps in (sdn._stamps, sdn._vocabulary_stamps):
+        stamps.number = 4_000_000_000  # the next pass would need a number past the limit
 
-    after = [sdn.candidates(query) for query in prepared]
+    after = [sdn.screen(Party(query)) for query in queries[:40]]
 
-    assert after == before
-    assert sdn._stamps.number < 1_000  # counted again from 1 over zeroed arrays
+    assert [[(m.entry_id, m.score) for m in found] for found in after] == [
+        [(m.entry_id, m.score) for m in found] for found in before
+    ]
+    assert sdn._stamps.number < 1_000 and sdn._vocabulary_stamps.number < 1_000
+
+
+def test_rows_hold_each_names_ids_in_order_and_the_passes_read_them(passes):
+    rows = positions.Rows([(4, 1), (), (2,), (1, 3, 0)])
+    stamps = positions.Stamps(5)
+
+    assert sorted(positions.ids_among([0, 2, 3], rows, stamps)) == [0, 1, 2, 3, 4]
+    assert positions.ids_among([1], rows, stamps) == []
+    assert positions.holding([3, 2, 1, 0], rows, {1}, stamps) == [(3, (1, 3, 0)), (0, (4, 1))]
+    assert positions.holding([0, 3], rows, set(), stamps) == []
 
 
 def test_retrieval_is_the_block_rule_on_the_evaluation_names():
@@ -119,7 +138,7 @@ def test_retrieval_is_the_block_rule_on_the_evaluation_names():
 
 
 def test_the_index_compares_what_a_pair_by_pair_screen_would_keep_on_names_that_collide(
-    generated,
+    generated, passes
 ):
     # As the evaluation's equivalence test (test_matching.py), on names whose blocks and
     # first names collide as on a large list: the pre-filter and the ceiling turn away only
