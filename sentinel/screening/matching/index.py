@@ -24,7 +24,7 @@ import numpy as np
 
 from .names import NAME, PARTICLE, PreparedName, name_prepare, token_make
 from .nicknames import NICKNAMES
-from .positions import Rows, Stamps, holding, ids_among, shared_positions
+from .positions import Postings, Rows, Stamps, holding, ids_among, shared_positions
 from .scoring import (
     WEAK_ALIAS_FACTOR,
     Adjustment,
@@ -193,16 +193,13 @@ class ScreeningIndex:
             for token in prepared.tokens:  # for queries romanised without vowels ("mhmd")
                 if token.kind == NAME:
                     postings.setdefault(f"c{token.consonants}", []).append(position)
-        # Sorted arrays of positions: a query's blocks are read position by position in
-        # compiled code (positions.py), at a nanosecond or two each; as Python sets of ints,
-        # hashing the scattered int objects cost 100 ns a position (a common first name's
-        # blocks reach 3,000 names), and the collector walked every set the query cache kept.
-        self.postings = {
-            key: np.fromiter(dict.fromkeys(found), dtype=np.int32, count=-1)
-            for key, found in postings.items()
-        }
-        self.one_word = np.zeros(len(self.names), dtype=bool)
-        self.one_word[one_word] = True
+        # Sorted positions per key, read position by position in compiled code
+        # (positions.py), at a nanosecond or two each; as Python sets of ints, hashing the
+        # scattered int objects cost 100 ns a position (a common first name's blocks reach
+        # 3,000 names), and the collector walked every set the query cache kept.
+        single = np.zeros(len(self.names), dtype=bool)
+        single[one_word] = True
+        self.postings = Postings(postings, single)
         self.shapes = list(shapes)
         self.live = Rows(live)
         self.vocabulary.freeze()
@@ -234,10 +231,10 @@ class ScreeningIndex:
     def candidates(self, prepared: PreparedName) -> list[int]:
         """Names sharing blocks with two of the query's tokens (a joined pair counts for the
         tokens it covers), or one-word names sharing one; in index order."""
-        postings = self.postings
+        ranges = self.postings.ranges
         blocks = []
         for covers, keys in _blocking(prepared):
-            parts = [found for key in keys if (found := postings.get(key)) is not None]
+            parts = [found for key in keys if (found := ranges.get(key)) is not None]
             if parts:
                 blocks.append((covers, parts))
         if not blocks:
@@ -247,7 +244,7 @@ class ScreeningIndex:
         # one-word names; against more a one-word name is one token of several.
         query_one_word = len(blocks) == 1 or sum(t.kind == NAME for t in prepared.tokens) <= 1
         with self._stamps_held:
-            return shared_positions(blocks, self.one_word, query_one_word, self._stamps)
+            return shared_positions(blocks, self.postings, query_one_word, self._stamps)
 
     def _worth_comparing(self, prepared: PreparedName, candidates: list[int]) -> list[int]:
         """The candidates whose full comparison can reach ``REPORT_FLOOR``.

@@ -63,7 +63,7 @@ def _candidates_by_rule(sdn: ScreeningIndex, query: PreparedName) -> list[int]:
     retrieving tokens whose positions do not overlap; with a single retrieving token, or a
     single name word, a one-word name sharing one."""
     blocks = [(covers, set(keys)) for covers, keys in _blocking(query)]
-    blocks = [(covers, keys) for covers, keys in blocks if keys & sdn.postings.keys()]
+    blocks = [(covers, keys) for covers, keys in blocks if keys & sdn.postings.ranges.keys()]
     one_word_query = sum(t.kind == NAME for t in query.tokens) <= 1
     if not hasattr(sdn, "_test_keys"):
         sdn._test_keys = [
