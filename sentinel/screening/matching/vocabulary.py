@@ -5,7 +5,7 @@ of these few tokens could this query token match?" once per query token, instead
 A pair can reach a match only by an equality (skeleton, a nickname, vowel-less consonants, all
 but a first vowel) or by a spelling close enough, which is lower when the phonetic keys agree
 (``scoring.spelling_floor``). The equalities are set look-ups here; the spellings are one
-rapidfuzz call per floor over the tokens that are left, and Jaro-Winkler only past the Indel
+rapidfuzz call over the tokens that are left, and Jaro-Winkler only past each one's Indel
 floor. The answer is ``_could_match``'s (perhaps a few more): the caller decides each pair it
 keeps by the full measure at once (``scoring.tokens_match_measured``).
 """
@@ -105,22 +105,26 @@ class Vocabulary:
         rest = among.difference(same, found)
         if rest:
             keyed = rest.intersection(self._keys.get(token.key, ()))
-            for floor, numbers in ((PHONETIC_SPELLING_FLOOR, keyed), (TOKEN_MATCH, rest - keyed)):
-                if numbers:
-                    found |= self._spelling(token, list(numbers), floor)
+            found |= self._spelling(token, list(rest), keyed)
         return same | found
 
-    def _spelling(self, token: Token, numbers: list[int], floor: float) -> set[int]:
-        skeletons = self.skeletons
+    def _spelling(self, token: Token, numbers: list[int], keyed: set[int]) -> set[int]:
+        """Those of ``numbers`` whose spelling may reach the floor: the phonetic one for the
+        ``keyed`` (the same phonetic key), TOKEN_MATCH for the others. One rapidfuzz call at
+        the lower floor's Indel cut-off, each kept at its own floor by ``spelling_may_reach``
+        (which tests the Indel floor first)."""
+        skeletons, text = self.skeletons, token.skeleton
         close = process.extract(
-            token.skeleton,
+            text,
             [skeletons[number] for number in numbers],
             scorer=Indel.normalized_similarity,
-            score_cutoff=spelling_indel_floor(floor),
+            score_cutoff=spelling_indel_floor(PHONETIC_SPELLING_FLOOR if keyed else TOKEN_MATCH),
             limit=None,
         )
-        return {
-            numbers[position]
-            for skeleton, indel, position in close
-            if spelling_may_reach(token.skeleton, skeleton, indel, floor)
-        }
+        found = set()
+        for skeleton, indel, position in close:
+            number = numbers[position]
+            floor = PHONETIC_SPELLING_FLOOR if number in keyed else TOKEN_MATCH
+            if spelling_may_reach(text, skeleton, indel, floor):
+                found.add(number)
+        return found
