@@ -42,11 +42,18 @@ from .models import (
 # The searches pass the version in force's ``edges_per_node``; this is the installed value.
 EDGES_PER_NODE = 20
 
-# Whether an edge ``t`` lies in a request ``q``'s band (``lo`` to ``hi`` by amount, in the
-# currency ``c`` only when named, else ``vlo`` to ``vhi`` by value): Request.admits in SQL, for
-# the walks' requests and the value-loop probe alike.
-_IN_BAND = """(t.amount BETWEEN q.lo AND q.hi AND (q.c IS NULL OR t.currency = q.c)
-               OR t.value BETWEEN q.vlo AND q.vhi)"""
+
+def _in_band(prefix: str = "") -> str:
+    """Whether an edge ``t`` lies in a request ``q``'s band (``lo`` to ``hi`` by amount, in the
+    currency ``c`` only when named, else ``vlo`` to ``vhi`` by value; the columns named with
+    ``prefix`` where a record carries two bands): Request.admits in SQL, for the walks'
+    requests and the probe's value loop and layering chain alike."""
+    lo, hi, c, vlo, vhi = (f"q.{prefix}{column}" for column in ("lo", "hi", "c", "vlo", "vhi"))
+    return f"""(t.amount BETWEEN {lo} AND {hi} AND ({c} IS NULL OR t.currency = {c})
+               OR t.value BETWEEN {vlo} AND {vhi})"""
+
+
+_IN_BAND = _in_band()
 
 # The requests travel as one JSON array of arrays (orjson encodes tuples in C, without a
 # dictionary per request) and the times come back as microseconds since the epoch: Django's
@@ -137,7 +144,8 @@ def transfers_adjacent(
 # little differently from Python's Decimal arithmetic can only say "may" more often, never
 # less. A value loop's first and last hops lie in the new transfer's value band, and a
 # layering chain's first hop in u in its chain band: the walks' own (detectors.value_band,
-# chain_band, computed in Python and sent with the record), tested as the walks test them. The
+# chain_band, computed in Python and sent with the record), tested as the walks test them
+# (_in_band; the chain's columns are named with a ``c``). The
 # records are read once (MATERIALIZED, jsonb): a json element is parsed again at every ->>, in
 # every EXISTS (95 ms a batch of 1,000 on AMLSim, 20-30 ms this way).
 _PROSPECTS = f"""
@@ -180,8 +188,7 @@ WITH q AS MATERIALIZED (
             SELECT FROM network_transfer t
             WHERE t.partner_id = q.p AND t.target = q.u
               AND t.occurred_at BETWEEN q.at - %(forward)s - %(slack)s AND q.at + %(slack)s
-              AND (t.amount BETWEEN q.clo AND q.chi AND t.currency = q.cc
-                   OR t.value BETWEEN q.cvlo AND q.cvhi)
+              AND {_in_band("c")}
         ) AS layering,
         EXISTS (
             SELECT FROM network_transfer t
