@@ -6,9 +6,11 @@ Both sides are replayed the same way over the graph as it is now: the searches f
 transfer of the period (``detectors.detect`` and the value loops' spread check, as the scoring
 path runs them, nothing stored), and the window scan (``window.window_rings``) at steps through
 the period, its rings merged as the live re-scans grow them. A difference between the two
-sides is the parameters' doing. Either side may differ a little from what was stored at the
-time: the graph now also holds the transfers that arrived later, which the carried-sum search
-reads either side in time.
+sides is the parameters' doing. Each transfer is searched in the graph as it stood when it
+arrived (the transfers that arrived after it are left out, as the scoring path left them:
+``Transfer.arrival``), so the version in force finds again what was stored; a side may still
+differ from it where the graph has lost edges since (pruned beyond the retention window) or
+holds edges recorded before arrivals were kept.
 
 The only row written is the ``ParameterBacktest`` itself (its progress and result); the scan's
 temporary tables go with each scan's own database transaction.

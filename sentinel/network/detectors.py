@@ -47,12 +47,16 @@ class Edge(NamedTuple):  # a tuple: thousands are built per batch, cheaply
     at: datetime
     currency: str = ""  # "" in the pure tests: every hand-built edge shares one currency
     value: Decimal | None = None  # in the partner's reporting currency; None: no rate
+    arrival: int | None = None  # its place in the graph's arrival order; None: before any
 
 
 class Request(NamedTuple):
     """Edges out of (or into) ``node`` with ``since <= at <= until`` and, unless ``lo`` is
     None, ``lo <= amount <= hi`` (in ``currency`` only, when given) or else
-    ``value_lo <= value <= value_hi`` (when given): a value band (``Request.admits``)."""
+    ``value_lo <= value <= value_hi`` (when given): a value band (``Request.admits``); and,
+    unless ``arrived_by`` is None, only edges that arrived no later than the one that many
+    (the walk's new transfer): the graph as it stood when that transfer arrived, whatever
+    else its batch added."""
 
     partner_id: int
     node: str
@@ -63,11 +67,14 @@ class Request(NamedTuple):
     currency: str | None = None
     value_lo: Decimal | None = None
     value_hi: Decimal | None = None
+    arrived_by: int | None = None
 
     def admits(self, edge: Edge) -> bool:
         """Whether ``edge``, next to the node, is one this asks for: what
         selectors.transfers_adjacent's SQL keeps, for the tests' hand-built graphs."""
         if not self.since <= edge.at <= self.until:
+            return False
+        if not (self.arrived_by is None or edge.arrival is None or edge.arrival <= self.arrived_by):
             return False
         if self.lo is None:
             return True
@@ -231,7 +238,10 @@ def _round_trip(p: Parameters) -> Callable:
     def rule(walk: _Walk, node: str, edge: Edge | None):
         arrived = walk.reached[node].at if walk.reached[node] else walk.new.at - p.round_trip_window
         if edge is None:
-            return Request(walk.new.partner_id, node, None, None, arrived, walk.new.at)
+            new = walk.new
+            return Request(
+                new.partner_id, node, None, None, arrived, new.at, arrived_by=new.arrival
+            )
         return arrived <= edge.at <= walk.new.at
 
     return rule
@@ -280,6 +290,7 @@ def _carried(p: Parameters) -> Callable:
                 amount if downstream else amount / (1 - p.fee_tolerance),
                 walk.new.at - p.horizon,
                 walk.new.at + p.horizon,
+                arrived_by=walk.new.arrival,
             )
         return not (
             below and everyday(edge, below) and everyday(walk.reached[node] or walk.new, below)
@@ -295,10 +306,8 @@ def _layering(p: Parameters) -> Callable:
     def rule(walk: _Walk, node: str, edge: Edge | None):
         onward = walk.reached[node] or walk.new  # the hop that left ``node``
         if edge is None:
-            lo, hi, currency, value_lo, value_hi = chain_band(onward, p)
-            since = onward.at - p.forward_within
-            return Request(
-                walk.new.partner_id, node, lo, hi, since, onward.at, currency, value_lo, value_hi
+            return _banded_request(
+                walk.new, node, chain_band(onward, p), onward.at - p.forward_within, onward.at
             )
         return True
 
@@ -336,14 +345,19 @@ def _loop(p: Parameters) -> Callable:
             new = walk.new
             if (band := bands.get(new.id)) is None:
                 band = bands[new.id] = value_band(new, p.value_spread)
-            lo, hi, currency, value_lo, value_hi = band
-            since = new.at - p.loop_window
-            return Request(
-                new.partner_id, node, lo, hi, since, new.at, currency, value_lo, value_hi
-            )
+            return _banded_request(new, node, band, new.at - p.loop_window, new.at)
         return True
 
     return rule
+
+
+def _banded_request(new: Edge, node: str, band: Band, since: datetime, until: datetime) -> Request:
+    """The hops next to ``node`` in ``band`` over ``since`` to ``until``, as the graph stood
+    when ``new`` (the walk's transfer) arrived."""
+    lo, hi, currency, value_lo, value_hi = band
+    return Request(
+        new.partner_id, node, lo, hi, since, until, currency, value_lo, value_hi, new.arrival
+    )
 
 
 class Band(NamedTuple):

@@ -64,6 +64,14 @@ class Transfer(models.Model):
         "loop in another currency.",
     )
     occurred_at = models.DateTimeField()
+    arrival = models.BigIntegerField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="The order transfers were added to the graph (a sequence): a search from a "
+        "transfer reads only those added before it, so what it finds does not depend on how "
+        "the queue batched it. Empty for edges recorded before it was kept.",
+    )
 
     class Meta:
         constraints = [

@@ -10,6 +10,7 @@ from typing import NamedTuple
 
 import orjson
 from django.db import connection
+from django.db.models import F
 from django.shortcuts import get_object_or_404
 
 from sentinel.db import execute_with_records
@@ -60,21 +61,24 @@ _IN_BAND = _in_band()
 # timestamptz loader is Python (a regular expression per value), a third of a level's cost.
 _ADJACENT = """
 SELECT q.i, e.transaction_id, e.source, e.target, e.amount,
-       (extract(epoch FROM e.occurred_at) * 1000000)::bigint, e.currency, e.value
+       (extract(epoch FROM e.occurred_at) * 1000000)::bigint, e.currency, e.value, e.arrival
 FROM (
     SELECT a.i - 1 AS i, (a.r->>0)::bigint AS p, a.r->>1 AS n, (a.r->>2)::numeric AS lo,
            (a.r->>3)::numeric AS hi, (a.r->>4)::timestamptz AS s, (a.r->>5)::timestamptz AS u,
-           a.r->>6 AS c, (a.r->>7)::numeric AS vlo, (a.r->>8)::numeric AS vhi
+           a.r->>6 AS c, (a.r->>7)::numeric AS vlo, (a.r->>8)::numeric AS vhi,
+           (a.r->>9)::bigint AS k
     FROM jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS a(r, i)
     OFFSET 0
 ) q
 CROSS JOIN LATERAL (
-    SELECT t.transaction_id, t.source, t.target, t.amount, t.occurred_at, t.currency, t.value
+    SELECT t.transaction_id, t.source, t.target, t.amount, t.occurred_at, t.currency, t.value,
+           t.arrival
     FROM network_transfer t
     WHERE t.partner_id = q.p AND t.{near} = q.n
       AND t.occurred_at BETWEEN q.s AND q.u
       AND (q.lo IS NULL OR {band})
-    ORDER BY t.occurred_at {order}
+      AND (q.k IS NULL OR t.arrival IS NULL OR t.arrival <= q.k)
+    ORDER BY t.occurred_at {order}, t.arrival {order} NULLS {nulls}
     LIMIT {limit}
 ) e
 """
@@ -94,6 +98,7 @@ def _request_rows(requests: Sequence[Request]) -> list[tuple]:
             r.currency,
             _text(r.value_lo),
             _text(r.value_hi),
+            r.arrived_by,
         )
         for r in requests
     ]
@@ -112,13 +117,17 @@ def transfers_adjacent(
     which cost the worker more than the search itself."""
     if direction not in (OUT, IN):
         raise ValueError(f"direction must be {OUT!r} or {IN!r}, not {direction!r}")
-    near, order = ("source", "ASC") if direction == OUT else ("target", "DESC")
-    sql = _ADJACENT.format(near=near, order=order, limit=int(limit), band=_IN_BAND)
+    # Read in time order, then arrival (an edge with none arrived before any that has one):
+    # which of two edges at one instant a walk meets first is the same in every run.
+    near, order, nulls = (
+        ("source", "ASC", "FIRST") if direction == OUT else ("target", "DESC", "LAST")
+    )
+    sql = _ADJACENT.format(near=near, order=order, nulls=nulls, limit=int(limit), band=_IN_BAND)
     # Most requests find nothing: they share one empty tuple rather than a list each.
     answers: list = [()] * len(requests)
     epoch, micro = _EPOCH, timedelta(microseconds=1)
     rows = execute_with_records(sql, _request_rows(requests))
-    for i, tx_id, source, target, amount, at, currency, value in rows:
+    for i, tx_id, source, target, amount, at, currency, value, arrival in rows:
         if not answers[i]:
             answers[i] = []
         answers[i].append(
@@ -131,6 +140,7 @@ def transfers_adjacent(
                 epoch + at * micro,
                 currency,
                 value,
+                arrival,
             )
         )
     return answers
@@ -211,7 +221,9 @@ WHERE round_trip OR carried_out OR carried_in OR layering OR loop
 def transfers_prospects(edges: Sequence[Edge], parameters: Parameters) -> list[Prospects]:
     """For each new transfer, whether each of its walks could find anything (detectors.detect
     skips those that cannot); one query, a row back only for the transfers with a prospect.
-    Necessary conditions only: a walk told it may can still find nothing."""
+    Necessary conditions only: a walk told it may can still find nothing. It reads the edges
+    whatever their arrival (an index-only read; the walks keep to ``arrived_by``): seeing more
+    only says "may" more often."""
     found = [Prospects(False, False, False, False, False)] * len(edges)
     if not edges:
         return found
@@ -273,6 +285,13 @@ def counterparts_counts(
         for i, paid_by, paid in execute_with_records(_COUNTERPARTS, list(nodes)):
             counts[i] = (paid_by, paid)
     return counts
+
+
+def transfer_arrivals(*, transaction_ids: Sequence) -> dict[object, int | None]:
+    """The arrival of each of these transactions' edges in the graph, by transaction id."""
+    return dict(
+        Transfer.objects.filter(pk__in=transaction_ids).values_list("transaction_id", "arrival")
+    )
 
 
 def findings_of(*, transaction_ids: Sequence) -> dict[object, NetworkFinding]:
@@ -435,7 +454,7 @@ def transfers_between(*, partner_id: int, after: datetime, before: datetime):
     chunks (a back-test may cover a month of a large partner's graph)."""
     rows = (
         _transfers_within(partner_id, after, before)
-        .order_by("occurred_at", "transaction_id")
+        .order_by("occurred_at", F("arrival").asc(nulls_first=True), "transaction_id")
         .values_list(
             "transaction_id",
             "partner_id",
@@ -445,6 +464,7 @@ def transfers_between(*, partner_id: int, after: datetime, before: datetime):
             "occurred_at",
             "currency",
             "value",
+            "arrival",
         )
     )
     return (Edge(*row) for row in rows.iterator(chunk_size=2000))

@@ -29,6 +29,7 @@ from .proximity import ProximityParameters, Reach, Seed, proximity_reach
 from .runtime import in_force
 from .selectors import (
     counterparts_within,
+    transfer_arrivals,
     transfers_adjacent,
     transfers_prospects,
 )
@@ -45,8 +46,13 @@ MONEY_MOVES = frozenset(
 def transfers_record(*, transactions: Sequence[Transaction]) -> list[Edge]:
     """Add the batch's transfers between accounts to the graph (approved, both accounts known,
     not to itself), each with its value in the partner's reporting currency (the rules'
-    ``amount_base``; none without a rate); the edges added. A transaction already recorded (a
-    retried batch) adds none."""
+    ``amount_base``; none without a rate) and its arrival; the batch's edges. A transaction
+    already recorded (a retried batch) adds none and keeps its arrival.
+
+    The batch arrives in time order (then by the partner's id for it): a stream in time order
+    thus gets the arrivals it would have had one transaction at a time, whatever batches the
+    queue made of it, and a search from each edge reads only the edges that arrived before it
+    (``Request.arrived_by``)."""
     moves = [
         tx
         for tx in transactions
@@ -71,24 +77,37 @@ def transfers_record(*, transactions: Sequence[Transaction]) -> list[Edge]:
         )
         for tx, value in zip(moves, transactions_base_values(moves), strict=True)
     ]
-    # One statement, no model instance (nor dictionary) per edge.
-    execute_with_records(
-        _INSERT,
-        [
-            (*edge[:4], str(edge.amount), edge.at, edge.currency, _text(edge.value))
-            for edge in edges
-        ],
+    arriving = sorted(
+        zip(moves, edges, strict=True), key=lambda pair: (pair[0].occurred_at, pair[0].external_id)
     )
-    return edges
+    # One statement, no model instance (nor dictionary) per edge.
+    arrivals = dict(
+        execute_with_records(
+            _INSERT,
+            [
+                (*edge[:4], str(edge.amount), edge.at, edge.currency, _text(edge.value))
+                for _, edge in arriving
+            ],
+        )
+    )
+    if len(arrivals) < len(edges):  # recorded before: the arrival it got then
+        arrivals.update(
+            transfer_arrivals(transaction_ids=[e.id for e in edges if e.id not in arrivals])
+        )
+    return [edge._replace(arrival=arrivals.get(edge.id)) for edge in edges]
 
 
+# The arrivals follow the records' order: a volatile function in the select list is evaluated
+# after the ORDER BY.
 _INSERT = """
 INSERT INTO network_transfer
-    (transaction_id, partner_id, source, target, amount, occurred_at, currency, value)
-SELECT (r->>0)::uuid, (r->>1)::bigint, r->>2, r->>3, (r->>4)::numeric, (r->>5)::timestamptz,
-       r->>6, (r->>7)::numeric
-FROM jsonb_array_elements(%s::jsonb) AS r
+    (transaction_id, partner_id, source, target, amount, occurred_at, currency, value, arrival)
+SELECT (a.r->>0)::uuid, (a.r->>1)::bigint, a.r->>2, a.r->>3, (a.r->>4)::numeric,
+       (a.r->>5)::timestamptz, a.r->>6, (a.r->>7)::numeric, nextval('network_transfer_arrival')
+FROM jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS a(r, i)
+ORDER BY a.i
 ON CONFLICT DO NOTHING
+RETURNING transaction_id, arrival
 """
 
 

@@ -16,7 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from rules.models import Decision, RuleHit
 from rules.tests.factories import investigator, officer
 from sentinel.audit.models import AuditEvent
-from sentinel.network import backtests, governance
+from sentinel.network import backtests, governance, runtime, selectors
 from sentinel.network.choices import BacktestState
 from sentinel.network.models import (
     AccountProximity,
@@ -221,6 +221,27 @@ def test_the_version_in_force_back_tested_is_the_same_on_both_sides(partner):
     assert backtest.state == BacktestState.DONE
     assert all(row["new"] == row["lost"] == 0 for row in backtest.result["kinds"])
     assert backtest.result["scans"] == {"1": 3}  # 13 days every 5: replayed once, not twice
+
+
+def test_the_searches_replayed_find_what_the_scoring_path_stored(partner):
+    """Each stored transfer is searched in the graph as it stood when it arrived, so the
+    version in force finds again what the pipeline stored, not what later transfers add."""
+    send(
+        partner,
+        transfer("P", "Q", "4321.17", hours=0),
+        transfer("Q", "R", "4300.05", hours=30),
+        transfer("R", "S", "4290.40", hours=60),
+        transfer("S", "P", "4280.00", hours=90),
+    )
+    edges = selectors.transfers_between(
+        partner_id=partner.pk, after=START - timedelta(days=1), before=START + timedelta(days=5)
+    )
+
+    replayed = backtests.searches_replayed(list(edges), runtime.in_force().searches)
+
+    stored = NetworkFinding.objects.filter(partner=partner).values_list("transaction_id", flat=True)
+    assert {found.through for found in replayed} == set(stored)
+    assert len(set(stored)) == 3  # at the second, third and fourth hop
 
 
 @pytest.mark.parametrize(

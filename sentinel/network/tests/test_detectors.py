@@ -119,6 +119,22 @@ def test_two_everyday_sums_in_a_row_do_not_carry_but_one_with_cents_does():
     assert [edge.id for edge in before[friends[1].id].carried] == [1, 2, 3]
 
 
+def test_a_walk_reads_only_the_edges_that_arrived_before_its_transfer():
+    """A batch's later transfers are not yet in the graph for an earlier one's search; an
+    edge recorded before arrivals were kept (None) is older than any."""
+    older = _edge(1, "z", "a", "1000.37", hours=-5)  # arrival None
+    first = _edge(2, "a", "b", "1000.37", hours=0)._replace(arrival=10)
+    second = _edge(3, "b", "c", "998.12", hours=5)._replace(arrival=11)
+    graph = Graph([older, first, second])
+
+    found = detect([first, second], graph, Parameters())
+
+    assert [edge.id for edge in found[first.id].carried] == [1, 2]  # not yet the hop to c
+    assert [edge.id for edge in found[second.id].carried] == [1, 2, 3]
+    unordered = detect([first._replace(arrival=None)], graph, Parameters())
+    assert [edge.id for edge in unordered[first.id].carried] == [1, 2, 3]
+
+
 # --- The value loop's band -------------------------------------------------------------------
 
 

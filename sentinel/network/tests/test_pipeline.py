@@ -11,6 +11,7 @@ from sentinel.network.tests.factories import parameters_in_force
 from sentinel.network.tests.graph import send, transfer
 from sentinel.pipeline.orchestrator import transactions_process
 from transactions.services import transactions_ingest
+from transactions.tests.factories import PartnerBankFactory
 
 
 def _hits(ids) -> dict:
@@ -88,6 +89,49 @@ def test_the_same_amount_passed_along_three_accounts_out_of_order_is_carried(par
 
     assert _network_hits(ids) == {2: {"network_amount_carried"}}
     assert NetworkFinding.objects.get(transaction_id=ids[2]).carried_hops == 3
+
+
+# --- Batches ------------------------------------------------------------------------------
+
+
+def _findings_by_position(ids) -> dict:
+    """Each finding's figures, members and transactions, by the transactions' places in ids."""
+    return {
+        ids.index(f.transaction_id): (
+            f.cycle_length,
+            f.loop_length,
+            f.carried_hops,
+            f.chain_depth,
+            f.members,
+            sorted(ids.index(tx_id) for tx_id in f.transactions),
+        )
+        for f in NetworkFinding.objects.filter(transaction_id__in=ids)
+    }
+
+
+def test_what_the_searches_find_does_not_depend_on_how_the_queue_batched_the_transfers(partner):
+    """The queue's batches grow and shrink with the load: one transfer's search must not see
+    the transfers its own batch added after it (here the hops that carry the sum on)."""
+    stream = [
+        transfer("P", "Q", "4321.17", hours=0),
+        transfer("Q", "R", "4300.05", hours=30),
+        transfer("R", "S", "4290.40", hours=60),
+        transfer("L1", "L2", "20000.00", hours=100),
+        transfer("L2", "L3", "18500.00", hours=103),
+        transfer("L3", "L4", "17000.00", hours=109),
+        transfer("S", "P", "4280.00", hours=120),
+    ]
+    one_by_one = send(partner, *stream)
+    other = PartnerBankFactory()
+    in_one_batch = [r.id for r in transactions_ingest(partner=other, payloads=stream)]
+    assert transactions_process(transaction_ids=in_one_batch) == len(stream)
+
+    found = _findings_by_position(one_by_one)
+    assert _findings_by_position(in_one_batch) == found
+    # Each found as its pattern grew, none at its first hop (which nothing had reached yet).
+    assert sorted(found) == [1, 2, 4, 5, 6]
+    assert found[2][2] == 3 and found[5][3] == 3 and found[6][0] == 4
+    assert _network_hits(in_one_batch) == _network_hits(one_by_one)
 
 
 # --- Near misses -------------------------------------------------------------------------

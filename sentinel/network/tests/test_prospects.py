@@ -243,16 +243,21 @@ def test_the_sql_probe_keeps_the_walks_whose_hops_sit_on_a_bound():
         # within 25 % (750 to 1,333.33...); below 1000.50's (750.375).
         ("v", "y", "750.00", t - p.loop_window),
         ("y", "u", "1333.33", t - p.loop_window),
-        ("u", "v", "1000.00", t),  # the new transfer (a round sum: no carried walks)
-        ("u", "v", "1000.50", t),  # the same, unround
     ]
-    edges = _store(partner, rows)
-    new = edges[-2:]
+    _store(partner, rows)  # the graph arrived first (v → w too, though it happens later)
+    new = _store(
+        partner,
+        [
+            ("u", "v", "1000.00", t),  # the new transfer (a round sum: no carried walks)
+            ("u", "v", "1000.50", t),  # the same, unround
+        ],
+    )
 
     without, probed = _both_ways(new, p)
 
     assert probed == without
     assert [len(cycle) for cycle, _, _, _ in without.values()] == [3, 3]
+    assert [len(carried) for _, carried, _, _ in without.values()] == [0, 2]
     assert [len(chain) for _, _, chain, _ in without.values()] == [2, 2]
     assert transfers_prospects(new, p) == [
         Prospects(True, False, False, True, True),

@@ -22,6 +22,27 @@ from transactions.tests.factories import PartnerBankFactory, transaction_payload
 
 
 @pytest.mark.django_db
+def test_a_batch_arrives_in_time_order_and_a_transfer_recorded_again_keeps_its_arrival():
+    partner = PartnerBankFactory()
+    now = datetime.now(UTC)
+    payloads = [
+        transaction_payload(occurred_at=(now - timedelta(hours=h)).isoformat()) for h in (1, 3, 2)
+    ]
+    stored = [r.transaction for r in transactions_ingest(partner=partner, payloads=payloads)]
+
+    edges = transfers_record(transactions=stored)
+    again = transfers_record(transactions=stored[:2])
+
+    assert [edge.id for edge in edges] == [tx.id for tx in stored]  # in the order given
+    first, second, third = (edge.arrival for edge in edges)
+    assert second < third < first  # arrived oldest first
+    assert [edge.arrival for edge in again] == [first, second]
+    assert dict(Transfer.objects.values_list("transaction_id", "arrival")) == {
+        edge.id: edge.arrival for edge in edges
+    }
+
+
+@pytest.mark.django_db
 def test_pruning_forgets_the_transfers_older_than_the_retention_window(settings):
     settings.SENTINEL_NETWORK_RETENTION_DAYS = 35
     partner = PartnerBankFactory()
