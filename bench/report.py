@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import hot_accounts
+from bench import amlsim_replay, hot_accounts
 from bench.alerts import AlertLatencyResult
 from bench.batch import BatchResult
 from bench.hot_accounts import HotAccountsResult
@@ -35,6 +35,8 @@ class Results:
     pipeline: PipelineResult | None
     alerts: AlertLatencyResult | None = None
     hot_accounts: HotAccountsResult | None = None  # None: skipped (BENCH_HOT_ACCOUNTS=0)
+    # A dict from its child process; None: skipped (BENCH_AMLSIM=0); {"skipped": why}: no data.
+    amlsim_replay: dict | None = None
     log_problems: list[str] = field(default_factory=list)  # read from the servers' logs
 
     @property
@@ -49,7 +51,7 @@ class Results:
             self.hot_accounts,
         )
         found = [problem for phase in phases if phase is not None for problem in phase.problems]
-        return found + self.log_problems
+        return found + (self.amlsim_replay or {}).get("problems", []) + self.log_problems
 
 
 @dataclass(frozen=True)
@@ -125,6 +127,12 @@ def targets(results: Results) -> list[Target]:
         )
     if (hot := results.hot_accounts) is not None:
         goals += _hot_account_targets(hot)
+    if (replay := results.amlsim_replay) is not None and "skipped" not in replay:
+        # A replay that lost or left transactions has no end-to-end time: a miss, not a pass.
+        seconds = float("inf") if replay["problems"] else replay["wall_seconds"]
+        goals.append(
+            Target("AMLSim replay end to end", seconds, amlsim_replay.TARGET_SECONDS, False, "s")
+        )
     p99 = wait.percentile(0.99)  # None when nothing was answered: a miss, not a pass
     goals.append(
         Target("?wait=true p99, 100 req/s", float("inf") if p99 is None else p99, 50, False, "ms")
@@ -204,6 +212,7 @@ def build(
         "hot_accounts": None
         if results.hot_accounts is None
         else hot_accounts.document(results.hot_accounts),
+        "amlsim_replay": results.amlsim_replay,
         "celery_backlog_tasks": backlog,
         "targets": {
             goal.label: {
@@ -364,10 +373,13 @@ def render(document: dict, results: Results) -> str:
         "",
         *hot_accounts.lines(document["hot_accounts"], c),
         "",
+        *amlsim_replay.lines(document["amlsim_replay"]),
+        "",
         "Targets",
         *(goal.line() for goal in targets(results)),
         "",
-        "Celery queue: {before} tasks waiting before the run (run before the first phase), "
+        "Celery queue: {before} tasks waiting when the servers started (run before the first "
+        "phase), "
         "{after} after the ingest phases".format(**document["celery_backlog_tasks"]),
         "Profiling queue: {profiling_queue_before} transaction ids waiting before the run; "
         "{dropped_after} of this run's dropped from it at the end (not reached by the "

@@ -33,7 +33,11 @@ with SENTINEL_RISK_MODEL off and on): the worker's CPU per transaction with a li
 against none, over batches of 500 through the real pipeline, with where the model's CPU goes;
 then `model_train` on 1,000,000 labelled snapshots made in SQL (wall time, peak RSS, split).
 Their set-up writes millions of rows, so the database is then vacuumed and checkpointed: left
-to autovacuum, that work fell into the server phases and tripled the `?wait=true` p99.
+to autovacuum, that work fell into the server phases and tripled the `?wait=true` p99. On the
+settled database it replays AMLSim's 241,116 transactions end to end for a partner of its own
+(bench/amlsim_replay.py, a child process with SENTINEL_NETWORK_ANALYTICS=1; no worker runs yet,
+so none races it for the partner's queue), then vacuums and checkpoints again; the drain
+tasks and on-call emails it leaves in the broker are run before phase 1 with earlier runs'.
 
 Scoring goes first, while the worker is idle; phases 2 to 5 start once it has caught up
 with what the previous phase left (bounded wait).
@@ -53,7 +57,8 @@ scanned window's size, default 10,000,000), BENCH_RISK_MODEL=0 (skip the learned
 score's phase: its 20,000-transaction history and 1,000,000-snapshot training, ~5 minutes),
 BENCH_WAIT_RISK_MODEL=0 (after phase 1, do not measure ?wait=true again on a second server
 started with SENTINEL_RISK_MODEL=1 and the risk-model phase's live model; the worker keeps the
-model off; figures under "wait_risk_model" in latest.json).
+model off; figures under "wait_risk_model" in latest.json), BENCH_AMLSIM=0 (skip the AMLSim
+replay, ~3 minutes and a second vacuum; skipped too when ../shared/data/amlsim is missing).
 """
 
 from __future__ import annotations
@@ -72,6 +77,7 @@ from urllib.parse import urlsplit
 from bench import (
     alert_queue,
     alerts,
+    amlsim_replay,
     batch,
     cpu,
     hot_accounts,
@@ -175,6 +181,10 @@ def main() -> int:
         risk_model_result = risk_model.measure(env)
     _say("Vacuuming and checkpointing, so the set-up's writes settle before the servers start...")
     settle_seconds = services.settle_database()
+    amlsim_result = _amlsim_replay(env, server_pids)
+    if amlsim_result is not None and "skipped" not in amlsim_result:
+        _say("Vacuuming and checkpointing again, after the replay's writes...")
+        settle_seconds += services.settle_database()
     uvicorn_options = shlex.split(os.environ.get("BENCH_UVICORN_OPTIONS", "")) or UVICORN_OPTIONS
     with_worker = os.environ.get("BENCH_CELERY_WORKER", "1") != "0"
     seconds = int(os.environ.get("BENCH_SECONDS", SINGLE_LOAD["seconds"]))
@@ -288,11 +298,14 @@ def main() -> int:
     configuration = _configuration(
         uvicorn_options, with_worker, services_label, single_load, pipeline_load
     )
-    configuration["database_settled"] = f"{settle_seconds:.0f} s of VACUUM (ANALYZE), CHECKPOINT"
+    configuration["database_settled"] = (
+        f"{settle_seconds:.0f} s of VACUUM (ANALYZE), CHECKPOINT (before the AMLSim replay and, "
+        "when it ran, after it)"
+    )
     configuration["worker_catch_up"] = (
-        f"{leftovers_seconds:.0f} s for tasks earlier runs left queued, then {waited:.0f} s "
-        "waited for the worker before the alert, sustained-scoring, hot-accounts and single "
-        "phases"
+        f"{leftovers_seconds:.0f} s for tasks left in the broker (earlier runs', the AMLSim "
+        f"replay's), then {waited:.0f} s waited for the worker before the alert, "
+        "sustained-scoring, hot-accounts and single phases"
     )
     results = report.Results(
         single=single_result,
@@ -302,6 +315,7 @@ def main() -> int:
         pipeline=pipeline_result,
         alerts=alerts_result,
         hot_accounts=hot_result,
+        amlsim_replay=amlsim_result,
         log_problems=_log_problems(),
     )
     document = report.build(
@@ -354,6 +368,18 @@ def _wait_with_model(
             cpu_groups={**cpu_groups, "web server, model on": server.pid},
             **WAIT_LOAD,
         )
+
+
+def _amlsim_replay(env: dict[str, str], server_pids: dict[str, int | None]) -> dict | None:
+    """The AMLSim replay on the settled database, before any worker runs; None when switched
+    off, a reason when its data is missing."""
+    if not amlsim_replay.enabled():
+        return None
+    if reason := amlsim_replay.missing_data():
+        _say(f"Skipping the AMLSim replay: {reason}.")
+        return {"skipped": reason}
+    _say("Replaying AMLSim end to end (241,116 transactions, network analytics on, child)...")
+    return amlsim_replay.measure(env, cpu_groups=server_pids)
 
 
 def _log_problems() -> list[str]:
@@ -426,12 +452,12 @@ def _create_credentials(label: str) -> tuple[int, tuple[str, str]]:
 
 
 def _wait_for_broker(with_worker: bool) -> float:
-    """Let the worker run what earlier runs left queued in the broker before the first
-    phase (bounded); seconds waited."""
+    """Let the worker run what earlier runs (and the AMLSim replay) left queued in the broker
+    before the first phase (bounded); seconds waited."""
     began = time.perf_counter()
     if not with_worker or not _celery_backlog():
         return 0.0
-    _say(f"Letting the worker run the {_celery_backlog()} tasks earlier runs left queued...")
+    _say(f"Letting the worker run the {_celery_backlog()} tasks left in the broker...")
     while (left := _celery_backlog()) and time.perf_counter() - began < IDLE_WAIT_SECONDS:
         time.sleep(0.5)
     if left:
