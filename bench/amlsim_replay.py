@@ -37,10 +37,9 @@ import itertools
 import os
 import sys
 import time
-from collections.abc import Iterator
 
 from bench import cpu
-from bench.services import ROOT, child_result, result_line
+from bench.services import ROOT, celery_backlog, child_result, result_line
 
 DATA = ROOT.parent / "shared" / "data" / "amlsim"  # datasets.add_data_argument's default
 TARGET_SECONDS = 180
@@ -88,7 +87,7 @@ def replay(*, days: int | None, pids: dict[str, int]) -> dict:
         "partner_id": partner.pk,
         **timed,
         **before,
-        "broker_tasks_left": _broker_tasks() - tasks_before,
+        "broker_tasks_left": _left(tasks_before, celery_backlog()),
         "target_seconds": TARGET_SECONDS,
         **_outcome(partner.pk),
     }
@@ -103,7 +102,7 @@ def _before() -> dict:
     from sentinel.pipeline.models import DeadLetter
     from sentinel.pipeline.orchestrator import transactions_queued_process
 
-    workers, database, tasks = _workers_answering(), _database_size(), _broker_tasks()
+    workers, database, tasks = _workers_answering(), _database_size(), celery_backlog()
     # Set aside, they stay unprofiled: every sweep (one a day here) walks past each of them.
     database["dead letters waiting"] = DeadLetter.objects.waiting().count()
     began = time.perf_counter()
@@ -123,32 +122,27 @@ def _timed(partner, *, days: int | None, pids: dict[str, int]) -> dict:
     """From reading the files to the last transaction decided."""
     from sentinel.pipeline import datasets
 
-    load_before, sent = os.getloadavg()[0], [0]
+    load_before = os.getloadavg()[0]
     with cpu.usage(pids) as usage:
         cpu_before, wall_before = time.process_time(), time.perf_counter()
         loaded = datasets.AmlSim.load(DATA)
-        replayed = datasets.replay(partner, _counted(itertools.islice(loaded.days(), days), sent))
+        replayed = datasets.replay(partner, itertools.islice(loaded.days(), days))
         wall, cpu_seconds = time.perf_counter() - wall_before, time.process_time() - cpu_before
+    sent = sum(replayed.statuses.values())  # one status per payload sent
     return {
         "transfers": len(loaded.transfers),
         "days": len({day for *_, day in loaded.transfers}) if days is None else days,
         "whole_file": days is None,
-        "sent": sent[0],
+        "sent": sent,
         "statuses": dict(replayed.statuses),
         "processed": replayed.processed,
         "wall_seconds": round(wall, 1),
         "cpu_seconds": round(cpu_seconds, 1),
-        "decisions_per_second": round(sent[0] / wall, 1),
+        "decisions_per_second": round(sent / wall, 1),
         "other_cpu_seconds": {name: round(s, 1) for name, s in usage.seconds.items()},
         "machine_cpu_busy": round(usage.machine_busy, 3),
         "load_average": [round(load_before, 2), round(os.getloadavg()[0], 2)],
     }
-
-
-def _counted(days: Iterator[list[dict]], sent: list[int]) -> Iterator[list[dict]]:
-    for payloads in days:
-        sent[0] += len(payloads)
-        yield payloads
 
 
 def _outcome(partner_id: int) -> dict:
@@ -199,11 +193,9 @@ def _problems(result: dict, *, expected: int | None) -> list[str]:
     return problems
 
 
-def _broker_tasks() -> int:
-    """Tasks waiting in the Celery broker (the default queue)."""
-    from sentinel.redis import get_redis
-
-    return int(get_redis().llen("celery"))
+def _left(before: int | None, after: int | None) -> int | None:
+    """Tasks the replay added to the broker; None when Redis did not answer."""
+    return None if before is None or after is None else after - before
 
 
 def _workers_answering() -> int:
@@ -255,9 +247,13 @@ def lines(result: dict | None) -> list[str]:
         "  decided: " + ", ".join(f"{name} {n:,}" for name, n in result["decided"].items()),
         f"  rows before (estimates): {database}; {earlier['processed']:,} transactions other "
         f"runs left unprocessed, scored first in {earlier['seconds']} s (not timed); "
-        f"{result['broker_tasks_left']:,} tasks left in the broker for the worker",
+        f"{_count(result['broker_tasks_left'])} tasks left in the broker for the worker",
         *(f"  !!! {problem}" for problem in result["problems"]),
     ]
+
+
+def _count(n: int | None) -> str:
+    return "an unknown number of" if n is None else f"{n:,}"
 
 
 def met(result: dict | None) -> bool:

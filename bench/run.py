@@ -191,7 +191,7 @@ def main() -> int:
     single_load = {**SINGLE_LOAD, "seconds": seconds}
     pipeline_load = {**PIPELINE_LOAD, "rate": int(os.environ.get("BENCH_E2E_RATE", 2500))}
 
-    backlog_before = _celery_backlog()
+    backlog_before = services.celery_backlog()
     queued_before = _profiling_queue()
     partner_ids = [partner_id]
     with ExitStack() as stack, tempfile.TemporaryDirectory(prefix="sentinel-bench-") as workdir:
@@ -289,7 +289,7 @@ def main() -> int:
         )
         backlog = {
             "before": backlog_before,
-            "after": _celery_backlog(),
+            "after": services.celery_backlog(),
             "profiling_queue_before": queued_before,
         }
         _say("Stopping the server and the worker...")
@@ -455,25 +455,14 @@ def _wait_for_broker(with_worker: bool) -> float:
     """Let the worker run what earlier runs (and the AMLSim replay) left queued in the broker
     before the first phase (bounded); seconds waited."""
     began = time.perf_counter()
-    if not with_worker or not _celery_backlog():
+    if not with_worker or not services.celery_backlog():
         return 0.0
-    _say(f"Letting the worker run the {_celery_backlog()} tasks left in the broker...")
-    while (left := _celery_backlog()) and time.perf_counter() - began < IDLE_WAIT_SECONDS:
+    _say(f"Letting the worker run the {services.celery_backlog()} tasks left in the broker...")
+    while (left := services.celery_backlog()) and time.perf_counter() - began < IDLE_WAIT_SECONDS:
         time.sleep(0.5)
     if left:
         _say(f"{left} tasks still queued after {IDLE_WAIT_SECONDS} s; measuring anyway.")
     return time.perf_counter() - began
-
-
-def _celery_backlog() -> int | None:
-    """Profiling tasks queued in the broker. Before the run: work left by earlier runs that the
-    worker will also chew on during this one; after: how far ingest outran the worker."""
-    import redis
-
-    try:
-        return int(redis.Redis.from_url(os.environ["REDIS_URL"]).llen("celery"))
-    except redis.RedisError:
-        return None
 
 
 def _profiling_queue() -> int | None:

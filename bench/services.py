@@ -62,6 +62,18 @@ def server_env() -> dict[str, str]:
     }
 
 
+def celery_backlog() -> int | None:
+    """Tasks queued in the broker (None when Redis does not answer). Before the run: work left
+    by earlier runs that the worker will also chew on during this one; after: how far ingest
+    outran the worker."""
+    import redis
+
+    try:
+        return int(redis.Redis.from_url(os.environ["REDIS_URL"]).llen("celery"))
+    except redis.RedisError:
+        return None
+
+
 def migrate(env: dict[str, str]) -> None:
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],

@@ -64,7 +64,32 @@ def transfers_record(*, transactions: Sequence[Transaction]) -> list[Edge]:
     ]
     if not moves:
         return []
-    edges = [
+    values = dict(zip((tx.id for tx in moves), transactions_base_values(moves), strict=True))
+    arriving = sorted(moves, key=lambda tx: (tx.occurred_at, tx.external_id))
+    # One statement, no model instance (nor dictionary) per edge.
+    arrivals = dict(
+        execute_with_records(
+            _INSERT,
+            [
+                (
+                    tx.id,
+                    tx.partner_id,
+                    tx.originator_account_id,
+                    tx.beneficiary_account_id,
+                    str(tx.amount),
+                    tx.occurred_at,
+                    tx.currency,
+                    _text(values[tx.id]),
+                )
+                for tx in arriving
+            ],
+        )
+    )
+    if len(arrivals) < len(moves):  # recorded before: the arrival it got then
+        arrivals.update(
+            transfer_arrivals(transaction_ids=[tx.id for tx in moves if tx.id not in arrivals])
+        )
+    return [
         Edge(
             tx.id,
             tx.partner_id,
@@ -73,28 +98,11 @@ def transfers_record(*, transactions: Sequence[Transaction]) -> list[Edge]:
             tx.amount,
             tx.occurred_at,
             tx.currency,
-            value,
+            values[tx.id],
+            arrivals.get(tx.id),
         )
-        for tx, value in zip(moves, transactions_base_values(moves), strict=True)
+        for tx in moves
     ]
-    arriving = sorted(
-        zip(moves, edges, strict=True), key=lambda pair: (pair[0].occurred_at, pair[0].external_id)
-    )
-    # One statement, no model instance (nor dictionary) per edge.
-    arrivals = dict(
-        execute_with_records(
-            _INSERT,
-            [
-                (*edge[:4], str(edge.amount), edge.at, edge.currency, _text(edge.value))
-                for _, edge in arriving
-            ],
-        )
-    )
-    if len(arrivals) < len(edges):  # recorded before: the arrival it got then
-        arrivals.update(
-            transfer_arrivals(transaction_ids=[e.id for e in edges if e.id not in arrivals])
-        )
-    return [edge._replace(arrival=arrivals.get(edge.id)) for edge in edges]
 
 
 # The arrivals follow the records' order: a volatile function in the select list is evaluated
